@@ -1,0 +1,33 @@
+//! Cairn's passage index: LanceDB tables on disk, one per collection, with a vector column and a
+//! BM25 full-text index over the text, and the score fusion that turns the two into one ranking.
+//!
+//! * [`Index`] is the database directory; [`Index::collection`] opens (or creates) a
+//!   [`CollectionIndex`], refusing with [`Error::ModelMismatch`] if the table was built with another
+//!   embedding model: vectors of two models never mix.
+//! * [`CollectionIndex`] adds and deletes [`ChunkRow`]s in batches, keeps the indices current
+//!   ([`CollectionIndex::optimize`]) and answers [`CollectionIndex::dense`], [`CollectionIndex::bm25`]
+//!   and [`CollectionIndex::hybrid`] queries with [`Hit`]s.
+//! * [`fuse`] combines dense and BM25 rankings by reciprocal rank or by a weighted blend of
+//!   normalised scores ([`Fusion`]).
+//!
+//! ```no_run
+//! # async fn demo() -> cairn_index::Result<()> {
+//! use cairn_index::{EmbedderStamp, Index, SearchParams};
+//!
+//! let index = Index::open("/tmp/cairn/lance".as_ref()).await?;
+//! let stamp = EmbedderStamp { id: "all-MiniLM-L6-v2".into(), fingerprint: "sha256:…".into(), dimension: 384 };
+//! let notes = index.collection("notes", &stamp).await?;
+//! let hits = notes.hybrid("tide tables", &vec![0.0; 384], &SearchParams::default()).await?;
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+mod collection;
+mod error;
+mod fusion;
+mod schema;
+
+pub use collection::{CollectionIndex, EmbedderStamp, Index, IndexSettings};
+pub use error::{Error, Result};
+pub use fusion::{FusedScore, Fusion, fuse};
+pub use schema::{ChunkRow, Hit, SearchParams};

@@ -1,0 +1,375 @@
+//! Sentence-aligned chunking in token windows with overlap.
+
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+use unicode_segmentation::UnicodeSegmentation;
+
+use crate::document::{Document, SECTION_SEPARATOR, Splitting};
+
+/// Splits text into tokens. In production this is the embedding model's tokenizer, so that a window of
+/// `max_tokens` is exactly what the model sees.
+pub trait Tokenize {
+    /// Byte ranges of the tokens of `text`, in order, without special tokens.
+    fn token_spans(&self, text: &str) -> Vec<Range<usize>>;
+}
+
+/// Counts whitespace-separated words as tokens. Useful where no model is at hand and in tests.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WhitespaceTokens;
+
+impl Tokenize for WhitespaceTokens {
+    fn token_spans(&self, text: &str) -> Vec<Range<usize>> {
+        let mut spans = Vec::new();
+        let mut start = None;
+        for (i, c) in text.char_indices() {
+            match (c.is_whitespace(), start) {
+                (true, Some(s)) => {
+                    spans.push(s..i);
+                    start = None;
+                }
+                (false, None) => start = Some(i),
+                _ => {}
+            }
+        }
+        if let Some(s) = start {
+            spans.push(s..text.len());
+        }
+        spans
+    }
+}
+
+/// Window size and overlap, in tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChunkerConfig {
+    /// Largest number of tokens in one chunk.
+    pub max_tokens: usize,
+    /// Tokens that a chunk repeats from the end of the one before it.
+    pub overlap_tokens: usize,
+}
+
+impl Default for ChunkerConfig {
+    /// 256-token windows with 20% overlap.
+    fn default() -> Self {
+        ChunkerConfig {
+            max_tokens: 256,
+            overlap_tokens: 51,
+        }
+    }
+}
+
+/// One passage of a document, ready to embed and cite.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chunk {
+    /// Position of the chunk within its document, from 0.
+    pub ordinal: u32,
+    /// 1-based page, for paged formats.
+    pub page: Option<u32>,
+    /// Headings above the passage, outermost first.
+    pub heading_path: Vec<String>,
+    /// Start of the passage in [`Document::full_text`], in characters.
+    pub char_start: u32,
+    /// End (exclusive) of the passage in [`Document::full_text`], in characters.
+    pub char_end: u32,
+    /// Number of tokens in the passage.
+    pub token_count: u32,
+    /// The passage, exactly as it stands in the document text.
+    pub text: String,
+}
+
+/// Cuts documents into chunks. See the crate documentation for an example.
+#[derive(Debug, Clone)]
+pub struct Chunker {
+    config: ChunkerConfig,
+}
+
+/// A unit that chunk boundaries respect: a sentence, a line, or a piece of an over-long one.
+#[derive(Debug, Clone)]
+struct Piece {
+    bytes: Range<usize>,
+    tokens: usize,
+}
+
+impl Chunker {
+    /// A chunker with the given window. A zero window is treated as one token, and an overlap of the
+    /// whole window or more as one token less than the window, so chunking always makes progress.
+    pub fn new(config: ChunkerConfig) -> Chunker {
+        let max_tokens = config.max_tokens.max(1);
+        let overlap_tokens = config.overlap_tokens.min(max_tokens - 1);
+        Chunker {
+            config: ChunkerConfig {
+                max_tokens,
+                overlap_tokens,
+            },
+        }
+    }
+
+    /// The effective window.
+    pub fn config(&self) -> ChunkerConfig {
+        self.config
+    }
+
+    /// Cuts every section of `doc` into chunks. Chunks never span two sections, so each has one page
+    /// and one heading path.
+    pub fn chunk(&self, doc: &Document, tokenizer: &dyn Tokenize) -> Vec<Chunk> {
+        let mut chunks = Vec::new();
+        let mut section_char_start = 0usize;
+        for section in &doc.sections {
+            let pieces = self.pieces(&section.text, section.splitting, tokenizer);
+            let mut offsets = CharOffsets::new(&section.text);
+            for window in self.windows(&pieces) {
+                let raw = &section.text[window.bytes.clone()];
+                let trimmed_start = window.bytes.start + (raw.len() - raw.trim_start().len());
+                let trimmed_end = window.bytes.end - (raw.len() - raw.trim_end().len());
+                if trimmed_start >= trimmed_end {
+                    continue;
+                }
+                let char_start = section_char_start + offsets.char_index(trimmed_start);
+                let char_end = section_char_start + offsets.char_index(trimmed_end);
+                chunks.push(Chunk {
+                    ordinal: chunks.len() as u32,
+                    page: section.page,
+                    heading_path: section.heading_path.clone(),
+                    char_start: char_start as u32,
+                    char_end: char_end as u32,
+                    token_count: window.tokens as u32,
+                    text: section.text[trimmed_start..trimmed_end].to_string(),
+                });
+            }
+            section_char_start += section.text.chars().count() + SECTION_SEPARATOR.chars().count();
+        }
+        chunks
+    }
+
+    /// Splits a section into units no larger than the window, each with its token count.
+    fn pieces(&self, text: &str, splitting: Splitting, tokenizer: &dyn Tokenize) -> Vec<Piece> {
+        let units: Vec<Range<usize>> = match splitting {
+            Splitting::Sentences => text
+                .split_sentence_bound_indices()
+                .map(|(start, s)| start..start + s.len())
+                .collect(),
+            Splitting::Lines => {
+                let mut start = 0;
+                text.split_inclusive('\n')
+                    .map(|line| {
+                        let range = start..start + line.len();
+                        start = range.end;
+                        range
+                    })
+                    .collect()
+            }
+        };
+        let spans = tokenizer.token_spans(text);
+        let mut pieces = Vec::with_capacity(units.len());
+        let mut next_token = 0;
+        for unit in units {
+            let first = next_token;
+            while next_token < spans.len() && spans[next_token].start < unit.end {
+                next_token += 1;
+            }
+            let unit_tokens = &spans[first..next_token];
+            if unit_tokens.len() <= self.config.max_tokens {
+                pieces.push(Piece {
+                    bytes: unit,
+                    tokens: unit_tokens.len(),
+                });
+                continue;
+            }
+            // A unit longer than a window (a run-on sentence, a minified line) is cut at token
+            // boundaries: the only place left that does not split a token.
+            let groups: Vec<&[Range<usize>]> = unit_tokens.chunks(self.config.max_tokens).collect();
+            let mut start = unit.start;
+            for (i, group) in groups.iter().enumerate() {
+                let end = groups.get(i + 1).map_or(unit.end, |next| next[0].start);
+                pieces.push(Piece {
+                    bytes: start..end,
+                    tokens: group.len(),
+                });
+                start = end;
+            }
+        }
+        pieces
+    }
+
+    /// Packs pieces into windows of at most `max_tokens`, each new window repeating up to
+    /// `overlap_tokens` from the end of the previous one.
+    fn windows(&self, pieces: &[Piece]) -> Vec<Piece> {
+        let mut windows = Vec::new();
+        let mut first = 0;
+        while first < pieces.len() {
+            let mut end = first;
+            let mut tokens = 0;
+            while end < pieces.len()
+                && (end == first || tokens + pieces[end].tokens <= self.config.max_tokens)
+            {
+                tokens += pieces[end].tokens;
+                end += 1;
+            }
+            windows.push(Piece {
+                bytes: pieces[first].bytes.start..pieces[end - 1].bytes.end,
+                tokens,
+            });
+            if end == pieces.len() {
+                break;
+            }
+            // Step back over whole pieces while they fit in the overlap, but always move forward.
+            let mut next = end;
+            let mut overlap = 0;
+            while next > first + 1
+                && overlap + pieces[next - 1].tokens <= self.config.overlap_tokens
+            {
+                overlap += pieces[next - 1].tokens;
+                next -= 1;
+            }
+            first = next;
+        }
+        windows
+    }
+}
+
+/// Converts byte offsets to character offsets, moving a cursor rather than recounting from the start.
+struct CharOffsets<'a> {
+    text: &'a str,
+    byte: usize,
+    char: usize,
+}
+
+impl<'a> CharOffsets<'a> {
+    fn new(text: &'a str) -> Self {
+        CharOffsets {
+            text,
+            byte: 0,
+            char: 0,
+        }
+    }
+
+    fn char_index(&mut self, byte: usize) -> usize {
+        if byte >= self.byte {
+            self.char += self.text[self.byte..byte].chars().count();
+        } else {
+            self.char -= self.text[byte..self.byte].chars().count();
+        }
+        self.byte = byte;
+        self.char
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::{Document, Section};
+
+    fn chunk(
+        sections: Vec<Section>,
+        max_tokens: usize,
+        overlap_tokens: usize,
+    ) -> (Document, Vec<Chunk>) {
+        let doc = Document::from_sections(sections);
+        let chunks = Chunker::new(ChunkerConfig {
+            max_tokens,
+            overlap_tokens,
+        })
+        .chunk(&doc, &WhitespaceTokens);
+        (doc, chunks)
+    }
+
+    /// The character span of every chunk must select exactly its text from the document.
+    fn assert_spans_exact(doc: &Document, chunks: &[Chunk]) {
+        let full: Vec<char> = doc.full_text().chars().collect();
+        for c in chunks {
+            let span: String = full[c.char_start as usize..c.char_end as usize]
+                .iter()
+                .collect();
+            assert_eq!(span, c.text, "chunk {} span", c.ordinal);
+        }
+    }
+
+    #[test]
+    fn windows_respect_size_overlap_and_sentences() {
+        // Ten sentences of three words each.
+        let text: String = (0..10).map(|i| format!("Sentence number {i}. ")).collect();
+        for (max, overlap, want_texts) in [
+            (
+                6,
+                0,
+                vec![
+                    "Sentence number 0. Sentence number 1.",
+                    "Sentence number 2. Sentence number 3.",
+                ],
+            ),
+            (
+                6,
+                3,
+                vec![
+                    "Sentence number 0. Sentence number 1.",
+                    "Sentence number 1. Sentence number 2.",
+                ],
+            ),
+            (
+                9,
+                3,
+                vec![
+                    "Sentence number 0. Sentence number 1. Sentence number 2.",
+                    "Sentence number 2. Sentence number 3. Sentence number 4.",
+                ],
+            ),
+        ] {
+            let (doc, chunks) = chunk(vec![Section::new(None, vec![], text.clone())], max, overlap);
+            let got: Vec<&str> = chunks.iter().take(2).map(|c| c.text.as_str()).collect();
+            assert_eq!(got, want_texts, "max {max} overlap {overlap}");
+            assert!(chunks.iter().all(|c| c.token_count as usize <= max));
+            assert!(chunks.last().unwrap().text.ends_with("Sentence number 9."));
+            assert_spans_exact(&doc, &chunks);
+        }
+    }
+
+    #[test]
+    fn an_over_long_sentence_is_cut_at_token_boundaries() {
+        let words: Vec<String> = (0..25).map(|i| format!("w{i}")).collect();
+        let (doc, chunks) = chunk(vec![Section::new(None, vec![], words.join(" "))], 10, 0);
+        let counts: Vec<u32> = chunks.iter().map(|c| c.token_count).collect();
+        assert_eq!(counts, vec![10, 10, 5]);
+        assert!(chunks[1].text.starts_with("w10 ") && chunks[1].text.ends_with(" w19"));
+        assert_spans_exact(&doc, &chunks);
+    }
+
+    #[test]
+    fn chunks_keep_page_heading_and_exact_spans_across_sections() {
+        let (doc, chunks) = chunk(
+            vec![
+                Section::new(Some(1), vec!["Ch 1".into()], "Über alles. Ça va."),
+                Section::new(
+                    Some(2),
+                    vec!["Ch 1".into(), "Part b".into()],
+                    "Naïve café. Done.",
+                ),
+            ],
+            4,
+            0,
+        );
+        assert_eq!(chunks.len(), 2);
+        assert_eq!((chunks[0].page, chunks[1].page), (Some(1), Some(2)));
+        assert_eq!(
+            chunks[1].heading_path,
+            vec!["Ch 1".to_string(), "Part b".to_string()]
+        );
+        assert_eq!(chunks[1].ordinal, 1);
+        assert_spans_exact(&doc, &chunks);
+    }
+
+    #[test]
+    fn code_splits_on_lines() {
+        let mut section = Section::new(None, vec![], "fn a() {}\nfn b() {}\nfn c() {}\n");
+        section.splitting = Splitting::Lines;
+        // Three whitespace tokens a line: two lines fill a six-token window.
+        let (_, chunks) = chunk(vec![section], 6, 0);
+        assert_eq!(chunks[0].text, "fn a() {}\nfn b() {}");
+        assert_eq!(chunks[1].text, "fn c() {}");
+    }
+
+    #[test]
+    fn degenerate_windows_still_make_progress() {
+        let (_, chunks) = chunk(vec![Section::new(None, vec![], "a. b. c.")], 0, 5);
+        assert_eq!(chunks.len(), 3);
+    }
+}

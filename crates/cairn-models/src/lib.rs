@@ -1,0 +1,29 @@
+//! On-device models for Cairn, run with candle.
+//!
+//! * [`BertEmbedder`] turns text into sentence vectors with any BERT-family sentence model directory
+//!   (`config.json`, `model.safetensors`, `tokenizer.json`): mean pooling over the attention mask, then
+//!   L2 normalisation, in length-sorted batches. It also exposes its tokenizer to the chunker
+//!   ([`cairn_ingest::Tokenize`]), so chunk windows are measured in the tokens the model sees.
+//! * [`Reranker`] rescores retrieved passages against a query: [`MaxSimReranker`] (late interaction
+//!   over the embedder's token vectors, needs no extra weights) and [`CrossEncoderReranker`] (a BERT
+//!   cross-encoder directory a user supplies).
+//! * [`select_device`] is the one place that picks CPU, CUDA or Metal.
+//!
+//! ```no_run
+//! use cairn_models::{BertEmbedder, Embedder};
+//!
+//! let embedder = BertEmbedder::load("models/all-MiniLM-L6-v2".as_ref(), &cairn_models::select_device()).unwrap();
+//! let vectors = embedder.embed(&["A lighthouse guides ships."]).unwrap();
+//! assert_eq!(vectors[0].len(), embedder.info().dimension);
+//! ```
+#![deny(missing_docs)]
+
+mod device;
+mod embedder;
+mod error;
+mod rerank;
+
+pub use device::select_device;
+pub use embedder::{BertEmbedder, Embedder, EmbedderInfo};
+pub use error::{Error, Result};
+pub use rerank::{CrossEncoderReranker, MaxSimReranker, Reranker};

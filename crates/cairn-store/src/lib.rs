@@ -1,0 +1,28 @@
+//! Cairn's SQLite store.
+//!
+//! [`Store`] holds what is not vectors: the [`CollectionRecord`] of each collection (which embedding
+//! model its index was built with) and a [`DocumentRecord`] per file (content hash, state, failure
+//! reason). The document state doubles as the ingest journal that makes indexing crash-safe: a
+//! document is marked [`DocState::Writing`] *before* its chunks are written to the vector index and
+//! [`DocState::Indexed`] after, so after a kill the documents still marked `Writing` are exactly those
+//! whose chunks may be partial, and are cleaned and redone.
+//!
+//! ```
+//! use cairn_store::{CollectionRecord, Store};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let store = Store::open(&dir.path().join("cairn.sqlite")).unwrap();
+//! store.create_collection(&CollectionRecord::new("notes", "all-MiniLM-L6-v2", "sha256:ab12", 384)).unwrap();
+//! let id = store.ensure_document("notes", "/home/me/notes/a.md").unwrap();
+//! assert_eq!(store.document_by_id(id).unwrap().unwrap().path, "/home/me/notes/a.md");
+//! ```
+#![deny(missing_docs)]
+
+mod error;
+mod migrations;
+mod records;
+mod store;
+
+pub use error::{Error, Result};
+pub use records::{CollectionRecord, DocState, DocumentRecord, IndexedDocument};
+pub use store::Store;

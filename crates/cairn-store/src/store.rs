@@ -1,0 +1,381 @@
+//! The SQLite connection and its queries.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::error::{Error, Result};
+use crate::migrations::MIGRATIONS;
+use crate::records::{CollectionRecord, DocState, DocumentRecord, IndexedDocument};
+
+/// The SQLite store. One connection behind a mutex: every query here takes microseconds, and WAL mode
+/// lets other processes read while this one writes.
+#[derive(Debug)]
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+const DOCUMENT_COLUMNS: &str = "id, collection, path, kind, state, content_hash, size_bytes, chunk_count, \
+     page_count, error_code, error_message, warnings, indexed_at";
+
+fn document_from_row(row: &Row) -> rusqlite::Result<DocumentRecord> {
+    let warnings: String = row.get(11)?;
+    Ok(DocumentRecord {
+        id: row.get(0)?,
+        collection: row.get(1)?,
+        path: row.get(2)?,
+        kind: row.get(3)?,
+        state: DocState::parse(&row.get::<_, String>(4)?),
+        content_hash: row.get(5)?,
+        size_bytes: row.get(6)?,
+        chunk_count: row.get(7)?,
+        page_count: row.get(8)?,
+        error_code: row.get(9)?,
+        error_message: row.get(10)?,
+        warnings: serde_json::from_str(&warnings).unwrap_or_default(),
+        indexed_at: row.get(12)?,
+    })
+}
+
+fn collection_from_row(row: &Row) -> rusqlite::Result<CollectionRecord> {
+    Ok(CollectionRecord {
+        name: row.get(0)?,
+        embedder_id: row.get(1)?,
+        embedder_fingerprint: row.get(2)?,
+        dimension: row.get(3)?,
+        created_at: row.get(4)?,
+    })
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store> {
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&mut conn)?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written (transactions roll back),
+        // so a poisoned lock is still safe to use.
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The collection named `name`, if it exists.
+    pub fn collection(&self, name: &str) -> Result<Option<CollectionRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT name, embedder_id, embedder_fingerprint, dimension, created_at FROM collections WHERE name = ?1",
+        )?;
+        Ok(stmt.query_row([name], collection_from_row).optional()?)
+    }
+
+    /// All collections, by name.
+    pub fn collections(&self) -> Result<Vec<CollectionRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT name, embedder_id, embedder_fingerprint, dimension, created_at FROM collections ORDER BY name",
+        )?;
+        let rows = stmt.query_map([], collection_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records a new collection.
+    pub fn create_collection(&self, record: &CollectionRecord) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO collections (name, embedder_id, embedder_fingerprint, dimension, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![record.name, record.embedder_id, record.embedder_fingerprint, record.dimension, record.created_at],
+        )?;
+        Ok(())
+    }
+
+    /// Records that a collection's index now holds vectors of another model (after a re-index), and
+    /// marks every document for re-indexing.
+    pub fn replace_embedder(&self, record: &CollectionRecord) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let changed = tx.execute(
+            "UPDATE collections SET embedder_id = ?2, embedder_fingerprint = ?3, dimension = ?4 WHERE name = ?1",
+            params![record.name, record.embedder_id, record.embedder_fingerprint, record.dimension],
+        )?;
+        if changed == 0 {
+            return Err(Error::NoSuchCollection(record.name.clone()));
+        }
+        tx.execute(
+            "UPDATE documents SET state = 'new', content_hash = NULL, pending_hash = NULL, chunk_count = 0 WHERE collection = ?1",
+            [&record.name],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The id of the document at `path` in `collection`, creating its record if needed.
+    pub fn ensure_document(&self, collection: &str, path: &str) -> Result<i64> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO documents (collection, path) VALUES (?1, ?2) ON CONFLICT (collection, path) DO NOTHING",
+            params![collection, path],
+        )?;
+        Ok(conn.query_row(
+            "SELECT id FROM documents WHERE collection = ?1 AND path = ?2",
+            params![collection, path],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The document at `path` in `collection`.
+    pub fn document(&self, collection: &str, path: &str) -> Result<Option<DocumentRecord>> {
+        let conn = self.conn();
+        let sql =
+            format!("SELECT {DOCUMENT_COLUMNS} FROM documents WHERE collection = ?1 AND path = ?2");
+        Ok(conn
+            .prepare_cached(&sql)?
+            .query_row(params![collection, path], document_from_row)
+            .optional()?)
+    }
+
+    /// The document with this id.
+    pub fn document_by_id(&self, id: i64) -> Result<Option<DocumentRecord>> {
+        let conn = self.conn();
+        let sql = format!("SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id = ?1");
+        Ok(conn
+            .prepare_cached(&sql)?
+            .query_row([id], document_from_row)
+            .optional()?)
+    }
+
+    /// Documents of one collection, or of all, ordered by collection and path.
+    pub fn documents(&self, collection: Option<&str>) -> Result<Vec<DocumentRecord>> {
+        let conn = self.conn();
+        let sql = format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM documents WHERE ?1 IS NULL OR collection = ?1 ORDER BY collection, path"
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([collection], document_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Documents of a collection in one state.
+    pub fn documents_in_state(
+        &self,
+        collection: &str,
+        state: DocState,
+    ) -> Result<Vec<DocumentRecord>> {
+        let conn = self.conn();
+        let sql = format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM documents WHERE collection = ?1 AND state = ?2 ORDER BY path"
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![collection, state.as_str()], document_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Journals that these documents' chunks are about to be written: from here until
+    /// [`Store::finish_writes`], their rows in the vector index may be partial.
+    pub fn begin_writes(&self, documents: &[(i64, &str)]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE documents SET state = 'writing', pending_hash = ?2 WHERE id = ?1",
+            )?;
+            for (id, hash) in documents {
+                stmt.execute(params![id, hash])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Journals that these documents' chunks are completely written.
+    pub fn finish_writes(&self, documents: &[IndexedDocument]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE documents SET state = 'indexed', kind = ?2, content_hash = ?3, pending_hash = NULL, \
+                 size_bytes = ?4, chunk_count = ?5, page_count = ?6, warnings = ?7, error_code = NULL, \
+                 error_message = NULL, indexed_at = ?8 WHERE id = ?1",
+            )?;
+            let now = now();
+            for d in documents {
+                let warnings = serde_json::to_string(&d.warnings).unwrap_or_else(|_| "[]".into());
+                stmt.execute(params![
+                    d.id,
+                    d.kind,
+                    d.content_hash,
+                    d.size_bytes,
+                    d.chunk_count,
+                    d.page_count,
+                    warnings,
+                    now
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records why a document could not be indexed. A document that was indexed before keeps its
+    /// chunks and state (nothing already indexed is lost); one never indexed becomes `Failed`.
+    pub fn record_failure(&self, id: i64, code: &str, message: &str) -> Result<()> {
+        self.conn().execute(
+            "UPDATE documents SET error_code = ?2, error_message = ?3, \
+             state = CASE WHEN state = 'indexed' THEN 'indexed' ELSE 'failed' END WHERE id = ?1",
+            params![id, code, message],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets a document. Its chunks must already be gone from the vector index.
+    pub fn remove_document(&self, id: i64) -> Result<()> {
+        self.conn()
+            .execute("DELETE FROM documents WHERE id = ?1", [id])?;
+        Ok(())
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let supported = MIGRATIONS.len() as i64;
+    if version > supported {
+        return Err(Error::TooNew {
+            found: version,
+            supported,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        store
+            .create_collection(&CollectionRecord::new("c", "m", "f", 4))
+            .unwrap();
+        (dir, store)
+    }
+
+    fn indexed(id: i64, hash: &str) -> IndexedDocument {
+        IndexedDocument {
+            id,
+            kind: "text".into(),
+            content_hash: hash.into(),
+            size_bytes: 10,
+            chunk_count: 2,
+            page_count: None,
+            warnings: vec![],
+        }
+    }
+
+    #[test]
+    fn the_journal_moves_through_writing_to_indexed() {
+        let (_dir, store) = store();
+        let id = store.ensure_document("c", "/a.txt").unwrap();
+        assert_eq!(
+            store.ensure_document("c", "/a.txt").unwrap(),
+            id,
+            "ensure is idempotent"
+        );
+        store.begin_writes(&[(id, "h1")]).unwrap();
+        assert_eq!(
+            store
+                .documents_in_state("c", DocState::Writing)
+                .unwrap()
+                .len(),
+            1
+        );
+        store.finish_writes(&[indexed(id, "h1")]).unwrap();
+        let doc = store.document("c", "/a.txt").unwrap().unwrap();
+        assert_eq!(
+            (doc.state, doc.content_hash.as_deref(), doc.chunk_count),
+            (DocState::Indexed, Some("h1"), 2)
+        );
+        assert!(
+            store
+                .documents_in_state("c", DocState::Writing)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_failure_never_demotes_an_indexed_document() {
+        let (_dir, store) = store();
+        let a = store.ensure_document("c", "/a.txt").unwrap();
+        let b = store.ensure_document("c", "/b.txt").unwrap();
+        store.finish_writes(&[indexed(a, "h")]).unwrap();
+        store.record_failure(a, "corrupt", "bad").unwrap();
+        store.record_failure(b, "corrupt", "bad").unwrap();
+        let a = store.document_by_id(a).unwrap().unwrap();
+        assert_eq!(
+            (a.state, a.error_code.as_deref()),
+            (DocState::Indexed, Some("corrupt"))
+        );
+        assert_eq!(
+            store.document_by_id(b).unwrap().unwrap().state,
+            DocState::Failed
+        );
+    }
+
+    #[test]
+    fn reopening_keeps_data_and_refuses_a_newer_schema() {
+        let (dir, store) = store();
+        store.ensure_document("c", "/a.txt").unwrap();
+        drop(store);
+        let path = dir.path().join("db.sqlite");
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.documents(None).unwrap().len(), 1);
+        store
+            .conn()
+            .pragma_update(None, "user_version", 999)
+            .unwrap();
+        drop(store);
+        assert!(matches!(
+            Store::open(&path),
+            Err(Error::TooNew { found: 999, .. })
+        ));
+    }
+
+    #[test]
+    fn replacing_the_embedder_marks_every_document_for_reindexing() {
+        let (_dir, store) = store();
+        let a = store.ensure_document("c", "/a.txt").unwrap();
+        store.finish_writes(&[indexed(a, "h")]).unwrap();
+        store
+            .replace_embedder(&CollectionRecord::new("c", "other", "g", 8))
+            .unwrap();
+        assert_eq!(store.collection("c").unwrap().unwrap().embedder_id, "other");
+        assert_eq!(
+            store.document_by_id(a).unwrap().unwrap().state,
+            DocState::New
+        );
+    }
+}
