@@ -1,1 +1,452 @@
-fn main() {}
+//! `cairn`: index documents and search them from a terminal, over the same core as the desktop app.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use cairn_engine::{
+    AddReport, CancelToken, FileStatus, Library, Progress, SearchMode, SearchRequest,
+};
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Exit codes, documented in README.md.
+mod exit {
+    /// Some files could not be indexed; the others were.
+    pub const SOME_FAILED: u8 = 2;
+    /// No file could be indexed.
+    pub const NONE_INDEXED: u8 = 3;
+    /// Interrupted (Ctrl-C); what was written stays.
+    pub const CANCELLED: u8 = 130;
+}
+
+#[derive(Parser)]
+#[command(
+    name = "cairn",
+    version,
+    about = "A private knowledge base: index your documents, search them offline."
+)]
+struct Cli {
+    /// Where the index, database and config live [default: the OS data directory, e.g. ~/.local/share/cairn].
+    #[arg(long, global = true, env = "CAIRN_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Index files and folders (recursively). Unchanged files are skipped, changed ones replaced,
+    /// deleted ones removed. Exit code 0: all indexed; 2: some failed; 3: none could be indexed.
+    Add {
+        /// Files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The collection to add to (created if needed).
+        #[arg(long, default_value = cairn_engine::DEFAULT_COLLECTION)]
+        collection: String,
+        /// One JSON line per file instead of a progress bar.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Search a collection; prints cited passages.
+    Search {
+        /// The query.
+        query: String,
+        /// Number of passages.
+        #[arg(long, short)]
+        k: Option<usize>,
+        /// The collection to search.
+        #[arg(long, default_value = cairn_engine::DEFAULT_COLLECTION)]
+        collection: String,
+        /// Retrieval mode.
+        #[arg(long, value_enum, default_value_t = Mode::Hybrid)]
+        mode: Mode,
+        /// Skip the reranker even if one is configured.
+        #[arg(long)]
+        no_rerank: bool,
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List indexed documents with their state.
+    Docs {
+        /// Only this collection.
+        #[arg(long)]
+        collection: Option<String>,
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove files (or everything under folders) from a collection. The files are not touched.
+    Rm {
+        /// Files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The collection.
+        #[arg(long, default_value = cairn_engine::DEFAULT_COLLECTION)]
+        collection: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rebuild a collection's index from its files with the current embedding model.
+    Reindex {
+        /// The collection.
+        #[arg(long, default_value = cairn_engine::DEFAULT_COLLECTION)]
+        collection: String,
+        /// One JSON line per file.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check that the index holds exactly the chunks the database records, document by document.
+    /// Exit code 0 when consistent, 1 otherwise.
+    Check {
+        /// The collection.
+        #[arg(long, default_value = cairn_engine::DEFAULT_COLLECTION)]
+        collection: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List collections and the embedding model of each.
+    Collections {
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Mode {
+    Hybrid,
+    Dense,
+    Bm25,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new(
+                    "warn,lance=error,lancedb=error,lopdf=error,pdf_extract=error",
+                )
+            }),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn default_data_dir() -> anyhow::Result<PathBuf> {
+    Ok(dirs::data_dir()
+        .context("no data directory is known for this OS; pass --data-dir")?
+        .join("cairn"))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let data_dir = match cli.data_dir {
+        Some(dir) => dir,
+        None => default_data_dir()?,
+    };
+    let library = Library::open_with_config_file(&data_dir).await?;
+    match cli.command {
+        Command::Add {
+            paths,
+            collection,
+            json,
+        } => {
+            let cancel = cancel_on_ctrl_c();
+            let reporter = Reporter::new(json);
+            let report = reporter.finish(
+                library
+                    .add(&paths, &collection, &|e| reporter.event(e), &cancel)
+                    .await,
+            )?;
+            Ok(add_exit_code(&report, json))
+        }
+        Command::Reindex { collection, json } => {
+            let cancel = cancel_on_ctrl_c();
+            let reporter = Reporter::new(json);
+            let report = reporter.finish(
+                library
+                    .reindex(&collection, &|e| reporter.event(e), &cancel)
+                    .await,
+            )?;
+            Ok(add_exit_code(&report, json))
+        }
+        Command::Search {
+            query,
+            k,
+            collection,
+            mode,
+            no_rerank,
+            json,
+        } => {
+            let mode = match mode {
+                Mode::Hybrid => SearchMode::Hybrid,
+                Mode::Dense => SearchMode::Dense,
+                Mode::Bm25 => SearchMode::Bm25,
+            };
+            let request = SearchRequest {
+                query,
+                collection,
+                k,
+                mode,
+                rerank: no_rerank.then_some(false),
+            };
+            let hits = library.search(&request).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&hits)?);
+            } else if hits.is_empty() {
+                println!("No passages found.");
+            } else {
+                for (i, hit) in hits.iter().enumerate() {
+                    let page = hit.page.map(|p| format!(", page {p}")).unwrap_or_default();
+                    let heading = if hit.heading.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" — {}", hit.heading)
+                    };
+                    println!(
+                        "[{}] {}{page}{heading}  (score {:.3})",
+                        i + 1,
+                        hit.doc_path,
+                        hit.score
+                    );
+                    println!("    {}\n", one_line(&hit.text, 320));
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Docs { collection, json } => {
+            let docs = library.documents(collection.as_deref())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&docs)?);
+            } else {
+                for d in &docs {
+                    let state = serde_json::to_value(d.state)?
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string();
+                    let error = d
+                        .error_message
+                        .as_deref()
+                        .map(|e| format!("  ({e})"))
+                        .unwrap_or_default();
+                    println!(
+                        "{:<8} {:>5} chunks  {:<10} {}{error}",
+                        state, d.chunk_count, d.collection, d.path
+                    );
+                }
+                println!("{} document(s)", docs.len());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rm {
+            paths,
+            collection,
+            json,
+        } => {
+            let report = library.remove(&paths, &collection).await?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                for path in &report.removed {
+                    println!("removed {path}");
+                }
+                println!(
+                    "{} document(s), {} chunk(s) removed",
+                    report.removed.len(),
+                    report.chunks
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { collection, json } => {
+            let report = library.check(&collection).await?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!(
+                    "{} documents, {} chunks recorded, {} rows in the index, {} orphan rows",
+                    report.indexed_documents,
+                    report.chunks_in_store,
+                    report.rows_in_index,
+                    report.orphan_rows
+                );
+                for (path, store, index) in &report.mismatched {
+                    println!("mismatch: {path}: {store} recorded, {index} in the index");
+                }
+            }
+            Ok(if report.is_consistent() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Collections { json } => {
+            let collections = library.collections()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&collections)?);
+            } else {
+                for c in &collections {
+                    println!(
+                        "{:<20} {} ({}, {} dimensions)",
+                        c.name, c.embedder_id, c.embedder_fingerprint, c.dimension
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn one_line(text: &str, max_chars: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", &flat[..cut]),
+        None => flat,
+    }
+}
+
+/// A token that fires on the first Ctrl-C; a second Ctrl-C exits at once.
+fn cancel_on_ctrl_c() -> CancelToken {
+    let cancel = CancelToken::new();
+    let token = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nstopping after the current batch (Ctrl-C again to quit now)…");
+            token.cancel();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(i32::from(exit::CANCELLED));
+            }
+        }
+    });
+    cancel
+}
+
+/// Shows an add-like operation: a progress bar on a terminal, or one JSON line per file with `--json`.
+struct Reporter {
+    json: bool,
+    bar: Option<ProgressBar>,
+}
+
+impl Reporter {
+    fn new(json: bool) -> Reporter {
+        let bar = (!json && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::new(0);
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} files  {elapsed_precise}  eta {eta}  {wide_msg}")
+                    .expect("valid template")
+                    .progress_chars("=> "),
+            );
+            bar
+        });
+        Reporter { json, bar }
+    }
+
+    fn event(&self, event: Progress) {
+        match &event {
+            Progress::Discovered { files } => {
+                if let Some(bar) = &self.bar {
+                    bar.set_length(*files as u64);
+                }
+            }
+            Progress::Stage { path, stage } => {
+                if let Some(bar) = &self.bar {
+                    let name = std::path::Path::new(path)
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned());
+                    bar.set_message(
+                        format!("{stage:?}: {}", name.unwrap_or_default()).to_lowercase(),
+                    );
+                }
+            }
+            Progress::Finished(outcome) => {
+                if self.json {
+                    let line = serde_json::to_string(outcome).unwrap_or_default();
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "{line}");
+                    let _ = out.flush();
+                    return;
+                }
+                let failure = match &outcome.status {
+                    FileStatus::Failed { reason, .. } => {
+                        Some(format!("failed: {}: {reason}", outcome.path))
+                    }
+                    _ => None,
+                };
+                match (&self.bar, failure) {
+                    (Some(bar), failure) => {
+                        if !matches!(outcome.status, FileStatus::Removed) {
+                            bar.inc(1);
+                        }
+                        if let Some(line) = failure {
+                            bar.println(line);
+                        }
+                    }
+                    (None, Some(line)) => eprintln!("{line}"),
+                    (None, None) => {}
+                }
+            }
+        }
+    }
+
+    fn finish(&self, report: cairn_engine::Result<AddReport>) -> anyhow::Result<AddReport> {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        let report = report?;
+        if !self.json {
+            eprintln!(
+                "{} indexed, {} unchanged, {} removed, {} failed; {} chunks in {:.1}s{}",
+                report.indexed(),
+                report.unchanged(),
+                report.removed(),
+                report.failed(),
+                report.chunks_written,
+                report.elapsed.as_secs_f64(),
+                if report.cancelled { " (cancelled)" } else { "" }
+            );
+        }
+        Ok(report)
+    }
+}
+
+fn add_exit_code(report: &AddReport, json: bool) -> ExitCode {
+    if json {
+        let summary = serde_json::json!({
+            "summary": {
+                "indexed": report.indexed(), "unchanged": report.unchanged(), "removed": report.removed(),
+                "failed": report.failed(), "chunks": report.chunks_written, "cancelled": report.cancelled,
+                "seconds": report.elapsed.as_secs_f64(),
+            }
+        });
+        println!("{summary}");
+    }
+    if report.cancelled {
+        ExitCode::from(exit::CANCELLED)
+    } else if report.failed() > 0 && report.indexed() + report.unchanged() == 0 {
+        ExitCode::from(exit::NONE_INDEXED)
+    } else if report.failed() > 0 {
+        ExitCode::from(exit::SOME_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

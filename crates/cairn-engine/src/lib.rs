@@ -1,1 +1,36 @@
-//! placeholder
+//! Cairn's core, shared by the CLI and the desktop app.
+//!
+//! [`Library`] is the front door: it owns the data directory (SQLite store, LanceDB index, config)
+//! and the embedding model, and offers the operations a person performs on their documents:
+//!
+//! * [`Library::add`] indexes files and folders into a collection, crash-safely and incrementally,
+//!   reporting [`Progress`] per file and stopping when a [`CancelToken`] fires;
+//! * [`Library::search`] answers a [`SearchRequest`] with cited [`SearchHit`]s from hybrid retrieval
+//!   (dense + BM25, fused, optionally reranked);
+//! * [`Library::documents`], [`Library::remove`] and [`Library::reindex`] manage what is indexed.
+//!
+//! ```no_run
+//! # async fn demo() -> cairn_engine::Result<()> {
+//! use cairn_engine::{CancelToken, Config, Library, SearchRequest};
+//!
+//! let library = Library::open("/tmp/cairn-data".as_ref(), Config::default()).await?;
+//! let report = library.add(&["/home/me/notes".into()], "default", &|_| {}, &CancelToken::new()).await?;
+//! let hits = library.search(&SearchRequest::new("tide tables")).await?;
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+mod config;
+mod error;
+mod ingest;
+mod library;
+mod search;
+
+pub use cairn_index::{Fusion, IndexSettings, SearchParams};
+pub use cairn_ingest::{ChunkerConfig, ParseLimits};
+pub use cairn_store::{DocState, DocumentRecord};
+pub use config::{Config, IngestConfig, ModelsConfig, RerankerChoice, SearchConfig};
+pub use error::{Error, Result};
+pub use ingest::{AddReport, CancelToken, FileOutcome, FileStatus, Progress, Stage};
+pub use library::{CheckReport, DEFAULT_COLLECTION, Library, RemoveReport};
+pub use search::{SearchHit, SearchMode, SearchRequest};

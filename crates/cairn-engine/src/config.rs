@@ -1,0 +1,200 @@
+//! Tunables, read from `config.toml` in the data directory. Every field has a default; a file need
+//! only name what it changes.
+
+use std::path::{Path, PathBuf};
+
+use cairn_index::{Fusion, IndexSettings, SearchParams};
+use cairn_ingest::{ChunkerConfig, ParseLimits};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Everything that can be tuned.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Which models to load.
+    pub models: ModelsConfig,
+    /// Chunk windows, in tokens of the embedding model.
+    pub chunking: ChunkerConfig,
+    /// Ingest limits and batching.
+    pub ingest: IngestConfig,
+    /// When secondary indices are built.
+    pub index: IndexSettings,
+    /// Retrieval tunables.
+    pub search: SearchConfig,
+}
+
+/// Model locations.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModelsConfig {
+    /// A BERT sentence-model directory. Unset: the default model, looked up in `$CAIRN_MODELS_DIR`,
+    /// `<data dir>/models`, beside the executable, and in the source tree's `models/`.
+    pub embedder: Option<PathBuf>,
+}
+
+/// Ingest limits and batching.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IngestConfig {
+    /// Files larger than this are refused before they are read.
+    pub max_file_bytes: u64,
+    /// Archives (DOCX, EPUB) may expand to at most this many bytes.
+    pub max_archive_bytes: u64,
+    /// A parser still running after this many seconds is abandoned.
+    pub timeout_secs: f64,
+    /// Chunks embedded and written together: one LanceDB append per batch.
+    pub batch_chunks: usize,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        let limits = ParseLimits::default();
+        IngestConfig {
+            max_file_bytes: limits.max_file_bytes,
+            max_archive_bytes: limits.max_archive_bytes,
+            timeout_secs: limits.timeout.as_secs_f64(),
+            batch_chunks: 256,
+        }
+    }
+}
+
+impl IngestConfig {
+    /// The per-file limits.
+    pub fn limits(&self) -> ParseLimits {
+        ParseLimits {
+            max_file_bytes: self.max_file_bytes,
+            max_archive_bytes: self.max_archive_bytes,
+            timeout: std::time::Duration::try_from_secs_f64(self.timeout_secs)
+                .unwrap_or(ParseLimits::default().timeout),
+        }
+    }
+}
+
+/// Which reranker rescores the fused candidates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RerankerChoice {
+    /// No reranking: the fused order stands.
+    None,
+    /// Late interaction over the embedder's token vectors.
+    Maxsim,
+    /// A BERT cross-encoder directory.
+    CrossEncoder(PathBuf),
+}
+
+/// Retrieval tunables.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SearchConfig {
+    /// Passages returned.
+    pub k: usize,
+    /// Candidates taken from each of the dense and BM25 lists before fusion.
+    pub candidates: usize,
+    /// How the two lists fuse.
+    pub fusion: Fusion,
+    /// IVF partitions probed once a vector index exists.
+    pub nprobes: usize,
+    /// Exact re-scoring of vector-index candidates, as a multiple of the limit.
+    pub refine_factor: u32,
+    /// The reranker.
+    pub reranker: RerankerChoice,
+    /// How many fused candidates the reranker rescores.
+    pub rerank_depth: usize,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        let params = SearchParams::default();
+        SearchConfig {
+            k: params.k,
+            candidates: params.candidates,
+            fusion: params.fusion,
+            nprobes: params.nprobes,
+            refine_factor: params.refine_factor,
+            reranker: RerankerChoice::None,
+            rerank_depth: 20,
+        }
+    }
+}
+
+impl SearchConfig {
+    /// The index's query parameters.
+    pub fn params(&self) -> SearchParams {
+        SearchParams {
+            k: self.k,
+            candidates: self.candidates,
+            fusion: self.fusion,
+            nprobes: self.nprobes,
+            refine_factor: self.refine_factor,
+        }
+    }
+}
+
+impl Config {
+    /// Reads `path`; a missing file gives the defaults.
+    pub fn load(path: &Path) -> Result<Config> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::parse(&text).map_err(|reason| Error::Config {
+                path: path.display().to_string(),
+                reason,
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(source) => Err(Error::Io {
+                path: path.display().to_string(),
+                source,
+            }),
+        }
+    }
+}
+
+impl Config {
+    /// Parses TOML text. Unknown keys are errors: a misspelt tunable must not be silently ignored.
+    pub fn parse(text: &str) -> std::result::Result<Config, String> {
+        let mut unknown = Vec::new();
+        let deserializer = toml::Deserializer::parse(text).map_err(|e| e.to_string())?;
+        let config =
+            serde_ignored::deserialize(deserializer, |path| unknown.push(path.to_string()))
+                .map_err(|e| e.to_string())?;
+        match unknown.first() {
+            None => Ok(config),
+            Some(key) => Err(format!("unknown setting '{key}'")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_partial_file_keeps_the_other_defaults() {
+        let config = Config::parse(
+            "[chunking]\nmax_tokens = 128\noverlap_tokens = 16\n[search]\nk = 5\nreranker = \"maxsim\"\n\
+             fusion = { method = \"rrf\", k = 60.0, dense_weight = 1.0, bm25_weight = 0.5 }\n",
+        )
+        .unwrap();
+        assert_eq!(config.chunking.max_tokens, 128);
+        assert_eq!(config.search.k, 5);
+        assert_eq!(config.search.candidates, SearchParams::default().candidates);
+        assert_eq!(config.search.reranker, RerankerChoice::Maxsim);
+        assert!(
+            matches!(config.search.fusion, Fusion::Rrf { bm25_weight, .. } if bm25_weight == 0.5)
+        );
+        assert_eq!(config.ingest, IngestConfig::default());
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_not_silently_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[search]\nkk = 5\n").unwrap();
+        let err = Config::load(&path).unwrap_err();
+        assert!(err.to_string().contains("kk"), "{err}");
+        assert_eq!(
+            Config::load(&dir.path().join("absent.toml")).unwrap(),
+            Config::default()
+        );
+    }
+}

@@ -1,0 +1,68 @@
+//! The engine's error type: every lower error, with a stable code for scripts and the UI.
+
+/// A failure of a library operation.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The embedding model could not be found or loaded.
+    #[error("{0}")]
+    Model(#[from] cairn_models::Error),
+    /// No embedding model directory was found.
+    #[error(
+        "no embedding model found; looked in: {tried}. Run scripts/fetch-models, or set models.embedder in {config}"
+    )]
+    NoModel {
+        /// The places searched.
+        tried: String,
+        /// The config file to edit.
+        config: String,
+    },
+    /// The index refused or failed an operation.
+    #[error("{0}")]
+    Index(#[from] cairn_index::Error),
+    /// The store failed.
+    #[error("{0}")]
+    Store(#[from] cairn_store::Error),
+    /// The config file is invalid.
+    #[error("{path}: {reason}")]
+    Config {
+        /// The config file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A file-system operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path involved.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The named collection does not exist.
+    #[error("there is no collection named '{0}'")]
+    NoSuchCollection(String),
+    /// A background task failed.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// A stable, machine-readable identifier.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Model(_) => "model",
+            Error::NoModel { .. } => "no_model",
+            Error::Index(cairn_index::Error::ModelMismatch { .. }) => "model_mismatch",
+            Error::Index(cairn_index::Error::InvalidName(_)) => "invalid_collection",
+            Error::Index(_) => "index",
+            Error::Store(_) => "store",
+            Error::Config { .. } => "config",
+            Error::Io { .. } => "io",
+            Error::NoSuchCollection(_) => "no_such_collection",
+            Error::Internal(_) => "internal",
+        }
+    }
+}
+
+/// The engine's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

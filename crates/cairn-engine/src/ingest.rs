@@ -1,0 +1,614 @@
+//! Adding files to a collection: discover, parse and chunk (on a worker thread), embed in batches,
+//! write in batches, journalled so a kill at any moment loses nothing and duplicates nothing.
+//!
+//! The journal protocol, per batch of documents:
+//! 1. the store marks them `writing` (with the hash being written);
+//! 2. their old rows, if any, are deleted from the index;
+//! 3. the new rows are appended in one write;
+//! 4. the store marks them `indexed`.
+//!
+//! A document found in `writing` at the start of a run was interrupted between 1 and 4: its rows are
+//! deleted and it is done again. Hence every file ends indexed exactly once.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use cairn_index::{ChunkRow, CollectionIndex};
+use cairn_ingest::{Chunk, Chunker, ChunkerConfig, DocumentKind, ParseError, ParseLimits};
+use cairn_models::{BertEmbedder, Embedder};
+use cairn_store::{DocState, DocumentRecord, IndexedDocument};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+
+use crate::error::{Error, Result};
+use crate::library::{Library, absolute};
+
+/// Stops a long operation from another thread or task. Cloning shares the flag.
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    /// A token that has not fired.
+    pub fn new() -> Self {
+        CancelToken::default()
+    }
+
+    /// Fires the token.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether the token has fired.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// What is happening to a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Being read, parsed and chunked.
+    Parsing,
+    /// Its chunks are being embedded.
+    Embedding,
+    /// Its chunks are being written to the index.
+    Writing,
+}
+
+/// Progress of [`Library::add`], reported as it happens.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Progress {
+    /// The files to look at are known.
+    Discovered {
+        /// How many.
+        files: usize,
+    },
+    /// A file entered a stage.
+    Stage {
+        /// The file.
+        path: String,
+        /// The stage.
+        stage: Stage,
+    },
+    /// A file is done, one way or another.
+    Finished(FileOutcome),
+}
+
+/// How one file ended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileOutcome {
+    /// The file.
+    pub path: String,
+    /// What happened.
+    #[serde(flatten)]
+    pub status: FileStatus,
+    /// Parts of the file that could not be read while the rest could.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// What happened to a file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum FileStatus {
+    /// Its chunks are in the index.
+    Indexed {
+        /// Chunks written.
+        chunks: usize,
+        /// Pages, for paged formats.
+        pages: Option<u32>,
+        /// It replaced an earlier version of the file.
+        replaced: bool,
+    },
+    /// Same content as already indexed: nothing to do.
+    Unchanged,
+    /// The file is gone, so its chunks left the index.
+    Removed,
+    /// It could not be indexed; anything indexed from it before is kept.
+    Failed {
+        /// Stable code (`encrypted`, `corrupt`, `not_found`, …).
+        code: String,
+        /// The cause, in words.
+        reason: String,
+    },
+}
+
+/// The result of [`Library::add`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AddReport {
+    /// One outcome per file looked at.
+    pub outcomes: Vec<FileOutcome>,
+    /// The run was cancelled; files without an outcome were left for the next run.
+    pub cancelled: bool,
+    /// Chunks written in this run.
+    pub chunks_written: usize,
+    /// Wall time of the run.
+    #[serde(with = "seconds")]
+    pub elapsed: Duration,
+}
+
+mod seconds {
+    pub fn serialize<S: serde::Serializer>(
+        d: &std::time::Duration,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
+    }
+}
+
+impl AddReport {
+    fn count(&self, f: impl Fn(&FileStatus) -> bool) -> usize {
+        self.outcomes.iter().filter(|o| f(&o.status)).count()
+    }
+
+    /// Files whose chunks were written.
+    pub fn indexed(&self) -> usize {
+        self.count(|s| matches!(s, FileStatus::Indexed { .. }))
+    }
+
+    /// Files already indexed with the same content.
+    pub fn unchanged(&self) -> usize {
+        self.count(|s| matches!(s, FileStatus::Unchanged))
+    }
+
+    /// Files that could not be indexed.
+    pub fn failed(&self) -> usize {
+        self.count(|s| matches!(s, FileStatus::Failed { .. }))
+    }
+
+    /// Files removed because they are gone.
+    pub fn removed(&self) -> usize {
+        self.count(|s| matches!(s, FileStatus::Removed))
+    }
+}
+
+/// What the worker thread hands to the writer.
+enum Work {
+    Started(PathBuf),
+    Unchanged(PathBuf),
+    Failed(PathBuf, ParseError),
+    Parsed(Parsed),
+}
+
+struct Parsed {
+    path: PathBuf,
+    kind: DocumentKind,
+    hash: String,
+    size: u64,
+    chunks: Vec<Chunk>,
+    pages: Option<u32>,
+    warnings: Vec<String>,
+}
+
+/// A parsed document waiting in the current batch.
+struct Pending {
+    doc: Parsed,
+    id: i64,
+    had_rows: bool,
+}
+
+impl Library {
+    /// Indexes files and folders (recursively) into `collection`, creating it if needed.
+    ///
+    /// Unchanged files are skipped by content hash, changed files have their chunks replaced, and
+    /// files that disappeared from a folder being added leave the index. Each file that cannot be read
+    /// is reported with its reason and the rest go on. Cancelling stops after the batch being written;
+    /// what was written stays, and the next run picks up the rest.
+    pub async fn add(
+        &self,
+        paths: &[PathBuf],
+        collection: &str,
+        progress: &(dyn Fn(Progress) + Sync),
+        cancel: &CancelToken,
+    ) -> Result<AddReport> {
+        let started = Instant::now();
+        let index = self.collection_index(collection, true).await?;
+        let embedder = self.embedder()?;
+        let mut report = AddReport::default();
+        let finish = |report: &mut AddReport, outcome: FileOutcome| {
+            progress(Progress::Finished(outcome.clone()));
+            report.outcomes.push(outcome);
+        };
+
+        // Documents a killed run left half-written: delete their rows and do them again.
+        let interrupted = self
+            .store
+            .documents_in_state(collection, DocState::Writing)?;
+        if !interrupted.is_empty() {
+            tracing::info!(
+                count = interrupted.len(),
+                "redoing documents an interrupted run left half-written"
+            );
+            index
+                .delete_documents(&interrupted.iter().map(|d| d.id).collect::<Vec<_>>())
+                .await?;
+        }
+
+        let known: HashMap<String, DocumentRecord> = self
+            .store
+            .documents(Some(collection))?
+            .into_iter()
+            .map(|d| (d.path.clone(), d))
+            .collect();
+        let discovery = discover(paths, &interrupted, &known);
+        progress(Progress::Discovered {
+            files: discovery.files.len(),
+        });
+        for (path, reason) in discovery.missing {
+            finish(&mut report, failed(&path, "not_found", &reason, Vec::new()));
+        }
+        let gone: Vec<DocumentRecord> = discovery
+            .gone
+            .iter()
+            .filter_map(|p| known.get(p).cloned())
+            .collect();
+        self.remove_documents(collection, &gone).await?;
+        for doc in gone {
+            finish(
+                &mut report,
+                FileOutcome {
+                    path: doc.path,
+                    status: FileStatus::Removed,
+                    warnings: Vec::new(),
+                },
+            );
+        }
+
+        let snapshot: HashMap<String, String> = known
+            .values()
+            .filter(|d| d.state == DocState::Indexed)
+            .filter_map(|d| d.content_hash.clone().map(|h| (d.path.clone(), h)))
+            .collect();
+        let chunker = Chunker::new(ChunkerConfig {
+            // The model adds [CLS] and [SEP]: a window must leave room for them.
+            max_tokens: self
+                .config
+                .chunking
+                .max_tokens
+                .min(embedder.info().max_tokens.saturating_sub(2)),
+            overlap_tokens: self.config.chunking.overlap_tokens,
+        });
+        let (tx, mut rx) = mpsc::channel(16);
+        let worker = spawn_parser(
+            discovery.files,
+            snapshot,
+            chunker,
+            self.config.ingest.limits(),
+            embedder.clone(),
+            cancel.clone(),
+            tx,
+        );
+
+        let mut batch: Vec<Pending> = Vec::new();
+        let batch_chunks = self.config.ingest.batch_chunks.max(1);
+        while let Some(work) = rx.recv().await {
+            if cancel.is_cancelled() {
+                break;
+            }
+            match work {
+                Work::Started(path) => progress(Progress::Stage {
+                    path: path.display().to_string(),
+                    stage: Stage::Parsing,
+                }),
+                Work::Unchanged(path) => finish(
+                    &mut report,
+                    FileOutcome {
+                        path: path.display().to_string(),
+                        status: FileStatus::Unchanged,
+                        warnings: Vec::new(),
+                    },
+                ),
+                Work::Failed(path, error) => {
+                    let path_str = path.display().to_string();
+                    let id = self.store.ensure_document(collection, &path_str)?;
+                    self.store
+                        .record_failure(id, error.code(), &error.to_string())?;
+                    finish(
+                        &mut report,
+                        failed(&path_str, error.code(), &error.to_string(), Vec::new()),
+                    );
+                }
+                Work::Parsed(doc) => {
+                    let path = doc.path.display().to_string();
+                    let id = self.store.ensure_document(collection, &path)?;
+                    let had_rows = known
+                        .get(&path)
+                        .is_some_and(|d| matches!(d.state, DocState::Indexed | DocState::Writing));
+                    batch.push(Pending { doc, id, had_rows });
+                    if batch.iter().map(|p| p.doc.chunks.len()).sum::<usize>() >= batch_chunks {
+                        let written = self
+                            .write_batch(&index, &embedder, std::mem::take(&mut batch), progress)
+                            .await?;
+                        report.chunks_written += written.iter().map(chunk_count).sum::<usize>();
+                        written.into_iter().for_each(|o| finish(&mut report, o));
+                    }
+                }
+            }
+        }
+        drop(rx);
+        if cancel.is_cancelled() {
+            report.cancelled = true;
+        } else if !batch.is_empty() {
+            let written = self.write_batch(&index, &embedder, batch, progress).await?;
+            report.chunks_written += written.iter().map(chunk_count).sum::<usize>();
+            written.into_iter().for_each(|o| finish(&mut report, o));
+        }
+        worker
+            .join()
+            .map_err(|_| Error::Internal("the parser thread panicked".into()))?;
+        if report.chunks_written > 0 || report.removed() > 0 || !interrupted.is_empty() {
+            index.optimize(&self.config.index).await?;
+        }
+        report.elapsed = started.elapsed();
+        Ok(report)
+    }
+
+    /// Embeds and writes one batch of documents under the journal protocol (see the module docs).
+    async fn write_batch(
+        &self,
+        index: &CollectionIndex,
+        embedder: &Arc<BertEmbedder>,
+        batch: Vec<Pending>,
+        progress: &(dyn Fn(Progress) + Sync),
+    ) -> Result<Vec<FileOutcome>> {
+        for p in &batch {
+            progress(Progress::Stage {
+                path: p.doc.path.display().to_string(),
+                stage: Stage::Embedding,
+            });
+        }
+        let texts: Vec<String> = batch
+            .iter()
+            .flat_map(|p| p.doc.chunks.iter().map(embedding_text))
+            .collect();
+        let embedder_for_task = embedder.clone();
+        let vectors = tokio::task::spawn_blocking(move || {
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            embedder_for_task.embed(&refs)
+        })
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))??;
+
+        let mut rows = Vec::with_capacity(vectors.len());
+        let mut vectors = vectors.into_iter();
+        for p in &batch {
+            progress(Progress::Stage {
+                path: p.doc.path.display().to_string(),
+                stage: Stage::Writing,
+            });
+            for chunk in &p.doc.chunks {
+                rows.push(ChunkRow {
+                    chunk_id: format!("{}:{}", p.id, chunk.ordinal),
+                    doc_id: p.id,
+                    doc_path: p.doc.path.display().to_string(),
+                    ordinal: chunk.ordinal,
+                    page: chunk.page,
+                    heading: chunk.heading_path.join(" > "),
+                    char_start: chunk.char_start,
+                    char_end: chunk.char_end,
+                    text: chunk.text.clone(),
+                    vector: vectors.next().ok_or_else(|| {
+                        Error::Internal("embedder returned too few vectors".into())
+                    })?,
+                });
+            }
+        }
+
+        let journal: Vec<(i64, &str)> = batch.iter().map(|p| (p.id, p.doc.hash.as_str())).collect();
+        self.store.begin_writes(&journal)?;
+        let replaced: Vec<i64> = batch.iter().filter(|p| p.had_rows).map(|p| p.id).collect();
+        if !replaced.is_empty() {
+            index.delete_documents(&replaced).await?;
+        }
+        index.add(&rows).await?;
+        let done: Vec<IndexedDocument> = batch
+            .iter()
+            .map(|p| IndexedDocument {
+                id: p.id,
+                kind: p.doc.kind.as_str().to_string(),
+                content_hash: p.doc.hash.clone(),
+                size_bytes: p.doc.size as i64,
+                chunk_count: p.doc.chunks.len() as i64,
+                page_count: p.doc.pages.map(i64::from),
+                warnings: p.doc.warnings.clone(),
+            })
+            .collect();
+        self.store.finish_writes(&done)?;
+        Ok(batch
+            .into_iter()
+            .map(|p| FileOutcome {
+                path: p.doc.path.display().to_string(),
+                status: FileStatus::Indexed {
+                    chunks: p.doc.chunks.len(),
+                    pages: p.doc.pages,
+                    replaced: p.had_rows,
+                },
+                warnings: p.doc.warnings,
+            })
+            .collect())
+    }
+}
+
+fn chunk_count(outcome: &FileOutcome) -> usize {
+    match outcome.status {
+        FileStatus::Indexed { chunks, .. } => chunks,
+        _ => 0,
+    }
+}
+
+fn failed(path: &str, code: &str, reason: &str, warnings: Vec<String>) -> FileOutcome {
+    FileOutcome {
+        path: path.to_string(),
+        status: FileStatus::Failed {
+            code: code.to_string(),
+            reason: reason.to_string(),
+        },
+        warnings,
+    }
+}
+
+/// What the embedder sees: the heading path gives a passage the context its own words may lack.
+fn embedding_text(chunk: &Chunk) -> String {
+    if chunk.heading_path.is_empty() {
+        chunk.text.clone()
+    } else {
+        format!("{}\n\n{}", chunk.heading_path.join(" > "), chunk.text)
+    }
+}
+
+/// The files an add run will look at.
+struct Discovery {
+    /// Files to check, absolute, each once.
+    files: Vec<PathBuf>,
+    /// Paths named on the command line that do not exist and were never indexed.
+    missing: Vec<(String, String)>,
+    /// Indexed paths that no longer exist: under a folder being added, or named themselves.
+    gone: Vec<String>,
+}
+
+fn discover(
+    paths: &[PathBuf],
+    interrupted: &[DocumentRecord],
+    known: &HashMap<String, DocumentRecord>,
+) -> Discovery {
+    let mut files = Vec::new();
+    let mut seen = HashSet::new();
+    let mut missing = Vec::new();
+    let mut gone = Vec::new();
+    let mut push = |path: PathBuf, files: &mut Vec<PathBuf>| {
+        if seen.insert(path.clone()) {
+            files.push(path);
+        }
+    };
+    for path in paths {
+        let path = absolute(path);
+        let path_str = path.display().to_string();
+        if path.is_dir() {
+            let mut found = HashSet::new();
+            let walker = walkdir::WalkDir::new(&path)
+                .follow_links(false)
+                .sort_by_file_name()
+                .into_iter()
+                // Hidden files and folders (.git, .cache, editor swap files) are not documents.
+                .filter_entry(|e| {
+                    e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.')
+                });
+            for entry in walker.flatten() {
+                if entry.file_type().is_file() && cairn_ingest::is_supported(entry.path()) {
+                    found.insert(entry.path().display().to_string());
+                    push(entry.into_path(), &mut files);
+                }
+            }
+            gone.extend(
+                known
+                    .keys()
+                    .filter(|k| Path::new(k).starts_with(&path) && !found.contains(*k))
+                    .cloned(),
+            );
+        } else if path.is_file() {
+            push(path, &mut files);
+        } else if known.contains_key(&path_str) {
+            gone.push(path_str);
+        } else {
+            missing.push((path_str, "no such file or folder".to_string()));
+        }
+    }
+    for doc in interrupted {
+        let path = PathBuf::from(&doc.path);
+        if path.is_file() {
+            push(path, &mut files);
+        } else if !gone.contains(&doc.path) {
+            gone.push(doc.path.clone());
+        }
+    }
+    gone.sort();
+    gone.dedup();
+    Discovery {
+        files,
+        missing,
+        gone,
+    }
+}
+
+/// Reads, hashes, parses and chunks files on a thread of its own, so parsing overlaps embedding.
+fn spawn_parser(
+    files: Vec<PathBuf>,
+    indexed_hashes: HashMap<String, String>,
+    chunker: Chunker,
+    limits: ParseLimits,
+    embedder: Arc<BertEmbedder>,
+    cancel: CancelToken,
+    tx: mpsc::Sender<Work>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("cairn-ingest".into())
+        .spawn(move || {
+            for path in files {
+                if cancel.is_cancelled() || tx.blocking_send(Work::Started(path.clone())).is_err() {
+                    return;
+                }
+                let work = match read_and_parse(
+                    &path,
+                    &indexed_hashes,
+                    &chunker,
+                    &limits,
+                    embedder.as_ref(),
+                ) {
+                    Ok(Some(parsed)) => Work::Parsed(parsed),
+                    Ok(None) => Work::Unchanged(path),
+                    Err(e) => Work::Failed(path, e),
+                };
+                if tx.blocking_send(work).is_err() {
+                    return;
+                }
+            }
+        })
+        .expect("spawning the ingest thread")
+}
+
+/// `Ok(None)` when the file's content hash matches what is indexed.
+fn read_and_parse(
+    path: &Path,
+    indexed_hashes: &HashMap<String, String>,
+    chunker: &Chunker,
+    limits: &ParseLimits,
+    tokenizer: &BertEmbedder,
+) -> Result<Option<Parsed>, ParseError> {
+    let kind = cairn_ingest::detect_kind(path).ok_or_else(|| {
+        ParseError::Unsupported(path.extension().map_or("(no extension)".into(), |e| {
+            e.to_string_lossy().into_owned()
+        }))
+    })?;
+    let size = std::fs::metadata(path)?.len();
+    if size > limits.max_file_bytes {
+        return Err(ParseError::TooLarge {
+            size,
+            limit: limits.max_file_bytes,
+        });
+    }
+    let bytes = std::fs::read(path)?;
+    let hash = format!("sha256:{:x}", Sha256::digest(&bytes));
+    if indexed_hashes.get(&path.display().to_string()) == Some(&hash) {
+        return Ok(None);
+    }
+    let doc = cairn_ingest::parse_bytes(kind, bytes, limits)?;
+    let chunks = chunker.chunk(&doc, tokenizer);
+    if chunks.is_empty() {
+        return Err(ParseError::Empty);
+    }
+    Ok(Some(Parsed {
+        path: path.to_path_buf(),
+        kind,
+        hash,
+        size,
+        pages: doc.page_count(),
+        warnings: doc.warnings,
+        chunks,
+    }))
+}

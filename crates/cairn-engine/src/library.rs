@@ -1,0 +1,357 @@
+//! The library: a data directory and the models that work on it.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use cairn_index::{CollectionIndex, EmbedderStamp, Index};
+use cairn_models::{BertEmbedder, CrossEncoderReranker, Embedder, MaxSimReranker, Reranker};
+use cairn_store::{CollectionRecord, DocumentRecord, Store};
+use serde::Serialize;
+
+use crate::config::{Config, RerankerChoice};
+use crate::error::{Error, Result};
+
+/// The collection used when none is named.
+pub const DEFAULT_COLLECTION: &str = "default";
+
+/// The name of the default embedding model's directory under `models/`.
+const DEFAULT_EMBEDDER: &str = "all-MiniLM-L6-v2";
+
+/// A data directory (`cairn.sqlite`, `lance/`, `config.toml`) and the models that work on it. Models
+/// load on first use, so listing documents never waits for them.
+pub struct Library {
+    pub(crate) data_dir: PathBuf,
+    pub(crate) config: Config,
+    pub(crate) store: Store,
+    pub(crate) index: Index,
+    embedder: OnceLock<Arc<BertEmbedder>>,
+    reranker: OnceLock<Option<Arc<dyn Reranker>>>,
+}
+
+impl std::fmt::Debug for Library {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Library")
+            .field("data_dir", &self.data_dir)
+            .finish()
+    }
+}
+
+/// What [`Library::remove`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RemoveReport {
+    /// Paths of the documents that left the index.
+    pub removed: Vec<String>,
+    /// Their chunks deleted from the index.
+    pub chunks: u64,
+}
+
+impl Library {
+    /// Opens (creating if needed) the library in `data_dir` with `config`.
+    pub async fn open(data_dir: &Path, config: Config) -> Result<Library> {
+        std::fs::create_dir_all(data_dir).map_err(|source| Error::Io {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        let store = Store::open(&data_dir.join("cairn.sqlite"))?;
+        let index = Index::open(&data_dir.join("lance")).await?;
+        Ok(Library {
+            data_dir: data_dir.to_path_buf(),
+            config,
+            store,
+            index,
+            embedder: OnceLock::new(),
+            reranker: OnceLock::new(),
+        })
+    }
+
+    /// Opens the library with the config file in `data_dir` (defaults where it is absent).
+    pub async fn open_with_config_file(data_dir: &Path) -> Result<Library> {
+        let config = Config::load(&data_dir.join("config.toml"))?;
+        Library::open(data_dir, config).await
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The embedding model, loaded on first use.
+    pub fn embedder(&self) -> Result<Arc<BertEmbedder>> {
+        if let Some(embedder) = self.embedder.get() {
+            return Ok(embedder.clone());
+        }
+        let dir = self.embedder_dir()?;
+        let embedder = Arc::new(BertEmbedder::load(&dir, &cairn_models::select_device())?);
+        Ok(self.embedder.get_or_init(|| embedder).clone())
+    }
+
+    /// The configured reranker, if any, loaded on first use.
+    pub(crate) fn reranker(&self) -> Result<Option<Arc<dyn Reranker>>> {
+        if let Some(reranker) = self.reranker.get() {
+            return Ok(reranker.clone());
+        }
+        let reranker: Option<Arc<dyn Reranker>> = match &self.config.search.reranker {
+            RerankerChoice::None => None,
+            RerankerChoice::Maxsim => Some(Arc::new(MaxSimReranker::new(self.embedder()?))),
+            RerankerChoice::CrossEncoder(dir) => Some(Arc::new(CrossEncoderReranker::load(
+                dir,
+                &cairn_models::select_device(),
+            )?)),
+        };
+        Ok(self.reranker.get_or_init(|| reranker).clone())
+    }
+
+    fn embedder_dir(&self) -> Result<PathBuf> {
+        if let Some(dir) = &self.config.models.embedder {
+            return Ok(dir.clone());
+        }
+        let mut candidates = Vec::new();
+        if let Some(dir) = std::env::var_os("CAIRN_MODELS_DIR") {
+            candidates.push(PathBuf::from(dir).join(DEFAULT_EMBEDDER));
+        }
+        candidates.push(self.data_dir.join("models").join(DEFAULT_EMBEDDER));
+        if let Some(exe_dir) = std::env::current_exe()
+            .ok()
+            .and_then(|e| e.parent().map(Path::to_path_buf))
+        {
+            candidates.push(exe_dir.join("models").join(DEFAULT_EMBEDDER));
+            candidates.push(exe_dir.join("../share/cairn/models").join(DEFAULT_EMBEDDER));
+        }
+        // A build from source finds the models that scripts/fetch-models put in the source tree.
+        candidates.push(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../models")
+                .join(DEFAULT_EMBEDDER),
+        );
+        match candidates
+            .iter()
+            .find(|dir| dir.join("config.json").is_file())
+        {
+            Some(dir) => Ok(dir.clone()),
+            None => Err(Error::NoModel {
+                tried: candidates
+                    .iter()
+                    .map(|d| d.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                config: self.data_dir.join("config.toml").display().to_string(),
+            }),
+        }
+    }
+
+    pub(crate) fn stamp(&self) -> Result<EmbedderStamp> {
+        let info = self.embedder()?.info().clone();
+        Ok(EmbedderStamp {
+            id: info.id,
+            fingerprint: info.fingerprint,
+            dimension: info.dimension,
+        })
+    }
+
+    /// Opens a collection's index for the current embedder, creating the collection if `create`.
+    pub(crate) async fn collection_index(
+        &self,
+        collection: &str,
+        create: bool,
+    ) -> Result<CollectionIndex> {
+        let stamp = self.stamp()?;
+        if self.store.collection(collection)?.is_none() {
+            if !create {
+                return Err(Error::NoSuchCollection(collection.to_string()));
+            }
+            let index = self.index.collection(collection, &stamp).await?;
+            let record = CollectionRecord::new(
+                collection,
+                &stamp.id,
+                &stamp.fingerprint,
+                stamp.dimension as u32,
+            );
+            self.store.create_collection(&record)?;
+            return Ok(index);
+        }
+        Ok(self.index.collection(collection, &stamp).await?)
+    }
+
+    /// Documents of one collection, or of all.
+    pub fn documents(&self, collection: Option<&str>) -> Result<Vec<DocumentRecord>> {
+        Ok(self.store.documents(collection)?)
+    }
+
+    /// Collection names with their embedding model.
+    pub fn collections(&self) -> Result<Vec<CollectionRecord>> {
+        Ok(self.store.collections()?)
+    }
+
+    /// Removes documents from a collection: a file path removes that document, a folder every
+    /// document under it. The files themselves are not touched.
+    pub async fn remove(&self, paths: &[PathBuf], collection: &str) -> Result<RemoveReport> {
+        if self.store.collection(collection)?.is_none() {
+            return Err(Error::NoSuchCollection(collection.to_string()));
+        }
+        let targets: Vec<String> = paths
+            .iter()
+            .map(|p| absolute(p).display().to_string())
+            .collect();
+        let docs: Vec<DocumentRecord> = self
+            .store
+            .documents(Some(collection))?
+            .into_iter()
+            .filter(|d| {
+                targets
+                    .iter()
+                    .any(|t| d.path == *t || Path::new(&d.path).starts_with(t))
+            })
+            .collect();
+        self.remove_documents(collection, &docs).await
+    }
+
+    pub(crate) async fn remove_documents(
+        &self,
+        collection: &str,
+        docs: &[DocumentRecord],
+    ) -> Result<RemoveReport> {
+        if docs.is_empty() {
+            return Ok(RemoveReport::default());
+        }
+        let ids: Vec<i64> = docs.iter().map(|d| d.id).collect();
+        // Vectors first, record second: a crash in between leaves a record whose file is re-checked
+        // on the next add, never vectors without a record.
+        let chunks = match self.index.stamp(collection).await? {
+            Some(stamp) => {
+                self.index
+                    .collection(collection, &stamp)
+                    .await?
+                    .delete_documents(&ids)
+                    .await?
+            }
+            None => 0,
+        };
+        for id in &ids {
+            self.store.remove_document(*id)?;
+        }
+        Ok(RemoveReport {
+            removed: docs.iter().map(|d| d.path.clone()).collect(),
+            chunks,
+        })
+    }
+}
+
+/// `path` made absolute against the current directory, with `.` and `..` resolved where the path
+/// exists (canonical), or lexically where it no longer does.
+pub(crate) fn absolute(path: &Path) -> PathBuf {
+    if let Ok(canonical) = path.canonicalize() {
+        return canonical;
+    }
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|d| d.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    };
+    let mut out = PathBuf::new();
+    for part in joined.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+impl Library {
+    /// Rebuilds a collection from its files with the current embedding model: the way out of a
+    /// model change. The old vectors are dropped first; a run cut short is completed by running it
+    /// again (or by `add`), since every document is then marked for indexing.
+    pub async fn reindex(
+        &self,
+        collection: &str,
+        progress: &(dyn Fn(crate::Progress) + Sync),
+        cancel: &crate::CancelToken,
+    ) -> Result<crate::AddReport> {
+        if self.store.collection(collection)?.is_none() {
+            return Err(Error::NoSuchCollection(collection.to_string()));
+        }
+        let stamp = self.stamp()?;
+        let paths: Vec<PathBuf> = self
+            .store
+            .documents(Some(collection))?
+            .into_iter()
+            .map(|d| PathBuf::from(d.path))
+            .collect();
+        self.index.drop_collection(collection).await?;
+        let record = CollectionRecord::new(
+            collection,
+            &stamp.id,
+            &stamp.fingerprint,
+            stamp.dimension as u32,
+        );
+        self.store.replace_embedder(&record)?;
+        self.add(&paths, collection, progress, cancel).await
+    }
+}
+
+/// What [`Library::check`] found: whether the store and the index agree.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CheckReport {
+    /// Documents the store holds as indexed.
+    pub indexed_documents: usize,
+    /// Chunks the store says are indexed.
+    pub chunks_in_store: u64,
+    /// Rows in the index.
+    pub rows_in_index: u64,
+    /// Documents whose row count differs from the store's chunk count: `(path, store, index)`.
+    pub mismatched: Vec<(String, u64, u64)>,
+    /// Rows whose document the store does not hold as indexed.
+    pub orphan_rows: u64,
+}
+
+impl CheckReport {
+    /// True when every indexed document has exactly its chunks in the index, and nothing else is there.
+    pub fn is_consistent(&self) -> bool {
+        self.mismatched.is_empty() && self.orphan_rows == 0
+    }
+}
+
+impl Library {
+    /// Compares the store with the index, row by row, for one collection.
+    pub async fn check(&self, collection: &str) -> Result<CheckReport> {
+        if self.store.collection(collection)?.is_none() {
+            return Err(Error::NoSuchCollection(collection.to_string()));
+        }
+        let mut rows = match self.index.stamp(collection).await? {
+            Some(stamp) => {
+                self.index
+                    .collection(collection, &stamp)
+                    .await?
+                    .rows_per_document()
+                    .await?
+            }
+            None => Default::default(),
+        };
+        let mut report = CheckReport {
+            rows_in_index: rows.values().map(|&n| n as u64).sum(),
+            ..Default::default()
+        };
+        for doc in self.store.documents(Some(collection))? {
+            let in_index = rows.remove(&doc.id).unwrap_or(0) as u64;
+            let in_store = if doc.state == cairn_store::DocState::Indexed {
+                doc.chunk_count as u64
+            } else {
+                0
+            };
+            if doc.state == cairn_store::DocState::Indexed {
+                report.indexed_documents += 1;
+                report.chunks_in_store += in_store;
+            }
+            if in_index != in_store {
+                report.mismatched.push((doc.path, in_store, in_index));
+            }
+        }
+        report.orphan_rows = rows.values().map(|&n| n as u64).sum();
+        Ok(report)
+    }
+}

@@ -1,0 +1,436 @@
+//! The library end to end on real files, a real LanceDB directory, real SQLite and the real model.
+
+use std::path::{Path, PathBuf};
+
+use cairn_engine::{
+    CancelToken, Config, DocState, FileStatus, Library, Progress, SearchMode, SearchRequest,
+};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../cairn-ingest/tests/fixtures")
+        .join(name)
+}
+
+fn write(dir: &Path, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+async fn library(data: &Path) -> Library {
+    Library::open(data, Config::default()).await.unwrap()
+}
+
+fn status_of<'a>(report: &'a cairn_engine::AddReport, name: &str) -> &'a FileStatus {
+    &report
+        .outcomes
+        .iter()
+        .find(|o| o.path.ends_with(name))
+        .unwrap_or_else(|| panic!("no outcome for {name}"))
+        .status
+}
+
+async fn search(library: &Library, query: &str, mode: SearchMode) -> Vec<cairn_engine::SearchHit> {
+    let request = SearchRequest {
+        k: Some(5),
+        mode,
+        ..SearchRequest::new(query)
+    };
+    library.search(&request).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_folder_of_every_kind_is_indexed_and_bad_files_fail_alone() {
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let d = docs.path();
+    write(
+        d,
+        "notes/baking.md",
+        "# Baking\n## Sourdough\nA sourdough starter is wild yeast kept alive with flour and water.\n",
+    );
+    write(
+        d,
+        "notes/plain.txt",
+        "Glaciers carve U-shaped valleys as they grind through rock.",
+    );
+    write(
+        d,
+        "web/page.html",
+        "<h1>Volcanoes</h1><p>Basaltic lava flows are fluid and fast.</p>",
+    );
+    write(
+        d,
+        "code/lib.rs",
+        "/// Computes the orbital period of a moon.\nfn orbital_period() {}\n",
+    );
+    write(d, ".git/ignored.md", "hidden folders are not documents");
+    for name in [
+        "three-pages.pdf",
+        "field-guide.docx",
+        "tide-tables.epub",
+        "encrypted.pdf",
+        "truncated.pdf",
+    ] {
+        std::fs::copy(fixture(name), d.join(name)).unwrap();
+    }
+    write(d, "bad/empty.md", "");
+    write(d, "bad/binary.pdf", [0x89, b'P', b'N', b'G', 0, 0, 0, 13]);
+    write(d, "bad/garbage.docx", b"PK\x03\x04 not really a zip");
+
+    let library = library(data.path()).await;
+    let events = std::sync::Mutex::new(Vec::new());
+    let report = library
+        .add(
+            &[d.to_path_buf()],
+            "default",
+            &|e| events.lock().unwrap().push(e),
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(report.indexed(), 7, "{:#?}", report.outcomes);
+    for (name, code) in [
+        ("encrypted.pdf", "encrypted"),
+        ("truncated.pdf", "corrupt"),
+        ("empty.md", "empty"),
+        ("binary.pdf", "wrong_format"),
+        ("garbage.docx", "corrupt"),
+    ] {
+        assert!(
+            matches!(status_of(&report, name), FileStatus::Failed { code: c, .. } if c == code),
+            "{name}: {:?}",
+            status_of(&report, name)
+        );
+    }
+    assert!(!report.outcomes.iter().any(|o| o.path.contains(".git")));
+    let events = events.into_inner().unwrap();
+    assert_eq!(events[0], Progress::Discovered { files: 12 });
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, Progress::Finished(_)))
+            .count(),
+        12
+    );
+
+    // Every kind is searchable, with its citation metadata.
+    let pdf = search(
+        &library,
+        "who invented the Fresnel lens",
+        SearchMode::Hybrid,
+    )
+    .await;
+    assert!(
+        pdf[0].doc_path.ends_with("three-pages.pdf") && pdf[0].page == Some(2),
+        "{pdf:#?}"
+    );
+    let md = search(&library, "sourdough starter", SearchMode::Hybrid).await;
+    assert_eq!(md[0].heading, "Baking > Sourdough");
+    for (query, file) in [
+        ("glaciers valleys", "plain.txt"),
+        ("basaltic lava", "page.html"),
+        ("orbital period of a moon", "lib.rs"),
+        ("arctic terns migrate", "field-guide.docx"),
+        ("spring tides new moon", "tide-tables.epub"),
+    ] {
+        let hits = search(&library, query, SearchMode::Hybrid).await;
+        assert!(
+            hits[0].doc_path.ends_with(file),
+            "{query}: {:?}",
+            hits.iter().map(|h| &h.doc_path).collect::<Vec<_>>()
+        );
+        assert!(hits[0].dense_score.is_some() && hits[0].bm25_score.is_some());
+    }
+    // The citation span points at the exact passage.
+    let hit = &md[0];
+    assert!(hit.char_end > hit.char_start && hit.text.starts_with("A sourdough starter"));
+    assert!(library.check("default").await.unwrap().is_consistent());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn re_adding_is_incremental_and_follows_edits_and_deletions() {
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let d = docs.path();
+    let keep = write(
+        d,
+        "keep.md",
+        "Penguins huddle together to survive the Antarctic winter.",
+    );
+    let edit = write(
+        d,
+        "edit.md",
+        "The quokka is a small marsupial from Rottnest Island.",
+    );
+    let gone = write(d, "gone.md", "Axolotls can regrow entire limbs.");
+    let library = library(data.path()).await;
+    let all = [d.to_path_buf()];
+    let first = library
+        .add(&all, "default", &|_| {}, &CancelToken::new())
+        .await
+        .unwrap();
+    assert_eq!(first.indexed(), 3);
+
+    let again = library
+        .add(&all, "default", &|_| {}, &CancelToken::new())
+        .await
+        .unwrap();
+    assert_eq!((again.unchanged(), again.chunks_written), (3, 0));
+
+    std::fs::write(
+        &edit,
+        "The numbat is a termite-eating marsupial from Western Australia.",
+    )
+    .unwrap();
+    std::fs::remove_file(&gone).unwrap();
+    let third = library
+        .add(&all, "default", &|_| {}, &CancelToken::new())
+        .await
+        .unwrap();
+    assert!(matches!(
+        status_of(&third, "edit.md"),
+        FileStatus::Indexed { replaced: true, .. }
+    ));
+    assert_eq!(status_of(&third, "gone.md"), &FileStatus::Removed);
+    assert_eq!(status_of(&third, "keep.md"), &FileStatus::Unchanged);
+
+    assert!(
+        search(&library, "quokka", SearchMode::Bm25)
+            .await
+            .is_empty(),
+        "the old version left the index"
+    );
+    assert!(
+        search(&library, "axolotls", SearchMode::Bm25)
+            .await
+            .is_empty(),
+        "the deleted file left the index"
+    );
+    assert!(
+        search(&library, "numbat", SearchMode::Bm25).await[0]
+            .doc_path
+            .ends_with("edit.md")
+    );
+    let paths: Vec<String> = library
+        .documents(None)
+        .unwrap()
+        .into_iter()
+        .map(|d| d.path)
+        .collect();
+    assert_eq!(paths.len(), 2);
+    assert!(library.check("default").await.unwrap().is_consistent());
+
+    let removed = library.remove(&[keep.clone()], "default").await.unwrap();
+    assert_eq!(removed.removed, vec![keep.display().to_string()]);
+    assert!(
+        search(&library, "penguins", SearchMode::Bm25)
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_update_keeps_what_was_indexed() {
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let file = write(
+        docs.path(),
+        "notes.md",
+        "Tardigrades survive the vacuum of space.",
+    );
+    let library = library(data.path()).await;
+    library
+        .add(&[file.clone()], "default", &|_| {}, &CancelToken::new())
+        .await
+        .unwrap();
+    std::fs::write(&file, [0u8, 159, 146, 150, 0, 0]).unwrap();
+    let report = library
+        .add(&[file.clone()], "default", &|_| {}, &CancelToken::new())
+        .await
+        .unwrap();
+    assert!(matches!(
+        status_of(&report, "notes.md"),
+        FileStatus::Failed { .. }
+    ));
+    assert_eq!(
+        search(&library, "tardigrades", SearchMode::Bm25)
+            .await
+            .len(),
+        1,
+        "the indexed version is kept"
+    );
+    let doc = &library.documents(None).unwrap()[0];
+    assert_eq!(doc.state, DocState::Indexed);
+    assert_eq!(doc.error_code.as_deref(), Some("wrong_format"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn another_model_is_refused_until_the_collection_is_reindexed() {
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let file = write(
+        docs.path(),
+        "a.md",
+        "Octopuses have three hearts and blue blood.",
+    );
+    let first = library(data.path()).await;
+    first
+        .add(&[file.clone()], "default", &|_| {}, &CancelToken::new())
+        .await
+        .unwrap();
+    let old_fingerprint = first.collections().unwrap()[0].embedder_fingerprint.clone();
+    drop(first);
+
+    // The same architecture with a different tokenizer file is a different model version.
+    let model = tempfile::tempdir().unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/all-MiniLM-L6-v2");
+    for name in [
+        "config.json",
+        "model.safetensors",
+        "sentence_bert_config.json",
+    ] {
+        std::fs::copy(source.join(name), model.path().join(name)).unwrap();
+    }
+    let tokenizer = std::fs::read_to_string(source.join("tokenizer.json")).unwrap();
+    std::fs::write(
+        model.path().join("tokenizer.json"),
+        format!("{tokenizer}\n"),
+    )
+    .unwrap();
+    let mut config = Config::default();
+    config.models.embedder = Some(model.path().to_path_buf());
+    let second = Library::open(data.path(), config).await.unwrap();
+
+    let err = second
+        .add(&[file.clone()], "default", &|_| {}, &CancelToken::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "model_mismatch");
+    assert!(err.to_string().contains("cairn reindex"), "{err}");
+    let err = second
+        .search(&SearchRequest::new("octopus"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        "model_mismatch",
+        "never a search mixing two models' vectors"
+    );
+
+    let report = second
+        .reindex("default", &|_| {}, &CancelToken::new())
+        .await
+        .unwrap();
+    assert_eq!(report.indexed(), 1);
+    assert_ne!(
+        second.collections().unwrap()[0].embedder_fingerprint,
+        old_fingerprint
+    );
+    assert!(
+        second
+            .search(&SearchRequest::new("three hearts"))
+            .await
+            .unwrap()[0]
+            .doc_path
+            .ends_with("a.md")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn collections_keep_libraries_apart() {
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let work = write(
+        docs.path(),
+        "work/q3.md",
+        "Quarterly revenue grew by twelve percent.",
+    );
+    let home = write(
+        docs.path(),
+        "home/garden.md",
+        "Tomatoes need six hours of sun and steady watering.",
+    );
+    let library = library(data.path()).await;
+    library
+        .add(&[work], "work", &|_| {}, &CancelToken::new())
+        .await
+        .unwrap();
+    library
+        .add(&[home], "home", &|_| {}, &CancelToken::new())
+        .await
+        .unwrap();
+    let request = SearchRequest {
+        collection: "work".into(),
+        ..SearchRequest::new("tomatoes sun watering")
+    };
+    let hits = library.search(&request).await.unwrap();
+    assert!(
+        hits.iter().all(|h| h.doc_path.contains("/work/")),
+        "{hits:?}"
+    );
+    let err = library
+        .search(&SearchRequest {
+            collection: "nope".into(),
+            ..SearchRequest::new("x")
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "no_such_collection");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancelled_add_keeps_its_batches_and_the_next_run_finishes() {
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    for i in 0..40 {
+        write(
+            docs.path(),
+            &format!("n{i:02}.md"),
+            format!("Note {i}: the number {i} is written out here in words."),
+        );
+    }
+    let mut config = Config::default();
+    config.ingest.batch_chunks = 4;
+    let library = Library::open(data.path(), config).await.unwrap();
+    let cancel = CancelToken::new();
+    let on_progress = |e: Progress| {
+        if matches!(e, Progress::Finished(_)) {
+            cancel.cancel();
+        }
+    };
+    let first = library
+        .add(
+            &[docs.path().to_path_buf()],
+            "default",
+            &on_progress,
+            &cancel,
+        )
+        .await
+        .unwrap();
+    assert!(first.cancelled);
+    assert!(
+        first.indexed() < 40,
+        "it stopped early: {}",
+        first.indexed()
+    );
+    let second = library
+        .add(
+            &[docs.path().to_path_buf()],
+            "default",
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(second.indexed() + second.unchanged(), 40);
+    assert_eq!(second.unchanged(), first.indexed());
+    let check = library.check("default").await.unwrap();
+    assert!(
+        check.is_consistent() && check.indexed_documents == 40,
+        "{check:?}"
+    );
+}
