@@ -224,7 +224,10 @@ async fn re_adding_is_incremental_and_follows_edits_and_deletions() {
     assert_eq!(paths.len(), 2);
     assert!(library.check("default").await.unwrap().is_consistent());
 
-    let removed = library.remove(&[keep.clone()], "default").await.unwrap();
+    let removed = library
+        .remove(std::slice::from_ref(&keep), "default")
+        .await
+        .unwrap();
     assert_eq!(removed.removed, vec![keep.display().to_string()]);
     assert!(
         search(&library, "penguins", SearchMode::Bm25)
@@ -244,12 +247,22 @@ async fn a_failed_update_keeps_what_was_indexed() {
     );
     let library = library(data.path()).await;
     library
-        .add(&[file.clone()], "default", &|_| {}, &CancelToken::new())
+        .add(
+            std::slice::from_ref(&file),
+            "default",
+            &|_| {},
+            &CancelToken::new(),
+        )
         .await
         .unwrap();
     std::fs::write(&file, [0u8, 159, 146, 150, 0, 0]).unwrap();
     let report = library
-        .add(&[file.clone()], "default", &|_| {}, &CancelToken::new())
+        .add(
+            std::slice::from_ref(&file),
+            "default",
+            &|_| {},
+            &CancelToken::new(),
+        )
         .await
         .unwrap();
     assert!(matches!(
@@ -279,7 +292,12 @@ async fn another_model_is_refused_until_the_collection_is_reindexed() {
     );
     let first = library(data.path()).await;
     first
-        .add(&[file.clone()], "default", &|_| {}, &CancelToken::new())
+        .add(
+            std::slice::from_ref(&file),
+            "default",
+            &|_| {},
+            &CancelToken::new(),
+        )
         .await
         .unwrap();
     let old_fingerprint = first.collections().unwrap()[0].embedder_fingerprint.clone();
@@ -306,7 +324,12 @@ async fn another_model_is_refused_until_the_collection_is_reindexed() {
     let second = Library::open(data.path(), config).await.unwrap();
 
     let err = second
-        .add(&[file.clone()], "default", &|_| {}, &CancelToken::new())
+        .add(
+            std::slice::from_ref(&file),
+            "default",
+            &|_| {},
+            &CancelToken::new(),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), "model_mismatch");

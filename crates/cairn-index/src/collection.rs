@@ -432,10 +432,12 @@ impl CollectionIndex {
         let mut sparse_list = Vec::with_capacity(sparse.len());
         for raw in sparse {
             let id = raw.hit.chunk_id.clone();
-            if !dense_list.iter().any(|(d, _)| *d == id) {
-                if let Some(v) = &raw.vector {
-                    similarities.push((id.clone(), dot(vector, v)));
-                }
+            if let Some(v) = raw
+                .vector
+                .as_ref()
+                .filter(|_| !dense_list.iter().any(|(d, _)| *d == id))
+            {
+                similarities.push((id.clone(), dot(vector, v)));
             }
             sparse_list.push((id.clone(), raw.raw_score.unwrap_or(0.0)));
             by_id.entry(id).or_insert(raw.hit);

