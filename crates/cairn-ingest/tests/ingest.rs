@@ -238,3 +238,17 @@ fn bad_input_fails_with_a_reason() {
         assert!(!err.to_string().is_empty());
     }
 }
+
+/// A parser that runs past the time limit is abandoned and the file reported, not waited for.
+#[test]
+fn a_parse_past_the_time_limit_is_abandoned() {
+    let limits = ParseLimits {
+        timeout: std::time::Duration::from_nanos(1),
+        ..ParseLimits::default()
+    };
+    let big = "A sentence about tides and moons. "
+        .repeat(200_000)
+        .into_bytes();
+    let err = cairn_ingest::parse_bytes(DocumentKind::Markdown, big, &limits).unwrap_err();
+    assert_eq!(err.code(), "timeout", "{err}");
+}

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use candle_core::{D, DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
+
+use crate::bert::{self, Bert};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tokenizers::{Encoding, Tokenizer, TruncationParams};
@@ -52,9 +54,15 @@ struct SentenceBertConfig {
     max_seq_length: Option<usize>,
 }
 
+/// The encoder behind an embedder: Cairn's CPU-tuned BERT on the CPU, candle's on a GPU.
+enum Encoder {
+    Cpu(Bert),
+    Gpu(BertModel),
+}
+
 /// A BERT sentence embedder loaded from a model directory.
 pub struct BertEmbedder {
-    model: BertModel,
+    encoder: Encoder,
     /// Truncates to `max_tokens` and adds `[CLS]`/`[SEP]`: what the model sees.
     tokenizer: Tokenizer,
     /// No truncation, no special tokens: measures whole sections for the chunker.
@@ -102,7 +110,7 @@ impl BertEmbedder {
         let tokenizer_path = required(dir, "tokenizer.json")?;
 
         let config_bytes = std::fs::read(&config_path).map_err(|e| bad(&config_path, e))?;
-        let config: Config =
+        let config: bert::Config =
             serde_json::from_slice(&config_bytes).map_err(|e| bad(&config_path, e))?;
         let pooling = match std::fs::read(dir.join("1_Pooling/config.json")) {
             Ok(bytes) => match serde_json::from_slice::<PoolingConfig>(&bytes) {
@@ -126,7 +134,13 @@ impl BertEmbedder {
 
         let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, device)
             .map_err(|e| bad(&weights_path, e))?;
-        let model = BertModel::load(vb, &config).map_err(|e| bad(&weights_path, e))?;
+        let encoder = if device.is_cpu() {
+            Encoder::Cpu(Bert::load(vb, &config).map_err(|e| bad(&weights_path, e))?)
+        } else {
+            let config: Config =
+                serde_json::from_slice(&config_bytes).map_err(|e| bad(&config_path, e))?;
+            Encoder::Gpu(BertModel::load(vb, &config).map_err(|e| bad(&weights_path, e))?)
+        };
 
         let mut splitter =
             Tokenizer::from_bytes(&tokenizer_bytes).map_err(|e| bad(&tokenizer_path, e))?;
@@ -155,7 +169,7 @@ impl BertEmbedder {
             max_tokens,
         };
         Ok(BertEmbedder {
-            model,
+            encoder,
             tokenizer,
             splitter,
             device: device.clone(),
@@ -225,7 +239,13 @@ impl BertEmbedder {
         let ids = Tensor::from_vec(ids, shape, &self.device)?;
         let mask = Tensor::from_vec(mask, shape, &self.device)?;
         let type_ids = ids.zeros_like()?;
-        let hidden = self.model.forward(&ids, &type_ids, Some(&mask))?;
+        let hidden = match &self.encoder {
+            Encoder::Cpu(bert) => {
+                let lengths: Vec<usize> = encodings.iter().map(|e| e.len()).collect();
+                bert.forward(&ids, &type_ids, &lengths)?
+            }
+            Encoder::Gpu(model) => model.forward(&ids, &type_ids, Some(&mask))?,
+        };
         Ok((hidden, mask))
     }
 

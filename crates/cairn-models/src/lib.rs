@@ -18,6 +18,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod bert;
 mod device;
 mod embedder;
 mod error;
