@@ -159,7 +159,7 @@ impl Chunker {
                     .collect()
             }
         };
-        let spans = tokenizer.token_spans(text);
+        let spans = segmented_token_spans(text, &units, tokenizer);
         let mut pieces = Vec::with_capacity(units.len());
         let mut next_token = 0;
         for unit in units {
@@ -225,6 +225,37 @@ impl Chunker {
         }
         windows
     }
+}
+
+/// Bytes of text handed to the tokenizer at once. A tokenizer's working memory is many times the text's
+/// size; segmenting keeps a 200 MB text file from needing gigabytes.
+const TOKENIZE_SEGMENT_BYTES: usize = 64 * 1024;
+
+/// Token spans of `text`, tokenised in segments of whole units of at most
+/// [`TOKENIZE_SEGMENT_BYTES`] (a single larger unit is its own segment).
+fn segmented_token_spans(
+    text: &str,
+    units: &[Range<usize>],
+    tokenizer: &dyn Tokenize,
+) -> Vec<Range<usize>> {
+    let mut spans = Vec::new();
+    let mut first = 0;
+    while first < units.len() {
+        let begin = units[first].start;
+        let mut last = first + 1;
+        while last < units.len() && units[last].end - begin <= TOKENIZE_SEGMENT_BYTES {
+            last += 1;
+        }
+        let end = units[last - 1].end;
+        spans.extend(
+            tokenizer
+                .token_spans(&text[begin..end])
+                .into_iter()
+                .map(|r| r.start + begin..r.end + begin),
+        );
+        first = last;
+    }
+    spans
 }
 
 /// Converts byte offsets to character offsets, moving a cursor rather than recounting from the start.
@@ -365,6 +396,22 @@ mod tests {
         let (_, chunks) = chunk(vec![section], 6, 0);
         assert_eq!(chunks[0].text, "fn a() {}\nfn b() {}");
         assert_eq!(chunks[1].text, "fn c() {}");
+    }
+
+    #[test]
+    fn a_section_larger_than_a_tokenizer_segment_chunks_the_same() {
+        let sentence = "Tides rise and fall twice a day along the coast. ";
+        let text = sentence.repeat(TOKENIZE_SEGMENT_BYTES * 3 / sentence.len());
+        let (doc, chunks) = chunk(vec![Section::new(None, vec![], text)], 50, 10);
+        assert!(
+            chunks
+                .iter()
+                .all(|c| c.token_count <= 50 && c.token_count >= 40)
+        );
+        let total_words = doc.full_text().split_whitespace().count() as u32;
+        let covered: u32 = chunks.iter().map(|c| c.token_count).sum();
+        assert!(covered >= total_words, "every token is in some chunk");
+        assert_spans_exact(&doc, &chunks);
     }
 
     #[test]
