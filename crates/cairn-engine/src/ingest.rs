@@ -580,19 +580,7 @@ fn read_and_parse(
     limits: &ParseLimits,
     tokenizer: &BertEmbedder,
 ) -> Result<Option<Parsed>, ParseError> {
-    let kind = cairn_ingest::detect_kind(path).ok_or_else(|| {
-        ParseError::Unsupported(path.extension().map_or("(no extension)".into(), |e| {
-            e.to_string_lossy().into_owned()
-        }))
-    })?;
-    let size = std::fs::metadata(path)?.len();
-    if size > limits.max_file_bytes {
-        return Err(ParseError::TooLarge {
-            size,
-            limit: limits.max_file_bytes,
-        });
-    }
-    let bytes = std::fs::read(path)?;
+    let (kind, bytes) = cairn_ingest::read_file(path, limits)?;
     let hash = format!("sha256:{:x}", Sha256::digest(&bytes));
     if indexed_hashes.get(&path.display().to_string()) == Some(&hash) {
         return Ok(None);

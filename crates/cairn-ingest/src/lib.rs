@@ -29,4 +29,4 @@ mod parse;
 pub use chunk::{Chunk, Chunker, ChunkerConfig, Tokenize, WhitespaceTokens};
 pub use document::{Document, DocumentKind, Section, Splitting};
 pub use error::ParseError;
-pub use parse::{ParseLimits, detect_kind, is_supported, parse_bytes, parse_file};
+pub use parse::{ParseLimits, detect_kind, is_supported, parse_bytes, parse_file, read_file};

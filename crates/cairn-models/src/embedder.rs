@@ -12,7 +12,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tokenizers::{Encoding, Tokenizer, TruncationParams};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, bad_file as bad, model_file};
 
 /// What identifies an embedding model: vectors from two models with different `id` or `fingerprint`
 /// must never share an index.
@@ -82,24 +82,11 @@ impl std::fmt::Debug for BertEmbedder {
     }
 }
 
-fn required(dir: &Path, name: &str) -> Result<PathBuf> {
-    let path = dir.join(name);
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(Error::MissingFile {
-            path,
-            hint: "point at a BERT sentence-model directory (config.json, model.safetensors, tokenizer.json); \
-                   the default model is fetched by scripts/fetch-models",
-        })
-    }
-}
+const EMBEDDER_FILES: &str = "point at a BERT sentence-model directory (config.json, model.safetensors, \
+     tokenizer.json); the default model is fetched by scripts/fetch-models";
 
-fn bad(path: &Path, reason: impl std::fmt::Display) -> Error {
-    Error::BadFile {
-        path: path.to_path_buf(),
-        reason: reason.to_string(),
-    }
+fn required(dir: &Path, name: &str) -> Result<PathBuf> {
+    model_file(dir, name, EMBEDDER_FILES)
 }
 
 impl BertEmbedder {

@@ -31,3 +31,21 @@ pub enum Error {
 
 /// The models crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `dir/name` if it is a file, or [`Error::MissingFile`] with `hint`.
+pub(crate) fn model_file(dir: &std::path::Path, name: &str, hint: &'static str) -> Result<PathBuf> {
+    let path = dir.join(name);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(Error::MissingFile { path, hint })
+    }
+}
+
+/// [`Error::BadFile`] for `path`.
+pub(crate) fn bad_file(path: &std::path::Path, reason: impl std::fmt::Display) -> Error {
+    Error::BadFile {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    }
+}

@@ -9,7 +9,7 @@ use candle_transformers::models::bert::{BertModel, Config};
 use tokenizers::{PaddingParams, Tokenizer, TruncationParams};
 
 use crate::embedder::BertEmbedder;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, bad_file as bad, model_file};
 
 /// Scores passages for a query; higher is more relevant. Scores are comparable within one call only.
 pub trait Reranker: Send + Sync {
@@ -94,53 +94,45 @@ impl CrossEncoderReranker {
     /// `classifier.*` tensors) and `tokenizer.json` from `dir`.
     pub fn load(dir: &Path, device: &Device) -> Result<Self> {
         let file = |name: &str| {
-            let path = dir.join(name);
-            if path.is_file() {
-                Ok(path)
-            } else {
-                Err(Error::MissingFile {
-                    path,
-                    hint: "a cross-encoder directory needs config.json, model.safetensors and tokenizer.json",
-                })
-            }
+            model_file(
+                dir,
+                name,
+                "a cross-encoder directory needs config.json, model.safetensors and tokenizer.json",
+            )
         };
         let (config_path, weights_path, tokenizer_path) = (
             file("config.json")?,
             file("model.safetensors")?,
             file("tokenizer.json")?,
         );
-        let bad = |path: &Path, e: &dyn std::fmt::Display| Error::BadFile {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        };
         let config_text =
-            std::fs::read_to_string(&config_path).map_err(|e| bad(&config_path, &e))?;
+            std::fs::read_to_string(&config_path).map_err(|e| bad(&config_path, e))?;
         let config: Config =
-            serde_json::from_str(&config_text).map_err(|e| bad(&config_path, &e))?;
-        let weights = std::fs::read(&weights_path).map_err(|e| bad(&weights_path, &e))?;
+            serde_json::from_str(&config_text).map_err(|e| bad(&config_path, e))?;
+        let weights = std::fs::read(&weights_path).map_err(|e| bad(&weights_path, e))?;
         let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, device)
-            .map_err(|e| bad(&weights_path, &e))?;
-        let bert = BertModel::load(vb.pp("bert"), &config).map_err(|e| bad(&weights_path, &e))?;
+            .map_err(|e| bad(&weights_path, e))?;
+        let bert = BertModel::load(vb.pp("bert"), &config).map_err(|e| bad(&weights_path, e))?;
         let hidden = config.hidden_size;
         let pooler = linear(hidden, hidden, vb.pp("bert.pooler.dense"))
-            .map_err(|e| bad(&weights_path, &e))?;
+            .map_err(|e| bad(&weights_path, e))?;
         let raw: serde_json::Value =
-            serde_json::from_str(&config_text).map_err(|e| bad(&config_path, &e))?;
+            serde_json::from_str(&config_text).map_err(|e| bad(&config_path, e))?;
         let num_labels = raw
             .get("id2label")
             .and_then(|m| m.as_object())
             .map_or(1, |m| m.len().max(1));
         let classifier =
-            linear(hidden, num_labels, vb.pp("classifier")).map_err(|e| bad(&weights_path, &e))?;
+            linear(hidden, num_labels, vb.pp("classifier")).map_err(|e| bad(&weights_path, e))?;
         let mut tokenizer =
-            Tokenizer::from_file(&tokenizer_path).map_err(|e| bad(&tokenizer_path, &e))?;
+            Tokenizer::from_file(&tokenizer_path).map_err(|e| bad(&tokenizer_path, e))?;
         let max_length = config.max_position_embeddings.min(512);
         tokenizer
             .with_truncation(Some(TruncationParams {
                 max_length,
                 ..Default::default()
             }))
-            .map_err(|e| bad(&tokenizer_path, &e))?;
+            .map_err(|e| bad(&tokenizer_path, e))?;
         tokenizer.with_padding(Some(PaddingParams::default()));
         let id = dir
             .file_name()

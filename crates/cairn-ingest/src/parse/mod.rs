@@ -163,6 +163,14 @@ pub fn parse_file(
     path: &Path,
     limits: &ParseLimits,
 ) -> Result<(DocumentKind, Document), ParseError> {
+    let (kind, bytes) = read_file(path, limits)?;
+    Ok((kind, parse_bytes(kind, bytes, limits)?))
+}
+
+/// The first half of [`parse_file`]: the file's kind, by extension, and its bytes, refusing
+/// unsupported kinds and files over the size limit before reading them. For callers that look at the
+/// bytes (to hash them) before parsing.
+pub fn read_file(path: &Path, limits: &ParseLimits) -> Result<(DocumentKind, Vec<u8>), ParseError> {
     let kind = detect_kind(path).ok_or_else(|| {
         let ext = path
             .extension()
@@ -177,8 +185,7 @@ pub fn parse_file(
             limit: limits.max_file_bytes,
         });
     }
-    let bytes = std::fs::read(path)?;
-    Ok((kind, parse_bytes(kind, bytes, limits)?))
+    Ok((kind, std::fs::read(path)?))
 }
 
 /// Parses the bytes of a document of a known kind, isolated as described in [`parse_file`].
