@@ -581,6 +581,7 @@ fn read_and_parse(
     tokenizer: &BertEmbedder,
 ) -> Result<Option<Parsed>, ParseError> {
     let (kind, bytes) = cairn_ingest::read_file(path, limits)?;
+    let size = bytes.len() as u64;
     let hash = format!("sha256:{:x}", Sha256::digest(&bytes));
     if indexed_hashes.get(&path.display().to_string()) == Some(&hash) {
         return Ok(None);
