@@ -217,19 +217,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("No passages found.");
             } else {
                 for (i, hit) in hits.iter().enumerate() {
-                    let page = hit.page.map(|p| format!(", page {p}")).unwrap_or_default();
-                    let heading = if hit.heading.is_empty() {
+                    let page = hit
+                        .passage
+                        .page
+                        .map(|p| format!(", page {p}"))
+                        .unwrap_or_default();
+                    let heading = if hit.passage.heading.is_empty() {
                         String::new()
                     } else {
-                        format!(" — {}", hit.heading)
+                        format!(" — {}", hit.passage.heading)
                     };
                     println!(
                         "[{}] {}{page}{heading}  (score {:.3})",
                         i + 1,
-                        hit.doc_path,
+                        hit.passage.doc_path,
                         hit.score
                     );
-                    println!("    {}\n", one_line(&hit.text, 320));
+                    println!("    {}\n", one_line(&hit.passage.text, 320));
                 }
             }
             Ok(ExitCode::SUCCESS)

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use cairn_engine::{
     CancelToken, Config, Fusion, Library, RerankerChoice, SearchMode, SearchRequest,
 };
-use cairn_index::{ChunkRow, EmbedderStamp, Index, IndexSettings, SearchParams};
+use cairn_index::{ChunkRow, EmbedderStamp, Index, IndexSettings, Passage, SearchParams};
 use cairn_models::{BertEmbedder, Embedder};
 use serde::Deserialize;
 
@@ -397,7 +397,7 @@ async fn latency() -> Result<()> {
                         base_texts[i % base.len()],
                         sentence(&mut rng, &words, len)
                     );
-                    ChunkRow {
+                    let passage = Passage {
                         chunk_id: format!("{i}:0"),
                         doc_id: i as i64,
                         doc_path: format!("/bench/{i}.md"),
@@ -407,8 +407,8 @@ async fn latency() -> Result<()> {
                         char_start: 0,
                         char_end: text.chars().count() as u32,
                         text,
-                        vector: v,
-                    }
+                    };
+                    ChunkRow { passage, vector: v }
                 })
                 .collect();
             table.add(&rows).await?;
@@ -551,7 +551,9 @@ async fn evaluate(
         for (rank, hit) in hits.iter().enumerate() {
             for (r, rel) in q.relevant.iter().enumerate() {
                 let doc = corpus.join(&rel.doc).display().to_string();
-                if found_rank[r].is_none() && hit.doc_path == doc && matches(&hit.text, &rel.quote)
+                if found_rank[r].is_none()
+                    && hit.passage.doc_path == doc
+                    && matches(&hit.passage.text, &rel.quote)
                 {
                     found_rank[r] = Some(rank);
                 }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use cairn_index::{ChunkRow, CollectionIndex};
+use cairn_index::{ChunkRow, CollectionIndex, Passage};
 use cairn_ingest::{Chunk, Chunker, ChunkerConfig, DocumentKind, ParseError, ParseLimits};
 use cairn_models::{BertEmbedder, Embedder};
 use cairn_store::{DocState, DocumentRecord, IndexedDocument};
@@ -383,7 +383,7 @@ impl Library {
                 stage: Stage::Writing,
             });
             for chunk in &p.doc.chunks {
-                rows.push(ChunkRow {
+                let passage = Passage {
                     chunk_id: format!("{}:{}", p.id, chunk.ordinal),
                     doc_id: p.id,
                     doc_path: p.doc.path.display().to_string(),
@@ -393,10 +393,11 @@ impl Library {
                     char_start: chunk.char_start,
                     char_end: chunk.char_end,
                     text: chunk.text.clone(),
-                    vector: vectors.next().ok_or_else(|| {
-                        Error::Internal("embedder returned too few vectors".into())
-                    })?,
-                });
+                };
+                let vector = vectors
+                    .next()
+                    .ok_or_else(|| Error::Internal("embedder returned too few vectors".into()))?;
+                rows.push(ChunkRow { passage, vector });
             }
         }
 

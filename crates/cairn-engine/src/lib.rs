@@ -5,7 +5,7 @@
 //!
 //! * [`Library::add`] indexes files and folders into a collection, crash-safely and incrementally,
 //!   reporting [`Progress`] per file and stopping when a [`CancelToken`] fires;
-//! * [`Library::search`] answers a [`SearchRequest`] with cited [`SearchHit`]s from hybrid retrieval
+//! * [`Library::search`] answers a [`SearchRequest`] with cited [`Hit`]s from hybrid retrieval
 //!   (dense + BM25, fused, optionally reranked);
 //! * [`Library::documents`], [`Library::remove`] and [`Library::reindex`] manage what is indexed.
 //!
@@ -26,11 +26,11 @@ mod ingest;
 mod library;
 mod search;
 
-pub use cairn_index::{Fusion, IndexSettings, SearchParams};
+pub use cairn_index::{Fusion, Hit, IndexSettings, Passage, SearchParams};
 pub use cairn_ingest::{ChunkerConfig, ParseLimits};
 pub use cairn_store::{DocState, DocumentRecord};
 pub use config::{Config, IngestConfig, ModelsConfig, RerankerChoice, SearchConfig};
 pub use error::{Error, Result};
 pub use ingest::{AddReport, CancelToken, FileOutcome, FileStatus, Progress, Stage};
 pub use library::{CheckReport, DEFAULT_COLLECTION, Library, RemoveReport};
-pub use search::{SearchHit, SearchMode, SearchRequest};
+pub use search::{SearchMode, SearchRequest};

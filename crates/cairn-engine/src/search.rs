@@ -50,51 +50,9 @@ impl SearchRequest {
     }
 }
 
-/// One cited passage.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SearchHit {
-    /// The file the passage comes from.
-    pub doc_path: String,
-    /// `{document id}:{ordinal}`.
-    pub chunk_id: String,
-    /// 1-based page, for paged formats.
-    pub page: Option<u32>,
-    /// Heading path, joined with " > ".
-    pub heading: String,
-    /// The passage.
-    pub text: String,
-    /// Final score (fused, or the reranker's where one ran); higher is better.
-    pub score: f32,
-    /// Cosine similarity to the query, where known.
-    pub dense_score: Option<f32>,
-    /// BM25 score, where the passage shares terms with the query.
-    pub bm25_score: Option<f32>,
-    /// Start of the passage in the document's text, in characters.
-    pub char_start: u32,
-    /// End of the passage, in characters.
-    pub char_end: u32,
-}
-
-impl From<Hit> for SearchHit {
-    fn from(h: Hit) -> Self {
-        SearchHit {
-            doc_path: h.doc_path,
-            chunk_id: h.chunk_id,
-            page: h.page,
-            heading: h.heading,
-            text: h.text,
-            score: h.score,
-            dense_score: h.dense_score,
-            bm25_score: h.bm25_score,
-            char_start: h.char_start,
-            char_end: h.char_end,
-        }
-    }
-}
-
 impl Library {
     /// Runs a search. Passages with identical text (the same file in two places) appear once.
-    pub async fn search(&self, request: &SearchRequest) -> Result<Vec<SearchHit>> {
+    pub async fn search(&self, request: &SearchRequest) -> Result<Vec<Hit>> {
         if self.store.collection(&request.collection)?.is_none() {
             return Err(Error::NoSuchCollection(request.collection.clone()));
         }
@@ -135,7 +93,7 @@ impl Library {
         hits.truncate(depth);
         if let Some(reranker) = reranker {
             let query = request.query.clone();
-            let texts: Vec<String> = hits.iter().map(|h| h.text.clone()).collect();
+            let texts: Vec<String> = hits.iter().map(|h| h.passage.text.clone()).collect();
             let scores = tokio::task::spawn_blocking(move || {
                 let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
                 reranker.score(&query, &refs)
@@ -148,13 +106,13 @@ impl Library {
             hits.sort_by(|a, b| b.score.total_cmp(&a.score));
         }
         hits.truncate(k);
-        Ok(hits.into_iter().map(SearchHit::from).collect())
+        Ok(hits)
     }
 }
 
 fn dedup(hits: Vec<Hit>) -> Vec<Hit> {
     let mut seen = HashSet::new();
     hits.into_iter()
-        .filter(|h| seen.insert(h.text.trim().to_string()))
+        .filter(|h| seen.insert(h.passage.text.trim().to_string()))
         .collect()
 }

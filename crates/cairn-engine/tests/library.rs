@@ -32,7 +32,7 @@ fn status_of<'a>(report: &'a cairn_engine::AddReport, name: &str) -> &'a FileSta
         .status
 }
 
-async fn search(library: &Library, query: &str, mode: SearchMode) -> Vec<cairn_engine::SearchHit> {
+async fn search(library: &Library, query: &str, mode: SearchMode) -> Vec<cairn_engine::Hit> {
     let request = SearchRequest {
         k: Some(5),
         mode,
@@ -125,11 +125,11 @@ async fn a_folder_of_every_kind_is_indexed_and_bad_files_fail_alone() {
     )
     .await;
     assert!(
-        pdf[0].doc_path.ends_with("three-pages.pdf") && pdf[0].page == Some(2),
+        pdf[0].passage.doc_path.ends_with("three-pages.pdf") && pdf[0].passage.page == Some(2),
         "{pdf:#?}"
     );
     let md = search(&library, "sourdough starter", SearchMode::Hybrid).await;
-    assert_eq!(md[0].heading, "Baking > Sourdough");
+    assert_eq!(md[0].passage.heading, "Baking > Sourdough");
     for (query, file) in [
         ("glaciers valleys", "plain.txt"),
         ("basaltic lava", "page.html"),
@@ -139,15 +139,18 @@ async fn a_folder_of_every_kind_is_indexed_and_bad_files_fail_alone() {
     ] {
         let hits = search(&library, query, SearchMode::Hybrid).await;
         assert!(
-            hits[0].doc_path.ends_with(file),
+            hits[0].passage.doc_path.ends_with(file),
             "{query}: {:?}",
-            hits.iter().map(|h| &h.doc_path).collect::<Vec<_>>()
+            hits.iter().map(|h| &h.passage.doc_path).collect::<Vec<_>>()
         );
         assert!(hits[0].dense_score.is_some() && hits[0].bm25_score.is_some());
     }
     // The citation span points at the exact passage.
     let hit = &md[0];
-    assert!(hit.char_end > hit.char_start && hit.text.starts_with("A sourdough starter"));
+    assert!(
+        hit.passage.char_end > hit.passage.char_start
+            && hit.passage.text.starts_with("A sourdough starter")
+    );
     assert!(library.check("default").await.unwrap().is_consistent());
 }
 
@@ -212,6 +215,7 @@ async fn re_adding_is_incremental_and_follows_edits_and_deletions() {
     );
     assert!(
         search(&library, "numbat", SearchMode::Bm25).await[0]
+            .passage
             .doc_path
             .ends_with("edit.md")
     );
@@ -358,6 +362,7 @@ async fn another_model_is_refused_until_the_collection_is_reindexed() {
             .search(&SearchRequest::new("three hearts"))
             .await
             .unwrap()[0]
+            .passage
             .doc_path
             .ends_with("a.md")
     );
@@ -392,7 +397,7 @@ async fn collections_keep_libraries_apart() {
     };
     let hits = library.search(&request).await.unwrap();
     assert!(
-        hits.iter().all(|h| h.doc_path.contains("/work/")),
+        hits.iter().all(|h| h.passage.doc_path.contains("/work/")),
         "{hits:?}"
     );
     let err = library

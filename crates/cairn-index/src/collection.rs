@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::fusion::fuse;
 use crate::schema::{
-    self, ChunkRow, DISTANCE, Hit, META_COLUMNS, RawHit, SCORE, SearchParams, TEXT, VECTOR,
+    self, ChunkRow, DISTANCE, Hit, META_COLUMNS, Passage, RawHit, SCORE, SearchParams, TEXT, VECTOR,
 };
 
 /// The embedding model a collection's vectors come from, recorded in the table's schema metadata.
@@ -359,11 +359,7 @@ impl CollectionIndex {
             .into_iter()
             .map(|raw| {
                 let similarity = 1.0 - raw.raw_score.unwrap_or(1.0);
-                Hit {
-                    score: similarity,
-                    dense_score: Some(similarity),
-                    ..raw.hit
-                }
+                Hit::new(raw.passage, similarity, Some(similarity), None)
             })
             .collect();
         hits.sort_by(|a, b| b.score.total_cmp(&a.score));
@@ -402,11 +398,7 @@ impl CollectionIndex {
             .into_iter()
             .map(|raw| {
                 let score = raw.raw_score.unwrap_or(0.0);
-                Hit {
-                    score,
-                    bm25_score: Some(score),
-                    ..raw.hit
-                }
+                Hit::new(raw.passage, score, None, Some(score))
             })
             .collect())
     }
@@ -422,16 +414,16 @@ impl CollectionIndex {
             self.dense(vector, params.candidates, params),
             self.bm25_raw(query, params.candidates)
         )?;
-        let mut by_id: HashMap<String, Hit> = HashMap::new();
+        let mut by_id: HashMap<String, Passage> = HashMap::new();
         let dense_list: Vec<(String, f32)> = dense
             .iter()
-            .map(|h| (h.chunk_id.clone(), h.dense_score.unwrap_or(0.0)))
+            .map(|h| (h.passage.chunk_id.clone(), h.dense_score.unwrap_or(0.0)))
             .collect();
         // BM25-only hits get their cosine similarity from their stored vector; they take no dense rank.
         let mut similarities = dense_list.clone();
         let mut sparse_list = Vec::with_capacity(sparse.len());
         for raw in sparse {
-            let id = raw.hit.chunk_id.clone();
+            let id = raw.passage.chunk_id.clone();
             if let Some(v) = raw
                 .vector
                 .as_ref()
@@ -440,22 +432,21 @@ impl CollectionIndex {
                 similarities.push((id.clone(), dot(vector, v)));
             }
             sparse_list.push((id.clone(), raw.raw_score.unwrap_or(0.0)));
-            by_id.entry(id).or_insert(raw.hit);
+            by_id.entry(id).or_insert(raw.passage);
         }
         for hit in dense {
-            by_id.entry(hit.chunk_id.clone()).or_insert(hit);
+            by_id
+                .entry(hit.passage.chunk_id.clone())
+                .or_insert(hit.passage);
         }
         let fused = fuse_with_similarities(&dense_list, &similarities, &sparse_list, params);
         Ok(fused
             .into_iter()
             .take(params.k)
             .filter_map(|(id, s)| {
-                by_id.remove(&id).map(|hit| Hit {
-                    score: s.fused,
-                    dense_score: s.dense,
-                    bm25_score: s.bm25,
-                    ..hit
-                })
+                by_id
+                    .remove(&id)
+                    .map(|passage| Hit::new(passage, s.fused, s.dense, s.bm25))
             })
             .collect())
     }

@@ -30,4 +30,4 @@ mod schema;
 pub use collection::{CollectionIndex, EmbedderStamp, Index, IndexSettings};
 pub use error::{Error, Result};
 pub use fusion::{FusedScore, Fusion, fuse};
-pub use schema::{ChunkRow, Hit, SearchParams};
+pub use schema::{ChunkRow, Hit, Passage, SearchParams};

@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::fusion::Fusion;
 
-/// One passage with its vector, as written to the index.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChunkRow {
+/// A passage and where it stands in its document: everything a citation needs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Passage {
     /// `{doc_id}:{ordinal}`: unique within a collection.
     pub chunk_id: String,
     /// The document's id in the store.
@@ -34,37 +34,45 @@ pub struct ChunkRow {
     pub char_end: u32,
     /// The passage.
     pub text: String,
+}
+
+/// One passage with its vector, as written to the index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChunkRow {
+    /// The passage.
+    pub passage: Passage,
     /// Its embedding, unit length.
     pub vector: Vec<f32>,
 }
 
-/// One search result.
+/// One search result: a passage and its scores. Serialises flat: the passage's fields, then the scores.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Hit {
-    /// `{doc_id}:{ordinal}`.
-    pub chunk_id: String,
-    /// The document's id in the store.
-    pub doc_id: i64,
-    /// The document's path.
-    pub doc_path: String,
-    /// Position within the document.
-    pub ordinal: u32,
-    /// 1-based page, for paged formats.
-    pub page: Option<u32>,
-    /// Heading path, joined with " > ".
-    pub heading: String,
-    /// Start of the passage in the document text, in characters.
-    pub char_start: u32,
-    /// End of the passage, in characters.
-    pub char_end: u32,
     /// The passage.
-    pub text: String,
+    #[serde(flatten)]
+    pub passage: Passage,
     /// The final score: fused, dense or BM25 by search mode (and replaced by a reranker's).
     pub score: f32,
     /// Cosine similarity to the query, where known.
     pub dense_score: Option<f32>,
     /// BM25 score, where the passage matched the query's terms.
     pub bm25_score: Option<f32>,
+}
+
+impl Hit {
+    pub(crate) fn new(
+        passage: Passage,
+        score: f32,
+        dense_score: Option<f32>,
+        bm25_score: Option<f32>,
+    ) -> Hit {
+        Hit {
+            passage,
+            score,
+            dense_score,
+            bm25_score,
+        }
+    }
 }
 
 /// Tunables of one query.
@@ -147,10 +155,13 @@ pub(crate) fn to_batch(
             got: bad.vector.len(),
         });
     }
-    let strings =
-        |f: fn(&ChunkRow) -> &str| Arc::new(StringArray::from_iter_values(rows.iter().map(f)));
-    let u32s =
-        |f: fn(&ChunkRow) -> u32| Arc::new(UInt32Array::from_iter_values(rows.iter().map(f)));
+    let passages: Vec<&Passage> = rows.iter().map(|r| &r.passage).collect();
+    let strings = |f: fn(&Passage) -> &str| {
+        Arc::new(StringArray::from_iter_values(passages.iter().map(|p| f(p))))
+    };
+    let u32s = |f: fn(&Passage) -> u32| {
+        Arc::new(UInt32Array::from_iter_values(passages.iter().map(|p| f(p))))
+    };
     let vectors = FixedSizeListArray::from_iter_primitive::<Float32Type, _, _>(
         rows.iter()
             .map(|r| Some(r.vector.iter().copied().map(Some))),
@@ -160,10 +171,12 @@ pub(crate) fn to_batch(
         schema,
         vec![
             strings(|r| &r.chunk_id),
-            Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.doc_id))),
+            Arc::new(Int64Array::from_iter_values(
+                passages.iter().map(|p| p.doc_id),
+            )),
             strings(|r| &r.doc_path),
             u32s(|r| r.ordinal),
-            Arc::new(rows.iter().map(|r| r.page).collect::<UInt32Array>()),
+            Arc::new(passages.iter().map(|p| p.page).collect::<UInt32Array>()),
             strings(|r| &r.heading),
             u32s(|r| r.char_start),
             u32s(|r| r.char_end),
@@ -180,9 +193,9 @@ fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a T> {
         .ok_or_else(|| Error::Schema(format!("column '{name}' is missing or has the wrong type")))
 }
 
-/// A hit read from a result batch, with its vector when the batch carries one.
+/// A passage read from a result batch, with its vector when the batch carries one.
 pub(crate) struct RawHit {
-    pub(crate) hit: Hit,
+    pub(crate) passage: Passage,
     pub(crate) vector: Option<Vec<f32>>,
     /// `_distance` or `_score`, whichever the query produced.
     pub(crate) raw_score: Option<f32>,
@@ -214,7 +227,7 @@ pub(crate) fn read_hits(batches: &[RecordBatch]) -> Result<Vec<RawHit>> {
                 values.unwrap_or_default()
             });
             out.push(RawHit {
-                hit: Hit {
+                passage: Passage {
                     chunk_id: chunk_id.value(i).to_string(),
                     doc_id: doc_id.value(i),
                     doc_path: doc_path.value(i).to_string(),
@@ -224,9 +237,6 @@ pub(crate) fn read_hits(batches: &[RecordBatch]) -> Result<Vec<RawHit>> {
                     char_start: char_start.value(i),
                     char_end: char_end.value(i),
                     text: text.value(i).to_string(),
-                    score: 0.0,
-                    dense_score: None,
-                    bm25_score: None,
                 },
                 vector,
                 raw_score: raw.map(|r| r.value(i)),

@@ -1,6 +1,8 @@
 //! The passage index on a real LanceDB directory, with small synthetic vectors.
 
-use cairn_index::{ChunkRow, EmbedderStamp, Error, Fusion, Index, IndexSettings, SearchParams};
+use cairn_index::{
+    ChunkRow, EmbedderStamp, Error, Fusion, Index, IndexSettings, Passage, SearchParams,
+};
 
 const DIM: usize = 8;
 
@@ -22,7 +24,7 @@ fn vector(axis: usize, tilt: f32) -> Vec<f32> {
 }
 
 fn row(doc_id: i64, ordinal: u32, text: &str, vector: Vec<f32>) -> ChunkRow {
-    ChunkRow {
+    let passage = Passage {
         chunk_id: format!("{doc_id}:{ordinal}"),
         doc_id,
         doc_path: format!("/docs/{doc_id}.md"),
@@ -32,8 +34,8 @@ fn row(doc_id: i64, ordinal: u32, text: &str, vector: Vec<f32>) -> ChunkRow {
         char_start: ordinal * 10,
         char_end: ordinal * 10 + 9,
         text: text.into(),
-        vector,
-    }
+    };
+    ChunkRow { passage, vector }
 }
 
 fn corpus() -> Vec<ChunkRow> {
@@ -73,12 +75,12 @@ async fn dense_bm25_and_hybrid_find_the_right_passages() {
     };
 
     let dense = notes.dense(&vector(3, 0.1), 2, &params).await.unwrap();
-    assert_eq!(dense[0].chunk_id, "2:0");
+    assert_eq!(dense[0].passage.chunk_id, "2:0");
     assert!(dense[0].dense_score.unwrap() > 0.99 && dense[0].score >= dense[1].score);
 
     let bm25 = notes.bm25("fresnel lens", 3).await.unwrap();
     assert_eq!(bm25.len(), 1, "only one passage mentions the terms");
-    assert_eq!(bm25[0].chunk_id, "1:1");
+    assert_eq!(bm25[0].passage.chunk_id, "1:1");
     assert!(bm25[0].bm25_score.unwrap() > 0.0);
 
     // The vector points at the tides passage, the words at the Fresnel passage: both come back, each
@@ -87,16 +89,25 @@ async fn dense_bm25_and_hybrid_find_the_right_passages() {
         .hybrid("fresnel", &vector(3, 0.0), &params)
         .await
         .unwrap();
-    let ids: Vec<&str> = hybrid.iter().map(|h| h.chunk_id.as_str()).collect();
+    let ids: Vec<&str> = hybrid.iter().map(|h| h.passage.chunk_id.as_str()).collect();
     assert!(ids.contains(&"1:1") && ids.contains(&"2:0"), "{ids:?}");
-    let fresnel = hybrid.iter().find(|h| h.chunk_id == "1:1").unwrap();
+    let fresnel = hybrid.iter().find(|h| h.passage.chunk_id == "1:1").unwrap();
     assert!(fresnel.bm25_score.is_some() && fresnel.dense_score.is_some());
     assert_eq!(
-        (fresnel.page, fresnel.char_start, fresnel.heading.as_str()),
+        (
+            fresnel.passage.page,
+            fresnel.passage.char_start,
+            fresnel.passage.heading.as_str()
+        ),
         (None, 10, "Intro")
     );
     assert_eq!(
-        hybrid.iter().find(|h| h.chunk_id == "2:0").unwrap().page,
+        hybrid
+            .iter()
+            .find(|h| h.passage.chunk_id == "2:0")
+            .unwrap()
+            .passage
+            .page,
         Some(1)
     );
 
@@ -226,5 +237,5 @@ async fn a_vector_index_is_built_at_the_threshold_and_still_finds_exact_matches(
         .dense(&rows[123].vector, 1, &SearchParams::default())
         .await
         .unwrap();
-    assert_eq!(hits[0].chunk_id, "123:0");
+    assert_eq!(hits[0].passage.chunk_id, "123:0");
 }
