@@ -268,50 +268,126 @@ impl CustomOp3 for Attention {
         let block = len * dim;
         let mut out = vec![0f32; batch * heads * block];
         out.par_chunks_mut(block).enumerate().for_each_init(
-            || (vec![0f32; dim * len], vec![0f32; len]),
-            |(k_t, scores), (bh, out)| {
+            || vec![0f32; len * len],
+            |scores, (bh, out)| {
+                // Padded positions are neither attended to (keys) nor computed (queries): their
+                // outputs stay zero and pooling ignores them.
                 let keys = self.lengths[bh / heads].clamp(1, len);
                 let (q, k, v) = (
                     &q[bh * block..][..block],
                     &k[bh * block..][..block],
                     &v[bh * block..][..block],
                 );
-                // Kᵀ (dim × keys), so each score row is a sum of scaled rows: a vectorisable axpy.
-                for j in 0..keys {
-                    for c in 0..dim {
-                        k_t[c * len + j] = k[j * dim + c];
-                    }
-                }
-                for (i, out_row) in out.chunks_exact_mut(dim).enumerate() {
-                    let scores = &mut scores[..keys];
-                    scores.fill(0.0);
-                    for c in 0..dim {
-                        let qc = q[i * dim + c] * self.scale;
-                        for (s, kt) in scores.iter_mut().zip(&k_t[c * len..c * len + keys]) {
-                            *s += qc * kt;
-                        }
-                    }
-                    softmax_in_place(scores);
-                    for (j, &p) in scores.iter().enumerate() {
-                        for (o, vv) in out_row.iter_mut().zip(&v[j * dim..(j + 1) * dim]) {
-                            *o += p * vv;
-                        }
-                    }
-                }
+                let scores = &mut scores[..keys * keys];
+                // scores = scale · Q Kᵀ, with Kᵀ read through strides.
+                matmul(
+                    Matrix::new(q, keys, dim, dim, 1),
+                    Matrix::new(k, dim, keys, 1, dim),
+                    self.scale,
+                    scores,
+                );
+                scores.chunks_exact_mut(keys).for_each(softmax_in_place);
+                matmul(
+                    Matrix::new(scores, keys, keys, keys, 1),
+                    Matrix::new(v, keys, dim, dim, 1),
+                    1.0,
+                    &mut out[..keys * dim],
+                );
             },
         );
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }
 }
 
-fn softmax_in_place(xs: &mut [f32]) {
-    let max = xs.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut sum = 0.0;
-    for x in xs.iter_mut() {
-        *x = exp(*x - max);
-        sum += *x;
+/// A matrix inside a slice: element `(i, j)` is `data[i * row_stride + j * col_stride]`.
+#[derive(Clone, Copy)]
+struct Matrix<'a> {
+    data: &'a [f32],
+    rows: usize,
+    cols: usize,
+    row_stride: usize,
+    col_stride: usize,
+}
+
+impl<'a> Matrix<'a> {
+    /// Panics unless every element lies inside `data`: the guarantee [`matmul`] relies on.
+    fn new(
+        data: &'a [f32],
+        rows: usize,
+        cols: usize,
+        row_stride: usize,
+        col_stride: usize,
+    ) -> Self {
+        assert!(
+            rows > 0 && cols > 0 && (rows - 1) * row_stride + (cols - 1) * col_stride < data.len()
+        );
+        Matrix {
+            data,
+            rows,
+            cols,
+            row_stride,
+            col_stride,
+        }
     }
-    let inv = 1.0 / sum;
+}
+
+/// `out = scale · a · b`, `out` row-major and contiguous, on the calling thread. The `gemm` crate's
+/// kernels (the ones candle uses) on matrices too small to be worth threading; the caller runs many at
+/// once.
+#[allow(unsafe_code)]
+fn matmul(a: Matrix, b: Matrix, scale: f32, out: &mut [f32]) {
+    assert_eq!(a.cols, b.rows, "inner dimensions");
+    assert!(out.len() >= a.rows * b.cols, "output too small");
+    // SAFETY: `Matrix::new` checked that every element of `a` and `b` lies inside its slice, and the
+    // assert above that the `a.rows × b.cols` row-major output fits in `out`, so gemm reads and writes
+    // only inside the three slices; `out` is borrowed mutably, so it aliases neither input.
+    unsafe {
+        gemm::gemm(
+            a.rows,
+            b.cols,
+            a.cols,
+            out.as_mut_ptr(),
+            1,
+            b.cols as isize,
+            false,
+            a.data.as_ptr(),
+            a.col_stride as isize,
+            a.row_stride as isize,
+            b.data.as_ptr(),
+            b.col_stride as isize,
+            b.row_stride as isize,
+            0.0,
+            scale,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+/// Lanes for reductions: eight independent accumulators let the compiler keep a whole vector of
+/// partial results, where one accumulator would serialise every addition (float addition is not
+/// associative, so it may not reorder them itself).
+const LANES: usize = 8;
+
+fn reduce(xs: &[f32], init: f32, op: impl Fn(f32, f32) -> f32) -> f32 {
+    let mut acc = [init; LANES];
+    let chunks = xs.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        for (a, x) in acc.iter_mut().zip(chunk) {
+            *a = op(*a, *x);
+        }
+    }
+    tail.iter().chain(&acc).fold(init, |a, x| op(a, *x))
+}
+
+fn softmax_in_place(xs: &mut [f32]) {
+    // A compare-and-select, not `f32::max`: its NaN rules would keep it from vectorising.
+    let max = reduce(xs, f32::NEG_INFINITY, |a, b| if b > a { b } else { a });
+    xs.iter_mut().for_each(|x| *x = exp(*x - max));
+    let inv = 1.0 / reduce(xs, 0.0, |a, b| a + b);
     xs.iter_mut().for_each(|x| *x *= inv);
 }
 
@@ -319,19 +395,46 @@ fn softmax_in_place(xs: &mut [f32]) {
 /// Cephes-style: `x = n·ln 2 + r` with ln 2 split in two so `r` is exact, `e^r` by its Taylor series
 /// to degree 6 (remainder < 1.2e-7 on |r| ≤ ln2/2), and `2^n` written into the exponent bits.
 /// Relative error below 3e-7; inputs below -87 are taken as -87 (e^-87 ≈ 1.6e-38).
+///
+/// `n` is rounded by adding and subtracting 1.5·2²³, which leaves it, as an integer, in the low
+/// mantissa bits: no float-to-integer conversion, whose saturating semantics would stop the
+/// compiler from vectorising.
 #[inline(always)]
 fn exp(x: f32) -> f32 {
     const LN2_HI: f32 = 0.693_359_4; // 0.693359375: few mantissa bits, so n·LN2_HI is exact
     const LN2_LO: f32 = -2.121_944_4e-4;
-    let x = x.max(-87.0);
-    let n = (x * std::f32::consts::LOG2_E + 0.5).floor();
-    let r = x - n * LN2_HI - n * LN2_LO;
-    let p = 1.0
-        + r * (1.0
-            + r * (0.5
-                + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
-    p * scale
+    const ROUND: f32 = 12_582_912.0; // 1.5 · 2^23
+    let x = if x < -87.0 { -87.0 } else { x };
+    let shifted = x.mul_add(std::f32::consts::LOG2_E, ROUND);
+    let n = shifted - ROUND;
+    let r = (-n).mul_add(LN2_LO, (-n).mul_add(LN2_HI, x));
+    let p = horner(
+        r,
+        &[
+            1.0,
+            1.0,
+            0.5,
+            1.0 / 6.0,
+            1.0 / 24.0,
+            1.0 / 120.0,
+            1.0 / 720.0,
+        ],
+    );
+    // The low bits of `shifted` hold n + 2^22 (two's complement for n < 0); add the exponent bias.
+    let exponent = shifted
+        .to_bits()
+        .wrapping_sub(ROUND.to_bits())
+        .wrapping_add(127);
+    p * f32::from_bits(exponent << 23)
+}
+
+/// `c[0] + x·(c[1] + x·(c[2] + …))` with fused multiply-adds.
+#[inline(always)]
+fn horner(x: f32, coefficients: &[f32]) -> f32 {
+    coefficients
+        .iter()
+        .rev()
+        .fold(0.0, |acc, &c| acc.mul_add(x, c))
 }
 
 /// GELU with the exact normal CDF: `x/2 · (1 + erf(x/√2))`.
@@ -341,11 +444,18 @@ struct GeluErf;
 #[inline(always)]
 fn erf(x: f32) -> f32 {
     let a = x.abs();
-    let t = 1.0 / (1.0 + 0.327_591_1 * a);
-    let poly = t
-        * (0.254_829_6
-            + t * (-0.284_496_74 + t * (1.421_413_8 + t * (-1.453_152 + t * 1.061_405_4))));
-    let y = 1.0 - poly * exp(-a * a);
+    let t = 1.0 / 0.327_591_1f32.mul_add(a, 1.0);
+    let poly = t * horner(
+        t,
+        &[
+            0.254_829_6,
+            -0.284_496_74,
+            1.421_413_8,
+            -1.453_152,
+            1.061_405_4,
+        ],
+    );
+    let y = (-poly).mul_add(exp(-a * a), 1.0);
     y.copysign(x)
 }
 
