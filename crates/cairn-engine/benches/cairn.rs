@@ -534,15 +534,17 @@ impl Scores {
     }
 }
 
-/// Scores per question kind (and "all"), and the ids of questions with no relevant passage in the top 5.
+/// Scores per question kind (and "all"), the ids of questions with no relevant passage in the top 5,
+/// and the median time of one search (query embedding, retrieval, fusion, reranking).
 async fn evaluate(
     library: &Library,
     questions: &[Question],
     mode: SearchMode,
     corpus: &Path,
-) -> Result<(HashMap<String, Scores>, Vec<String>)> {
+) -> Result<(HashMap<String, Scores>, Vec<String>, Duration)> {
     let mut by_kind: HashMap<String, Scores> = HashMap::new();
     let mut misses = Vec::new();
+    let mut times = Vec::new();
     for q in questions {
         let request = SearchRequest {
             k: Some(10),
@@ -550,7 +552,9 @@ async fn evaluate(
             collection: "eval".into(),
             ..SearchRequest::new(q.question.clone())
         };
+        let started = Instant::now();
         let hits = library.search(&request).await?;
+        times.push(started.elapsed());
         let mut found_rank: Vec<Option<usize>> = vec![None; q.relevant.len()];
         for (rank, hit) in hits.iter().enumerate() {
             for (r, rel) in q.relevant.iter().enumerate() {
@@ -586,7 +590,8 @@ async fn evaluate(
                 .add(recall5, dcg / ideal);
         }
     }
-    Ok((by_kind, misses))
+    times.sort();
+    Ok((by_kind, misses, percentile(&times, 0.5)))
 }
 
 async fn quality() -> Result<()> {
@@ -630,7 +635,7 @@ async fn quality() -> Result<()> {
         ("dense".into(), Config::default(), SearchMode::Dense),
         ("BM25".into(), Config::default(), SearchMode::Bm25),
         (
-            format!("hybrid, {} (default)", describe(default_fusion)),
+            format!("hybrid, {}", describe(default_fusion)),
             with(default_fusion, RerankerChoice::None),
             SearchMode::Hybrid,
         ),
@@ -641,7 +646,7 @@ async fn quality() -> Result<()> {
         ),
         (
             format!(
-                "hybrid, {} + MaxSim rerank top 20",
+                "hybrid, {} + MaxSim rerank of the top 20 (default)",
                 describe(default_fusion)
             ),
             with(default_fusion, RerankerChoice::Maxsim),
@@ -650,12 +655,13 @@ async fn quality() -> Result<()> {
     ];
     let mut misses = Vec::new();
     println!(
-        "| retrieval | recall@5 | nDCG@10 | lexical R@5 / nDCG | semantic R@5 / nDCG | mixed R@5 / nDCG |"
+        "| retrieval | recall@5 | nDCG@10 | lexical R@5 / nDCG | semantic R@5 / nDCG | mixed R@5 / nDCG | search p50 |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for (name, config, mode) in runs {
         let library = Library::open(data.path(), config).await?;
-        let (s, miss) = evaluate(&library, &questions, mode, &corpus).await?;
+        library.embedder()?;
+        let (s, miss, p50) = evaluate(&library, &questions, mode, &corpus).await?;
         let get = |k: &str| {
             s.get(k)
                 .map(Scores::show)
@@ -663,11 +669,12 @@ async fn quality() -> Result<()> {
                 .replace(" | ", " / ")
         };
         println!(
-            "| {name} | {} | {} | {} | {} |",
+            "| {name} | {} | {} | {} | {} | {} |",
             s["all"].show(),
             get("lexical"),
             get("semantic"),
-            get("mixed")
+            get("mixed"),
+            ms(p50)
         );
         misses.push(format!("{name}: {}", miss.join(" ")));
     }
@@ -689,7 +696,7 @@ async fn quality() -> Result<()> {
     }));
     for fusion in sweep {
         let library = Library::open(data.path(), with(fusion, RerankerChoice::None)).await?;
-        let (s, _) = evaluate(&library, &questions, SearchMode::Hybrid, &corpus).await?;
+        let (s, _, _) = evaluate(&library, &questions, SearchMode::Hybrid, &corpus).await?;
         println!("| {} | {} |", describe(fusion), s["all"].show());
     }
     println!();

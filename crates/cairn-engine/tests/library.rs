@@ -462,3 +462,61 @@ async fn a_cancelled_add_keeps_its_batches_and_the_next_run_finishes() {
         "{check:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_reranker_rescores_the_fused_candidates_and_can_be_skipped() {
+    use cairn_models::{MaxSimReranker, Reranker};
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        (
+            "a.md",
+            "Bees communicate the direction of flowers with a waggle dance.",
+        ),
+        (
+            "b.md",
+            "A hive keeps its brood nest near thirty-five degrees Celsius.",
+        ),
+        (
+            "c.md",
+            "Honey is nectar that bees have dried and enriched with enzymes.",
+        ),
+    ] {
+        write(docs.path(), name, text);
+    }
+    let library = library(data.path()).await;
+    library
+        .add(
+            &[docs.path().to_path_buf()],
+            "default",
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap();
+    let query = "how do bees tell each other where flowers are";
+    let reranked = library.search(&SearchRequest::new(query)).await.unwrap();
+    let fused = library
+        .search(&SearchRequest {
+            rerank: Some(false),
+            ..SearchRequest::new(query)
+        })
+        .await
+        .unwrap();
+
+    let direct = MaxSimReranker::new(library.embedder().unwrap());
+    for hit in &reranked {
+        let score = direct.score(query, &[hit.passage.text.as_str()]).unwrap()[0];
+        assert!(
+            (hit.score - score).abs() < 1e-4,
+            "the score is the reranker's: {} vs {score}",
+            hit.score
+        );
+    }
+    assert!(reranked.windows(2).all(|w| w[0].score >= w[1].score));
+    assert!(reranked[0].passage.doc_path.ends_with("a.md"));
+    assert_ne!(
+        reranked[0].score, fused[0].score,
+        "skipping the reranker leaves the fused score"
+    );
+}
