@@ -51,6 +51,9 @@ fn main() -> Result<()> {
     if matches!(which.as_str(), "embed" | "all") {
         embed()?;
     }
+    if which == "query" {
+        query_embedding()?;
+    }
     if matches!(which.as_str(), "ingest" | "all") {
         runtime.block_on(ingest())?;
     }
@@ -256,6 +259,21 @@ fn run_ort(request: &str) -> Result<OrtResult> {
         .into());
     }
     Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+/// Embedding one short query at a time, as a search does (not part of `all`: a profiling aid).
+fn query_embedding() -> Result<()> {
+    let embedder = embedder()?;
+    let queries: Vec<String> = questions()?.into_iter().map(|q| q.question).collect();
+    let mut times = Vec::new();
+    for q in queries.iter().cycle().take(queries.len() * 5) {
+        let t = Instant::now();
+        embedder.embed(&[q.as_str()])?;
+        times.push(t.elapsed());
+    }
+    times.sort();
+    println!("query embedding: p50 {}, p95 {}\n", ms(percentile(&times, 0.5)), ms(percentile(&times, 0.95)));
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
