@@ -272,7 +272,11 @@ fn query_embedding() -> Result<()> {
         times.push(t.elapsed());
     }
     times.sort();
-    println!("query embedding: p50 {}, p95 {}\n", ms(percentile(&times, 0.5)), ms(percentile(&times, 0.95)));
+    println!(
+        "query embedding: p50 {}, p95 {}\n",
+        ms(percentile(&times, 0.5)),
+        ms(percentile(&times, 0.95))
+    );
     Ok(())
 }
 

@@ -189,12 +189,18 @@ mod tests {
     #[test]
     fn the_readme_example_is_a_valid_config() {
         let readme = include_str!("../../../README.md");
-        let start = readme.find("```toml\n").expect("README has a TOML example") + "```toml\n".len();
+        let start =
+            readme.find("```toml\n").expect("README has a TOML example") + "```toml\n".len();
         let end = start + readme[start..].find("```").unwrap();
         let config = Config::parse(&readme[start..end]).unwrap();
         assert_eq!(config.search.reranker, RerankerChoice::Maxsim);
-        let cross = Config::parse("[search]\nreranker = { cross-encoder = \"/models/ms-marco\" }\n").unwrap();
-        assert_eq!(cross.search.reranker, RerankerChoice::CrossEncoder("/models/ms-marco".into()));
+        let cross =
+            Config::parse("[search]\nreranker = { cross-encoder = \"/models/ms-marco\" }\n")
+                .unwrap();
+        assert_eq!(
+            cross.search.reranker,
+            RerankerChoice::CrossEncoder("/models/ms-marco".into())
+        );
     }
 
     #[test]
