@@ -301,7 +301,7 @@ impl CustomOp3 for Attention {
 
 /// A matrix inside a slice: element `(i, j)` is `data[i * row_stride + j * col_stride]`.
 #[derive(Clone, Copy)]
-struct Matrix<'a> {
+pub(crate) struct Matrix<'a> {
     data: &'a [f32],
     rows: usize,
     cols: usize,
@@ -311,7 +311,7 @@ struct Matrix<'a> {
 
 impl<'a> Matrix<'a> {
     /// Panics unless every element lies inside `data`: the guarantee [`matmul`] relies on.
-    fn new(
+    pub(crate) fn new(
         data: &'a [f32],
         rows: usize,
         cols: usize,
@@ -334,8 +334,19 @@ impl<'a> Matrix<'a> {
 /// `out = scale · a · b`, `out` row-major and contiguous, on the calling thread. The `gemm` crate's
 /// kernels (the ones candle uses) on matrices too small to be worth threading; the caller runs many at
 /// once.
-#[allow(unsafe_code)]
 fn matmul(a: Matrix, b: Matrix, scale: f32, out: &mut [f32]) {
+    matmul_with(a, b, scale, out, gemm::Parallelism::None);
+}
+
+/// [`matmul`] with gemm's own threading.
+#[allow(unsafe_code)]
+pub(crate) fn matmul_with(
+    a: Matrix,
+    b: Matrix,
+    scale: f32,
+    out: &mut [f32],
+    parallelism: gemm::Parallelism,
+) {
     assert_eq!(a.cols, b.rows, "inner dimensions");
     assert!(out.len() >= a.rows * b.cols, "output too small");
     // SAFETY: `Matrix::new` checked that every element of `a` and `b` lies inside its slice, and the
@@ -361,7 +372,7 @@ fn matmul(a: Matrix, b: Matrix, scale: f32, out: &mut [f32]) {
             false,
             false,
             false,
-            gemm::Parallelism::None,
+            parallelism,
         );
     }
 }

@@ -7,6 +7,8 @@
 //! * [`Reranker`] rescores retrieved passages against a query: [`MaxSimReranker`] (late interaction
 //!   over the embedder's token vectors, needs no extra weights) and [`CrossEncoderReranker`] (a BERT
 //!   cross-encoder directory a user supplies).
+//! * [`llm::ChatModel`] runs any llama-family GGUF chat model: tokenizer and chat template from the
+//!   file's metadata, a quantized CPU runtime (or candle's model on a GPU), sampling and streaming.
 //! * [`select_device`] is the one place that picks CPU, CUDA or Metal.
 //!
 //! ```no_run
@@ -22,6 +24,7 @@ mod bert;
 mod device;
 mod embedder;
 mod error;
+pub mod llm;
 mod rerank;
 
 pub use device::select_device;

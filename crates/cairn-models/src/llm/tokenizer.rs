@@ -1,0 +1,413 @@
+//! The chat model's tokenizer and chat template, built from the GGUF file's own metadata.
+//!
+//! A GGUF carries no `tokenizer.json`; it carries `tokenizer.ggml.*`: the token strings, their types,
+//! BPE merges (for `gpt2`-style vocabularies) or scores (for SentencePiece `llama` vocabularies), the
+//! special ids, and the pre-tokenizer name. This module rebuilds a `tokenizers::Tokenizer` from them,
+//! choosing the pre-tokenizer llama.cpp uses for that name, and renders `tokenizer.chat_template`
+//! (Jinja) with minijinja.
+
+use std::collections::HashMap;
+
+use candle_core::quantized::gguf_file::{Content, Value};
+use serde::Serialize;
+use tokenizers::decoders::DecoderWrapper;
+use tokenizers::decoders::byte_fallback::ByteFallback;
+use tokenizers::decoders::byte_level::ByteLevel as ByteLevelDecoder;
+use tokenizers::decoders::fuse::Fuse;
+use tokenizers::decoders::sequence::Sequence as DecoderSequence;
+use tokenizers::decoders::strip::Strip;
+use tokenizers::models::bpe::BPE;
+use tokenizers::normalizers::{NormalizerWrapper, Prepend, Replace};
+use tokenizers::pre_tokenizers::PreTokenizerWrapper;
+use tokenizers::pre_tokenizers::byte_level::ByteLevel;
+use tokenizers::pre_tokenizers::digits::Digits;
+use tokenizers::pre_tokenizers::sequence::Sequence;
+use tokenizers::pre_tokenizers::split::{Split, SplitPattern};
+use tokenizers::{AddedToken, SplitDelimiterBehavior, Tokenizer};
+
+use crate::{Error, Result};
+
+/// llama.cpp's token type for control tokens (`<|im_end|>`, `</s>`).
+const TOKEN_TYPE_CONTROL: i32 = 3;
+/// llama.cpp's token type for user-defined tokens, matched verbatim in text.
+const TOKEN_TYPE_USER_DEFINED: i32 = 4;
+
+/// The GPT-2 split, as llama.cpp writes it.
+const GPT2_SPLIT: &str = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)";
+/// The Llama 3 split.
+const LLAMA3_SPLIT: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
+/// One turn of a conversation, as the chat template sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ChatMessage {
+    /// `system`, `user` or `assistant`.
+    pub role: String,
+    /// What was said.
+    pub content: String,
+}
+
+impl ChatMessage {
+    /// A message with `role`.
+    pub fn new(role: &str, content: impl Into<String>) -> Self {
+        Self {
+            role: role.to_string(),
+            content: content.into(),
+        }
+    }
+}
+
+/// The tokenizer of a GGUF chat model, its special tokens and its chat template.
+#[derive(Debug)]
+pub struct GgufTokenizer {
+    inner: Tokenizer,
+    bos: Option<u32>,
+    eos: u32,
+    add_bos: bool,
+    /// Ids that end a reply: EOS, end-of-turn and every control token.
+    stop_ids: Vec<u32>,
+    template: Option<String>,
+    vocab_size: usize,
+}
+
+impl GgufTokenizer {
+    /// Builds the tokenizer from a GGUF file's metadata.
+    pub fn from_gguf(content: &Content) -> Result<Self> {
+        let md = &content.metadata;
+        let get = |key: &str| {
+            md.get(key)
+                .ok_or_else(|| tok_err(format!("GGUF metadata lacks {key}")))
+        };
+        let model = get("tokenizer.ggml.model")?
+            .to_string()
+            .map_err(tok_err)?
+            .clone();
+        let tokens: Vec<String> = string_list(get("tokenizer.ggml.tokens")?)?;
+        let types: Vec<i32> = match md.get("tokenizer.ggml.token_type") {
+            Some(v) => v
+                .to_vec()
+                .map_err(tok_err)?
+                .iter()
+                .map(|v| v.to_i32().unwrap_or(1))
+                .collect(),
+            None => vec![1; tokens.len()],
+        };
+        let id = |key: &str| md.get(key).and_then(|v| v.to_u32().ok());
+        let eos = id("tokenizer.ggml.eos_token_id")
+            .ok_or_else(|| tok_err("GGUF metadata lacks an EOS id"))?;
+        let bos = id("tokenizer.ggml.bos_token_id");
+        let add_bos = md
+            .get("tokenizer.ggml.add_bos_token")
+            .and_then(|v| v.to_bool().ok())
+            .unwrap_or(model == "llama");
+        let vocab: tokenizers::models::bpe::Vocab = tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i as u32))
+            .collect();
+
+        let mut inner = match model.as_str() {
+            "gpt2" => {
+                let merges: Vec<(String, String)> = string_list(get("tokenizer.ggml.merges")?)?
+                    .into_iter()
+                    .filter_map(|m| {
+                        m.split_once(' ')
+                            .map(|(a, b)| (a.to_string(), b.to_string()))
+                    })
+                    .collect();
+                let bpe = BPE::builder()
+                    .vocab_and_merges(vocab, merges)
+                    .build()
+                    .map_err(tok_err)?;
+                let mut t = Tokenizer::new(bpe);
+                let pre = md
+                    .get("tokenizer.ggml.pre")
+                    .and_then(|v| v.to_string().ok().cloned())
+                    .unwrap_or_default();
+                t.with_pre_tokenizer(Some(gpt2_pre_tokenizer(&pre)?));
+                t.with_decoder(Some(ByteLevelDecoder::default()));
+                t
+            }
+            "llama" => {
+                let scores: Vec<f32> = match md.get("tokenizer.ggml.scores") {
+                    Some(v) => v
+                        .to_vec()
+                        .map_err(tok_err)?
+                        .iter()
+                        .map(|v| v.to_f32().unwrap_or(0.0))
+                        .collect(),
+                    None => vec![0.0; tokens.len()],
+                };
+                let merges = sentencepiece_merges(&tokens, &scores);
+                let unk = id("tokenizer.ggml.unknown_token_id").map(|i| tokens[i as usize].clone());
+                let mut builder = BPE::builder()
+                    .vocab_and_merges(vocab, merges)
+                    .byte_fallback(true)
+                    .fuse_unk(true);
+                if let Some(unk) = unk {
+                    builder = builder.unk_token(unk);
+                }
+                let mut t = Tokenizer::new(builder.build().map_err(tok_err)?);
+                let normalizers: Vec<NormalizerWrapper> = vec![
+                    Prepend::new("▁".into()).into(),
+                    Replace::new(" ", "▁").map_err(tok_err)?.into(),
+                ];
+                t.with_normalizer(Some(tokenizers::normalizers::Sequence::new(normalizers)))
+                    .map_err(tok_err)?;
+                let decoders: Vec<DecoderWrapper> = vec![
+                    Replace::new("▁", " ").map_err(tok_err)?.into(),
+                    ByteFallback::new().into(),
+                    Fuse::new().into(),
+                    Strip::new(' ', 1, 0).into(),
+                ];
+                t.with_decoder(Some(DecoderSequence::new(decoders)));
+                t
+            }
+            other => {
+                return Err(tok_err(format!(
+                    "tokenizer model '{other}' is not supported (gpt2 and llama are)"
+                )));
+            }
+        };
+
+        let specials: Vec<AddedToken> = tokens
+            .iter()
+            .zip(&types)
+            .filter(|(_, ty)| matches!(**ty, TOKEN_TYPE_CONTROL | TOKEN_TYPE_USER_DEFINED))
+            .map(|(t, ty)| AddedToken::from(t.clone(), *ty == TOKEN_TYPE_CONTROL))
+            .collect();
+        let _added = inner.add_special_tokens(specials).map_err(tok_err)?;
+
+        let mut stop_ids: Vec<u32> = types
+            .iter()
+            .enumerate()
+            .filter(|(i, ty)| **ty == TOKEN_TYPE_CONTROL && Some(*i as u32) != bos)
+            .map(|(i, _)| i as u32)
+            .collect();
+        for key in ["tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id"] {
+            if let Some(i) = id(key) {
+                stop_ids.push(i);
+            }
+        }
+        stop_ids.sort_unstable();
+        stop_ids.dedup();
+        // A BOS that is also a control token may start a new turn (`<|im_start|>`): generating it ends
+        // the reply too.
+        if let Some(b) = bos
+            && types.get(b as usize) == Some(&TOKEN_TYPE_CONTROL)
+            && b != eos
+            && model == "gpt2"
+        {
+            stop_ids.push(b);
+        }
+        let template = md
+            .get("tokenizer.chat_template")
+            .and_then(|v| v.to_string().ok().cloned());
+        Ok(Self {
+            inner,
+            bos,
+            eos,
+            add_bos,
+            stop_ids,
+            template,
+            vocab_size: tokens.len(),
+        })
+    }
+
+    /// Token ids of `text`. Special-token strings in it (`<|im_start|>`) become their ids when
+    /// `parse_special` is on (for rendered templates), and ordinary text otherwise (for anything a
+    /// person or a document wrote). Adds BOS when the model asks for it and `add_bos` is on.
+    pub fn encode(&self, text: &str, add_bos: bool, parse_special: bool) -> Result<Vec<u32>> {
+        let mut ids = Vec::new();
+        if add_bos && self.add_bos {
+            ids.extend(self.bos);
+        }
+        if parse_special {
+            let enc = self.inner.encode_fast(text, false).map_err(tok_err)?;
+            ids.extend_from_slice(enc.get_ids());
+        } else {
+            ids.extend(self.encode_plain(text)?);
+        }
+        Ok(ids)
+    }
+
+    /// Text without special-token parsing: the model sees `<|im_start|>` typed in a document as
+    /// characters, never as a turn marker.
+    fn encode_plain(&self, text: &str) -> Result<Vec<u32>> {
+        // The same pipeline as `Tokenizer::encode`, minus the added-vocabulary split.
+        let model = self.inner.get_model();
+        let pre = self.inner.get_pre_tokenizer();
+        let normalizer = self.inner.get_normalizer();
+        let mut pretok = tokenizers::PreTokenizedString::from(text);
+        if let Some(n) = normalizer {
+            pretok
+                .normalize(|s| tokenizers::Normalizer::normalize(n, s))
+                .map_err(tok_err)?;
+        }
+        if let Some(p) = pre {
+            tokenizers::PreTokenizer::pre_tokenize(p, &mut pretok).map_err(tok_err)?;
+        }
+        pretok
+            .tokenize(|s| tokenizers::Model::tokenize(model, s.get()))
+            .map_err(tok_err)?;
+        let enc = pretok
+            .into_encoding(None, 0, tokenizers::OffsetType::Char)
+            .map_err(tok_err)?;
+        Ok(enc.get_ids().to_vec())
+    }
+
+    /// The text of `ids`; special tokens are left out when `skip_special` is on.
+    pub fn decode(&self, ids: &[u32], skip_special: bool) -> Result<String> {
+        self.inner.decode(ids, skip_special).map_err(tok_err)
+    }
+
+    /// Whether `id` ends a reply.
+    pub fn is_stop(&self, id: u32) -> bool {
+        self.stop_ids.contains(&id)
+    }
+
+    /// The ids that end a reply.
+    pub fn stop_ids(&self) -> &[u32] {
+        &self.stop_ids
+    }
+
+    /// The end-of-sequence id.
+    pub fn eos(&self) -> u32 {
+        self.eos
+    }
+
+    /// Number of tokens in the vocabulary.
+    pub fn vocab_size(&self) -> usize {
+        self.vocab_size
+    }
+
+    /// The GGUF's chat template, if it has one.
+    pub fn chat_template(&self) -> Option<&str> {
+        self.template.as_deref()
+    }
+
+    /// Renders `messages` with the model's chat template (or ChatML when the file has none), ending
+    /// with the assistant's turn opener when `add_generation_prompt` is on.
+    pub fn apply_chat_template(
+        &self,
+        messages: &[ChatMessage],
+        add_generation_prompt: bool,
+    ) -> Result<String> {
+        let bos = self.bos.map(|b| self.token_text(b)).unwrap_or_default();
+        let eos = self.token_text(self.eos);
+        render_chat_template(
+            self.template.as_deref().unwrap_or(CHATML),
+            messages,
+            add_generation_prompt,
+            &bos,
+            &eos,
+        )
+    }
+
+    fn token_text(&self, id: u32) -> String {
+        self.inner.id_to_token(id).unwrap_or_default()
+    }
+}
+
+/// ChatML, for GGUFs without a template.
+const CHATML: &str = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
+
+/// Renders a Hugging Face chat template (Jinja) with minijinja.
+pub fn render_chat_template(
+    template: &str,
+    messages: &[ChatMessage],
+    add_generation_prompt: bool,
+    bos_token: &str,
+    eos_token: &str,
+) -> Result<String> {
+    let mut env = minijinja::Environment::new();
+    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+    env.add_function(
+        "raise_exception",
+        |msg: String| -> std::result::Result<String, minijinja::Error> {
+            Err(minijinja::Error::new(
+                minijinja::ErrorKind::InvalidOperation,
+                msg,
+            ))
+        },
+    );
+    env.add_template("chat", template)
+        .map_err(|e| tok_err(format!("chat template: {e}")))?;
+    let tmpl = env
+        .get_template("chat")
+        .map_err(|e| tok_err(format!("chat template: {e}")))?;
+    tmpl.render(minijinja::context! {
+        messages => messages,
+        add_generation_prompt => add_generation_prompt,
+        bos_token => bos_token,
+        eos_token => eos_token,
+    })
+    .map_err(|e| tok_err(format!("chat template: {e}")))
+}
+
+/// The pre-tokenizer llama.cpp uses for a `tokenizer.ggml.pre` name.
+fn gpt2_pre_tokenizer(pre: &str) -> Result<PreTokenizerWrapper> {
+    let byte_level = |regex: bool| PreTokenizerWrapper::from(ByteLevel::new(false, false, regex));
+    let split = |pattern: &str| -> Result<PreTokenizerWrapper> {
+        Ok(Split::new(
+            SplitPattern::Regex(pattern.into()),
+            SplitDelimiterBehavior::Isolated,
+            false,
+        )
+        .map_err(tok_err)?
+        .into())
+    };
+    Ok(match pre {
+        // Digits one by one, then the GPT-2 split (SmolLM, StarCoder and kin).
+        "smollm" | "starcoder" | "refact" | "command-r" | "codeshell" | "exaone" | "minerva-7b" => {
+            Sequence::new(vec![
+                Digits::new(true).into(),
+                split(GPT2_SPLIT)?,
+                byte_level(false),
+            ])
+            .into()
+        }
+        "llama3" | "llama-bpe" | "llama-v3" | "smaug-bpe" | "falcon3" | "dbrx" => {
+            Sequence::new(vec![split(LLAMA3_SPLIT)?, byte_level(false)]).into()
+        }
+        _ => Sequence::new(vec![split(GPT2_SPLIT)?, byte_level(false)]).into(),
+    })
+}
+
+/// BPE merges for a SentencePiece vocabulary, ranked by the merged piece's score, the way Hugging
+/// Face converts SentencePiece models.
+fn sentencepiece_merges(tokens: &[String], scores: &[f32]) -> Vec<(String, String)> {
+    let index: HashMap<&str, usize> = tokens
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.as_str(), i))
+        .collect();
+    let mut merges: Vec<(f32, usize, String, String)> = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        for (split, _) in token.char_indices().skip(1) {
+            let (a, b) = token.split_at(split);
+            if index.contains_key(a) && index.contains_key(b) {
+                merges.push((
+                    scores.get(i).copied().unwrap_or(0.0),
+                    i,
+                    a.to_string(),
+                    b.to_string(),
+                ));
+            }
+        }
+    }
+    merges.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+    merges.into_iter().map(|(_, _, a, b)| (a, b)).collect()
+}
+
+fn string_list(value: &Value) -> Result<Vec<String>> {
+    value
+        .to_vec()
+        .map_err(tok_err)?
+        .iter()
+        .map(|v| v.to_string().cloned().map_err(tok_err))
+        .collect()
+}
+
+fn tok_err(e: impl std::fmt::Display) -> Error {
+    Error::Tokenizer(e.to_string())
+}
