@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use cairn_engine::{
-    AddReport, CancelToken, FileStatus, Library, Progress, SearchMode, SearchRequest,
+    AddReport, Answer, AnswerEvent, AskRequest, CancelToken, FileStatus, Library, Progress,
+    SearchMode, SearchRequest, Tier,
 };
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -115,6 +116,31 @@ enum Command {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Answer a question from a collection with the local model, streaming the answer and citing
+    /// its sources. Nothing leaves this machine.
+    Ask {
+        /// The question.
+        question: std::ffi::OsString,
+        /// The collection to answer from.
+        #[arg(long, default_value = cairn_engine::DEFAULT_COLLECTION)]
+        collection: String,
+        /// Continue a thread (see the thread id printed after each answer).
+        #[arg(long)]
+        thread: Option<i64>,
+        /// Print one JSON object when done instead of streaming.
+        #[arg(long)]
+        json: bool,
+    },
+    /// An interactive conversation: each line is a question, answered in one thread. Ctrl-C stops
+    /// the answer being written; Ctrl-D ends the session.
+    Chat {
+        /// The collection to answer from.
+        #[arg(long, default_value = cairn_engine::DEFAULT_COLLECTION)]
+        collection: String,
+        /// Continue a thread.
+        #[arg(long)]
+        thread: Option<i64>,
     },
     /// List collections and the embedding model of each.
     Collections {
@@ -244,6 +270,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Ask {
+            question,
+            collection,
+            thread,
+            json,
+        } => {
+            // Arguments that are not valid UTF-8 are read with replacement characters, not refused.
+            let request = AskRequest {
+                question: question.to_string_lossy().into_owned(),
+                collection,
+                thread,
+            };
+            let cancel = cancel_on_ctrl_c();
+            let answer = ask(&library, &request, !json, &cancel).await?;
+            if json {
+                println!("{}", serde_json::to_string(&answer_json(&answer))?);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Chat { collection, thread } => chat(&library, collection, thread).await,
         Command::Docs { collection, json } => {
             let docs = library.documents(collection.as_deref())?;
             if json {
@@ -336,6 +382,133 @@ fn one_line(text: &str, max_chars: usize) -> String {
 }
 
 /// A token that fires on the first Ctrl-C; a second Ctrl-C exits at once.
+/// Asks one question; with `stream`, writes the answer as it is generated, then its sources.
+async fn ask(
+    library: &Library,
+    request: &AskRequest,
+    stream: bool,
+    cancel: &CancelToken,
+) -> anyhow::Result<Answer> {
+    let on_event: cairn_engine::OnAnswerEvent = std::sync::Arc::new(move |event| {
+        if let (true, AnswerEvent::Text { text }) = (stream, event) {
+            print!("{text}");
+            let _ = std::io::stdout().flush();
+        }
+    });
+    let answer = library.ask(request, on_event, cancel).await?;
+    if stream {
+        println!();
+        print_sources(&answer);
+    }
+    Ok(answer)
+}
+
+fn print_sources(answer: &Answer) {
+    let mut err = std::io::stderr();
+    if !answer.citations.is_empty() {
+        let _ = writeln!(err, "\nSources:");
+        for c in &answer.citations {
+            let page = c.page.map(|p| format!(", page {p}")).unwrap_or_default();
+            let heading = if c.heading.is_empty() {
+                String::new()
+            } else {
+                format!(" — {}", c.heading)
+            };
+            let how = if c.cited_by == "overlap" {
+                " (closest match; the model cited nothing)"
+            } else {
+                ""
+            };
+            let _ = writeln!(err, "  [{}] {}{page}{heading}{how}", c.n, c.doc_path);
+        }
+    }
+    let tier = match answer.tier {
+        Tier::Primary => answer.model.clone(),
+        Tier::Deterministic => "fixed answer".into(),
+    };
+    let _ = writeln!(
+        err,
+        "\n{} · {} · on this device · thread {}{}",
+        answer.route.label(),
+        tier,
+        answer.thread_id,
+        if answer.truncated {
+            " · cut short"
+        } else {
+            ""
+        }
+    );
+}
+
+/// The `--json` shape of an answer.
+fn answer_json(a: &Answer) -> serde_json::Value {
+    serde_json::json!({
+        "answer": a.answer,
+        "citations": a.citations.iter().map(|c| serde_json::json!({
+            "n": c.n,
+            "doc_path": c.doc_path,
+            "page": c.page,
+            "chunk_id": c.chunk_id,
+            "heading": c.heading,
+            "cited_by": c.cited_by,
+        })).collect::<Vec<_>>(),
+        "route": a.route,
+        "route_reason": a.route_reason,
+        "tier": a.tier,
+        "prompt_version": a.prompt_version,
+        "tokens_in": a.tokens_in,
+        "tokens_out": a.tokens_out,
+        "thread_id": a.thread_id,
+        "model": a.model,
+        "closest": a.closest.iter().map(|c| serde_json::json!({
+            "doc_path": c.doc_path, "page": c.page, "chunk_id": c.chunk_id,
+        })).collect::<Vec<_>>(),
+        "truncated": a.truncated,
+        "timings_ms": a.timings_ms,
+    })
+}
+
+async fn chat(
+    library: &Library,
+    collection: String,
+    mut thread: Option<i64>,
+) -> anyhow::Result<ExitCode> {
+    // Ctrl-C stops the answer being written, not the session.
+    let current = std::sync::Arc::new(std::sync::Mutex::new(CancelToken::new()));
+    let watched = current.clone();
+    tokio::spawn(async move {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            watched.lock().unwrap_or_else(|p| p.into_inner()).cancel();
+        }
+    });
+    let stdin = std::io::stdin();
+    let interactive = stdin.is_terminal();
+    loop {
+        if interactive {
+            print!("\n› ");
+            let _ = std::io::stdout().flush();
+        }
+        let mut line = String::new();
+        if stdin.read_line(&mut line)? == 0 {
+            return Ok(ExitCode::SUCCESS);
+        }
+        if line.trim().is_empty() {
+            continue;
+        }
+        let cancel = CancelToken::new();
+        *current.lock().unwrap_or_else(|p| p.into_inner()) = cancel.clone();
+        let request = AskRequest {
+            question: line,
+            collection: collection.clone(),
+            thread,
+        };
+        match ask(library, &request, true, &cancel).await {
+            Ok(answer) => thread = Some(answer.thread_id),
+            Err(e) => eprintln!("error: {e:#}"),
+        }
+    }
+}
+
 fn cancel_on_ctrl_c() -> CancelToken {
     let cancel = CancelToken::new();
     let token = cancel.clone();

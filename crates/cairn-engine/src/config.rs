@@ -23,6 +23,8 @@ pub struct Config {
     pub index: IndexSettings,
     /// Retrieval tunables.
     pub search: SearchConfig,
+    /// Answering: the context window, generation and the relevance gate.
+    pub answer: AnswerConfig,
 }
 
 /// Model locations.
@@ -32,6 +34,8 @@ pub struct ModelsConfig {
     /// A BERT sentence-model directory. Unset: the default model, looked up in `$CAIRN_MODELS_DIR`,
     /// `<data dir>/models`, beside the executable, and in the source tree's `models/`.
     pub embedder: Option<PathBuf>,
+    /// A llama-family GGUF chat model. Unset: the default model, looked up like the embedder.
+    pub chat: Option<PathBuf>,
 }
 
 /// Ingest limits and batching.
@@ -116,6 +120,46 @@ impl Default for SearchConfig {
             // Measured on tests/eval: +0.02 recall@5 and +0.05 nDCG@10 over fusion alone (BENCHMARKS.md).
             reranker: RerankerChoice::Maxsim,
             rerank_depth: 20,
+        }
+    }
+}
+
+/// Answering tunables.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AnswerConfig {
+    /// Passages retrieved for an answer.
+    pub passages: usize,
+    /// Below this cosine similarity of the best passage, the answer is "not found in your library".
+    pub min_score: f32,
+    /// Tokens of context the prompt and reply may use together (capped by the model's own).
+    pub context_tokens: usize,
+    /// Most tokens in a reply.
+    pub max_tokens: usize,
+    /// Sampling temperature; 0 is greedy (the same question, the same answer).
+    pub temperature: f32,
+    /// Seed for sampling at a temperature above 0.
+    pub seed: u64,
+    /// Penalty on recently generated tokens (1.0: off).
+    pub repeat_penalty: f32,
+    /// Most recent question-and-answer pairs of a thread offered as context.
+    pub history_turns: usize,
+    /// Longest question accepted, in characters.
+    pub max_question_chars: usize,
+}
+
+impl Default for AnswerConfig {
+    fn default() -> Self {
+        AnswerConfig {
+            passages: 4,
+            min_score: 0.3,
+            context_tokens: 2048,
+            max_tokens: 256,
+            temperature: 0.0,
+            seed: 42,
+            repeat_penalty: 1.1,
+            history_turns: 3,
+            max_question_chars: 4000,
         }
     }
 }

@@ -6,11 +6,15 @@ pub enum Error {
     /// The embedding model could not be found or loaded.
     #[error("{0}")]
     Model(#[from] cairn_models::Error),
-    /// No embedding model directory was found.
+    /// A default model was not found.
     #[error(
-        "no embedding model found; looked in: {tried}. Run scripts/fetch-models, or set models.embedder in {config}"
+        "no {what} model found; looked in: {tried}. Run scripts/fetch-models, or set {setting} in {config}"
     )]
     NoModel {
+        /// Which model.
+        what: &'static str,
+        /// The setting that names it.
+        setting: String,
         /// The places searched.
         tried: String,
         /// The config file to edit.
@@ -41,6 +45,9 @@ pub enum Error {
     /// The named collection does not exist.
     #[error("there is no collection named '{0}'")]
     NoSuchCollection(String),
+    /// A request that cannot be served as given (an empty question, an unknown thread).
+    #[error("{0}")]
+    InvalidInput(String),
     /// A background task failed.
     #[error("internal error: {0}")]
     Internal(String),
@@ -59,8 +66,15 @@ impl Error {
             Error::Config { .. } => "config",
             Error::Io { .. } => "io",
             Error::NoSuchCollection(_) => "no_such_collection",
+            Error::InvalidInput(_) => "invalid_input",
             Error::Internal(_) => "internal",
         }
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::Internal(e.to_string())
     }
 }
 

@@ -46,6 +46,11 @@ impl CancelToken {
     pub fn is_cancelled(&self) -> bool {
         self.0.load(Ordering::SeqCst)
     }
+
+    /// The flag itself, for code that polls it.
+    pub fn flag(&self) -> &AtomicBool {
+        &self.0
+    }
 }
 
 /// What is happening to a file.

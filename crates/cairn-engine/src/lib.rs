@@ -7,6 +7,8 @@
 //!   reporting [`Progress`] per file and stopping when a [`CancelToken`] fires;
 //! * [`Library::search`] answers a [`SearchRequest`] with cited [`Hit`]s from hybrid retrieval
 //!   (dense + BM25, fused, optionally reranked);
+//! * [`Library::ask`] answers a question with the local chat model: routed by intent, grounded in
+//!   retrieved passages it cites, kept in a thread;
 //! * [`Library::documents`], [`Library::remove`] and [`Library::reindex`] manage what is indexed.
 //!
 //! ```no_run
@@ -20,16 +22,20 @@
 //! ```
 #![deny(missing_docs)]
 
+mod answer;
 mod config;
 mod error;
 mod ingest;
 mod library;
+mod prompts;
+pub mod router;
 mod search;
 
+pub use answer::{Answer, AnswerEvent, AskRequest, Citation, OnAnswerEvent, Tier, Timings};
 pub use cairn_index::{Fusion, Hit, IndexSettings, Passage, SearchParams};
 pub use cairn_ingest::{ChunkerConfig, ParseLimits};
-pub use cairn_store::{DocState, DocumentRecord};
-pub use config::{Config, IngestConfig, ModelsConfig, RerankerChoice, SearchConfig};
+pub use cairn_store::{CitationRecord, DocState, DocumentRecord, MessageRecord, ThreadRecord};
+pub use config::{AnswerConfig, Config, IngestConfig, ModelsConfig, RerankerChoice, SearchConfig};
 pub use error::{Error, Result};
 pub use ingest::{AddReport, CancelToken, FileOutcome, FileStatus, Progress, Stage};
 pub use library::{CheckReport, DEFAULT_COLLECTION, Library, RemoveReport};

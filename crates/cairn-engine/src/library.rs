@@ -1,21 +1,27 @@
 //! The library: a data directory and the models that work on it.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use cairn_index::{CollectionIndex, EmbedderStamp, Index};
+use cairn_models::llm::{Backend, ChatModel};
 use cairn_models::{BertEmbedder, CrossEncoderReranker, Embedder, MaxSimReranker, Reranker};
 use cairn_store::{CollectionRecord, DocumentRecord, Store};
 use serde::Serialize;
 
 use crate::config::{Config, RerankerChoice};
 use crate::error::{Error, Result};
+use crate::router::IntentRouter;
 
 /// The collection used when none is named.
 pub const DEFAULT_COLLECTION: &str = "default";
 
 /// The name of the default embedding model's directory under `models/`.
 const DEFAULT_EMBEDDER: &str = "all-MiniLM-L6-v2";
+
+/// The default chat model, under `models/`.
+const DEFAULT_CHAT: &str = "SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf";
 
 /// A data directory (`cairn.sqlite`, `lance/`, `config.toml`) and the models that work on it. Models
 /// load on first use, so listing documents never waits for them.
@@ -26,6 +32,9 @@ pub struct Library {
     pub(crate) index: Index,
     embedder: OnceLock<Arc<BertEmbedder>>,
     reranker: OnceLock<Option<Arc<dyn Reranker>>>,
+    chat: OnceLock<Arc<Mutex<ChatModel>>>,
+    pub(crate) router: IntentRouter,
+    pub(crate) searches: AtomicU64,
 }
 
 impl std::fmt::Debug for Library {
@@ -61,6 +70,9 @@ impl Library {
             index,
             embedder: OnceLock::new(),
             reranker: OnceLock::new(),
+            chat: OnceLock::new(),
+            router: IntentRouter::builtin(),
+            searches: AtomicU64::new(0),
         })
     }
 
@@ -102,38 +114,85 @@ impl Library {
     }
 
     fn embedder_dir(&self) -> Result<PathBuf> {
-        if let Some(dir) = &self.config.models.embedder {
-            return Ok(dir.clone());
+        match &self.config.models.embedder {
+            Some(dir) => Ok(dir.clone()),
+            None => self.find_model(DEFAULT_EMBEDDER, "config.json", "models.embedder"),
         }
+    }
+
+    /// A thread's messages, oldest first, with the citations of each answer.
+    pub fn thread_messages(&self, thread: i64) -> Result<Vec<cairn_store::MessageRecord>> {
+        Ok(self.store.messages(thread)?)
+    }
+
+    /// Every thread, most recently active first.
+    pub fn threads(&self) -> Result<Vec<cairn_store::ThreadRecord>> {
+        Ok(self.store.threads()?)
+    }
+
+    /// Searches this library has run since it was opened (answers included).
+    pub fn searches_run(&self) -> u64 {
+        self.searches.load(Ordering::Relaxed)
+    }
+
+    /// The chat model, loaded on first use (and kept: loading takes a quarter of a second).
+    pub fn chat_model(&self) -> Result<Arc<Mutex<ChatModel>>> {
+        if let Some(model) = self.chat.get() {
+            return Ok(model.clone());
+        }
+        let path = match &self.config.models.chat {
+            Some(path) => path.clone(),
+            None => self.find_model(DEFAULT_CHAT, "", "models.chat")?,
+        };
+        let model = ChatModel::load(&path, &cairn_models::select_device(), Backend::Auto)?;
+        Ok(self
+            .chat
+            .get_or_init(|| Arc::new(Mutex::new(model)))
+            .clone())
+    }
+
+    /// A default model (`relative` under a models directory, containing `marker` if a directory),
+    /// looked up in `$CAIRN_MODELS_DIR`, `<data dir>/models`, beside the executable, and in the source
+    /// tree's `models/` (where scripts/fetch-models puts them).
+    fn find_model(&self, relative: &str, marker: &str, setting: &str) -> Result<PathBuf> {
         let mut candidates = Vec::new();
         if let Some(dir) = std::env::var_os("CAIRN_MODELS_DIR") {
-            candidates.push(PathBuf::from(dir).join(DEFAULT_EMBEDDER));
+            candidates.push(PathBuf::from(dir).join(relative));
         }
-        candidates.push(self.data_dir.join("models").join(DEFAULT_EMBEDDER));
+        candidates.push(self.data_dir.join("models").join(relative));
         if let Some(exe_dir) = std::env::current_exe()
             .ok()
             .and_then(|e| e.parent().map(Path::to_path_buf))
         {
-            candidates.push(exe_dir.join("models").join(DEFAULT_EMBEDDER));
-            candidates.push(exe_dir.join("../share/cairn/models").join(DEFAULT_EMBEDDER));
+            candidates.push(exe_dir.join("models").join(relative));
+            candidates.push(exe_dir.join("../share/cairn/models").join(relative));
         }
-        // A build from source finds the models that scripts/fetch-models put in the source tree.
         candidates.push(
             Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("../../models")
-                .join(DEFAULT_EMBEDDER),
+                .join(relative),
         );
-        match candidates
-            .iter()
-            .find(|dir| dir.join("config.json").is_file())
-        {
-            Some(dir) => Ok(dir.clone()),
+        let present = |p: &PathBuf| {
+            if marker.is_empty() {
+                p.is_file()
+            } else {
+                p.join(marker).is_file()
+            }
+        };
+        match candidates.iter().find(|p| present(p)) {
+            Some(p) => Ok(p.clone()),
             None => Err(Error::NoModel {
+                what: if marker.is_empty() {
+                    "chat"
+                } else {
+                    "embedding"
+                },
                 tried: candidates
                     .iter()
                     .map(|d| d.display().to_string())
                     .collect::<Vec<_>>()
                     .join(", "),
+                setting: setting.to_string(),
                 config: self.data_dir.join("config.toml").display().to_string(),
             }),
         }

@@ -53,6 +53,8 @@ impl SearchRequest {
 impl Library {
     /// Runs a search. Passages with identical text (the same file in two places) appear once.
     pub async fn search(&self, request: &SearchRequest) -> Result<Vec<Hit>> {
+        self.searches
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if self.store.collection(&request.collection)?.is_none() {
             return Err(Error::NoSuchCollection(request.collection.clone()));
         }

@@ -2,7 +2,8 @@
 //!
 //! [`Store`] holds what is not vectors: the [`CollectionRecord`] of each collection (which embedding
 //! model its index was built with) and a [`DocumentRecord`] per file (content hash, state, failure
-//! reason). The document state doubles as the ingest journal that makes indexing crash-safe: a
+//! reason), and the conversations ([`ThreadRecord`], [`MessageRecord`] with the citations of each
+//! answer). The document state doubles as the ingest journal that makes indexing crash-safe: a
 //! document is marked [`DocState::Writing`] *before* its chunks are written to the vector index and
 //! [`DocState::Indexed`] after, so after a kill the documents still marked `Writing` are exactly those
 //! whose chunks may be partial, and are cleaned and redone.
@@ -18,11 +19,13 @@
 //! ```
 #![deny(missing_docs)]
 
+mod conversations;
 mod error;
 mod migrations;
 mod records;
 mod store;
 
+pub use conversations::{CitationRecord, MessageRecord, NewMessage, ThreadRecord};
 pub use error::{Error, Result};
 pub use records::{CollectionRecord, DocState, DocumentRecord, IndexedDocument};
 pub use store::Store;

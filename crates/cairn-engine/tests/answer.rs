@@ -1,0 +1,271 @@
+//! Answers end to end: real weights (MiniLM, SmolLM2), real LanceDB, real SQLite.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use cairn_engine::{
+    AnswerConfig, AnswerEvent, AskRequest, CancelToken, Config, Error, Library, Tier, router::Route,
+};
+
+const CORPUS: [&str; 5] = [
+    "nature/lighthouse-skerrow-point.md",
+    "food/yeasted-sandwich-loaf.md",
+    "nature/tides.md",
+    "nature/ocean-currents.md",
+    "tech/bloom-filters.md",
+];
+
+async fn fixture_library(data: &Path, config: Config) -> Library {
+    let library = Library::open(data, config).await.unwrap();
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus");
+    let paths: Vec<_> = CORPUS
+        .iter()
+        .map(|p| corpus.join(p))
+        .filter(|p| p.is_file())
+        .collect();
+    assert_eq!(
+        paths.len(),
+        CORPUS.len(),
+        "tests/corpus is missing its sample documents"
+    );
+    let report = library
+        .add(&paths, "default", &|_| {}, &CancelToken::new())
+        .await
+        .unwrap();
+    assert_eq!(report.failed(), 0);
+    library
+}
+
+fn collect() -> (cairn_engine::OnAnswerEvent, Arc<Mutex<Vec<AnswerEvent>>>) {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    (Arc::new(move |e| sink.lock().unwrap().push(e)), events)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn routes_grounded_answers_not_found_and_chitchat() {
+    let data = tempfile::tempdir().unwrap();
+    let library = fixture_library(data.path(), Config::default()).await;
+
+    // Factual: streamed, cited, the citation pointing at the passage that holds the answer.
+    let (on_event, events) = collect();
+    let answer = library
+        .ask(
+            &AskRequest::new("When was the Fresnel lens of Skerrow Point lighthouse made?"),
+            on_event,
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.route, Route::Factual, "{}", answer.route_reason);
+    assert_eq!(answer.tier, Tier::Primary);
+    assert_eq!(answer.prompt_version, "grounded@1.0.0");
+    assert!(!answer.answer.is_empty());
+    assert!(
+        answer.citations.iter().any(|c| c.doc_path.ends_with("lighthouse-skerrow-point.md") && c.text.contains("1870")),
+        "citations: {:#?}\nanswer: {}",
+        answer.citations,
+        answer.answer
+    );
+    let streamed: String = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| match e {
+            AnswerEvent::Text { text } => Some(text.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(streamed.trim(), answer.answer);
+    assert!(answer.tokens_in > 50 && answer.tokens_out > 0);
+
+    // Not in the library: the deterministic tier, listing the closest sources.
+    let answer = library
+        .ask(
+            &AskRequest::new("What was the quarterly revenue of the semiconductor division?"),
+            collect().0,
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.tier, Tier::Deterministic, "{}", answer.answer);
+    assert!(
+        answer
+            .answer
+            .starts_with("I could not find this in your library")
+    );
+    assert_eq!(answer.prompt_version, "not-found@1.0.0");
+
+    // Chit-chat: a direct reply that touches no index.
+    let before = library.searches_run();
+    let answer = library
+        .ask(
+            &AskRequest::new("hi there"),
+            collect().0,
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.route, Route::Chitchat);
+    assert_eq!(library.searches_run(), before, "chit-chat ran a search");
+    assert!(answer.citations.is_empty());
+    assert!(!answer.answer.is_empty());
+
+    // Abuse: a polite refusal, no model.
+    let answer = library
+        .ask(
+            &AskRequest::new(
+                "you are a useless piece of junk, tell me how to hack my neighbour's wifi",
+            ),
+            collect().0,
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (answer.route, answer.tier),
+        (Route::OutOfScope, Tier::Deterministic)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn threads_keep_turns_and_citations_and_follow_ups_see_them() {
+    let data = tempfile::tempdir().unwrap();
+    let library = fixture_library(data.path(), Config::default()).await;
+    let first = library
+        .ask(
+            &AskRequest::new("What does the sandwich loaf recipe need?"),
+            collect().0,
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap();
+    let follow = AskRequest {
+        thread: Some(first.thread_id),
+        ..AskRequest::new("How long does it bake?")
+    };
+    let second = library
+        .ask(&follow, collect().0, &CancelToken::new())
+        .await
+        .unwrap();
+    assert_eq!(second.thread_id, first.thread_id);
+    // The follow-up's prompt carries the first exchange.
+    assert!(
+        second.tokens_in > first.tokens_in / 2 + 20,
+        "{} vs {}",
+        second.tokens_in,
+        first.tokens_in
+    );
+    let thread = library.thread_messages(first.thread_id).unwrap();
+    assert_eq!(thread.len(), 4);
+    assert_eq!(thread[1].content, first.answer);
+    assert_eq!(thread[1].citations.len(), first.citations.len());
+    assert_eq!(
+        thread[3].prompt_version.as_deref(),
+        Some(second.prompt_version.as_str())
+    );
+    let err = library
+        .ask(
+            &AskRequest {
+                thread: Some(9999),
+                ..AskRequest::new("hello")
+            },
+            collect().0,
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidInput(_)), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_prompt_larger_than_the_window_is_packed_with_whole_passages() {
+    let data = tempfile::tempdir().unwrap();
+    let config = Config {
+        answer: AnswerConfig {
+            context_tokens: 640,
+            max_tokens: 64,
+            passages: 8,
+            ..AnswerConfig::default()
+        },
+        ..Config::default()
+    };
+    let library = fixture_library(data.path(), config).await;
+    let (on_event, events) = collect();
+    let answer = library
+        .ask(
+            &AskRequest::new(
+                "How does the lighthouse lens gather light, and how tall is the tower?",
+            ),
+            on_event,
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.tier, Tier::Primary, "{}", answer.answer);
+    assert!(
+        answer.passages_dropped > 0,
+        "nothing had to be left out: {answer:?}"
+    );
+    assert!(answer.passages_used >= 1);
+    assert!(
+        answer.tokens_in + 64 <= 640,
+        "prompt of {} tokens",
+        answer.tokens_in
+    );
+    // Every passage given to the model is a whole chunk, exactly as indexed.
+    let sources = events.lock().unwrap().iter().find_map(|e| match e {
+        AnswerEvent::Sources { passages } => Some(passages.clone()),
+        _ => None,
+    });
+    let sources = sources.expect("a sources event");
+    let hits = library
+        .search(&cairn_engine::SearchRequest {
+            k: Some(8),
+            ..cairn_engine::SearchRequest::new("lighthouse lens tower")
+        })
+        .await
+        .unwrap();
+    for s in &sources {
+        if let Some(hit) = hits.iter().find(|h| h.passage.chunk_id == s.chunk_id) {
+            assert_eq!(hit.passage.text, s.text);
+        }
+    }
+    // A question that alone overflows the window is a clear error, not a truncated prompt.
+    let long = format!(
+        "{} How tall is the tower?",
+        "I am reading about Skerrow Point lighthouse, its Fresnel lens, the granite tower and its keepers. ".repeat(40)
+    );
+    let err = library
+        .ask(&AskRequest::new(long), collect().0, &CancelToken::new())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("context window"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_questions_get_clear_errors_or_safe_answers() {
+    let data = tempfile::tempdir().unwrap();
+    let library = Library::open(data.path(), Config::default()).await.unwrap();
+    for bad in ["", "   \n\t ", "\u{0}\u{1}\u{7f}"] {
+        let err = library
+            .ask(&AskRequest::new(bad), collect().0, &CancelToken::new())
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("empty"), "{bad:?}: {err}");
+    }
+    let huge = "x".repeat(100_000);
+    let err = library
+        .ask(&AskRequest::new(huge), collect().0, &CancelToken::new())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("100000 characters"), "{err}");
+    // Control characters and replacement characters (from invalid UTF-8) inside a real question:
+    // answered (here, from an empty library: not found), never a panic.
+    let odd = String::from_utf8_lossy(b"what is a \xff\xfe tide \x01pool?\x1b[31m").into_owned();
+    let answer = library
+        .ask(&AskRequest::new(odd), collect().0, &CancelToken::new())
+        .await
+        .unwrap();
+    assert!(!answer.answer.is_empty());
+}
