@@ -18,6 +18,10 @@ use candle_core::Device;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--rss-probe") {
+        rss_probe(&args[i + 1]);
+        return;
+    }
     let quick = args.iter().any(|a| a == "--quick");
     let with_candle = !args.iter().any(|a| a == "--no-candle");
     let path = PathBuf::from(concat!(
@@ -38,6 +42,7 @@ fn main() {
 }
 
 fn bench(path: &Path, backend: Backend, label: &str, quick: bool) {
+    let decode_only = std::env::args().any(|a| a == "--decode-only");
     let load = Instant::now();
     let mut model = ChatModel::load(path, &Device::Cpu, backend).expect("load");
     let load_ms = load.elapsed().as_secs_f64() * 1e3;
@@ -73,7 +78,7 @@ fn bench(path: &Path, backend: Backend, label: &str, quick: bool) {
     let mut model = ChatModel::load(path, &Device::Cpu, backend).expect("load");
     let ids = prompt(16);
     let params = GenerateParams {
-        max_tokens: 128,
+        max_tokens: if decode_only { 512 } else { 128 },
         sampling: Sampling::Greedy,
         repeat_penalty: 1.0,
         ..GenerateParams::default()
@@ -86,7 +91,9 @@ fn bench(path: &Path, backend: Backend, label: &str, quick: bool) {
     } else {
         f64::NAN
     };
-    let ttft = {
+    let ttft = if decode_only {
+        f64::NAN
+    } else {
         let mut model = ChatModel::load(path, &Device::Cpu, backend).expect("load");
         let params = GenerateParams {
             max_tokens: 1,
@@ -101,9 +108,55 @@ fn bench(path: &Path, backend: Backend, label: &str, quick: bool) {
         "| {label} | {pp256:.0} | {pp1024:.0} | {tg:.0} ({} tokens) | {:.2} s | {} MB |",
         g.tokens_out,
         ttft / 1e3,
-        peak_rss_mb()
+        probe_rss(backend)
     );
     eprintln!("  ({label}: load {load_ms:.0} ms)");
+}
+
+/// Peak RSS of a fresh process that loads the model, reads a 1,000-token prompt and generates 128
+/// tokens: what a person's machine sees while an answer is written.
+fn probe_rss(backend: Backend) -> String {
+    let name = if backend == Backend::Cpu {
+        "cpu"
+    } else {
+        "candle"
+    };
+    let out = std::env::current_exe()
+        .and_then(|exe| Command::new(exe).args(["--rss-probe", name]).output());
+    match out {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        Ok(out) => format!(
+            "probe failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ),
+        Err(e) => format!("probe failed: {e}"),
+    }
+}
+
+fn rss_probe(backend: &str) {
+    let path = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf"
+    ));
+    let backend = if backend == "cpu" {
+        Backend::Cpu
+    } else {
+        Backend::Candle
+    };
+    let mut model = ChatModel::load(&path, &Device::Cpu, backend).expect("load");
+    let vocab = model.tokenizer().vocab_size() as u32;
+    let prompt: Vec<u32> = (0..1000u32)
+        .map(|i| 200 + (i * 7919) % (vocab - 200))
+        .collect();
+    let params = GenerateParams {
+        max_tokens: 128,
+        repeat_penalty: 1.0,
+        ..GenerateParams::default()
+    };
+    model
+        .generate(&prompt, &params, &AtomicBool::new(false), &mut |_| {})
+        .expect("generate");
+    println!("{}", peak_rss_mb());
 }
 
 /// Peak resident set of this process so far, from /proc (Linux).
@@ -125,7 +178,11 @@ fn llama_cpp(model: &Path, threads: usize) {
             let cache = std::env::var_os("XDG_CACHE_HOME")
                 .map(PathBuf::from)
                 .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-            walk(&cache.join("cairn/llama.cpp"), "llama-bench", 6)
+            // scripts/build-llama-bench installs into <version>/bin; a raw build tree comes second.
+            let mut found = Vec::new();
+            walk(&cache.join("cairn/llama.cpp"), "llama-bench", 6, &mut found);
+            found.sort_by_key(|p| p.to_string_lossy().contains("/build/"));
+            found.into_iter().next()
         });
     let Some(bin) = bin else {
         println!("| llama.cpp | not built: run scripts/build-llama-bench | | | | |");
@@ -189,19 +246,16 @@ fn llama_cpp(model: &Path, threads: usize) {
     }
 }
 
-fn walk(dir: &Path, name: &str, depth: usize) -> Option<PathBuf> {
-    let entries = std::fs::read_dir(dir).ok()?;
+fn walk(dir: &Path, name: &str, depth: usize, found: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let p = e.path();
         if p.file_name().is_some_and(|n| n == name) && p.is_file() {
-            return Some(p);
-        }
-        if depth > 0
-            && p.is_dir()
-            && let Some(found) = walk(&p, name, depth - 1)
-        {
-            return Some(found);
+            found.push(p);
+        } else if depth > 0 && p.is_dir() {
+            walk(&p, name, depth - 1, found);
         }
     }
-    None
 }

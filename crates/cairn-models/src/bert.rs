@@ -394,7 +394,7 @@ fn reduce(xs: &[f32], init: f32, op: impl Fn(f32, f32) -> f32) -> f32 {
     tail.iter().chain(&acc).fold(init, |a, x| op(a, *x))
 }
 
-fn softmax_in_place(xs: &mut [f32]) {
+pub(crate) fn softmax_in_place(xs: &mut [f32]) {
     // A compare-and-select, not `f32::max`: its NaN rules would keep it from vectorising.
     let max = reduce(xs, f32::NEG_INFINITY, |a, b| if b > a { b } else { a });
     xs.iter_mut().for_each(|x| *x = exp(*x - max));
@@ -411,7 +411,7 @@ fn softmax_in_place(xs: &mut [f32]) {
 /// mantissa bits: no float-to-integer conversion, whose saturating semantics would stop the
 /// compiler from vectorising.
 #[inline(always)]
-fn exp(x: f32) -> f32 {
+pub(crate) fn exp(x: f32) -> f32 {
     const LN2_HI: f32 = 0.693_359_4; // 0.693359375: few mantissa bits, so n·LN2_HI is exact
     const LN2_LO: f32 = -2.121_944_4e-4;
     const ROUND: f32 = 12_582_912.0; // 1.5 · 2^23

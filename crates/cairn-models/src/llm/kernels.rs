@@ -164,42 +164,79 @@ mod avx2 {
         }
     }
 
+    /// One block's integer products, as 8 float lanes.
+    #[inline(always)]
+    fn q4_block(w: &BlockQ4, x: &ActBlock) -> __m256 {
+        // SAFETY: see the module note.
+        unsafe {
+            let bytes = _mm_loadu_si128(w.qs.as_ptr().cast());
+            let mask = _mm_set1_epi8(0x0f);
+            let lo = _mm_and_si128(bytes, mask);
+            let hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), mask);
+            let wq = _mm256_set_m128i(hi, lo);
+            let xq = _mm256_loadu_si256(x.qs.as_ptr().cast());
+            let products = _mm256_madd_epi16(_mm256_maddubs_epi16(wq, xq), _mm256_set1_epi16(1));
+            _mm256_cvtepi32_ps(products)
+        }
+    }
+
     pub fn dot_q4(w: &[BlockQ4], x: &[ActBlock]) -> f32 {
         // SAFETY: see the module note; `w` and `x` are zipped, so each index is in bounds.
+        // Four accumulators: one chain of fused multiply-adds would wait on its own latency.
         unsafe {
-            let mask = _mm_set1_epi8(0x0f);
-            let ones = _mm256_set1_epi16(1);
-            let mut acc = _mm256_setzero_ps();
-            let mut offset = 0f32;
-            for (w, x) in w.iter().zip(x) {
-                let bytes = _mm_loadu_si128(w.qs.as_ptr().cast());
-                let lo = _mm_and_si128(bytes, mask);
-                let hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), mask);
-                let wq = _mm256_set_m128i(hi, lo);
-                let xq = _mm256_loadu_si256(x.qs.as_ptr().cast());
-                let products = _mm256_madd_epi16(_mm256_maddubs_epi16(wq, xq), ones);
-                acc = _mm256_fmadd_ps(_mm256_set1_ps(w.d * x.d), _mm256_cvtepi32_ps(products), acc);
-                offset += w.m * x.s;
+            let mut acc = [_mm256_setzero_ps(); 4];
+            let mut offset = [0f32; 4];
+            let (wc, xc) = (w.chunks_exact(4), x.chunks_exact(4));
+            let (wr, xr) = (wc.remainder(), xc.remainder());
+            for (w4, x4) in wc.zip(xc) {
+                for i in 0..4 {
+                    let p = q4_block(&w4[i], &x4[i]);
+                    acc[i] = _mm256_fmadd_ps(_mm256_set1_ps(w4[i].d * x4[i].d), p, acc[i]);
+                    offset[i] += w4[i].m * x4[i].s;
+                }
             }
-            hsum(acc) + offset
+            for (i, (w, x)) in wr.iter().zip(xr).enumerate() {
+                let p = q4_block(w, x);
+                acc[i] = _mm256_fmadd_ps(_mm256_set1_ps(w.d * x.d), p, acc[i]);
+                offset[i] += w.m * x.s;
+            }
+            let sum = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
+            hsum(sum) + offset.iter().sum::<f32>()
+        }
+    }
+
+    #[inline(always)]
+    fn q8_block(w: &BlockQ8, x: &ActBlock) -> __m256 {
+        // SAFETY: see the module note.
+        unsafe {
+            let wq = _mm256_loadu_si256(w.qs.as_ptr().cast());
+            let xq = _mm256_loadu_si256(x.qs.as_ptr().cast());
+            // maddubs takes unsigned × signed: move w's sign onto x.
+            let products = _mm256_maddubs_epi16(_mm256_sign_epi8(wq, wq), _mm256_sign_epi8(xq, wq));
+            _mm256_cvtepi32_ps(_mm256_madd_epi16(products, _mm256_set1_epi16(1)))
         }
     }
 
     pub fn dot_q8(w: &[BlockQ8], x: &[ActBlock]) -> f32 {
         // SAFETY: see the module note; `w` and `x` are zipped, so each index is in bounds.
         unsafe {
-            let ones = _mm256_set1_epi16(1);
-            let mut acc = _mm256_setzero_ps();
-            for (w, x) in w.iter().zip(x) {
-                let wq = _mm256_loadu_si256(w.qs.as_ptr().cast());
-                let xq = _mm256_loadu_si256(x.qs.as_ptr().cast());
-                // maddubs takes unsigned × signed: move w's sign onto x.
-                let products =
-                    _mm256_maddubs_epi16(_mm256_sign_epi8(wq, wq), _mm256_sign_epi8(xq, wq));
-                let products = _mm256_madd_epi16(products, ones);
-                acc = _mm256_fmadd_ps(_mm256_set1_ps(w.d * x.d), _mm256_cvtepi32_ps(products), acc);
+            let mut acc = [_mm256_setzero_ps(); 4];
+            let (wc, xc) = (w.chunks_exact(4), x.chunks_exact(4));
+            let (wr, xr) = (wc.remainder(), xc.remainder());
+            for (w4, x4) in wc.zip(xc) {
+                for i in 0..4 {
+                    let p = q8_block(&w4[i], &x4[i]);
+                    acc[i] = _mm256_fmadd_ps(_mm256_set1_ps(w4[i].d * x4[i].d), p, acc[i]);
+                }
             }
-            hsum(acc)
+            for (i, (w, x)) in wr.iter().zip(xr).enumerate() {
+                let p = q8_block(w, x);
+                acc[i] = _mm256_fmadd_ps(_mm256_set1_ps(w.d * x.d), p, acc[i]);
+            }
+            hsum(_mm256_add_ps(
+                _mm256_add_ps(acc[0], acc[1]),
+                _mm256_add_ps(acc[2], acc[3]),
+            ))
         }
     }
 }
@@ -218,28 +255,29 @@ mod tests {
     #[test]
     fn simd_kernels_match_their_scalar_twins() {
         let mut seed = 7;
-        let n = 576;
-        let xs: Vec<f32> = (0..n).map(|_| lcg(&mut seed) * 3.0).collect();
-        let mut act = vec![ActBlock::default(); n / BLOCK];
-        quantize_act(&xs, &mut act);
-        let q4: Vec<BlockQ4> = (0..n / BLOCK)
-            .map(|i| BlockQ4 {
-                d: 0.01 + i as f32 * 1e-3,
-                m: -0.05,
-                qs: std::array::from_fn(|j| (j * 37 + i * 11) as u8),
-            })
-            .collect();
-        let ws: Vec<f32> = (0..n).map(|_| lcg(&mut seed)).collect();
-        let q8 = quantize_q8(&ws);
-        let (a, b) = (dot_q4(&q4, &act), dot_q4_scalar(&q4, &act));
-        assert!((a - b).abs() <= 1e-3 * b.abs().max(1.0), "q4 {a} vs {b}");
-        let (a, b) = (dot_q8(&q8, &act), dot_q8_scalar(&q8, &act));
-        assert!((a - b).abs() <= 1e-3 * b.abs().max(1.0), "q8 {a} vs {b}");
-        // And the quantized product is close to the float one.
-        let exact: f32 = ws.iter().zip(&xs).map(|(a, b)| a * b).sum();
-        assert!(
-            (a - exact).abs() < 0.05 * exact.abs().max(1.0),
-            "{a} vs exact {exact}"
-        );
+        for n in [576, 1536, 96] {
+            let xs: Vec<f32> = (0..n).map(|_| lcg(&mut seed) * 3.0).collect();
+            let mut act = vec![ActBlock::default(); n / BLOCK];
+            quantize_act(&xs, &mut act);
+            let q4: Vec<BlockQ4> = (0..n / BLOCK)
+                .map(|i| BlockQ4 {
+                    d: 0.01 + i as f32 * 1e-3,
+                    m: -0.05,
+                    qs: std::array::from_fn(|j| (j * 37 + i * 11) as u8),
+                })
+                .collect();
+            let ws: Vec<f32> = (0..n).map(|_| lcg(&mut seed)).collect();
+            let q8 = quantize_q8(&ws);
+            let (a, b) = (dot_q4(&q4, &act), dot_q4_scalar(&q4, &act));
+            assert!((a - b).abs() <= 1e-3 * b.abs().max(1.0), "q4 {a} vs {b}");
+            let (a, b) = (dot_q8(&q8, &act), dot_q8_scalar(&q8, &act));
+            assert!((a - b).abs() <= 1e-3 * b.abs().max(1.0), "q8 {a} vs {b}");
+            // And the quantized product is close to the float one.
+            let exact: f32 = ws.iter().zip(&xs).map(|(a, b)| a * b).sum();
+            assert!(
+                (a - exact).abs() < 0.05 * exact.abs().max(1.0),
+                "{a} vs exact {exact}"
+            );
+        }
     }
 }

@@ -7,6 +7,7 @@
 
 mod candle_llama;
 pub mod kernels;
+mod pool;
 mod runtime;
 mod sample;
 mod tokenizer;
@@ -29,7 +30,7 @@ use crate::{Error, Result};
 
 /// Prompt tokens run per forward pass while prefilling (the CPU runtime also checks for a cancel
 /// between layers, so a cancel lands within one layer's time).
-const PREFILL_CHUNK: usize = 512;
+const PREFILL_CHUNK: usize = 1024;
 
 /// Prompt tokens re-run even when the cache holds them (see [`ChatModel::generate`]).
 const REPLAY: usize = 8;

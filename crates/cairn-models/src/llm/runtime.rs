@@ -8,6 +8,7 @@
 //! are checked against candle's own model in the tests.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use candle_core::Device;
@@ -19,9 +20,10 @@ use rayon::prelude::*;
 use super::kernels::{
     ActBlock, BLOCK, BlockQ4, BlockQ8, dot_q4, dot_q8, quantize_act, quantize_q8,
 };
+use super::pool::SpinPool;
 use super::{Decoder, LlamaConfig};
 use crate::Result;
-use crate::bert::{Matrix, matmul_with};
+use crate::bert::{Matrix, exp, matmul_with, softmax_in_place};
 use crate::error::bad_file;
 
 /// A weight matrix of `rows × cols`, row-major, in quantized blocks along each row.
@@ -151,8 +153,14 @@ impl QMatrix {
         let (rows, per_row) = (self.rows(), self.cols() / BLOCK);
         debug_assert_eq!(xs.len(), n * per_row);
         debug_assert_eq!(out.len(), n * rows);
-        // Rows in chunks, each chunk a task; every token of the batch meets a row while it is hot.
-        let chunk = (rows / (4 * rayon::current_num_threads())).clamp(16, 512);
+        // Rows in chunks, each chunk a task; every token of the batch meets a row while it is hot. A
+        // single token (decoding) splits into one even part per thread: the fewest hand-offs.
+        let threads = rayon::current_num_threads();
+        let chunk = if n == 1 {
+            rows.div_ceil(threads).max(16)
+        } else {
+            (rows / (4 * threads)).clamp(16, 512)
+        };
         let mut by_row = vec![0f32; if n == 1 { 0 } else { rows * n }];
         let target: &mut [f32] = if n == 1 { out } else { &mut by_row };
         target
@@ -188,20 +196,20 @@ impl QMatrix {
 
 struct Layer {
     attn_norm: Vec<f32>,
-    wqkv: QMatrix,
-    wo: QMatrix,
+    wqkv: Arc<QMatrix>,
+    wo: Arc<QMatrix>,
     ffn_norm: Vec<f32>,
     /// Gate rows, then up rows.
-    w_gate_up: QMatrix,
-    w_down: QMatrix,
+    w_gate_up: Arc<QMatrix>,
+    w_down: Arc<QMatrix>,
 }
 
 /// A llama-family model on the CPU, with its KV cache.
 pub struct CpuLlama {
     cfg: LlamaConfig,
-    embed: QMatrix,
+    embed: Arc<QMatrix>,
     /// `None`: the output projection is the embedding matrix (tied).
-    lm_head: Option<QMatrix>,
+    lm_head: Option<Arc<QMatrix>>,
     layers: Vec<Layer>,
     out_norm: Vec<f32>,
     /// Per layer: keys and values of every cached position, `[pos][kv_dim]`.
@@ -213,6 +221,8 @@ pub struct CpuLlama {
     rope_sin: Vec<f32>,
     /// Dequantized weights of one matrix, for prompt batches.
     scratch: Vec<f32>,
+    /// Threads for single-token products.
+    pool: SpinPool,
 }
 
 impl CpuLlama {
@@ -242,31 +252,31 @@ impl CpuLlama {
                 .map_err(|e| bad_file(path, format!("tensor {name}: {e}")))
         };
         let mut matrix = |name: &str| -> Result<QMatrix> { to_qmatrix(path, name, tensor(name)?) };
-        let embed = matrix("token_embd.weight")?;
+        let embed = Arc::new(matrix("token_embd.weight")?);
         let lm_head = if content.tensor_infos.contains_key("output.weight") {
-            Some(matrix("output.weight")?)
+            Some(Arc::new(matrix("output.weight")?))
         } else {
             None
         };
         let mut layers = Vec::with_capacity(cfg.n_layer);
         for i in 0..cfg.n_layer {
             let p = format!("blk.{i}");
-            let wqkv = QMatrix::concat(vec![
+            let wqkv = Arc::new(QMatrix::concat(vec![
                 matrix(&format!("{p}.attn_q.weight"))?,
                 matrix(&format!("{p}.attn_k.weight"))?,
                 matrix(&format!("{p}.attn_v.weight"))?,
-            ]);
-            let w_gate_up = QMatrix::concat(vec![
+            ]));
+            let w_gate_up = Arc::new(QMatrix::concat(vec![
                 matrix(&format!("{p}.ffn_gate.weight"))?,
                 matrix(&format!("{p}.ffn_up.weight"))?,
-            ]);
+            ]));
             layers.push(Layer {
                 attn_norm: norms.next().expect("two norms per layer"),
                 wqkv,
-                wo: matrix(&format!("{p}.attn_output.weight"))?,
+                wo: Arc::new(matrix(&format!("{p}.attn_output.weight"))?),
                 ffn_norm: norms.next().expect("two norms per layer"),
                 w_gate_up,
-                w_down: matrix(&format!("{p}.ffn_down.weight"))?,
+                w_down: Arc::new(matrix(&format!("{p}.ffn_down.weight"))?),
             });
         }
         let n_layer = cfg.n_layer;
@@ -282,6 +292,7 @@ impl CpuLlama {
             rope_cos: Vec::new(),
             rope_sin: Vec::new(),
             scratch: Vec::new(),
+            pool: SpinPool::new(rayon::current_num_threads().saturating_sub(1)),
         })
     }
 
@@ -292,7 +303,7 @@ impl CpuLlama {
             .iter()
             .map(|l| l.wqkv.bytes() + l.wo.bytes() + l.w_gate_up.bytes() + l.w_down.bytes())
             .sum();
-        layers + self.embed.bytes() + self.lm_head.as_ref().map_or(0, QMatrix::bytes)
+        layers + self.embed.bytes() + self.lm_head.as_ref().map_or(0, |m| m.bytes())
     }
 
     fn grow_rope(&mut self, len: usize) {
@@ -390,7 +401,15 @@ impl Decoder for CpuLlama {
                 return Ok(None);
             }
             rms_norm(&x, &layer.attn_norm, cfg.eps, &mut h);
-            linear(&layer.wqkv, &h, n, &mut act, &mut scratch, &mut qkv);
+            linear(
+                &layer.wqkv,
+                &h,
+                n,
+                &mut act,
+                &mut scratch,
+                &self.pool,
+                &mut qkv,
+            );
             // RoPE on q and k (pairs of neighbours, as llama GGUFs store them), then cache k and v.
             for (t, row) in qkv.chunks_exact_mut(qkv_dim).enumerate() {
                 let pos = pos0 + t;
@@ -404,16 +423,21 @@ impl Decoder for CpuLlama {
                 self.k_cache[li].extend_from_slice(&row[q_dim..q_dim + kv_dim]);
                 self.v_cache[li].extend_from_slice(&row[q_dim + kv_dim..]);
             }
-            attention(
-                &cfg,
-                &qkv,
-                &self.k_cache[li],
-                &self.v_cache[li],
-                pos0,
+            let (k, v) = (&self.k_cache[li], &self.v_cache[li]);
+            if n >= F32_MIN_TOKENS {
+                attention_gemm(&cfg, &qkv, k, v, pos0, n, &mut att);
+            } else {
+                attention(&cfg, &qkv, k, v, pos0, n, &mut att);
+            }
+            linear(
+                &layer.wo,
+                &att,
                 n,
-                &mut att,
+                &mut act,
+                &mut scratch,
+                &self.pool,
+                &mut o,
             );
-            linear(&layer.wo, &att, n, &mut act, &mut scratch, &mut o);
             x.iter_mut().zip(&o).for_each(|(a, b)| *a += b);
 
             rms_norm(&x, &layer.ffn_norm, cfg.eps, &mut h);
@@ -423,15 +447,24 @@ impl Decoder for CpuLlama {
                 n,
                 &mut act,
                 &mut scratch,
+                &self.pool,
                 &mut gate_up,
             );
             for (gu, m) in gate_up.chunks_exact(2 * ff).zip(mlp.chunks_exact_mut(ff)) {
                 let (g, u) = gu.split_at(ff);
                 for ((m, g), u) in m.iter_mut().zip(g).zip(u) {
-                    *m = g / (1.0 + (-g).exp()) * u;
+                    *m = silu(*g) * u;
                 }
             }
-            linear(&layer.w_down, &mlp, n, &mut act, &mut scratch, &mut o);
+            linear(
+                &layer.w_down,
+                &mlp,
+                n,
+                &mut act,
+                &mut scratch,
+                &self.pool,
+                &mut o,
+            );
             x.iter_mut().zip(&o).for_each(|(a, b)| *a += b);
         }
         // Keep the prompt-sized scratch only while it is small; a long prompt's is given back.
@@ -447,8 +480,31 @@ impl Decoder for CpuLlama {
         quantize_act(&normed, &mut act[..dim / BLOCK]);
         let head = self.lm_head.as_ref().unwrap_or(&self.embed);
         let mut logits = vec![0f32; head.rows()];
-        head.matmul(&act[..dim / BLOCK], 1, &mut logits);
+        matvec(head, &act[..dim / BLOCK], &self.pool, &mut logits);
         Ok(Some(logits))
+    }
+}
+
+/// `out = m · x` for one quantized vector, the rows split evenly over the spinning pool.
+fn matvec(m: &Arc<QMatrix>, x: &[ActBlock], pool: &SpinPool, out: &mut [f32]) {
+    let rows = m.rows();
+    let per_part = rows.div_ceil(pool.parts());
+    let (matrix, x) = (m.clone(), Arc::new(x.to_vec()));
+    let parts = pool.run(Arc::new(move |part| {
+        let start = (part * per_part).min(rows);
+        let end = ((part + 1) * per_part).min(rows);
+        let per_row = matrix.cols() / BLOCK;
+        (start..end)
+            .map(|r| match &*matrix {
+                QMatrix::Q4 { blocks, .. } => dot_q4(&blocks[r * per_row..(r + 1) * per_row], &x),
+                QMatrix::Q8 { blocks, .. } => dot_q8(&blocks[r * per_row..(r + 1) * per_row], &x),
+            })
+            .collect()
+    }));
+    let mut at = 0;
+    for part in parts {
+        out[at..at + part.len()].copy_from_slice(&part);
+        at += part.len();
     }
 }
 
@@ -457,15 +513,20 @@ const F32_MIN_TOKENS: usize = 8;
 
 /// `out = x · mᵀ` for `n` rows of `x`.
 fn linear(
-    m: &QMatrix,
+    m: &Arc<QMatrix>,
     x: &[f32],
     n: usize,
     act: &mut [ActBlock],
     scratch: &mut Vec<f32>,
+    pool: &SpinPool,
     out: &mut [f32],
 ) {
     if n >= F32_MIN_TOKENS {
         m.matmul_f32(x, n, scratch, out);
+    } else if n == 1 {
+        let width = m.cols();
+        quantize_act(x, &mut act[..width / BLOCK]);
+        matvec(m, &act[..width / BLOCK], pool, out);
     } else {
         let width = m.cols();
         quantize_rows(x, width, act);
@@ -475,6 +536,10 @@ fn linear(
 
 fn quantize_rows(xs: &[f32], width: usize, out: &mut [ActBlock]) {
     let per_row = width / BLOCK;
+    if xs.len() == width {
+        quantize_act(xs, &mut out[..per_row]);
+        return;
+    }
     out[..xs.len() / BLOCK]
         .par_chunks_mut(per_row)
         .zip(xs.par_chunks(width))
@@ -491,6 +556,15 @@ fn rms_norm(xs: &[f32], weight: &[f32], eps: f32, out: &mut [f32]) {
             *o = x * scale * w;
         }
     }
+}
+
+/// `x · sigmoid(x)`, with the vectorisable `exp` (defined for arguments ≤ 0: `e = exp(-|x|)`, and
+/// sigmoid is `1 / (1 + e)` or `e / (1 + e)` by the sign).
+#[inline(always)]
+fn silu(x: f32) -> f32 {
+    let e = exp(-x.abs());
+    let sigmoid = if x >= 0.0 { 1.0 } else { e } / (1.0 + e);
+    x * sigmoid
 }
 
 /// A float dot product in eight independent lanes, so the compiler vectorises it (a single running
@@ -569,6 +643,51 @@ fn attention(
                 }
             },
         );
+}
+
+/// Causal attention of a prompt batch as two GEMMs per head (scores = Q·Kᵀ, out = P·V), the heads
+/// spread over rayon's threads. Masked scores are computed and zeroed: at prompt sizes the GEMM's
+/// throughput more than pays for them.
+fn attention_gemm(
+    cfg: &LlamaConfig,
+    qkv: &[f32],
+    k: &[f32],
+    v: &[f32],
+    pos0: usize,
+    n: usize,
+    out: &mut [f32],
+) {
+    let hd = cfg.head_dim;
+    let (q_dim, kv_dim) = (cfg.n_head * hd, cfg.n_kv_head * hd);
+    let qkv_dim = q_dim + 2 * kv_dim;
+    let group = cfg.n_head / cfg.n_kv_head;
+    let len = pos0 + n;
+    let scale = 1.0 / (hd as f32).sqrt();
+    let heads: Vec<Vec<f32>> = (0..cfg.n_head)
+        .into_par_iter()
+        .map(|head| {
+            let kv_head = head / group;
+            let q = Matrix::new(&qkv[head * hd..], n, hd, qkv_dim, 1);
+            let kt = Matrix::new(&k[kv_head * hd..], hd, len, 1, kv_dim);
+            let mut scores = vec![0f32; n * len];
+            matmul_with(q, kt, scale, &mut scores, gemm::Parallelism::None);
+            for (t, row) in scores.chunks_exact_mut(len).enumerate() {
+                let visible = pos0 + t + 1;
+                softmax_in_place(&mut row[..visible]);
+                row[visible..].fill(0.0);
+            }
+            let p = Matrix::new(&scores, n, len, len, 1);
+            let vm = Matrix::new(&v[kv_head * hd..], len, hd, kv_dim, 1);
+            let mut o = vec![0f32; n * hd];
+            matmul_with(p, vm, 1.0, &mut o, gemm::Parallelism::None);
+            o
+        })
+        .collect();
+    for (head, o) in heads.iter().enumerate() {
+        for (t, row) in o.chunks_exact(hd).enumerate() {
+            out[t * q_dim + head * hd..t * q_dim + (head + 1) * hd].copy_from_slice(row);
+        }
+    }
 }
 
 /// A GGUF tensor as blocks this runtime computes with.
