@@ -101,7 +101,7 @@ fn helper(s: &Shared, part: usize) {
                 return;
             }
             spins = spins.wrapping_add(1);
-            if spins % 1024 == 0 && idle_since.elapsed() > SPIN {
+            if spins.is_multiple_of(1024) && idle_since.elapsed() > SPIN {
                 std::thread::sleep(Duration::from_micros(200));
             } else {
                 std::hint::spin_loop();
