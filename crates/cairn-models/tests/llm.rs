@@ -305,3 +305,24 @@ fn a_gguf_that_is_not_one_is_a_clear_error() {
         .to_string();
     assert!(err.contains("fetch-models"), "{err}");
 }
+
+#[test]
+fn streaming_through_a_channel_delivers_the_whole_reply_as_it_is_made() {
+    let mut m = model(Backend::Cpu);
+    let ids = m
+        .encode_chat(&[ChatMessage::new("user", "Name three colours.")])
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let writer = std::thread::spawn(move || {
+        m.generate_to_channel(&ids, &greedy(20), &AtomicBool::new(false), &tx)
+            .unwrap()
+            .text
+    });
+    // The receiver sees pieces before the writer is done, and the channel closes when it is.
+    let first = rx.recv().unwrap();
+    let mut pieces = vec![first];
+    pieces.extend(rx.iter());
+    let text = writer.join().unwrap();
+    assert_eq!(pieces.concat(), text);
+    assert!(pieces.len() > 3, "{pieces:?}");
+}
