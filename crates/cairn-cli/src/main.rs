@@ -142,12 +142,26 @@ enum Command {
         #[arg(long)]
         thread: Option<i64>,
     },
+    /// Local guardrails over text on stdin.
+    Guard {
+        #[command(subcommand)]
+        command: GuardCommand,
+    },
     /// List collections and the embedding model of each.
     Collections {
         /// Print a JSON array.
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum GuardCommand {
+    /// Find personal and secret data in stdin; prints `{redacted, entities:[{type, start, end,
+    /// score}]}` (offsets in characters of the input).
+    Scan,
+    /// Replace it with typed placeholders (`<EMAIL_1>`); prints the same JSON as `scan`.
+    Redact,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -192,6 +206,11 @@ fn default_data_dir() -> anyhow::Result<PathBuf> {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // The guard needs no library: it must work before anything is indexed.
+    if let Command::Guard { .. } = &cli.command {
+        // `scan` and `redact` print the same JSON: what was found, and the text without it.
+        return guard();
+    }
     let data_dir = match cli.data_dir {
         Some(dir) => dir,
         None => default_data_dir()?,
@@ -290,6 +309,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Chat { collection, thread } => chat(&library, collection, thread).await,
+        Command::Guard { .. } => unreachable!("handled before the library opens"),
         Command::Docs { collection, json } => {
             let docs = library.documents(collection.as_deref())?;
             if json {
@@ -382,6 +402,37 @@ fn one_line(text: &str, max_chars: usize) -> String {
 }
 
 /// A token that fires on the first Ctrl-C; a second Ctrl-C exits at once.
+fn guard() -> anyhow::Result<ExitCode> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::io::stdin().read_to_end(&mut bytes)?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!(
+                "warning: stdin is not valid UTF-8; invalid bytes read as U+FFFD (offsets count those)"
+            );
+            String::from_utf8_lossy(e.as_bytes()).into_owned()
+        }
+    };
+    let mut redactor = cairn_guard::Redactor::default();
+    let red = redactor.redact(&text)?;
+    let offsets = cairn_guard::char_offsets(&text, &red.entities);
+    let entities: Vec<serde_json::Value> = red
+        .entities
+        .iter()
+        .zip(offsets)
+        .map(|(e, (start, end))| {
+            serde_json::json!({"type": e.kind.label(), "start": start, "end": end, "score": e.score})
+        })
+        .collect();
+    println!(
+        "{}",
+        serde_json::json!({"redacted": red.text, "entities": entities})
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Asks one question; with `stream`, writes the answer as it is generated, then its sources.
 async fn ask(
     library: &Library,

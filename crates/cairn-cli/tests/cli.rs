@@ -229,3 +229,36 @@ fn an_ingest_killed_at_any_moment_ends_with_every_file_indexed_exactly_once() {
     assert_eq!(summary["summary"]["unchanged"], files);
     assert_eq!(summary["summary"]["chunks"], 0);
 }
+
+#[test]
+fn guard_redacts_stdin_and_reports_character_offsets() {
+    use std::io::Write;
+    let data = tempfile::tempdir().unwrap();
+    for sub in ["scan", "redact"] {
+        let mut child = cairn(data.path())
+            .args(["guard", sub])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // "é" is one character and two bytes: offsets must count characters.
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all("Café: mail ana@example.org, card 4111 1111 1111 1111.".as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["redacted"], "Café: mail <EMAIL_1>, card <CREDIT_CARD_1>.");
+        let entities = v["entities"].as_array().unwrap();
+        assert_eq!(entities[0]["type"], "EMAIL");
+        assert_eq!(
+            (entities[0]["start"].as_u64(), entities[0]["end"].as_u64()),
+            (Some(11), Some(26))
+        );
+        assert_eq!(entities[1]["type"], "CREDIT_CARD");
+        assert!(entities[1]["score"].as_f64().unwrap() > 0.5);
+    }
+}
