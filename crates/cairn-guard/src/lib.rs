@@ -14,6 +14,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod names;
 pub mod pii;
 mod redact;
 

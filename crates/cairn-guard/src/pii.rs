@@ -36,11 +36,15 @@ pub enum EntityKind {
     CryptoWallet,
     /// A date next to words that make it a birth date.
     DateOfBirth,
+    /// A person's name.
+    Person,
+    /// A street address.
+    StreetAddress,
 }
 
 impl EntityKind {
     /// Every kind.
-    pub const ALL: [EntityKind; 11] = [
+    pub const ALL: [EntityKind; 13] = [
         EntityKind::Email,
         EntityKind::Phone,
         EntityKind::CreditCard,
@@ -52,6 +56,8 @@ impl EntityKind {
         EntityKind::Secret,
         EntityKind::CryptoWallet,
         EntityKind::DateOfBirth,
+        EntityKind::Person,
+        EntityKind::StreetAddress,
     ];
 
     /// The name used in placeholders and JSON (`EMAIL`, `CREDIT_CARD`).
@@ -68,6 +74,8 @@ impl EntityKind {
             EntityKind::Secret => "SECRET",
             EntityKind::CryptoWallet => "CRYPTO_WALLET",
             EntityKind::DateOfBirth => "DATE_OF_BIRTH",
+            EntityKind::Person => "PERSON",
+            EntityKind::StreetAddress => "ADDRESS",
         }
     }
 
@@ -290,6 +298,39 @@ impl PiiScanner {
                     found.push(Entity {
                         kind: rec.kind,
                         start: m.start(),
+                        end,
+                        score,
+                    });
+                }
+            }
+        }
+        let extra: [(EntityKind, fn(&str) -> Vec<(usize, usize, f32)>); 2] = [
+            (EntityKind::Person, crate::names::persons),
+            (EntityKind::StreetAddress, crate::names::addresses),
+        ];
+        for (kind, find) in extra {
+            if self.config.disabled.contains(&kind) {
+                continue;
+            }
+            let threshold = self
+                .config
+                .thresholds
+                .get(&kind)
+                .copied()
+                .unwrap_or(self.config.threshold);
+            for (start, end, mut score) in find(text) {
+                if has_context(
+                    context_text,
+                    start,
+                    self.config.context_window,
+                    kind.context(),
+                ) {
+                    score = (score + self.config.context_boost).min(1.0);
+                }
+                if score >= threshold {
+                    found.push(Entity {
+                        kind,
+                        start,
                         end,
                         score,
                     });
