@@ -189,6 +189,9 @@ pub enum ScanError {
     },
 }
 
+/// A recognizer that finds its own spans: `(start, end, score)` in bytes.
+type SpanFinder = fn(&str) -> Vec<(usize, usize, f32)>;
+
 struct Recognizer {
     kind: EntityKind,
     regex: Regex,
@@ -304,7 +307,7 @@ impl PiiScanner {
                 }
             }
         }
-        let extra: [(EntityKind, fn(&str) -> Vec<(usize, usize, f32)>); 2] = [
+        let extra: [(EntityKind, SpanFinder); 2] = [
             (EntityKind::Person, crate::names::persons),
             (EntityKind::StreetAddress, crate::names::addresses),
         ];
