@@ -3,6 +3,11 @@
 //! * [`PiiScanner`] finds personal and secret data with validated patterns and context words.
 //! * [`Redactor`] replaces it with typed placeholders (`<EMAIL_1>`), consistently for a whole
 //!   conversation, and restores the originals in what comes back, streamed or not.
+//! * [`injection`] flags instruction overrides, role play and invisible Unicode, in questions and in
+//!   retrieved passages, and applies a policy (warn, strip, block).
+//! * [`check_output`] checks an answer: grounding per sentence, citation validity, banned terms.
+//! * [`Guard::prepare`] is the egress gate: the only way to make the [`Egress`] type a network layer
+//!   accepts, from a request whose every part it has redacted and checked.
 //!
 //! ```
 //! use cairn_guard::Redactor;
@@ -14,9 +19,15 @@
 //! ```
 #![deny(missing_docs)]
 
+mod egress;
+pub mod injection;
 mod names;
+pub mod output;
 pub mod pii;
 mod redact;
 
+pub use egress::{Egress, EgressError, EgressMessage, EgressReport, Guard, Outbound};
+pub use injection::{InjectionConfig, InjectionReport, Policy};
+pub use output::{OutputConfig, OutputReport, SentenceCheck, check_output};
 pub use pii::{Entity, EntityKind, PiiConfig, PiiScanner, ScanError, char_offsets};
 pub use redact::{Redacted, Redactor, StreamRestorer};
