@@ -5,6 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Embedding similarity of two texts (cosine, in -1..=1).
+pub type Similarity = dyn Fn(&str, &str) -> f32;
+
 /// Output-check settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -66,7 +69,7 @@ pub struct OutputReport {
 pub fn check_output(
     answer: &str,
     passages: &[&str],
-    similarity: Option<&dyn Fn(&str, &str) -> f32>,
+    similarity: Option<&Similarity>,
     config: &OutputConfig,
 ) -> OutputReport {
     let passage_words: Vec<std::collections::HashSet<String>> = passages
