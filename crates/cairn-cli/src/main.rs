@@ -440,12 +440,17 @@ async fn ask(
     stream: bool,
     cancel: &CancelToken,
 ) -> anyhow::Result<Answer> {
-    let on_event: cairn_engine::OnAnswerEvent = std::sync::Arc::new(move |event| {
-        if let (true, AnswerEvent::Text { text }) = (stream, event) {
-            print!("{text}");
-            let _ = std::io::stdout().flush();
-        }
-    });
+    let on_event: cairn_engine::OnAnswerEvent =
+        std::sync::Arc::new(move |event| match (stream, event) {
+            (true, AnswerEvent::Text { text }) => {
+                print!("{text}");
+                let _ = std::io::stdout().flush();
+            }
+            (true, AnswerEvent::Retracted { reason }) => {
+                println!("\n\n[withdrawn: {reason}]\n");
+            }
+            _ => {}
+        });
     let answer = library.ask(request, on_event, cancel).await?;
     if stream {
         println!();

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use cairn_guard::{InjectionReport, OutputReport, check_output, injection};
 use cairn_index::Hit;
 use cairn_models::Embedder;
 use cairn_models::llm::{ChatMessage, ChatModel, GenerateParams, Sampling};
@@ -87,6 +88,12 @@ pub enum AnswerEvent {
         /// The text.
         text: String,
     },
+    /// The text streamed so far is withdrawn (it failed the output checks); the final answer
+    /// replaces it.
+    Retracted {
+        /// Why, for the person.
+        reason: String,
+    },
 }
 
 /// A finished answer.
@@ -122,6 +129,12 @@ pub struct Answer {
     pub truncated: bool,
     /// Milliseconds: routing, retrieval, time to first token, total.
     pub timings_ms: Timings,
+    /// The injection check of the question.
+    pub input_check: Option<InjectionReport>,
+    /// Passages whose text the injection check changed or removed before the model saw them.
+    pub passages_flagged: usize,
+    /// The output checks of a generated answer (grounding, citations, policy).
+    pub output_check: Option<OutputReport>,
 }
 
 /// Where the time went.
@@ -151,6 +164,14 @@ impl Library {
     ) -> Result<Answer> {
         let started = Instant::now();
         let question = clean_question(&request.question, self.config.answer.max_question_chars)?;
+        let guard = &self.config.guard.injection;
+        let input_check = injection::check(&question, guard.input_policy, guard.max_input_chars);
+        let question = input_check.text.trim().to_string();
+        if question.is_empty() && !input_check.blocked {
+            return Err(Error::InvalidInput(
+                "the question is empty once unsafe text is removed".into(),
+            ));
+        }
         let thread = match request.thread {
             Some(id) => self
                 .store
@@ -177,6 +198,14 @@ impl Library {
         on_event(AnswerEvent::Route(decision.clone()));
 
         let mut answer = match decision.route {
+            _ if input_check.blocked => {
+                let mut a = fixed(prompts::REFUSAL, &decision, String::new(), Vec::new());
+                a.route = Route::OutOfScope;
+                a.route_reason =
+                    "the injection check blocked the question (guard.injection.input_policy)"
+                        .into();
+                a
+            }
             Route::OutOfScope => fixed(prompts::REFUSAL, &decision, String::new(), Vec::new()),
             Route::Chitchat => {
                 self.generate(
@@ -255,6 +284,7 @@ impl Library {
         timings.total = ms(started);
         answer.timings_ms = timings;
         answer.thread_id = thread.id;
+        answer.input_check = Some(input_check);
 
         self.store.add_message(
             thread.id,
@@ -312,19 +342,43 @@ impl Library {
         started: Instant,
     ) -> Result<Answer> {
         let model = self.chat_model()?;
+        let embedder = self.embedder()?;
         let cfg = self.config.answer.clone();
+        let guard = self.config.guard.clone();
         let template_id = template.id();
         let question = question.to_string();
-        let hits = hits.to_vec();
+        // Passages are untrusted: each is checked, and what the policy strips never reaches the model.
+        let mut passages_flagged = 0;
+        let hits: Vec<Hit> = hits
+            .iter()
+            .filter_map(|h| {
+                let report =
+                    injection::check(&h.passage.text, guard.injection.passage_policy, usize::MAX);
+                if report.flagged() {
+                    passages_flagged += 1;
+                }
+                if report.blocked {
+                    return None;
+                }
+                let mut h = h.clone();
+                h.passage.text = report.text;
+                Some(h)
+            })
+            .collect();
         let history = history.to_vec();
-        let decision = decision.clone();
-        let on_event = on_event.clone();
+        let route = decision.clone();
+        let events = on_event.clone();
         let cancel = cancel.clone();
-        tokio::task::spawn_blocking(move || {
+        let hits_for_sources: Vec<Citation> = hits
+            .iter()
+            .enumerate()
+            .map(|(i, h)| citation(i + 1, h, "model"))
+            .collect();
+        let answer = tokio::task::spawn_blocking(move || {
             let mut model = model.lock().unwrap_or_else(|p| p.into_inner());
             let packed = pack(&model, template, &question, &hits, &history, &cfg)?;
             if template.name != prompts::CHITCHAT.name {
-                on_event(AnswerEvent::Sources {
+                events(AnswerEvent::Sources {
                     passages: packed.passages.clone(),
                 });
             }
@@ -348,17 +402,41 @@ impl Library {
                 if first_token == 0.0 {
                     first_token = ms(started);
                 }
-                on_event(AnswerEvent::Text {
+                events(AnswerEvent::Text {
                     text: piece.to_string(),
                 });
             })?;
             let text = generation.text.trim().to_string();
             let citations = cite(&text, &packed.passages);
-            Ok(Answer {
+            let passage_texts: Vec<&str> =
+                packed.passages.iter().map(|p| p.text.as_str()).collect();
+            let cache =
+                std::cell::RefCell::new(std::collections::HashMap::<String, Vec<f32>>::new());
+            let vector = |t: &str| -> Vec<f32> {
+                if let Some(v) = cache.borrow().get(t) {
+                    return v.clone();
+                }
+                let v = embedder
+                    .embed(&[t])
+                    .map(|mut v| v.remove(0))
+                    .unwrap_or_default();
+                cache.borrow_mut().insert(t.to_string(), v.clone());
+                v
+            };
+            let similarity = |a: &str, b: &str| -> f32 {
+                vector(a).iter().zip(vector(b)).map(|(x, y)| x * y).sum()
+            };
+            let output_check = check_output(
+                &text,
+                &passage_texts,
+                (!passage_texts.is_empty()).then_some(&similarity as &cairn_guard::Similarity<'_>),
+                &guard.output,
+            );
+            Ok::<Answer, Error>(Answer {
                 answer: text,
                 citations,
-                route: decision.route,
-                route_reason: decision.reason.clone(),
+                route: route.route,
+                route_reason: route.reason.clone(),
                 tier: Tier::Primary,
                 prompt_version: template_id,
                 tokens_in: generation.tokens_in,
@@ -377,10 +455,53 @@ impl Library {
                     first_token,
                     ..Timings::default()
                 },
+                input_check: None,
+                passages_flagged,
+                output_check: Some(output_check),
             })
         })
         .await
-        .map_err(|e| Error::Internal(e.to_string()))?
+        .map_err(|e| Error::Internal(e.to_string()))??;
+        // A failed check replaces what was streamed with the deterministic tier.
+        let check = answer
+            .output_check
+            .clone()
+            .unwrap_or_else(|| check_output("", &[], None, &self.config.guard.output));
+        let reason = if !check.policy_hits.is_empty() {
+            Some(("the answer touched a banned topic", prompts::REFUSAL))
+        } else if !check.grounded {
+            Some((
+                "the answer was not supported by the passages it cites",
+                prompts::UNSUPPORTED,
+            ))
+        } else {
+            None
+        };
+        if let Some((why, fallback)) = reason {
+            on_event(AnswerEvent::Retracted { reason: why.into() });
+            let closest: Vec<Citation> = answer
+                .citations
+                .iter()
+                .chain(&hits_for_sources)
+                .take(3)
+                .cloned()
+                .collect();
+            let sources = closest
+                .iter()
+                .map(|c| format!("- {}", source_label(c)))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let mut fixed_answer = fixed(fallback, decision, sources, closest);
+            fixed_answer.route_reason = format!("{}; {why}", decision.reason);
+            fixed_answer.tokens_in = answer.tokens_in;
+            fixed_answer.tokens_out = answer.tokens_out;
+            fixed_answer.passages_used = answer.passages_used;
+            fixed_answer.passages_flagged = answer.passages_flagged;
+            fixed_answer.output_check = answer.output_check;
+            fixed_answer.timings_ms = answer.timings_ms;
+            return Ok(fixed_answer);
+        }
+        Ok(answer)
     }
 }
 
@@ -609,6 +730,9 @@ fn fixed(
         passages_dropped: 0,
         truncated: false,
         timings_ms: Timings::default(),
+        input_check: None,
+        passages_flagged: 0,
+        output_check: None,
     }
 }
 

@@ -25,6 +25,20 @@ pub struct Config {
     pub search: SearchConfig,
     /// Answering: the context window, generation and the relevance gate.
     pub answer: AnswerConfig,
+    /// Guardrails: PII detection, injection defence, output checks.
+    pub guard: GuardConfig,
+}
+
+/// Guardrail settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GuardConfig {
+    /// What counts as PII and how sure the detector must be.
+    pub pii: cairn_guard::PiiConfig,
+    /// Injection checks on questions and passages.
+    pub injection: cairn_guard::InjectionConfig,
+    /// Grounding, citation and policy checks on answers.
+    pub output: cairn_guard::OutputConfig,
 }
 
 /// Model locations.

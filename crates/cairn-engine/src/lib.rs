@@ -35,7 +35,9 @@ pub use answer::{Answer, AnswerEvent, AskRequest, Citation, OnAnswerEvent, Tier,
 pub use cairn_index::{Fusion, Hit, IndexSettings, Passage, SearchParams};
 pub use cairn_ingest::{ChunkerConfig, ParseLimits};
 pub use cairn_store::{CitationRecord, DocState, DocumentRecord, MessageRecord, ThreadRecord};
-pub use config::{AnswerConfig, Config, IngestConfig, ModelsConfig, RerankerChoice, SearchConfig};
+pub use config::{
+    AnswerConfig, Config, GuardConfig, IngestConfig, ModelsConfig, RerankerChoice, SearchConfig,
+};
 pub use error::{Error, Result};
 pub use ingest::{AddReport, CancelToken, FileOutcome, FileStatus, Progress, Stage};
 pub use library::{CheckReport, DEFAULT_COLLECTION, Library, RemoveReport};

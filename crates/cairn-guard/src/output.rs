@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Embedding similarity of two texts (cosine, in -1..=1).
-pub type Similarity = dyn Fn(&str, &str) -> f32;
+pub type Similarity<'a> = dyn Fn(&str, &str) -> f32 + 'a;
 
 /// Output-check settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,7 +69,7 @@ pub struct OutputReport {
 pub fn check_output(
     answer: &str,
     passages: &[&str],
-    similarity: Option<&Similarity>,
+    similarity: Option<&Similarity<'_>>,
     config: &OutputConfig,
 ) -> OutputReport {
     let passage_words: Vec<std::collections::HashSet<String>> = passages
