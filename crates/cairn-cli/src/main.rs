@@ -208,8 +208,14 @@ fn default_data_dir() -> anyhow::Result<PathBuf> {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // The guard needs no library: it must work before anything is indexed.
     if let Command::Guard { .. } = &cli.command {
-        // `scan` and `redact` print the same JSON: what was found, and the text without it.
-        return guard();
+        // `scan` and `redact` print the same JSON: what was found, and the text without it. Only
+        // the config file is read (for `[guard.pii]`); the library is not opened.
+        let data_dir = match &cli.data_dir {
+            Some(dir) => dir.clone(),
+            None => default_data_dir()?,
+        };
+        let config = cairn_engine::Config::load(&data_dir.join("config.toml"))?;
+        return guard(config.guard.pii);
     }
     let data_dir = match cli.data_dir {
         Some(dir) => dir,
@@ -402,7 +408,7 @@ fn one_line(text: &str, max_chars: usize) -> String {
 }
 
 /// A token that fires on the first Ctrl-C; a second Ctrl-C exits at once.
-fn guard() -> anyhow::Result<ExitCode> {
+fn guard(pii: cairn_guard::PiiConfig) -> anyhow::Result<ExitCode> {
     use std::io::Read;
     let mut bytes = Vec::new();
     std::io::stdin().read_to_end(&mut bytes)?;
@@ -415,7 +421,7 @@ fn guard() -> anyhow::Result<ExitCode> {
             String::from_utf8_lossy(e.as_bytes()).into_owned()
         }
     };
-    let mut redactor = cairn_guard::Redactor::default();
+    let mut redactor = cairn_guard::Redactor::new(cairn_guard::PiiScanner::new(pii));
     let red = redactor.redact(&text)?;
     let offsets = cairn_guard::char_offsets(&text, &red.entities);
     let entities: Vec<serde_json::Value> = red
@@ -521,6 +527,9 @@ fn answer_json(a: &Answer) -> serde_json::Value {
         })).collect::<Vec<_>>(),
         "truncated": a.truncated,
         "timings_ms": a.timings_ms,
+        "input_check": a.input_check,
+        "passages_flagged": a.passages_flagged,
+        "output_check": a.output_check,
     })
 }
 

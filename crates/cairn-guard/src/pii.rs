@@ -75,7 +75,18 @@ impl EntityKind {
             EntityKind::CryptoWallet => "CRYPTO_WALLET",
             EntityKind::DateOfBirth => "DATE_OF_BIRTH",
             EntityKind::Person => "PERSON",
-            EntityKind::StreetAddress => "ADDRESS",
+            EntityKind::StreetAddress => "STREET_ADDRESS",
+        }
+    }
+
+    /// Words that, right after a candidate, make it more likely to be this kind ("… 0490 75 40 81
+    /// office").
+    fn trailing_context(self) -> &'static [&'static str] {
+        match self {
+            EntityKind::Phone => &[
+                "office", "fax", "mobile", "cell", "home", "work", "phone", "tel", "ext",
+            ],
+            _ => &[],
         }
     }
 
@@ -96,6 +107,11 @@ impl EntityKind {
                 "dial",
                 "ring",
                 "whatsapp",
+                "sms",
+                "text me",
+                "message",
+                "messages",
+                "registered",
             ],
             EntityKind::CreditCard => &[
                 "card",
@@ -227,7 +243,7 @@ fn recognizers() -> &'static [Recognizer] {
             r(EntityKind::CryptoWallet, r"\bbc1[ac-hj-np-z02-9]{11,71}\b", 0, |_| Some(0.9)),
             r(EntityKind::CryptoWallet, r"\b0x[a-fA-F0-9]{40}\b", 0, |_| Some(0.85)),
             r(EntityKind::DateOfBirth, r"(?i)\b(?:born(?: on)?|date of birth|d\.?o\.?b\.?|birth ?date|birthday)\s*(?:is|was|:)?\s*((?:\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4})|(?:\d{4}-\d{2}-\d{2})|(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?,? \d{4})|(?:\d{1,2}(?:st|nd|rd|th)? (?:of )?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,? \d{4}))", 1, |_| Some(0.9)),
-            r(EntityKind::Phone, r"(?:\+|\b00)?\(?\d[\d\s().\-]{5,20}\d(?:\s*(?:x|ext\.?|extension)\s*\d{1,6})?\b", 0, phone_score),
+            r(EntityKind::Phone, r"(?:\+|\b00)?\(?\d[\d \t().\-]{5,20}\d(?:[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,6})?\b", 0, phone_score),
         ]
     })
 }
@@ -275,6 +291,10 @@ impl PiiScanner {
                     continue;
                 };
                 let candidate = m.as_str();
+                // "+44…" is a phone number's country code, never the start of a card number.
+                if rec.kind == EntityKind::CreditCard && text[..m.start()].ends_with('+') {
+                    continue;
+                }
                 let Some(mut score) = (rec.score)(candidate) else {
                     continue;
                 };
@@ -288,7 +308,8 @@ impl PiiScanner {
                     m.start(),
                     self.config.context_window,
                     rec.kind.context(),
-                ) {
+                ) || has_trailing_context(context_text, end, rec.kind.trailing_context())
+                {
                     score = (score + self.config.context_boost).min(1.0);
                 }
                 let threshold = self
@@ -372,6 +393,20 @@ fn has_context(lower: &str, start: usize, window: usize, words: &[&str]) -> bool
     }
     let before = &lower[from..start];
     words.iter().any(|w| before.contains(w))
+}
+
+/// Whether one of `words` starts within a few characters after `end` ("-Office", " fax").
+fn has_trailing_context(lower: &str, end: usize, words: &[&str]) -> bool {
+    if words.is_empty() {
+        return false;
+    }
+    let mut to = (end + 12).min(lower.len());
+    while !lower.is_char_boundary(to) {
+        to -= 1;
+    }
+    let after = lower[end..to]
+        .trim_start_matches(|c: char| c.is_whitespace() || c == '-' || c == '(' || c == ',');
+    words.iter().any(|w| after.starts_with(w))
 }
 
 /// Byte offsets to character offsets, for output.
@@ -665,7 +700,8 @@ fn phone_score(s: &str) -> Option<f32> {
         .filter(|g| !g.is_empty())
         .map(str::len)
         .collect();
-    let date_like = groups.len() >= 3
+    let date_like = (main.contains('-') || main.contains('.'))
+        && groups.len() >= 3
         && groups[0] == 4
         && groups[1] <= 2
         && groups[2] <= 2
@@ -680,7 +716,10 @@ fn phone_score(s: &str) -> Option<f32> {
     }
     let international = main.starts_with('+') || main.starts_with("00");
     let (valid, plausible) = if international {
-        let rest = main.trim_start_matches('+').trim_start_matches("00");
+        let rest = main
+            .trim_start_matches('+')
+            .trim_start_matches("00")
+            .replace("(0)", "");
         match phonenumber::parse(None, format!("+{rest}")) {
             // A known country code and a number of plausible length.
             Ok(n) => (phonenumber::is_valid(&n), true),
@@ -712,6 +751,8 @@ fn phone_score(s: &str) -> Option<f32> {
         // Shaped like a phone number but not one any country issues (555 numbers, fictional
         // area codes): it takes a context word ("call", "phone") to count.
         (false, true) => Some(0.4),
+        // A bare run of digits: only with a context word ("fax", "call").
+        (false, false) if (10..=15).contains(&ds.len()) => Some(0.2),
         (false, false) => None,
     }
 }
