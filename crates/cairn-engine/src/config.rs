@@ -246,12 +246,24 @@ mod tests {
 
     #[test]
     fn the_readme_example_is_a_valid_config() {
+        // Every TOML block in the README must be a valid config file.
         let readme = include_str!("../../../README.md");
-        let start =
-            readme.find("```toml\n").expect("README has a TOML example") + "```toml\n".len();
-        let end = start + readme[start..].find("```").unwrap();
-        let config = Config::parse(&readme[start..end]).unwrap();
-        assert_eq!(config.search.reranker, RerankerChoice::Maxsim);
+        let blocks: Vec<&str> = readme
+            .split("```toml\n")
+            .skip(1)
+            .map(|rest| &rest[..rest.find("```").unwrap()])
+            .collect();
+        assert!(
+            blocks.len() >= 2,
+            "README shows the config and the guard settings"
+        );
+        let configs: Vec<Config> = blocks.iter().map(|b| Config::parse(b).unwrap()).collect();
+        assert_eq!(configs[0].search.reranker, RerankerChoice::Maxsim);
+        assert_eq!(
+            configs[1].guard,
+            GuardConfig::default(),
+            "the guard block shows the defaults"
+        );
         let cross =
             Config::parse("[search]\nreranker = { cross-encoder = \"/models/ms-marco\" }\n")
                 .unwrap();
