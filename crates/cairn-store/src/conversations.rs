@@ -92,6 +92,16 @@ pub struct NewMessage {
     pub citations: Vec<CitationRecord>,
 }
 
+fn thread_from_row(r: &rusqlite::Row) -> rusqlite::Result<ThreadRecord> {
+    Ok(ThreadRecord {
+        id: r.get(0)?,
+        title: r.get(1)?,
+        collection: r.get(2)?,
+        created_at: r.get(3)?,
+        updated_at: r.get(4)?,
+    })
+}
+
 impl Store {
     /// Starts a thread.
     pub fn create_thread(&self, title: &str, collection: &str) -> Result<ThreadRecord> {
@@ -117,15 +127,7 @@ impl Store {
             .query_row(
                 "SELECT id, title, collection, created_at, updated_at FROM threads WHERE id = ?1",
                 [id],
-                |r| {
-                    Ok(ThreadRecord {
-                        id: r.get(0)?,
-                        title: r.get(1)?,
-                        collection: r.get(2)?,
-                        created_at: r.get(3)?,
-                        updated_at: r.get(4)?,
-                    })
-                },
+                thread_from_row,
             )
             .optional()?)
     }
@@ -136,15 +138,7 @@ impl Store {
         let mut stmt = conn.prepare(
             "SELECT id, title, collection, created_at, updated_at FROM threads ORDER BY updated_at DESC, id DESC",
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(ThreadRecord {
-                id: r.get(0)?,
-                title: r.get(1)?,
-                collection: r.get(2)?,
-                created_at: r.get(3)?,
-                updated_at: r.get(4)?,
-            })
-        })?;
+        let rows = stmt.query_map([], thread_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

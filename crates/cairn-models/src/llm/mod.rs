@@ -61,6 +61,19 @@ pub struct LlamaConfig {
 }
 
 impl LlamaConfig {
+    /// `(head_dim, q_dim, kv_dim, q_dim + 2 kv_dim, query heads per kv head)`.
+    pub fn attention_shape(&self) -> (usize, usize, usize, usize, usize) {
+        let hd = self.head_dim;
+        let (q_dim, kv_dim) = (self.n_head * hd, self.n_kv_head * hd);
+        (
+            hd,
+            q_dim,
+            kv_dim,
+            q_dim + 2 * kv_dim,
+            self.n_head / self.n_kv_head,
+        )
+    }
+
     /// Reads the shape from a GGUF; architectures other than llama's layout are a clear error.
     pub fn from_gguf(path: &Path, content: &Content) -> Result<Self> {
         let md = &content.metadata;

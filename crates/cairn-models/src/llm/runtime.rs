@@ -604,10 +604,7 @@ fn attention(
     n: usize,
     out: &mut [f32],
 ) {
-    let hd = cfg.head_dim;
-    let (q_dim, kv_dim) = (cfg.n_head * hd, cfg.n_kv_head * hd);
-    let qkv_dim = q_dim + 2 * kv_dim;
-    let group = cfg.n_head / cfg.n_kv_head;
+    let (hd, _, kv_dim, qkv_dim, group) = cfg.attention_shape();
     let scale = 1.0 / (hd as f32).sqrt();
     // One task per (token, head).
     out.par_chunks_mut(hd)
@@ -657,10 +654,7 @@ fn attention_gemm(
     n: usize,
     out: &mut [f32],
 ) {
-    let hd = cfg.head_dim;
-    let (q_dim, kv_dim) = (cfg.n_head * hd, cfg.n_kv_head * hd);
-    let qkv_dim = q_dim + 2 * kv_dim;
-    let group = cfg.n_head / cfg.n_kv_head;
+    let (hd, q_dim, kv_dim, qkv_dim, group) = cfg.attention_shape();
     let len = pos0 + n;
     let scale = 1.0 / (hd as f32).sqrt();
     let heads: Vec<Vec<f32>> = (0..cfg.n_head)
