@@ -25,6 +25,14 @@ fn model(backend: Backend) -> ChatModel {
     ChatModel::load(&gguf(), &Device::Cpu, backend).unwrap()
 }
 
+/// The tests here run one at a time: each generation uses every core, and the cancellation test
+/// measures a latency that parallel generations on a 2-core machine would swamp.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 fn greedy(max_tokens: usize) -> GenerateParams {
     GenerateParams {
         sampling: Sampling::Greedy,
@@ -67,6 +75,7 @@ struct TokenCase {
 /// `scripts/make-token-fixture.py`; the fixture records the exact command and version.
 #[test]
 fn tokenizer_matches_llama_cpp_and_round_trips() {
+    let _serial = serial();
     let fixture: TokenFixture =
         serde_json::from_str(include_str!("fixtures/smollm2-tokens.json")).unwrap();
     let m = model(Backend::Cpu);
@@ -107,6 +116,7 @@ struct TemplateCase {
 /// Reference renderings by Python's jinja2 from the GGUF's `tokenizer.chat_template`.
 #[test]
 fn chat_template_from_the_gguf_renders_like_jinja2() {
+    let _serial = serial();
     let fixture: TemplateFixture =
         serde_json::from_str(include_str!("fixtures/smollm2-chat-template.json")).unwrap();
     let m = model(Backend::Cpu);
@@ -124,6 +134,7 @@ fn chat_template_from_the_gguf_renders_like_jinja2() {
 /// agree closely and pick the same token.
 #[test]
 fn cpu_runtime_agrees_with_candle() {
+    let _serial = serial();
     let mut ours = model(Backend::Cpu);
     let mut reference = model(Backend::Candle);
     for question in [
@@ -164,6 +175,7 @@ fn cpu_runtime_agrees_with_candle() {
 
 #[test]
 fn a_seed_makes_sampling_repeatable_and_streaming_adds_up() {
+    let _serial = serial();
     let mut m = model(Backend::Cpu);
     let params = GenerateParams {
         sampling: Sampling::Random {
@@ -195,6 +207,7 @@ fn a_seed_makes_sampling_repeatable_and_streaming_adds_up() {
 
 #[test]
 fn stop_strings_and_max_tokens_end_the_reply() {
+    let _serial = serial();
     let mut m = model(Backend::Cpu);
     let (text, _, stop) = reply(&mut m, "Count from one to twenty in words.", &greedy(5));
     assert_eq!(stop, StopReason::MaxTokens);
@@ -216,6 +229,7 @@ fn stop_strings_and_max_tokens_end_the_reply() {
 
 #[test]
 fn cancelling_stops_generation_within_100_ms() {
+    let _serial = serial();
     let mut m = model(Backend::Cpu);
     let ids = m
         .encode_chat(&[ChatMessage::new(
@@ -242,6 +256,7 @@ fn cancelling_stops_generation_within_100_ms() {
 
 #[test]
 fn a_follow_up_reuses_the_cached_prefix() {
+    let _serial = serial();
     let mut m = model(Backend::Cpu);
     let first = vec![ChatMessage::new("user", "Name a colour.")];
     let ids = m.encode_chat(&first).unwrap();
@@ -271,6 +286,7 @@ fn a_follow_up_reuses_the_cached_prefix() {
 
 #[test]
 fn bad_prompts_are_errors_not_panics() {
+    let _serial = serial();
     let mut m = model(Backend::Cpu);
     assert!(
         m.generate(&[], &greedy(4), &AtomicBool::new(false), &mut |_| {})
@@ -293,6 +309,7 @@ fn bad_prompts_are_errors_not_panics() {
 
 #[test]
 fn a_gguf_that_is_not_one_is_a_clear_error() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("broken.gguf");
     std::fs::write(&path, b"GGUF but not really").unwrap();
@@ -308,6 +325,7 @@ fn a_gguf_that_is_not_one_is_a_clear_error() {
 
 #[test]
 fn streaming_through_a_channel_delivers_the_whole_reply_as_it_is_made() {
+    let _serial = serial();
     let mut m = model(Backend::Cpu);
     let ids = m
         .encode_chat(&[ChatMessage::new("user", "Name three colours.")])

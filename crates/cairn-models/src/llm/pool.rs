@@ -66,8 +66,16 @@ impl SpinPool {
         s.pending.store(self.helpers.len(), Ordering::Release);
         s.generation.fetch_add(1, Ordering::AcqRel);
         let mine = job(0);
+        // Spin briefly; then yield, so a helper that the OS has not scheduled (a busy machine) gets
+        // the core instead of this thread burning it.
+        let mut spins = 0u32;
         while s.pending.load(Ordering::Acquire) != 0 {
-            std::hint::spin_loop();
+            spins = spins.wrapping_add(1);
+            if spins < 4096 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
         }
         let mut results = std::mem::take(&mut *lock(&s.results));
         results.sort_by_key(|(part, _)| *part);
@@ -103,6 +111,9 @@ fn helper(s: &Shared, part: usize) {
             spins = spins.wrapping_add(1);
             if spins.is_multiple_of(1024) && idle_since.elapsed() > SPIN {
                 std::thread::sleep(Duration::from_micros(200));
+            } else if spins.is_multiple_of(256) {
+                // Let other runnable threads in; with none waiting this returns at once.
+                std::thread::yield_now();
             } else {
                 std::hint::spin_loop();
             }
