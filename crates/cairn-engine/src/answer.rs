@@ -479,13 +479,13 @@ impl Library {
         };
         if let Some((why, fallback)) = reason {
             on_event(AnswerEvent::Retracted { reason: why.into() });
-            let closest: Vec<Citation> = answer
-                .citations
-                .iter()
-                .chain(&hits_for_sources)
-                .take(3)
-                .cloned()
-                .collect();
+            // The cited passages first, then the best retrieved; each once.
+            let mut closest: Vec<Citation> = Vec::new();
+            for c in answer.citations.iter().chain(&hits_for_sources) {
+                if closest.len() < 3 && closest.iter().all(|k| k.chunk_id != c.chunk_id) {
+                    closest.push(c.clone());
+                }
+            }
             let sources = closest
                 .iter()
                 .map(|c| format!("- {}", source_label(c)))
@@ -607,25 +607,9 @@ pub(crate) fn pack(
 /// marked `overlap`.
 pub(crate) fn cite(answer: &str, passages: &[Citation]) -> Vec<Citation> {
     let mut cited: Vec<usize> = Vec::new();
-    for (open, _) in answer.match_indices('[') {
-        let Some(close) = answer[open..].find(']') else {
-            break;
-        };
-        let inside = &answer[open + 1..open + close];
-        if inside.trim().is_empty()
-            || !inside
-                .chars()
-                .all(|c| c.is_ascii_digit() || c == ',' || c == ' ')
-        {
-            continue;
-        }
-        for n in inside
-            .split(',')
-            .filter_map(|s| s.trim().parse::<usize>().ok())
-        {
-            if (1..=passages.len()).contains(&n) && !cited.contains(&n) {
-                cited.push(n);
-            }
+    for n in cairn_guard::citations(answer) {
+        if (1..=passages.len()).contains(&n) && !cited.contains(&n) {
+            cited.push(n);
         }
     }
     if cited.is_empty() {
@@ -742,7 +726,7 @@ pub(crate) fn clean_question(question: &str, max_chars: usize) -> Result<String>
     let cleaned: String = question
         .chars()
         .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
-        .filter(|c| !matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'))
+        .filter(|c| !injection::is_invisible(*c))
         .collect();
     let cleaned = cleaned.trim().to_string();
     if cleaned.is_empty() {

@@ -28,6 +28,6 @@ mod redact;
 
 pub use egress::{Egress, EgressError, EgressMessage, EgressReport, Guard, Outbound};
 pub use injection::{InjectionConfig, InjectionReport, Policy};
-pub use output::{OutputConfig, OutputReport, SentenceCheck, Similarity, check_output};
+pub use output::{OutputConfig, OutputReport, SentenceCheck, Similarity, check_output, citations};
 pub use pii::{Entity, EntityKind, PiiConfig, PiiScanner, ScanError, char_offsets};
 pub use redact::{Redacted, Redactor, StreamRestorer};

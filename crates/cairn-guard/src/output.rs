@@ -205,8 +205,8 @@ fn split_sentences(text: &str) -> Vec<&str> {
     out
 }
 
-/// `[n]`, `[n, m]` citation numbers in a sentence.
-fn citations(sentence: &str) -> Vec<usize> {
+/// The `[n]`, `[n, m]` citation numbers in a text, in order (repeats kept).
+pub fn citations(sentence: &str) -> Vec<usize> {
     let mut out = Vec::new();
     for (open, _) in sentence.match_indices('[') {
         if let Some(close) = sentence[open..].find(']') {

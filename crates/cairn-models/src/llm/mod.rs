@@ -219,7 +219,8 @@ pub struct ChatModelInfo {
     pub path: PathBuf,
     /// File name without extension.
     pub name: String,
-    /// SHA-256 is too slow to take on every load; size and the file name identify it.
+    /// Size of the file in bytes (with the name, what identifies it in a record; hashing 100 MB on
+    /// every load would cost more than the load).
     pub file_bytes: u64,
     /// Which decoder runs it.
     pub backend: &'static str,

@@ -148,47 +148,39 @@ impl QMatrix {
         );
     }
 
-    /// `out[t][r] = row_r · x_t` for `n` quantized activation vectors `xs` (each `cols / 32` blocks).
+    /// Row `r` · the quantized vector `x`.
+    fn dot_row(&self, r: usize, x: &[ActBlock]) -> f32 {
+        let per_row = self.cols() / BLOCK;
+        match self {
+            Self::Q4 { blocks, .. } => dot_q4(&blocks[r * per_row..(r + 1) * per_row], x),
+            Self::Q8 { blocks, .. } => dot_q8(&blocks[r * per_row..(r + 1) * per_row], x),
+        }
+    }
+
+    /// `out[t][r] = row_r · x_t` for a few (`n`) quantized activation vectors `xs` (each `cols / 32`
+    /// blocks): short prompts. Single tokens go through [`matvec`], long prompts through
+    /// [`QMatrix::matmul_f32`].
     fn matmul(&self, xs: &[ActBlock], n: usize, out: &mut [f32]) {
         let (rows, per_row) = (self.rows(), self.cols() / BLOCK);
         debug_assert_eq!(xs.len(), n * per_row);
         debug_assert_eq!(out.len(), n * rows);
-        // Rows in chunks, each chunk a task; every token of the batch meets a row while it is hot. A
-        // single token (decoding) splits into one even part per thread: the fewest hand-offs.
-        let threads = rayon::current_num_threads();
-        let chunk = if n == 1 {
-            rows.div_ceil(threads).max(16)
-        } else {
-            (rows / (4 * threads)).clamp(16, 512)
-        };
-        let mut by_row = vec![0f32; if n == 1 { 0 } else { rows * n }];
-        let target: &mut [f32] = if n == 1 { out } else { &mut by_row };
-        target
+        // Rows in chunks, each chunk a task; every token of the batch meets a row while it is hot.
+        let chunk = (rows / (4 * rayon::current_num_threads())).clamp(16, 512);
+        let mut by_row = vec![0f32; rows * n];
+        by_row
             .par_chunks_mut(chunk * n)
             .enumerate()
             .for_each(|(c, dst)| {
-                let r0 = c * chunk;
                 for (i, row_out) in dst.chunks_exact_mut(n).enumerate() {
-                    let r = r0 + i;
                     for (t, o) in row_out.iter_mut().enumerate() {
-                        let x = &xs[t * per_row..(t + 1) * per_row];
-                        *o = match self {
-                            Self::Q4 { blocks, .. } => {
-                                dot_q4(&blocks[r * per_row..(r + 1) * per_row], x)
-                            }
-                            Self::Q8 { blocks, .. } => {
-                                dot_q8(&blocks[r * per_row..(r + 1) * per_row], x)
-                            }
-                        };
+                        *o = self.dot_row(c * chunk + i, &xs[t * per_row..(t + 1) * per_row]);
                     }
                 }
             });
-        if n > 1 {
-            // [row][token] → [token][row]
-            for (r, vals) in by_row.chunks_exact(n).enumerate() {
-                for (t, v) in vals.iter().enumerate() {
-                    out[t * rows + r] = *v;
-                }
+        // [row][token] → [token][row]
+        for (r, vals) in by_row.chunks_exact(n).enumerate() {
+            for (t, v) in vals.iter().enumerate() {
+                out[t * rows + r] = *v;
             }
         }
     }
@@ -493,13 +485,7 @@ fn matvec(m: &Arc<QMatrix>, x: &[ActBlock], pool: &SpinPool, out: &mut [f32]) {
     let parts = pool.run(Arc::new(move |part| {
         let start = (part * per_part).min(rows);
         let end = ((part + 1) * per_part).min(rows);
-        let per_row = matrix.cols() / BLOCK;
-        (start..end)
-            .map(|r| match &*matrix {
-                QMatrix::Q4 { blocks, .. } => dot_q4(&blocks[r * per_row..(r + 1) * per_row], &x),
-                QMatrix::Q8 { blocks, .. } => dot_q8(&blocks[r * per_row..(r + 1) * per_row], &x),
-            })
-            .collect()
+        (start..end).map(|r| matrix.dot_row(r, &x)).collect()
     }));
     let mut at = 0;
     for part in parts {
@@ -536,10 +522,6 @@ fn linear(
 
 fn quantize_rows(xs: &[f32], width: usize, out: &mut [ActBlock]) {
     let per_row = width / BLOCK;
-    if xs.len() == width {
-        quantize_act(xs, &mut out[..per_row]);
-        return;
-    }
     out[..xs.len() / BLOCK]
         .par_chunks_mut(per_row)
         .zip(xs.par_chunks(width))
