@@ -865,8 +865,9 @@ mod tests {
             "a@".repeat(100_000),
             "1-".repeat(100_000),
         ] {
+            // None of them holds anything personal, and none is mistaken for it.
             let found = scanner.scan(&nasty).unwrap();
-            assert!(found.iter().all(|e| e.end <= nasty.len()));
+            assert!(found.is_empty(), "{:?}", &found[..found.len().min(3)]);
         }
         let big = "x".repeat(17 << 20);
         assert!(matches!(scanner.scan(&big), Err(ScanError::TooLong { .. })));
