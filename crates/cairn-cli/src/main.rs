@@ -611,7 +611,7 @@ impl Reporter {
 
     fn event(&self, event: Progress) {
         match &event {
-            Progress::Discovered { files } => {
+            Progress::Discovered { files, .. } => {
                 if let Some(bar) = &self.bar {
                     bar.set_length(*files as u64);
                 }

@@ -242,6 +242,14 @@ mod tests {
             matches!(config.search.fusion, Fusion::Rrf { bm25_weight, .. } if bm25_weight == 0.5)
         );
         assert_eq!(config.ingest, IngestConfig::default());
+
+        // A table may name one of its keys only.
+        let config = Config::parse("[chunking]\nmax_tokens = 200\n").unwrap();
+        assert_eq!(config.chunking.max_tokens, 200);
+        assert_eq!(
+            config.chunking.overlap_tokens,
+            ChunkerConfig::default().overlap_tokens
+        );
     }
 
     #[test]

@@ -73,6 +73,10 @@ pub enum Progress {
     Discovered {
         /// How many.
         files: usize,
+        /// Their paths, in the order they will be done (not serialized: a folder may hold
+        /// thousands).
+        #[serde(skip)]
+        paths: Vec<String>,
     },
     /// A file entered a stage.
     Stage {
@@ -244,6 +248,11 @@ impl Library {
         let discovery = discover(paths, &interrupted, &known);
         progress(Progress::Discovered {
             files: discovery.files.len(),
+            paths: discovery
+                .files
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
         });
         for (path, reason) in discovery.missing {
             finish(&mut report, failed(&path, "not_found", &reason, Vec::new()));

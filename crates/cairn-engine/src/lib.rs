@@ -34,11 +34,15 @@ mod search;
 pub use answer::{Answer, AnswerEvent, AskRequest, Citation, OnAnswerEvent, Tier, Timings};
 pub use cairn_index::{Fusion, Hit, IndexSettings, Passage, SearchParams};
 pub use cairn_ingest::{ChunkerConfig, ParseLimits};
-pub use cairn_store::{CitationRecord, DocState, DocumentRecord, MessageRecord, ThreadRecord};
+pub use cairn_store::{
+    CitationRecord, CollectionRecord, DocState, DocumentRecord, MessageRecord, ThreadRecord,
+};
 pub use config::{
     AnswerConfig, Config, GuardConfig, IngestConfig, ModelsConfig, RerankerChoice, SearchConfig,
 };
 pub use error::{Error, Result};
 pub use ingest::{AddReport, CancelToken, FileOutcome, FileStatus, Progress, Stage};
-pub use library::{CheckReport, DEFAULT_COLLECTION, Library, RemoveReport};
+pub use library::{
+    CheckReport, DEFAULT_COLLECTION, Library, RemoveReport, probe_chat_model, probe_embedder,
+};
 pub use search::{SearchMode, SearchRequest};

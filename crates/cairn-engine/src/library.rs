@@ -33,6 +33,7 @@ pub struct Library {
     embedder: OnceLock<Arc<BertEmbedder>>,
     reranker: OnceLock<Option<Arc<dyn Reranker>>>,
     chat: OnceLock<Arc<Mutex<ChatModel>>>,
+    bundled_models: Option<PathBuf>,
     pub(crate) router: IntentRouter,
     pub(crate) searches: AtomicU64,
 }
@@ -71,6 +72,7 @@ impl Library {
             embedder: OnceLock::new(),
             reranker: OnceLock::new(),
             chat: OnceLock::new(),
+            bundled_models: None,
             router: IntentRouter::builtin(),
             searches: AtomicU64::new(0),
         })
@@ -80,6 +82,18 @@ impl Library {
     pub async fn open_with_config_file(data_dir: &Path) -> Result<Library> {
         let config = Config::load(&data_dir.join("config.toml"))?;
         Library::open(data_dir, config).await
+    }
+
+    /// Looks for the default models in `dir` too (after `$CAIRN_MODELS_DIR` and `<data dir>/models`):
+    /// an installed app passes the folder its package put them in.
+    pub fn with_bundled_models(mut self, dir: PathBuf) -> Library {
+        self.bundled_models = Some(dir);
+        self
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
     }
 
     /// The configuration in force.
@@ -113,7 +127,8 @@ impl Library {
         Ok(self.reranker.get_or_init(|| reranker).clone())
     }
 
-    fn embedder_dir(&self) -> Result<PathBuf> {
+    /// The embedding model's directory: the configured one, or where the default was found.
+    pub fn embedder_dir(&self) -> Result<PathBuf> {
         match &self.config.models.embedder {
             Some(dir) => Ok(dir.clone()),
             None => self.find_model(DEFAULT_EMBEDDER, "config.json", "models.embedder"),
@@ -130,9 +145,27 @@ impl Library {
         Ok(self.store.threads()?)
     }
 
+    /// Deletes a thread and its messages; false if there was no such thread.
+    pub fn delete_thread(&self, thread: i64) -> Result<bool> {
+        Ok(self.store.delete_thread(thread)?)
+    }
+
     /// Searches this library has run since it was opened (answers included).
     pub fn searches_run(&self) -> u64 {
         self.searches.load(Ordering::Relaxed)
+    }
+
+    /// The chat model's file: the configured one, or where the default was found.
+    pub fn chat_model_path(&self) -> Result<PathBuf> {
+        match &self.config.models.chat {
+            Some(path) => Ok(path.clone()),
+            None => self.find_model(DEFAULT_CHAT, "", "models.chat"),
+        }
+    }
+
+    /// Whether the chat model is loaded (it loads on the first answer).
+    pub fn chat_model_loaded(&self) -> bool {
+        self.chat.get().is_some()
     }
 
     /// The chat model, loaded on first use (and kept: loading takes a quarter of a second).
@@ -140,10 +173,7 @@ impl Library {
         if let Some(model) = self.chat.get() {
             return Ok(model.clone());
         }
-        let path = match &self.config.models.chat {
-            Some(path) => path.clone(),
-            None => self.find_model(DEFAULT_CHAT, "", "models.chat")?,
-        };
+        let path = self.chat_model_path()?;
         let model = ChatModel::load(&path, &cairn_models::select_device(), Backend::Auto)?;
         Ok(self
             .chat
@@ -160,6 +190,9 @@ impl Library {
             candidates.push(PathBuf::from(dir).join(relative));
         }
         candidates.push(self.data_dir.join("models").join(relative));
+        if let Some(dir) = &self.bundled_models {
+            candidates.push(dir.join(relative));
+        }
         if let Some(exe_dir) = std::env::current_exe()
             .ok()
             .and_then(|e| e.parent().map(Path::to_path_buf))
@@ -241,6 +274,22 @@ impl Library {
         Ok(self.store.collections()?)
     }
 
+    /// Creates an empty collection for the current embedding model; an existing one is left as it is.
+    pub async fn create_collection(&self, collection: &str) -> Result<()> {
+        self.collection_index(collection, true).await.map(drop)
+    }
+
+    /// Deletes a collection: its index and its document records. The files are not touched.
+    pub async fn delete_collection(&self, collection: &str) -> Result<()> {
+        if self.store.collection(collection)?.is_none() {
+            return Err(Error::NoSuchCollection(collection.to_string()));
+        }
+        // Vectors first, records second, as in `remove_documents`.
+        self.index.drop_collection(collection).await?;
+        self.store.delete_collection(collection)?;
+        Ok(())
+    }
+
     /// Removes documents from a collection: a file path removes that document, a folder every
     /// document under it. The files themselves are not touched.
     pub async fn remove(&self, paths: &[PathBuf], collection: &str) -> Result<RemoveReport> {
@@ -293,6 +342,29 @@ impl Library {
             chunks,
         })
     }
+}
+
+/// Loads a chat model file to check that it can answer, and says what it is.
+pub fn probe_chat_model(path: &Path) -> Result<String> {
+    let model = ChatModel::load(path, &cairn_models::select_device(), Backend::Auto)?;
+    let info = model.info();
+    Ok(format!(
+        "{}, {} layers, {}-token context, {:.0} MB",
+        info.config.architecture,
+        info.config.n_layer,
+        info.config.context_length,
+        info.file_bytes as f64 / 1e6
+    ))
+}
+
+/// Loads a sentence-embedding model folder to check that it can embed, and says what it is.
+pub fn probe_embedder(dir: &Path) -> Result<String> {
+    let embedder = BertEmbedder::load(dir, &cairn_models::select_device())?;
+    let info = embedder.info();
+    Ok(format!(
+        "{}, {} dimensions, {}-token window",
+        info.id, info.dimension, info.max_tokens
+    ))
 }
 
 /// `path` made absolute against the current directory, with `.` and `..` resolved where the path

@@ -108,7 +108,19 @@ async fn a_folder_of_every_kind_is_indexed_and_bad_files_fail_alone() {
     }
     assert!(!report.outcomes.iter().any(|o| o.path.contains(".git")));
     let events = events.into_inner().unwrap();
-    assert_eq!(events[0], Progress::Discovered { files: 12 });
+    match &events[0] {
+        Progress::Discovered { files, paths } => {
+            assert_eq!(*files, 12);
+            assert_eq!(paths.len(), 12, "every discovered file is named");
+            assert!(
+                events
+                    .iter()
+                    .any(|e| matches!(e, Progress::Finished(o) if o.path == paths[0])),
+                "the named paths are the ones that finish"
+            );
+        }
+        other => panic!("the first event is {other:?}"),
+    }
     assert_eq!(
         events
             .iter()

@@ -41,6 +41,7 @@ impl Tokenize for WhitespaceTokens {
 
 /// Window size and overlap, in tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ChunkerConfig {
     /// Largest number of tokens in one chunk.
     pub max_tokens: usize,

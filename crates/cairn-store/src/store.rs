@@ -106,6 +106,17 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets a collection and its documents (their vectors must already be gone). Threads that
+    /// asked about it keep their messages and copied citations. False if there was no such collection.
+    pub fn delete_collection(&self, name: &str) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM documents WHERE collection = ?1", [name])?;
+        let deleted = tx.execute("DELETE FROM collections WHERE name = ?1", [name])?;
+        tx.commit()?;
+        Ok(deleted > 0)
+    }
+
     /// Records that a collection's index now holds vectors of another model (after a re-index), and
     /// marks every document for re-indexing.
     pub fn replace_embedder(&self, record: &CollectionRecord) -> Result<()> {

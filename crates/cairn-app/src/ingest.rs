@@ -1,0 +1,488 @@
+//! Indexing jobs. One job runs at a time (they write the same index) and the rest wait in order;
+//! cancelling stops the running job after its current batch and drops the waiting ones. Progress is
+//! gathered and sent at most every [`UPDATE_INTERVAL`], so a folder of thousands of files never
+//! floods the UI with events.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use cairn_engine::{CancelToken, FileStatus, Progress, Stage};
+
+use crate::api::{ApiError, FileState, FileUpdate, IngestUpdate, JobState, JobTicket};
+use crate::{Events, LibrarySlot};
+
+/// The longest time between two progress events of a running job.
+pub const UPDATE_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Completions the pace (and so the ETA) is measured over.
+const PACE_WINDOW: usize = 64;
+
+/// A job waiting its turn.
+struct Job {
+    id: u32,
+    paths: Vec<String>,
+    collection: String,
+    /// Remove the documents first, so unchanged files are read again (re-index).
+    replace: bool,
+}
+
+struct Running {
+    cancel: CancelToken,
+    tracker: Arc<Mutex<Tracker>>,
+}
+
+#[derive(Default)]
+struct State {
+    next_job: u32,
+    queue: VecDeque<Job>,
+    running: Option<Running>,
+    worker: bool,
+}
+
+/// The job queue and its one worker.
+pub(crate) struct Ingest {
+    state: Mutex<State>,
+    events: Arc<dyn Events>,
+    library: LibrarySlot,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock leaves plain data behind, still usable.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Ingest {
+    pub(crate) fn new(events: Arc<dyn Events>, library: LibrarySlot) -> Arc<Ingest> {
+        Arc::new(Ingest {
+            state: Mutex::new(State {
+                next_job: 1,
+                ..State::default()
+            }),
+            events,
+            library,
+        })
+    }
+
+    /// Queues a job, starting the worker if it is idle.
+    pub(crate) fn submit(
+        self: &Arc<Self>,
+        paths: Vec<String>,
+        collection: String,
+        replace: bool,
+    ) -> JobTicket {
+        let (ticket, update, start_worker) = {
+            let mut state = lock(&self.state);
+            let id = state.next_job;
+            state.next_job += 1;
+            let ahead = state.queue.len() as u32 + u32::from(state.running.is_some());
+            let update = waiting_update(id, &collection, &paths, JobState::Queued);
+            state.queue.push_back(Job {
+                id,
+                paths,
+                collection,
+                replace,
+            });
+            let start_worker = !state.worker;
+            state.worker = true;
+            (JobTicket { job: id, ahead }, update, start_worker)
+        };
+        self.events.ingest(&update);
+        if start_worker {
+            tokio::spawn(self.clone().work());
+        }
+        ticket
+    }
+
+    /// Stops the running job after its current batch and drops the waiting ones.
+    pub(crate) fn cancel_all(&self) {
+        let dropped: Vec<Job> = {
+            let mut state = lock(&self.state);
+            if let Some(running) = &state.running {
+                running.cancel.cancel();
+            }
+            state.queue.drain(..).collect()
+        };
+        for job in dropped {
+            self.events.ingest(&waiting_update(
+                job.id,
+                &job.collection,
+                &job.paths,
+                JobState::Cancelled,
+            ));
+        }
+    }
+
+    /// Whether a job is running or waiting.
+    pub(crate) fn is_busy(&self) -> bool {
+        let state = lock(&self.state);
+        state.worker || state.running.is_some() || !state.queue.is_empty()
+    }
+
+    /// The running job's progress (without per-file changes), for a UI that opens mid-job.
+    pub(crate) fn status(&self) -> Option<IngestUpdate> {
+        let state = lock(&self.state);
+        let queued = state.queue.len() as u32;
+        let running = state.running.as_ref()?;
+        let tracker = lock(&running.tracker);
+        Some(tracker.update(Vec::new(), queued))
+    }
+
+    fn queued_jobs(&self) -> u32 {
+        lock(&self.state).queue.len() as u32
+    }
+
+    /// The worker: runs queued jobs in order until none is left.
+    async fn work(self: Arc<Self>) {
+        loop {
+            let (job, cancel, tracker) = {
+                let mut state = lock(&self.state);
+                let Some(job) = state.queue.pop_front() else {
+                    state.worker = false;
+                    return;
+                };
+                let tracker = Arc::new(Mutex::new(Tracker::new(&job)));
+                let cancel = CancelToken::new();
+                state.running = Some(Running {
+                    cancel: cancel.clone(),
+                    tracker: tracker.clone(),
+                });
+                (job, cancel, tracker)
+            };
+            let result = self.run(&job, &cancel, &tracker).await;
+            let queued = self.queued_jobs();
+            let final_update = {
+                let mut tracker = lock(&tracker);
+                tracker.finish(result, cancel.is_cancelled());
+                let files = tracker.drain();
+                tracker.update(files, queued)
+            };
+            lock(&self.state).running = None;
+            self.events.ingest(&final_update);
+        }
+    }
+
+    async fn run(
+        self: &Arc<Self>,
+        job: &Job,
+        cancel: &CancelToken,
+        tracker: &Arc<Mutex<Tracker>>,
+    ) -> Result<(), ApiError> {
+        let library = self
+            .library
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()?;
+        let queued = self.queued_jobs();
+        let first = lock(tracker).update(Vec::new(), queued);
+        self.events.ingest(&first);
+
+        // The flusher sends what changed, at most every UPDATE_INTERVAL, until the job ends.
+        let flusher = {
+            let tracker = tracker.clone();
+            let ingest = self.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(UPDATE_INTERVAL);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    // The queue's lock is never taken while holding the tracker's (`status`
+                    // takes them in the other order).
+                    let queued = ingest.queued_jobs();
+                    let update = {
+                        let mut tracker = lock(&tracker);
+                        if !tracker.dirty {
+                            continue;
+                        }
+                        let files = tracker.drain();
+                        tracker.update(files, queued)
+                    };
+                    ingest.events.ingest(&update);
+                }
+            })
+        };
+        let paths: Vec<PathBuf> = job.paths.iter().map(PathBuf::from).collect();
+        let result = async {
+            if job.replace {
+                library.remove(&paths, &job.collection).await?;
+            }
+            let on_progress = |p: Progress| lock(tracker).apply(p);
+            library
+                .add(&paths, &job.collection, &on_progress, cancel)
+                .await
+        }
+        .await;
+        flusher.abort();
+        result.map(drop).map_err(ApiError::from)
+    }
+}
+
+fn waiting_update(job: u32, collection: &str, paths: &[String], state: JobState) -> IngestUpdate {
+    IngestUpdate {
+        job,
+        collection: collection.to_string(),
+        state,
+        paths: paths.to_vec(),
+        total: 0,
+        done: 0,
+        failed: 0,
+        eta_secs: None,
+        files: Vec::new(),
+        queued_jobs: 0,
+        error: None,
+    }
+}
+
+/// A running job's counts and the file changes not yet sent.
+struct Tracker {
+    job: u32,
+    collection: String,
+    paths: Vec<String>,
+    state: JobState,
+    total: u32,
+    done: u32,
+    failed: u32,
+    error: Option<ApiError>,
+    /// Files discovered and not finished, in order: cancelled ones are reported at the end.
+    open: Vec<String>,
+    pending: Vec<FileUpdate>,
+    dirty: bool,
+    /// When the latest completions happened.
+    pace: VecDeque<Instant>,
+}
+
+impl Tracker {
+    fn new(job: &Job) -> Tracker {
+        Tracker {
+            job: job.id,
+            collection: job.collection.clone(),
+            paths: job.paths.clone(),
+            state: JobState::Running,
+            total: 0,
+            done: 0,
+            failed: 0,
+            error: None,
+            open: Vec::new(),
+            pending: Vec::new(),
+            dirty: true,
+            pace: VecDeque::new(),
+        }
+    }
+
+    fn push(&mut self, path: String, state: FileState) -> &mut FileUpdate {
+        self.dirty = true;
+        self.pending.push(FileUpdate {
+            path,
+            state,
+            chunks: None,
+            code: None,
+            reason: None,
+        });
+        self.pending.last_mut().expect("just pushed")
+    }
+
+    fn apply(&mut self, progress: Progress) {
+        match progress {
+            Progress::Discovered { files, paths } => {
+                self.total += files as u32;
+                for path in paths {
+                    self.open.push(path.clone());
+                    self.push(path, FileState::Queued);
+                }
+            }
+            Progress::Stage { path, stage } => {
+                let state = match stage {
+                    Stage::Parsing => FileState::Parsing,
+                    Stage::Embedding => FileState::Embedding,
+                    Stage::Writing => FileState::Writing,
+                };
+                self.push(path, state);
+            }
+            Progress::Finished(outcome) => {
+                if let Some(i) = self.open.iter().position(|p| *p == outcome.path) {
+                    self.open.swap_remove(i);
+                }
+                let counted = !matches!(outcome.status, FileStatus::Removed);
+                if counted {
+                    self.done += 1;
+                    self.pace.push_back(Instant::now());
+                    if self.pace.len() > PACE_WINDOW {
+                        self.pace.pop_front();
+                    }
+                }
+                let update = match outcome.status {
+                    FileStatus::Indexed { chunks, .. } => {
+                        let u = self.push(outcome.path, FileState::Indexed);
+                        u.chunks = Some(chunks as u32);
+                        u
+                    }
+                    FileStatus::Unchanged => self.push(outcome.path, FileState::Unchanged),
+                    FileStatus::Removed => self.push(outcome.path, FileState::Removed),
+                    FileStatus::Failed { code, reason } => {
+                        self.failed += 1;
+                        let u = self.push(outcome.path, FileState::Failed);
+                        u.code = Some(code);
+                        u.reason = Some(reason);
+                        u
+                    }
+                };
+                if !outcome.warnings.is_empty() && update.reason.is_none() {
+                    update.reason = Some(outcome.warnings.join("; "));
+                }
+            }
+        }
+    }
+
+    /// Seconds left at the pace of the latest completions.
+    fn eta(&self) -> Option<f64> {
+        if self.pace.len() < 4 || self.done >= self.total {
+            return None;
+        }
+        let span = self.pace.back()?.duration_since(*self.pace.front()?);
+        let per_file = span.as_secs_f64() / (self.pace.len() - 1) as f64;
+        Some(per_file * f64::from(self.total - self.done))
+    }
+
+    fn finish(&mut self, result: Result<(), ApiError>, cancelled: bool) {
+        self.state = match (&result, cancelled) {
+            (Err(_), _) => JobState::Failed,
+            (Ok(()), true) => JobState::Cancelled,
+            (Ok(()), false) => JobState::Finished,
+        };
+        self.error = result.err();
+        // Files discovered but never finished: left for the next run.
+        for path in std::mem::take(&mut self.open) {
+            self.push(path, FileState::Cancelled);
+        }
+        self.dirty = true;
+    }
+
+    fn drain(&mut self) -> Vec<FileUpdate> {
+        self.dirty = false;
+        std::mem::take(&mut self.pending)
+    }
+
+    fn update(&self, files: Vec<FileUpdate>, queued_jobs: u32) -> IngestUpdate {
+        IngestUpdate {
+            job: self.job,
+            collection: self.collection.clone(),
+            state: self.state,
+            paths: self.paths.clone(),
+            total: self.total,
+            done: self.done,
+            failed: self.failed,
+            eta_secs: self.eta(),
+            files,
+            queued_jobs,
+            error: self.error.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cairn_engine::FileOutcome;
+
+    fn job() -> Job {
+        Job {
+            id: 7,
+            paths: vec!["/docs".into()],
+            collection: "default".into(),
+            replace: false,
+        }
+    }
+
+    fn finished(path: &str, status: FileStatus) -> Progress {
+        Progress::Finished(FileOutcome {
+            path: path.into(),
+            status,
+            warnings: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn counts_and_states_follow_the_engine_progress() {
+        let mut t = Tracker::new(&job());
+        t.apply(Progress::Discovered {
+            files: 3,
+            paths: vec![
+                "/docs/a.md".into(),
+                "/docs/b.pdf".into(),
+                "/docs/c.txt".into(),
+            ],
+        });
+        t.apply(Progress::Stage {
+            path: "/docs/a.md".into(),
+            stage: Stage::Embedding,
+        });
+        t.apply(finished(
+            "/docs/a.md",
+            FileStatus::Indexed {
+                chunks: 4,
+                pages: None,
+                replaced: false,
+            },
+        ));
+        t.apply(finished(
+            "/docs/b.pdf",
+            FileStatus::Failed {
+                code: "encrypted".into(),
+                reason: "the PDF is encrypted".into(),
+            },
+        ));
+        let files = t.drain();
+        let states: Vec<(&str, FileState)> =
+            files.iter().map(|f| (f.path.as_str(), f.state)).collect();
+        assert_eq!(
+            states,
+            [
+                ("/docs/a.md", FileState::Queued),
+                ("/docs/b.pdf", FileState::Queued),
+                ("/docs/c.txt", FileState::Queued),
+                ("/docs/a.md", FileState::Embedding),
+                ("/docs/a.md", FileState::Indexed),
+                ("/docs/b.pdf", FileState::Failed),
+            ]
+        );
+        assert_eq!(files[4].chunks, Some(4));
+        assert_eq!(files[5].reason.as_deref(), Some("the PDF is encrypted"));
+        let u = t.update(Vec::new(), 0);
+        assert_eq!((u.total, u.done, u.failed), (3, 2, 1));
+        assert!(!t.dirty, "draining sends each change once");
+
+        // Cancelled: the file never reached is reported as left for later.
+        t.finish(Ok(()), true);
+        let files = t.drain();
+        assert_eq!(files.len(), 1);
+        assert_eq!(
+            (files[0].path.as_str(), files[0].state),
+            ("/docs/c.txt", FileState::Cancelled)
+        );
+        assert_eq!(t.update(Vec::new(), 0).state, JobState::Cancelled);
+    }
+
+    #[test]
+    fn removed_files_do_not_count_as_done_and_eta_needs_a_pace() {
+        let mut t = Tracker::new(&job());
+        t.apply(Progress::Discovered {
+            files: 10,
+            paths: (0..10).map(|i| format!("/docs/{i}.md")).collect(),
+        });
+        t.apply(finished("/docs/gone.md", FileStatus::Removed));
+        assert_eq!(t.done, 0);
+        assert_eq!(t.eta(), None);
+        for i in 0..5 {
+            t.apply(finished(&format!("/docs/{i}.md"), FileStatus::Unchanged));
+        }
+        let eta = t.eta().expect("five completions give a pace");
+        assert!(eta >= 0.0);
+        t.finish(Err(ApiError::new("index", "disk full")), false);
+        let u = t.update(Vec::new(), 0);
+        assert_eq!(u.state, JobState::Failed);
+        assert_eq!(u.error.unwrap().message, "disk full");
+    }
+}

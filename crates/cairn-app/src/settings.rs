@@ -1,0 +1,548 @@
+//! Settings: the library's `config.toml` (models, chunking, retrieval, answers) and the app's own
+//! file, which names the data directory.
+//!
+//! Saving edits `config.toml` in place: only the keys whose values changed are written, so a
+//! person's comments and the keys the screen does not show survive. The edited text is parsed as a
+//! config before it replaces the file, and the library is reopened with it.
+
+use std::path::{Path, PathBuf};
+
+use cairn_engine::{Config, Fusion, RerankerChoice};
+use serde::{Deserialize, Serialize};
+use toml_edit::{DocumentMut, InlineTable, Item, Value};
+
+use crate::App;
+use crate::api::{
+    AnswerSettings, ApiError, ChunkingSettings, ModelCheck, ModelCheckRequest, ModelRole,
+    ModelSettings, PrivacyMode, RetrievalSettings, Settings, SettingsSaved,
+};
+
+/// The app's own settings file, outside any library.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AppFile {
+    /// The library to open; unset: the default data directory.
+    pub data_dir: Option<PathBuf>,
+}
+
+impl AppFile {
+    pub(crate) fn load(path: &Path) -> Result<AppFile, ApiError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => toml::from_str(&text)
+                .map_err(|e| ApiError::new("config", format!("{}: {e}", path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(AppFile::default()),
+            Err(e) => Err(ApiError::new("io", format!("{}: {e}", path.display()))),
+        }
+    }
+
+    fn save(&self, path: &Path) -> Result<(), ApiError> {
+        let text = toml::to_string(self).map_err(|e| ApiError::internal(e.to_string()))?;
+        write_atomically(path, &text)
+    }
+}
+
+/// Writes `text` to a temporary file beside `path`, then renames it over `path`: a crash leaves the
+/// old file or the new one, never half of one.
+fn write_atomically(path: &Path, text: &str) -> Result<(), ApiError> {
+    let io = |e: std::io::Error| ApiError::new("io", format!("{}: {e}", path.display()));
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let tmp = path.with_extension("toml.tmp");
+    std::fs::write(&tmp, text).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+impl App {
+    /// The settings in force.
+    pub async fn settings(&self) -> Result<Settings, ApiError> {
+        let library = self.library()?;
+        Ok(settings_view(
+            library.config(),
+            library.data_dir(),
+            self.paths.data_dir_override.is_some(),
+        ))
+    }
+
+    /// Checks, writes and applies settings; the library is reopened with them. Refused while
+    /// documents are being indexed or an answer is being written. The data directory is changed by
+    /// [`App::set_data_dir`], not here.
+    pub async fn save_settings(&self, wanted: Settings) -> Result<SettingsSaved, ApiError> {
+        self.refuse_if_busy("change settings")?;
+        let library = self.library()?;
+        let current = library.config().clone();
+        let mut next = current.clone();
+        apply(&mut next, &wanted)?;
+        for (role, path, before) in [
+            (ModelRole::Chat, &next.models.chat, &current.models.chat),
+            (
+                ModelRole::Embedder,
+                &next.models.embedder,
+                &current.models.embedder,
+            ),
+        ] {
+            if let Some(path) = path.as_ref().filter(|_| path != before) {
+                probe(path, role).await?;
+            }
+        }
+        let config_path = library.data_dir().join("config.toml");
+        let text = match std::fs::read_to_string(&config_path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => {
+                return Err(ApiError::new(
+                    "io",
+                    format!("{}: {e}", config_path.display()),
+                ));
+            }
+        };
+        let edited = edit(&text, &current, &next)?;
+        if Config::parse(&edited).map_err(ApiError::internal)? != next {
+            return Err(ApiError::internal(
+                "the edited config.toml does not read back as the settings saved",
+            ));
+        }
+        write_atomically(&config_path, &edited)?;
+        let reindex_needed =
+            next.chunking != current.chunking || next.models.embedder != current.models.embedder;
+        let reindex = if reindex_needed {
+            library.collections()?.into_iter().map(|c| c.name).collect()
+        } else {
+            Vec::new()
+        };
+        drop(library);
+        self.reopen(library_dir(self)?).await?;
+        Ok(SettingsSaved {
+            settings: self.settings().await?,
+            reindex,
+        })
+    }
+
+    /// Opens (creating if empty) the library in another folder, and remembers it. The library that
+    /// was open stays where it is.
+    pub async fn set_data_dir(
+        &self,
+        request: crate::api::DataDirRequest,
+    ) -> Result<Settings, ApiError> {
+        if self.paths.data_dir_override.is_some() {
+            return Err(ApiError::invalid(
+                "the data directory is set by the CAIRN_DATA_DIR environment variable",
+            ));
+        }
+        self.refuse_if_busy("open another library")?;
+        let dir = PathBuf::from(request.path.trim());
+        if !dir.is_absolute() {
+            return Err(ApiError::invalid(format!(
+                "'{}' is not an absolute path",
+                dir.display()
+            )));
+        }
+        self.reopen(dir.clone()).await?;
+        AppFile {
+            data_dir: Some(dir),
+        }
+        .save(&self.paths.settings_file)?;
+        self.settings().await
+    }
+
+    /// Loads a model to check it before it is chosen.
+    pub async fn check_model(&self, request: ModelCheckRequest) -> Result<ModelCheck, ApiError> {
+        let summary = probe(Path::new(&request.path), request.role).await?;
+        Ok(ModelCheck { summary })
+    }
+
+    fn refuse_if_busy(&self, what: &str) -> Result<(), ApiError> {
+        if self.ingest.is_busy() {
+            return Err(ApiError::busy(format!(
+                "Cannot {what} while documents are being indexed: wait for it to finish or cancel it."
+            )));
+        }
+        if self.answering() {
+            return Err(ApiError::busy(format!(
+                "Cannot {what} while an answer is being written: wait for it or stop it."
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn library_dir(app: &App) -> Result<PathBuf, ApiError> {
+    Ok(app.library()?.data_dir().to_path_buf())
+}
+
+async fn probe(path: &Path, role: ModelRole) -> Result<String, ApiError> {
+    let path = path.to_path_buf();
+    let result = tokio::task::spawn_blocking(move || match role {
+        ModelRole::Chat => cairn_engine::probe_chat_model(&path),
+        ModelRole::Embedder => cairn_engine::probe_embedder(&path),
+    })
+    .await?;
+    result.map_err(|e| {
+        let what = match role {
+            ModelRole::Chat => "a llama-family GGUF chat model",
+            ModelRole::Embedder => "a BERT sentence-model folder",
+        };
+        ApiError::new(e.code(), format!("This is not {what} Cairn can load: {e}"))
+    })
+}
+
+fn settings_view(config: &Config, data_dir: &Path, data_dir_locked: bool) -> Settings {
+    let (dense_weight, bm25_weight) = match config.search.fusion {
+        Fusion::Weighted {
+            dense_weight,
+            bm25_weight,
+        }
+        | Fusion::Rrf {
+            dense_weight,
+            bm25_weight,
+            ..
+        } => (dense_weight, bm25_weight),
+    };
+    let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+    Settings {
+        data_dir: data_dir.display().to_string(),
+        data_dir_locked,
+        models: ModelSettings {
+            chat: path(&config.models.chat),
+            embedder: path(&config.models.embedder),
+        },
+        chunking: ChunkingSettings {
+            max_tokens: config.chunking.max_tokens as u32,
+            overlap_tokens: config.chunking.overlap_tokens as u32,
+        },
+        retrieval: RetrievalSettings {
+            k: config.search.k as u32,
+            candidates: config.search.candidates as u32,
+            dense_weight,
+            bm25_weight,
+            rerank: config.search.reranker != RerankerChoice::None,
+            rerank_depth: config.search.rerank_depth as u32,
+        },
+        answers: AnswerSettings {
+            passages: config.answer.passages as u32,
+            min_score: config.answer.min_score,
+            context_tokens: config.answer.context_tokens as u32,
+            max_tokens: config.answer.max_tokens as u32,
+            temperature: config.answer.temperature,
+        },
+        privacy: PrivacyMode::OfflineOnly,
+    }
+}
+
+/// A value outside `range` is refused with the setting's name.
+fn check<T: PartialOrd + std::fmt::Display>(
+    name: &str,
+    value: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ApiError> {
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(ApiError::invalid(format!(
+            "{name} must be between {} and {} (it is {value})",
+            range.start(),
+            range.end()
+        )))
+    }
+}
+
+/// Applies the screen's settings to a config, refusing values out of range.
+fn apply(config: &mut Config, s: &Settings) -> Result<(), ApiError> {
+    let model = |p: &Option<String>| -> Result<Option<PathBuf>, ApiError> {
+        match p.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(p) if Path::new(p).is_absolute() => Ok(Some(PathBuf::from(p))),
+            Some(p) => Err(ApiError::invalid(format!("'{p}' is not an absolute path"))),
+        }
+    };
+    config.models.chat = model(&s.models.chat)?;
+    config.models.embedder = model(&s.models.embedder)?;
+
+    let max_tokens = check("Passage length", s.chunking.max_tokens, 32..=8192)?;
+    config.chunking.max_tokens = max_tokens as usize;
+    config.chunking.overlap_tokens = check(
+        "Passage overlap",
+        s.chunking.overlap_tokens,
+        0..=max_tokens / 2,
+    )? as usize;
+
+    let r = &s.retrieval;
+    let k = check("Passages per search", r.k, 1..=100)?;
+    config.search.k = k as usize;
+    config.search.candidates = check("Candidates", r.candidates, k..=1000)? as usize;
+    let dense = check("Meaning weight", r.dense_weight, 0.0..=1.0)?;
+    let bm25 = check("Word weight", r.bm25_weight, 0.0..=1.0)?;
+    if dense + bm25 <= 0.0 {
+        return Err(ApiError::invalid(
+            "the meaning and word weights cannot both be 0",
+        ));
+    }
+    config.search.fusion = match config.search.fusion {
+        Fusion::Weighted { .. } => Fusion::Weighted {
+            dense_weight: dense,
+            bm25_weight: bm25,
+        },
+        Fusion::Rrf { k, .. } => Fusion::Rrf {
+            k,
+            dense_weight: dense,
+            bm25_weight: bm25,
+        },
+    };
+    config.search.reranker = match (&config.search.reranker, r.rerank) {
+        (_, false) => RerankerChoice::None,
+        (RerankerChoice::None, true) => RerankerChoice::Maxsim,
+        (kept, true) => kept.clone(),
+    };
+    config.search.rerank_depth = check("Rerank depth", r.rerank_depth, 1..=200)? as usize;
+
+    let a = &s.answers;
+    config.answer.passages = check("Passages per answer", a.passages, 1..=20)? as usize;
+    config.answer.min_score = check("Relevance threshold", a.min_score, 0.0..=1.0)?;
+    let context = check("Context window", a.context_tokens, 256..=131_072)?;
+    config.answer.context_tokens = context as usize;
+    config.answer.max_tokens = check("Longest reply", a.max_tokens, 16..=context / 2)? as usize;
+    config.answer.temperature = check("Temperature", a.temperature, 0.0..=2.0)?;
+    Ok(())
+}
+
+/// `text` (a config file) with the keys whose values differ between `before` and `after` set to
+/// `after`'s values; everything else, comments included, as it was.
+fn edit(text: &str, before: &Config, after: &Config) -> Result<String, ApiError> {
+    let mut doc: DocumentMut = text
+        .parse()
+        .map_err(|e| ApiError::new("config", format!("config.toml cannot be edited: {e}")))?;
+    let path_value = |p: &Option<PathBuf>| p.as_ref().map(|p| Value::from(p.display().to_string()));
+    let mut changes: Vec<(&str, &str, Option<Value>)> = Vec::new();
+    if before.models.chat != after.models.chat {
+        changes.push(("models", "chat", path_value(&after.models.chat)));
+    }
+    if before.models.embedder != after.models.embedder {
+        changes.push(("models", "embedder", path_value(&after.models.embedder)));
+    }
+    let int = |n: usize| Some(Value::from(n as i64));
+    let pairs = [
+        (
+            "chunking",
+            "max_tokens",
+            before.chunking.max_tokens,
+            after.chunking.max_tokens,
+        ),
+        (
+            "chunking",
+            "overlap_tokens",
+            before.chunking.overlap_tokens,
+            after.chunking.overlap_tokens,
+        ),
+        ("search", "k", before.search.k, after.search.k),
+        (
+            "search",
+            "candidates",
+            before.search.candidates,
+            after.search.candidates,
+        ),
+        (
+            "search",
+            "rerank_depth",
+            before.search.rerank_depth,
+            after.search.rerank_depth,
+        ),
+        (
+            "answer",
+            "passages",
+            before.answer.passages,
+            after.answer.passages,
+        ),
+        (
+            "answer",
+            "context_tokens",
+            before.answer.context_tokens,
+            after.answer.context_tokens,
+        ),
+        (
+            "answer",
+            "max_tokens",
+            before.answer.max_tokens,
+            after.answer.max_tokens,
+        ),
+    ];
+    for (table, key, b, a) in pairs {
+        if b != a {
+            changes.push((table, key, int(a)));
+        }
+    }
+    for (table, key, b, a) in [
+        (
+            "answer",
+            "min_score",
+            before.answer.min_score,
+            after.answer.min_score,
+        ),
+        (
+            "answer",
+            "temperature",
+            before.answer.temperature,
+            after.answer.temperature,
+        ),
+    ] {
+        if b != a {
+            changes.push((table, key, Some(Value::from(decimal(a)))));
+        }
+    }
+    if before.search.fusion != after.search.fusion {
+        changes.push(("search", "fusion", Some(fusion_value(&after.search.fusion))));
+    }
+    if before.search.reranker != after.search.reranker {
+        let value = match &after.search.reranker {
+            RerankerChoice::None => Value::from("none"),
+            RerankerChoice::Maxsim => Value::from("maxsim"),
+            RerankerChoice::CrossEncoder(dir) => {
+                let mut t = InlineTable::new();
+                t.insert("cross-encoder", Value::from(dir.display().to_string()));
+                Value::InlineTable(t)
+            }
+        };
+        changes.push(("search", "reranker", Some(value)));
+    }
+    for (table, key, value) in changes {
+        let table = doc
+            .entry(table)
+            .or_insert_with(|| Item::Table(toml_edit::Table::new()))
+            .as_table_like_mut()
+            .ok_or_else(|| {
+                ApiError::new("config", format!("config.toml: '{table}' is not a table"))
+            })?;
+        match value {
+            Some(value) => {
+                table.insert(key, Item::Value(value));
+            }
+            None => {
+                table.remove(key);
+            }
+        }
+    }
+    Ok(doc.to_string())
+}
+
+/// An `f32` as the decimal a person typed (0.6, not 0.6000000238418579).
+fn decimal(x: f32) -> f64 {
+    x.to_string().parse().unwrap_or(f64::from(x))
+}
+
+fn fusion_value(fusion: &Fusion) -> Value {
+    let mut t = InlineTable::new();
+    match *fusion {
+        Fusion::Weighted {
+            dense_weight,
+            bm25_weight,
+        } => {
+            t.insert("method", Value::from("weighted"));
+            t.insert("dense_weight", Value::from(decimal(dense_weight)));
+            t.insert("bm25_weight", Value::from(decimal(bm25_weight)));
+        }
+        Fusion::Rrf {
+            k,
+            dense_weight,
+            bm25_weight,
+        } => {
+            t.insert("method", Value::from("rrf"));
+            t.insert("k", Value::from(decimal(k)));
+            t.insert("dense_weight", Value::from(decimal(dense_weight)));
+            t.insert("bm25_weight", Value::from(decimal(bm25_weight)));
+        }
+    }
+    Value::InlineTable(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn screen(config: &Config) -> Settings {
+        settings_view(config, Path::new("/data"), false)
+    }
+
+    #[test]
+    fn saving_edits_only_changed_keys_and_keeps_comments() {
+        let text =
+            "# my notes about tuning\n[search]\nk = 8 # fewer\n[ingest]\ntimeout_secs = 30.0\n";
+        let before = Config::parse(text).unwrap();
+        let mut wanted = screen(&before);
+        wanted.retrieval.dense_weight = 0.7;
+        wanted.retrieval.bm25_weight = 0.3;
+        wanted.retrieval.rerank = false;
+        wanted.answers.min_score = 0.35;
+        let mut after = before.clone();
+        apply(&mut after, &wanted).unwrap();
+        let edited = edit(text, &before, &after).unwrap();
+        assert!(edited.starts_with("# my notes about tuning\n"), "{edited}");
+        assert!(edited.contains("k = 8 # fewer"), "{edited}");
+        assert!(edited.contains("timeout_secs = 30.0"), "{edited}");
+        assert!(edited.contains("min_score = 0.35"), "{edited}");
+        assert!(
+            !edited.contains("max_tokens"),
+            "unchanged keys stay out: {edited}"
+        );
+        assert_eq!(Config::parse(&edited).unwrap(), after);
+        assert_eq!(after.search.reranker, RerankerChoice::None);
+        assert_eq!(
+            after.search.fusion,
+            Fusion::Weighted {
+                dense_weight: 0.7,
+                bm25_weight: 0.3
+            }
+        );
+    }
+
+    #[test]
+    fn an_unchanged_screen_changes_nothing() {
+        let before = Config::default();
+        let mut after = before.clone();
+        apply(&mut after, &screen(&before)).unwrap();
+        assert_eq!(after, before);
+        assert_eq!(edit("", &before, &after).unwrap(), "");
+    }
+
+    /// A change to the screen's settings.
+    type Change = fn(&mut Settings);
+
+    #[test]
+    fn out_of_range_values_are_refused_by_name() {
+        let config = Config::default();
+        let cases: Vec<(Change, &str)> = vec![
+            (|s| s.chunking.max_tokens = 4, "Passage length"),
+            (|s| s.chunking.overlap_tokens = 200, "Passage overlap"),
+            (|s| s.retrieval.k = 0, "Passages per search"),
+            (|s| s.retrieval.candidates = 2, "Candidates"),
+            (|s| s.answers.temperature = 3.0, "Temperature"),
+            (|s| s.answers.max_tokens = 4000, "Longest reply"),
+            (
+                |s| {
+                    s.retrieval.dense_weight = 0.0;
+                    s.retrieval.bm25_weight = 0.0
+                },
+                "both be 0",
+            ),
+            (|s| s.models.chat = Some("models/x.gguf".into()), "absolute"),
+        ];
+        for (change, expected) in cases {
+            let mut s = screen(&config);
+            change(&mut s);
+            let err = apply(&mut config.clone(), &s).unwrap_err();
+            assert_eq!(err.code, "invalid_input");
+            assert!(err.message.contains(expected), "{}", err.message);
+        }
+    }
+
+    #[test]
+    fn clearing_a_model_removes_its_key() {
+        let text = "[models]\nchat = \"/m/big.gguf\"\n";
+        let before = Config::parse(text).unwrap();
+        let mut wanted = screen(&before);
+        wanted.models.chat = None;
+        let mut after = before.clone();
+        apply(&mut after, &wanted).unwrap();
+        let edited = edit(text, &before, &after).unwrap();
+        assert!(!edited.contains("big.gguf"), "{edited}");
+        assert_eq!(Config::parse(&edited).unwrap().models.chat, None);
+    }
+}

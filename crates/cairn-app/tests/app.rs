@@ -1,0 +1,582 @@
+//! The app's operations, headless: the same `App` the window drives, over a real data directory
+//! (SQLite, LanceDB), real model weights and a real settings file, with the events collected
+//! instead of sent to a window.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cairn_app::api::*;
+use cairn_app::{App, AppPaths, Events};
+
+/// Collects the app's progress events.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<IngestUpdate>>);
+
+impl Events for Recorder {
+    fn ingest(&self, update: &IngestUpdate) {
+        self.0.lock().unwrap().push(update.clone());
+    }
+}
+
+impl Recorder {
+    fn updates(&self, job: u32) -> Vec<IngestUpdate> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|u| u.job == job)
+            .cloned()
+            .collect()
+    }
+
+    /// Waits for the job's last update (finished, cancelled or failed).
+    async fn end_of(&self, job: u32) -> IngestUpdate {
+        let started = Instant::now();
+        loop {
+            if let Some(end) = self.updates(job).into_iter().find(|u| {
+                matches!(
+                    u.state,
+                    JobState::Finished | JobState::Cancelled | JobState::Failed
+                )
+            }) {
+                return end;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(300),
+                "job {job} did not end"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// A fresh app over temporary folders.
+struct Fixture {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    app: App,
+    events: Arc<Recorder>,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    let paths = AppPaths {
+        settings_file: root.join("config/app.toml"),
+        default_data_dir: root.join("data"),
+        data_dir_override: None,
+        bundled_models: None,
+    };
+    let events = Arc::new(Recorder::default());
+    let app = App::open(paths, events.clone()).await;
+    Fixture {
+        _dir: dir,
+        root,
+        app,
+        events,
+    }
+}
+
+fn corpus(relative: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/corpus")
+        .join(relative)
+        .canonicalize()
+        .unwrap()
+        .display()
+        .to_string()
+}
+
+const LIGHTHOUSE: &str = "nature/lighthouse-skerrow-point.md";
+
+/// Copies sample documents and a damaged PDF into `folder`; returns their paths.
+fn documents(folder: &Path) -> Vec<String> {
+    std::fs::create_dir_all(folder).unwrap();
+    let mut paths = Vec::new();
+    for name in [LIGHTHOUSE, "nature/tides.md", "tech/bloom-filters.md"] {
+        let to = folder.join(Path::new(name).file_name().unwrap());
+        std::fs::copy(corpus(name), &to).unwrap();
+        paths.push(to.display().to_string());
+    }
+    let broken = folder.join("broken.pdf");
+    std::fs::write(&broken, b"%PDF-1.7\n\x01\x02 this is not a PDF body at all").unwrap();
+    paths.push(broken.display().to_string());
+    paths
+}
+
+fn add(folder: &Path) -> AddRequest {
+    AddRequest {
+        paths: vec![folder.display().to_string()],
+        collection: "default".into(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dropped_folder_is_indexed_with_progress_and_a_failed_file_says_why() {
+    let f = fixture().await;
+    let folder = f.root.join("docs");
+    let files = documents(&folder);
+    let ticket = f.app.add_paths(add(&folder)).await.unwrap();
+    assert_eq!(ticket.ahead, 0);
+    let end = f.events.end_of(ticket.job).await;
+    assert_eq!(end.state, JobState::Finished, "{:?}", end.error);
+    assert_eq!((end.total, end.done, end.failed), (4, 4, 1));
+
+    let updates = f.events.updates(ticket.job);
+    assert_eq!(updates[0].state, JobState::Queued);
+    assert_eq!(updates[0].paths, [folder.display().to_string()]);
+    assert!(updates.iter().any(|u| u.state == JobState::Running));
+    // Every file is named queued first, and each reaches its outcome, in order.
+    let changes: Vec<&FileUpdate> = updates.iter().flat_map(|u| &u.files).collect();
+    for file in &files {
+        let states: Vec<FileState> = changes
+            .iter()
+            .filter(|c| c.path == *file)
+            .map(|c| c.state)
+            .collect();
+        assert_eq!(
+            states.first(),
+            Some(&FileState::Queued),
+            "{file}: {states:?}"
+        );
+        let last = *states.last().unwrap();
+        if file.ends_with("broken.pdf") {
+            assert_eq!(last, FileState::Failed);
+        } else {
+            assert_eq!(last, FileState::Indexed, "{file}: {states:?}");
+            assert!(states.contains(&FileState::Embedding), "{file}: {states:?}");
+        }
+    }
+    let failure = changes
+        .iter()
+        .find(|c| c.state == FileState::Failed)
+        .unwrap();
+    assert!(failure.code.is_some() && !failure.reason.as_deref().unwrap().is_empty());
+
+    // The library view agrees, and keeps the reason.
+    let view = f.app.library_view().await.unwrap();
+    assert_eq!(view.documents.len(), 4);
+    assert!(view.ingest.is_none(), "no job is running");
+    let broken = view
+        .documents
+        .iter()
+        .find(|d| d.name == "broken.pdf")
+        .unwrap();
+    assert_eq!(broken.state, DocumentState::Failed);
+    assert!(
+        broken
+            .error_message
+            .as_deref()
+            .is_some_and(|m| !m.is_empty())
+    );
+    let collection = &view.collections[0];
+    assert_eq!((collection.indexed, collection.failed), (3, 1));
+    assert!(collection.chunks >= 3);
+    assert_eq!(collection.embedder, "all-MiniLM-L6-v2");
+
+    // Adding the same folder again reads nothing: every file is unchanged, the failure fails again.
+    let again = f.app.add_paths(add(&folder)).await.unwrap();
+    let end = f.events.end_of(again.job).await;
+    let changes: Vec<FileUpdate> = f
+        .events
+        .updates(again.job)
+        .into_iter()
+        .flat_map(|u| u.files)
+        .collect();
+    assert_eq!(
+        changes
+            .iter()
+            .filter(|c| c.state == FileState::Unchanged)
+            .count(),
+        3
+    );
+    assert_eq!(end.failed, 1);
+
+    // Re-indexing reads an unchanged file again; removing takes it out of the library.
+    let lighthouse = files[0].clone();
+    let reindex = f
+        .app
+        .reindex_documents(DocumentsRequest {
+            collection: "default".into(),
+            paths: vec![lighthouse.clone()],
+        })
+        .await
+        .unwrap();
+    f.events.end_of(reindex.job).await;
+    let indexed_again = f
+        .events
+        .updates(reindex.job)
+        .into_iter()
+        .flat_map(|u| u.files)
+        .any(|c| c.path == lighthouse && c.state == FileState::Indexed);
+    assert!(indexed_again, "re-index read the unchanged file again");
+    let removed = f
+        .app
+        .remove_documents(DocumentsRequest {
+            collection: "default".into(),
+            paths: vec![lighthouse.clone()],
+        })
+        .await
+        .unwrap();
+    assert_eq!(removed.removed, [lighthouse]);
+    assert!(removed.chunks > 0);
+    assert_eq!(f.app.library_view().await.unwrap().documents.len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jobs_wait_their_turn_and_cancel_stops_them_all() {
+    let f = fixture().await;
+    let one = f.root.join("one");
+    let two = f.root.join("two");
+    documents(&one);
+    documents(&two);
+    let first = f.app.add_paths(add(&one)).await.unwrap();
+    let second = f.app.add_paths(add(&two)).await.unwrap();
+    assert_eq!(second.ahead, 1, "the second job waits for the first");
+    // Settings cannot change under a running job.
+    let settings = f.app.settings().await.unwrap();
+    let busy = f.app.save_settings(settings).await.unwrap_err();
+    assert_eq!(busy.code, "busy");
+    f.app.cancel_ingest().await.unwrap();
+    let end_first = f.events.end_of(first.job).await;
+    let end_second = f.events.end_of(second.job).await;
+    assert!(
+        matches!(end_first.state, JobState::Cancelled | JobState::Finished),
+        "{:?}",
+        end_first.state
+    );
+    assert_eq!(end_second.state, JobState::Cancelled);
+    assert_eq!(end_second.done, 0, "the waiting job never ran");
+    // Nothing is left half-done: a new job runs, and the files the first one never reached are
+    // indexed by it.
+    let retry = f.app.add_paths(add(&one)).await.unwrap();
+    let end = f.events.end_of(retry.job).await;
+    assert_eq!(end.state, JobState::Finished);
+    let view = f.app.library_view().await.unwrap();
+    assert!(
+        view.documents
+            .iter()
+            .filter(|d| d.path.starts_with(&one.display().to_string()))
+            .all(|d| matches!(d.state, DocumentState::Indexed | DocumentState::Failed))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_answer_streams_with_citations_into_a_thread_and_can_be_stopped() {
+    let f = fixture().await;
+    let folder = f.root.join("docs");
+    documents(&folder);
+    let ticket = f.app.add_paths(add(&folder)).await.unwrap();
+    f.events.end_of(ticket.job).await;
+
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let answer = f
+        .app
+        .ask(
+            AskArgs {
+                request_id: 1,
+                question: "When was the Fresnel lens of Skerrow Point lighthouse made?".into(),
+                collection: "default".into(),
+                thread: None,
+            },
+            Arc::new(move |e| sink.lock().unwrap().push(e)),
+        )
+        .await
+        .unwrap();
+    let events = events.lock().unwrap().clone();
+    assert!(matches!(events[0], ChatEvent::Route { ref route, .. } if route == "factual"));
+    assert!(matches!(&events[1], ChatEvent::Sources { passages } if !passages.is_empty()));
+    let pieces: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            ChatEvent::Text { text } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        pieces.len() > 3,
+        "the answer streamed in pieces: {pieces:?}"
+    );
+    assert_eq!(answer.tier, "primary");
+    assert!(answer.on_device);
+    assert!(answer.model.contains("SmolLM2"), "{}", answer.model);
+    assert!(
+        answer
+            .citations
+            .iter()
+            .any(|c| c.doc_path.ends_with("lighthouse-skerrow-point.md") && !c.text.is_empty()),
+        "{:?}",
+        answer.citations
+    );
+
+    // The exchange is in its thread.
+    let threads = f.app.threads().await.unwrap();
+    assert_eq!(threads.len(), 1);
+    assert_eq!(threads[0].id, answer.thread_id);
+    let messages = f
+        .app
+        .thread_messages(ThreadRequest {
+            thread: answer.thread_id,
+        })
+        .await
+        .unwrap();
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[1].content, answer.answer);
+    assert_eq!(messages[1].citations.len(), answer.citations.len());
+
+    // Stop: the request named stops, and what was written stays, marked as cut short.
+    let app = Arc::new(f.app);
+    let first_text = Arc::new(tokio::sync::Notify::new());
+    let notify = first_text.clone();
+    let asking = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            app.ask(
+                AskArgs {
+                    request_id: 2,
+                    question: "hello there, how are you today?".into(),
+                    collection: "default".into(),
+                    thread: None,
+                },
+                Arc::new(move |e| {
+                    if matches!(e, ChatEvent::Text { .. }) {
+                        notify.notify_one();
+                    }
+                }),
+            )
+            .await
+        })
+    };
+    tokio::time::timeout(Duration::from_secs(60), first_text.notified())
+        .await
+        .expect("the small-talk answer started");
+    app.stop_answer(StopRequest { request_id: 2 })
+        .await
+        .unwrap();
+    let stopped = asking.await.unwrap().unwrap();
+    assert!(stopped.truncated, "a stopped answer is marked as cut short");
+
+    // Deleting the thread forgets it; deleting it twice says so.
+    app.delete_thread(ThreadRequest {
+        thread: answer.thread_id,
+    })
+    .await
+    .unwrap();
+    let again = app
+        .delete_thread(ThreadRequest {
+            thread: answer.thread_id,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(again.code, "invalid_input");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn settings_are_saved_into_config_toml_and_applied() {
+    let f = fixture().await;
+    let data = f.root.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(
+        data.join("config.toml"),
+        "# tuned by hand\n[ingest]\ntimeout_secs = 30.0\n",
+    )
+    .unwrap();
+    // The library was opened before the file existed: reopen to read it.
+    let f = Fixture {
+        app: App::open(
+            AppPaths {
+                settings_file: f.root.join("config/app.toml"),
+                default_data_dir: data.clone(),
+                data_dir_override: None,
+                bundled_models: None,
+            },
+            f.events.clone(),
+        )
+        .await,
+        ..f
+    };
+    let mut settings = f.app.settings().await.unwrap();
+    assert_eq!(settings.data_dir, data.display().to_string());
+    assert_eq!(settings.privacy, PrivacyMode::OfflineOnly);
+    settings.retrieval.k = 7;
+    settings.chunking.max_tokens = 200;
+    let saved = f.app.save_settings(settings.clone()).await.unwrap();
+    assert_eq!(saved.settings.retrieval.k, 7);
+    let text = std::fs::read_to_string(data.join("config.toml")).unwrap();
+    assert!(text.starts_with("# tuned by hand\n"), "{text}");
+    assert!(text.contains("timeout_secs = 30.0"), "{text}");
+    assert!(
+        text.contains("k = 7") && text.contains("max_tokens = 200"),
+        "{text}"
+    );
+    // The reopened library uses them.
+    assert_eq!(f.app.settings().await.unwrap().chunking.max_tokens, 200);
+
+    // A model that is not one is refused, and nothing is written.
+    let bogus = f.root.join("not-a-model.gguf");
+    std::fs::write(&bogus, b"GGUF but not really").unwrap();
+    let mut wrong = saved.settings.clone();
+    wrong.models.chat = Some(bogus.display().to_string());
+    let err = f.app.save_settings(wrong).await.unwrap_err();
+    assert!(err.message.contains("GGUF"), "{}", err.message);
+    assert_eq!(
+        std::fs::read_to_string(data.join("config.toml")).unwrap(),
+        text
+    );
+    let check = f
+        .app
+        .check_model(ModelCheckRequest {
+            path: bogus.display().to_string(),
+            role: ModelRole::Chat,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(check.code, err.code);
+
+    // Another data folder opens another library, remembered in the app's own settings file.
+    let elsewhere = f.root.join("elsewhere");
+    let moved = f
+        .app
+        .set_data_dir(DataDirRequest {
+            path: elsewhere.display().to_string(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(moved.data_dir, elsewhere.display().to_string());
+    assert_eq!(
+        moved.retrieval.k, 10,
+        "the new library has its own settings"
+    );
+    assert!(elsewhere.join("cairn.sqlite").is_file());
+    let app_file = std::fs::read_to_string(f.root.join("config/app.toml")).unwrap();
+    assert!(app_file.contains("elsewhere"), "{app_file}");
+    let relative = f
+        .app
+        .set_data_dir(DataDirRequest {
+            path: "relative/dir".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(relative.code, "invalid_input");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn collections_about_and_errors() {
+    let f = fixture().await;
+    f.app
+        .create_collection(CollectionRequest {
+            name: "work".into(),
+        })
+        .await
+        .unwrap();
+    let duplicate = f
+        .app
+        .create_collection(CollectionRequest {
+            name: "work".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(duplicate.code, "invalid_input");
+    let bad = f
+        .app
+        .create_collection(CollectionRequest {
+            name: "no spaces".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code, "invalid_collection");
+    let view = f.app.library_view().await.unwrap();
+    assert_eq!(view.collections.len(), 1);
+    assert_eq!(view.collections[0].name, "work");
+    f.app
+        .delete_collection(CollectionRequest {
+            name: "work".into(),
+        })
+        .await
+        .unwrap();
+    assert!(f.app.library_view().await.unwrap().collections.is_empty());
+    let gone = f
+        .app
+        .delete_collection(CollectionRequest {
+            name: "work".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(gone.code, "no_such_collection");
+
+    let relative = f
+        .app
+        .add_paths(AddRequest {
+            paths: vec!["docs/notes.md".into()],
+            collection: "default".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(relative.code, "invalid_input");
+    let nothing = f
+        .app
+        .add_paths(AddRequest {
+            paths: vec!["  ".into()],
+            collection: "default".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(nothing.code, "invalid_input");
+    let empty = f
+        .app
+        .ask(
+            AskArgs {
+                request_id: 9,
+                question: "   ".into(),
+                collection: "default".into(),
+                thread: None,
+            },
+            Arc::new(|_| {}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(empty.code, "invalid_input");
+
+    let about = f.app.about().await.unwrap();
+    assert!(about.offline);
+    assert_eq!(about.version, env!("CARGO_PKG_VERSION"));
+    let roles: Vec<&str> = about.models.iter().map(|m| m.role.as_str()).collect();
+    assert_eq!(roles, ["chat", "embedding"]);
+    for model in &about.models {
+        assert_eq!(model.licence.as_deref(), Some("Apache-2.0"));
+        assert!(model.problem.is_none(), "{:?}", model.problem);
+        assert!(Path::new(model.path.as_deref().unwrap()).exists());
+        assert!(model.source.starts_with("PyPI "), "{}", model.source);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_app_whose_library_cannot_open_still_opens_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("config.toml"), "[search]\nkk = 5\n").unwrap();
+    let app = App::open(
+        AppPaths {
+            settings_file: dir.path().join("app.toml"),
+            default_data_dir: data,
+            data_dir_override: None,
+            bundled_models: None,
+        },
+        Arc::new(Recorder::default()),
+    )
+    .await;
+    let err = app.library_view().await.unwrap_err();
+    assert_eq!(err.code, "config");
+    assert!(err.message.contains("kk"), "{}", err.message);
+    let err = app
+        .add_paths(AddRequest {
+            paths: vec!["/tmp".into()],
+            collection: "default".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "config");
+}

@@ -1,0 +1,31 @@
+//! Tauri's build step. The commands named here get `allow-<name>` permissions, and only what
+//! `capabilities/default.json` grants may be called from the window; `tests/bindings.rs` checks this
+//! list against the registered commands.
+
+const COMMANDS: &[&str] = &[
+    "about",
+    "library_view",
+    "add_paths",
+    "reindex_documents",
+    "cancel_ingest",
+    "remove_documents",
+    "create_collection",
+    "delete_collection",
+    "ask",
+    "stop_answer",
+    "threads",
+    "thread_messages",
+    "delete_thread",
+    "settings",
+    "save_settings",
+    "set_data_dir",
+    "check_model",
+];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri-build failed");
+}

@@ -1,0 +1,149 @@
+//! The desktop shell: Tauri glue over [`cairn_app::App`], and nothing else.
+//!
+//! Every command is declared once, in the `commands!` list below, which generates the
+//! `#[tauri::command]` function (it passes the typed request to the `App` method of the same name
+//! and returns its typed result or `ApiError`), registers it, and describes it for the TypeScript
+//! bindings. The capability file grants exactly these commands; `tests/bindings.rs` holds the list,
+//! the generated TypeScript and the capability file in lockstep.
+
+use std::sync::Arc;
+
+use cairn_app::api::*;
+use cairn_app::{App, AppPaths, ChatSink, Command, Events, INGEST_EVENT};
+use tauri::{Emitter, Manager};
+
+/// Declares the commands: `fn name(arg: Type, …; channel: EventType) -> Returns;`.
+macro_rules! commands {
+    ($(
+        $(#[doc = $doc:literal])*
+        fn $name:ident($($arg:ident : $ty:ty),* $(; $chan:ident : $ev:ty)?) -> $ret:ty;
+    )*) => {
+        /// The generated `#[tauri::command]`s: each calls the `App` method of its name.
+        mod generated {
+            use super::*;
+            $(
+                $(#[doc = $doc])*
+                #[tauri::command]
+                pub async fn $name(
+                    app: tauri::State<'_, App>,
+                    $($arg: $ty,)*
+                    $($chan: tauri::ipc::Channel<$ev>,)?
+                ) -> Result<$ret, ApiError> {
+                    app.$name($($arg,)* $(sink($chan))?).await
+                }
+            )*
+        }
+
+        /// Every registered command, with its argument and result types.
+        pub fn commands() -> Vec<Command> {
+            vec![$(
+                Command::new::<$ret>(stringify!($name))
+                    $(.arg::<$ty>(stringify!($arg)))*
+                    $(.channel::<$ev>(stringify!($chan)))?
+            ),*]
+        }
+
+        fn invoke_handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$(generated::$name),*]
+        }
+    };
+}
+
+commands! {
+    /// Versions, data directory and models.
+    fn about() -> About;
+    /// Collections and documents.
+    fn library_view() -> LibraryView;
+    /// Queue files and folders for indexing.
+    fn add_paths(request: AddRequest) -> JobTicket;
+    /// Queue documents to be read again.
+    fn reindex_documents(request: DocumentsRequest) -> JobTicket;
+    /// Stop indexing.
+    fn cancel_ingest() -> ();
+    /// Remove documents from the library.
+    fn remove_documents(request: DocumentsRequest) -> RemoveResult;
+    /// Create an empty collection.
+    fn create_collection(request: CollectionRequest) -> ();
+    /// Delete a collection.
+    fn delete_collection(request: CollectionRequest) -> ();
+    /// Ask a question; the answer streams through `events`.
+    fn ask(request: AskArgs; events: ChatEvent) -> AnswerView;
+    /// Stop an answer being written.
+    fn stop_answer(request: StopRequest) -> ();
+    /// Threads, most recent first.
+    fn threads() -> Vec<ThreadView>;
+    /// A thread's messages.
+    fn thread_messages(request: ThreadRequest) -> Vec<MessageView>;
+    /// Delete a thread.
+    fn delete_thread(request: ThreadRequest) -> ();
+    /// The settings in force.
+    fn settings() -> Settings;
+    /// Check, write and apply settings.
+    fn save_settings(request: Settings) -> SettingsSaved;
+    /// Open the library in another folder.
+    fn set_data_dir(request: DataDirRequest) -> Settings;
+    /// Load a model to check it.
+    fn check_model(request: ModelCheckRequest) -> ModelCheck;
+}
+
+/// An answer's events, sent down the channel the UI gave. A closed window drops them.
+fn sink(channel: tauri::ipc::Channel<ChatEvent>) -> ChatSink {
+    Arc::new(move |event| {
+        if let Err(e) = channel.send(event) {
+            tracing::debug!("an answer event was not delivered: {e}");
+        }
+    })
+}
+
+/// Sends the app's progress events to the window.
+struct WindowEvents(tauri::AppHandle);
+
+impl Events for WindowEvents {
+    fn ingest(&self, update: &IngestUpdate) {
+        if let Err(e) = self.0.emit(INGEST_EVENT, update) {
+            tracing::warn!("an indexing progress event was not delivered: {e}");
+        }
+    }
+}
+
+/// The TypeScript module the UI imports (`ui/src/lib/bindings.ts`).
+pub fn bindings() -> String {
+    cairn_app::typescript(&commands())
+}
+
+/// Starts the app: logging, the library, the window.
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new(
+                    "warn,lance=error,lancedb=error,lopdf=error,pdf_extract=error",
+                )
+            }),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .setup(|app| {
+            // The installed app's models are among its resources; a development build finds the
+            // source tree's `models/` instead.
+            let bundled = app
+                .path()
+                .resource_dir()
+                .ok()
+                .map(|dir| dir.join("models"))
+                .filter(|dir| dir.is_dir());
+            let events = Arc::new(WindowEvents(app.handle().clone()));
+            let state =
+                tauri::async_runtime::block_on(App::open(AppPaths::from_env(bundled), events));
+            app.manage(state);
+            Ok(())
+        })
+        .invoke_handler(invoke_handler())
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("Cairn could not start: {e}");
+        std::process::exit(1);
+    }
+}

