@@ -166,7 +166,7 @@ try {
     check(reason.length > 0, 'the broken.pdf row\'s [data-testid=file-reason] is empty');
     summary.broken_reason = reason;
     await settle(s);
-    fs.writeFileSync(path.join(outDir, 'library.png'), await s.screenshot());
+    fs.writeFileSync(path.join(outDir, 'library.png'), h.screenshot());
   });
 
   // d. ask
@@ -318,7 +318,7 @@ try {
   // g. done
   await step('screenshot', async () => {
     await settle(s);
-    fs.writeFileSync(path.join(outDir, 'chat.png'), await s.screenshot());
+    fs.writeFileSync(path.join(outDir, 'chat.png'), h.screenshot());
   });
   summary.ok = true;
 } catch (err) {
@@ -328,8 +328,7 @@ try {
   log(`FAILED in ${stepName}: ${err instanceof Failure ? err.message : err.stack}`);
   if (h) {
     try {
-      fs.writeFileSync(path.join(outDir, 'failure.png'),
-        await h.session.screenshot({ timeoutMs: 15_000 }));
+      fs.writeFileSync(path.join(outDir, 'failure.png'), h.screenshot());
       log(`screenshot: ${path.join(outDir, 'failure.png')}`);
     } catch (e) {
       log(`no failure screenshot: ${e.message}`);

@@ -10,7 +10,7 @@
 // Environment overrides: TAURI_DRIVER (the tauri-driver binary), WEBKIT_WEBDRIVER (the native
 // driver, default /usr/bin/WebKitWebDriver), CAIRN_E2E_KEEP=1 (keep temp dirs for debugging).
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -203,6 +203,20 @@ function signalAll(pids, signal) {
       // Already gone.
     }
   }
+}
+
+/**
+ * A PNG of the whole X display, as the person would see it: `xwd | xwdtopnm | pnmtopng` (Debian
+ * `x11-apps`, `netpbm`). WebKitWebDriver's own screenshot hangs when the page is drawn without
+ * accelerated compositing, as the app draws it.
+ */
+export function screenshotDisplay(display) {
+  const result = spawnSync('sh', ['-c', 'xwd -root -silent | xwdtopnm 2>/dev/null | pnmtopng 2>/dev/null'],
+    { env: { ...process.env, DISPLAY: display }, maxBuffer: 64 * 1024 * 1024, timeout: 30_000 });
+  if (result.status !== 0 || !result.stdout?.length) {
+    throw new Error(`screenshot of ${display} failed: ${result.stderr?.toString().trim() || `exit ${result.status}`}`);
+  }
+  return result.stdout;
 }
 
 /** SIGTERM, wait up to `graceMs`, then SIGKILL what is left. Synchronous. */
@@ -545,6 +559,7 @@ export async function launchApp({
       sessionMs,
       appPid: () => findAppPid(driverProc.pid, appPath),
       memory: () => appMemory(driverProc.pid, appPath),
+      screenshot: () => screenshotDisplay(xvfb.display),
       logTail: (bytes) => tail(logFile, bytes),
       close,
     };

@@ -8,7 +8,9 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { launchApp, makeTempDir, removeTempDir, startXvfb } from './harness.mjs';
+import { spawn } from 'node:child_process';
+import { descendants, launchApp, makeTempDir, processMemory, removeTempDir, startXvfb }
+  from './harness.mjs';
 import { sleep, waitFor } from './webdriver.mjs';
 
 // ---------------------------------------------------------------------------------------------
@@ -17,11 +19,11 @@ import { sleep, waitFor } from './webdriver.mjs';
 function usage(msg) {
   if (msg) process.stderr.write(`${msg}\n`);
   process.stderr.write('usage: node tests/app/perf.mjs PATH_TO_APP_BINARY [--docs N] ' +
-    '[--launches N] [--json OUT.json] [--index-timeout-min M]\n');
+    '[--launches N] [--json OUT.json] [--index-timeout-min M] [--no-clicks]\n');
   process.exit(2);
 }
 const argv = process.argv.slice(2);
-const opts = { docs: 1000, launches: 3, json: null, indexTimeoutMin: 30, app: null };
+const opts = { docs: 1000, launches: 3, json: null, indexTimeoutMin: 30, app: null, clicks: true };
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
   const val = () => (i + 1 < argv.length ? argv[++i] : usage(`${a} needs a value`));
@@ -29,6 +31,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--launches') opts.launches = Number(val());
   else if (a === '--json') opts.json = path.resolve(val());
   else if (a === '--index-timeout-min') opts.indexTimeoutMin = Number(val());
+  else if (a === '--no-clicks') opts.clicks = false;
   else if (a === '-h' || a === '--help') usage();
   else if (a.startsWith('-')) usage(`unknown option ${a}`);
   else if (!opts.app) opts.app = a;
@@ -160,6 +163,30 @@ async function measureLaunch(xvfb, n) {
   return { h, r };
 }
 
+/** Idle memory of WebKitGTK's MiniBrowser showing a blank page, or null if it is not installed. */
+async function webkitFloor(xvfb) {
+  const browser = ['/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser',
+    '/usr/lib/aarch64-linux-gnu/webkit2gtk-4.1/MiniBrowser'].find((p) => fs.existsSync(p));
+  if (!browser) return null;
+  const home = makeTempDir('cairn-perf-floor');
+  const child = spawn(browser, ['about:blank'], {
+    stdio: 'ignore',
+    env: { ...process.env, DISPLAY: xvfb.display, WEBKIT_DISABLE_COMPOSITING_MODE: '1',
+      XDG_CONFIG_HOME: home, XDG_DATA_HOME: home, XDG_CACHE_HOME: home },
+  });
+  try {
+    await sleep(8000);
+    const processes = [child.pid, ...descendants(child.pid)].map(processMemory)
+      .filter((p) => p.rss_kb !== null);
+    const sum = (k) => processes.reduce((a, p) => a + (p[k] ?? 0), 0);
+    return memoryFigures({ rss_kb: sum('rss_kb'), pss_kb: sum('pss_kb'),
+      pss_complete: processes.every((p) => p.pss_kb !== null), processes });
+  } finally {
+    child.kill('SIGTERM');
+    removeTempDir(home);
+  }
+}
+
 function memoryFigures(mem) {
   return {
     rss_mb: round(mem.rss_kb / 1024),
@@ -176,10 +203,12 @@ const FRAME_RECORDER = `
   if (window.__frameRecorder) return window.__frameRecorder.longtask;
   const rec = window.__frameRecorder = { running: true, longtask: false };
   window.__frames = [];
+  window.__longFrames = [];
   window.__longTasks = [];
   let last = null;
   const tick = (t) => {
     if (last !== null) window.__frames.push(t - last);
+    if (last !== null && t - last > 100) window.__longFrames.push([last, t - last]);
     last = t;
     if (rec.running) requestAnimationFrame(tick);
   };
@@ -198,7 +227,7 @@ const PROGRESS = `
   const el = document.querySelector('[data-testid=ingest-progress]');
   if (!el) return null;
   return { done: el.getAttribute('data-done'), total: el.getAttribute('data-total'),
-           state: el.getAttribute('data-state') };`;
+           state: el.getAttribute('data-state'), at: performance.now() };`;
 
 async function timedClick(session, css) {
   const t = performance.now();
@@ -211,6 +240,7 @@ async function timedClick(session, css) {
 }
 
 async function clickPair(session, into) {
+  into.at?.push(await session.executeScript('return performance.now()'));
   for (const css of ['[data-testid=nav-chat]', '[data-testid=nav-library]']) {
     const c = await timedClick(session, css);
     if (c.error) into.errors.push(c.error);
@@ -237,7 +267,8 @@ async function measureIndexing(h, docsDir) {
   if (dropped !== 'ok') throw new Error(`window.__cairn.drop failed: ${dropped}`);
   const t0 = performance.now();
 
-  const during = { ms: [], errors: [] };
+  const during = { ms: [], errors: [], at: [] };
+  const samples = [];
   const deadline = t0 + opts.indexTimeoutMin * 60_000;
   let lastClick = t0;
   let last = null;
@@ -246,7 +277,7 @@ async function measureIndexing(h, docsDir) {
   let lastLog = t0;
   for (;;) {
     const now = performance.now();
-    if (now - lastClick >= 2000) {
+    if (opts.clicks && now - lastClick >= 2000) {
       lastClick = now;
       await clickPair(s, during);
     }
@@ -255,6 +286,7 @@ async function measureIndexing(h, docsDir) {
     if (dropState?.error) throw new Error(`window.__cairn.drop rejected: ${dropState.error}`);
     if (p) {
       last = p;
+      samples.push(p);
       if (['queued', 'running'].includes(p.state)) sawActive = true;
       const total = Number(p.total);
       const ended = ['finished', 'cancelled', 'failed'].includes(p.state);
@@ -277,6 +309,18 @@ async function measureIndexing(h, docsDir) {
 
   await s.executeScript('window.__frameRecorder.running = false; return true');
   const frames = await s.executeScript('return window.__frames');
+  const longFrames = await s.executeScript('return window.__longFrames');
+  // Each frame over 100 ms, with where the job was and how long after a click it began.
+  const start = samples.length ? samples[0].at : 0;
+  const longFrameDetail = longFrames.map(([at, gap]) => {
+    const before = samples.filter((x) => x.at <= at).pop();
+    const click = during.at.filter((c) => c <= at).pop();
+    return {
+      at_s: round((at - start) / 1000, 1), gap_ms: round(gap),
+      progress: before ? `${before.done}/${before.total} ${before.state}` : 'before the first sample',
+      after_click_ms: click === undefined ? null : round(at - click, 0),
+    };
+  });
   const longTasks = longtaskSupported ? await s.executeScript('return window.__longTasks') : null;
   let stateCounts = null;
   try {
@@ -302,6 +346,7 @@ async function measureIndexing(h, docsDir) {
     frame_gap_median_ms: round(median(frames)),
     frames_over_50ms: frames.filter((f) => f > 50).length,
     frames_over_100ms: frames.filter((f) => f > 100).length,
+    long_frames: longFrameDetail,
     long_tasks: longTasks ? longTasks.length : null,
     long_task_max_ms: longTasks && longTasks.length ? round(Math.max(...longTasks.map((x) => x[1])))
       : null,
@@ -332,6 +377,12 @@ try {
   xvfb = await startXvfb();
   log(`Xvfb on ${xvfb.display}`);
 
+  // The floor under the idle figure: WebKitGTK's own MiniBrowser on a blank page, measured the
+  // same way on the same display, with compositing off as the app sets it; alone, since PSS
+  // splits the pages of libraries that other running processes share.
+  const floor = await webkitFloor(xvfb);
+  if (floor) log(`floor (MiniBrowser, blank page): PSS ${floor.pss_mb} MB`);
+
   // a. launch time, each in a fresh session with a fresh data directory
   const runs = [];
   for (let i = 1; i <= opts.launches; i++) {
@@ -356,6 +407,8 @@ try {
     pss_complete: idle.pss_complete, processes: idle.processes };
   log(`idle: RSS ${idle.rss_mb} MB, PSS ${idle.pss_mb} MB over ${idle.processes.length} processes`);
 
+  results.idle.floor = floor;
+
   // c. responsiveness while indexing N documents
   const docsDir = fs.realpathSync(makeTempDir('cairn-perf-docs'));
   let bytes = 0;
@@ -370,6 +423,7 @@ try {
     const after = memoryFigures(h.memory());
     results.indexing.after_rss_mb = after.rss_mb;
     results.indexing.after_pss_mb = after.pss_mb;
+    results.indexing.after_processes = after.processes;
   } catch (err) {
     log(`memory after indexing: ${err.message}`);
   }
@@ -395,6 +449,8 @@ const rows = [
   ['idle PSS, app + descendants (MB)', I.idle_pss_mb],
   ...(I.processes ?? []).map((p) => [`  idle ${p.name} (pid ${p.pid}) RSS / PSS (MB)`,
     `${p.rss_mb} / ${p.pss_mb ?? '–'}`]),
+  ['floor: WebKitGTK MiniBrowser, blank page, RSS / PSS (MB)', I.floor
+    ? `${I.floor.rss_mb} / ${I.floor.pss_mb}` : 'MiniBrowser not installed'],
   [`indexing ${opts.docs} docs (s)`, X.indexing_s ?? (X.finished === false ? 'did not finish' : null)],
   ['files/s', X.files_per_s],
   ['final progress', X.final_progress ? `${X.final_progress.done}/${X.final_progress.total} ${X.final_progress.state}` : null],
@@ -406,6 +462,8 @@ const rows = [
   ['median frame gap (ms)', X.frame_gap_median_ms],
   ['frames > 50 ms', X.frames_over_50ms],
   ['frames > 100 ms', X.frames_over_100ms],
+  ...(X.long_frames ?? []).map((f) => [`  a ${f.gap_ms} ms frame at ${f.at_s} s`,
+    `job ${f.progress}${f.after_click_ms === null ? '' : `, ${f.after_click_ms} ms after a click`}`]),
   ['long tasks (if supported)', X.long_tasks ?? 'not supported'],
   ['nav clicks during indexing', X.clicks !== undefined ? `${X.clicks} (${X.click_errors} failed)` : null],
   ['max click round trip (ms)', X.click_max_ms],
@@ -413,6 +471,8 @@ const rows = [
   ['idle click round trip, median / max (ms)', X.idle_click_median_ms !== undefined
     ? `${X.idle_click_median_ms} / ${X.idle_click_max_ms}` : null],
   ['RSS / PSS after indexing (MB)', X.after_rss_mb !== undefined ? `${X.after_rss_mb} / ${X.after_pss_mb}` : null],
+  ...(X.after_processes ?? []).map((p) => [`  after ${p.name} (pid ${p.pid}) RSS / PSS (MB)`,
+    `${p.rss_mb} / ${p.pss_mb ?? '–'}`]),
 ];
 const table = ['| measure | value |', '|---|---|',
   ...rows.map(([k, v]) => `| ${k} | ${v ?? '–'} |`)].join('\n');

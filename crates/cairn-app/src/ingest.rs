@@ -19,6 +19,11 @@ pub const UPDATE_INTERVAL: Duration = Duration::from_millis(100);
 /// Completions the pace (and so the ETA) is measured over.
 const PACE_WINDOW: usize = 64;
 
+/// The most file changes one progress event carries; more wait for the next tick. A folder of
+/// thousands of files is announced over a few ticks instead of in one event whose handling would
+/// hold up the window's frames.
+pub const MAX_FILES_PER_UPDATE: usize = 250;
+
 /// A job waiting its turn.
 struct Job {
     id: u32,
@@ -157,7 +162,7 @@ impl Ingest {
             let final_update = {
                 let mut tracker = lock(&tracker);
                 tracker.finish(result, cancel.is_cancelled());
-                let files = tracker.drain();
+                let files = tracker.drain(usize::MAX);
                 tracker.update(files, queued)
             };
             lock(&self.state).running = None;
@@ -197,7 +202,7 @@ impl Ingest {
                         if !tracker.dirty {
                             continue;
                         }
-                        let files = tracker.drain();
+                        let files = tracker.drain(MAX_FILES_PER_UPDATE);
                         tracker.update(files, queued)
                     };
                     ingest.events.ingest(&update);
@@ -360,9 +365,12 @@ impl Tracker {
         self.dirty = true;
     }
 
-    fn drain(&mut self) -> Vec<FileUpdate> {
-        self.dirty = false;
-        std::mem::take(&mut self.pending)
+    /// The oldest `limit` changes not yet sent; the rest stay for the next update.
+    fn drain(&mut self, limit: usize) -> Vec<FileUpdate> {
+        let rest = self.pending.split_off(limit.min(self.pending.len()));
+        let files = std::mem::replace(&mut self.pending, rest);
+        self.dirty = !self.pending.is_empty();
+        files
     }
 
     fn update(&self, files: Vec<FileUpdate>, queued_jobs: u32) -> IngestUpdate {
@@ -434,7 +442,7 @@ mod tests {
                 reason: "the PDF is encrypted".into(),
             },
         ));
-        let files = t.drain();
+        let files = t.drain(usize::MAX);
         let states: Vec<(&str, FileState)> =
             files.iter().map(|f| (f.path.as_str(), f.state)).collect();
         assert_eq!(
@@ -456,13 +464,35 @@ mod tests {
 
         // Cancelled: the file never reached is reported as left for later.
         t.finish(Ok(()), true);
-        let files = t.drain();
+        let files = t.drain(usize::MAX);
         assert_eq!(files.len(), 1);
         assert_eq!(
             (files[0].path.as_str(), files[0].state),
             ("/docs/c.txt", FileState::Cancelled)
         );
         assert_eq!(t.update(Vec::new(), 0).state, JobState::Cancelled);
+    }
+
+    #[test]
+    fn a_large_folder_is_announced_over_several_updates_in_order() {
+        let mut t = Tracker::new(&job());
+        let paths: Vec<String> = (0..600).map(|i| format!("/docs/{i:03}.md")).collect();
+        t.apply(Progress::Discovered {
+            files: 600,
+            paths: paths.clone(),
+        });
+        let mut sent = Vec::new();
+        while t.dirty {
+            let batch = t.drain(MAX_FILES_PER_UPDATE);
+            assert!(batch.len() <= MAX_FILES_PER_UPDATE);
+            sent.extend(batch.into_iter().map(|f| f.path));
+        }
+        assert_eq!(sent, paths);
+        assert_eq!(
+            t.update(Vec::new(), 0).total,
+            600,
+            "the counts are whole at once"
+        );
     }
 
     #[test]
