@@ -20,6 +20,12 @@ const COMMANDS: &[&str] = &[
     "save_settings",
     "set_data_dir",
     "check_model",
+    "providers",
+    "save_provider",
+    "remove_provider",
+    "set_key",
+    "remove_key",
+    "spend",
 ];
 
 fn main() {

@@ -84,6 +84,18 @@ commands! {
     fn set_data_dir(request: DataDirRequest) -> Settings;
     /// Load a model to check it.
     fn check_model(request: ModelCheckRequest) -> ModelCheck;
+    /// Cloud and local-server providers, and whether each has its key.
+    fn providers() -> Vec<ProviderView>;
+    /// Add or change a provider.
+    fn save_provider(request: ProviderView) -> Vec<ProviderView>;
+    /// Remove a provider and its key.
+    fn remove_provider(request: ProviderRequest) -> Vec<ProviderView>;
+    /// Keep a provider's key in the OS keychain.
+    fn set_key(request: KeyRequest) -> Vec<ProviderView>;
+    /// Remove a provider's key from the OS keychain.
+    fn remove_key(request: ProviderRequest) -> Vec<ProviderView>;
+    /// What cloud models have cost, against the budgets.
+    fn spend() -> SpendView;
 }
 
 /// An answer's events, sent down the channel the UI gave. A closed window drops them.

@@ -380,7 +380,8 @@ pub struct AnswerView {
     pub route: String,
     /// Why that route.
     pub route_reason: String,
-    /// `primary` (a model wrote it) or `deterministic` (a fixed answer).
+    /// `primary` (the routed model wrote it), `secondary` (the fallback model, after the primary
+    /// failed) or `deterministic` (a fixed answer).
     pub tier: String,
     /// The model that wrote it (`none` for a fixed answer).
     pub model: String,
@@ -397,6 +398,16 @@ pub struct AnswerView {
     pub truncated: bool,
     /// Whether the answer was made on this device (no text left it).
     pub on_device: bool,
+    /// Who answered: `local`, a provider's name, or `none` (a fixed answer).
+    pub provider: String,
+    /// US dollars it cost.
+    pub cost: f64,
+    /// Why this model: the router's policy, the question's complexity and the choice.
+    pub model_route: String,
+    /// Steps of the fallback chain that failed first: `target (code): reason`.
+    pub fallbacks: Vec<String>,
+    /// Entities redacted from what was sent to a cloud model.
+    pub redacted: u32,
     /// Milliseconds: routing, retrieval, first token, total.
     pub timings_ms: TimingsView,
 }
@@ -429,8 +440,10 @@ pub struct Settings {
     pub retrieval: RetrievalSettings,
     /// How answers are made.
     pub answers: AnswerSettings,
-    /// What may leave the device.
+    /// What may leave the device: the model router's policy.
     pub privacy: PrivacyMode,
+    /// Spending limits on cloud models.
+    pub budget: BudgetSettings,
 }
 
 /// Model choices.
@@ -483,12 +496,122 @@ pub struct AnswerSettings {
     pub temperature: f32,
 }
 
-/// What may leave the device.
+/// What may leave the device: the model router's policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum PrivacyMode {
-    /// Nothing leaves: every answer is made by the on-device model.
+    /// Nothing leaves: every answer is made by the on-device model (the default).
     OfflineOnly,
+    /// The cheapest model able to answer: local for simple questions, cloud for harder ones.
+    CostAware,
+    /// The fastest measured model able to answer.
+    LatencyAware,
+    /// The strongest cloud model configured, for every question.
+    QualityFirst,
+    /// Local unless the question is complex.
+    Hybrid,
+}
+
+/// Spending limits on cloud models, in US dollars; `null`: no limit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct BudgetSettings {
+    /// Per conversation.
+    pub conversation_usd: Option<f64>,
+    /// Per UTC day.
+    pub day_usd: Option<f64>,
+    /// Per UTC month.
+    pub month_usd: Option<f64>,
+}
+
+/// A cloud or OpenAI-compatible provider, as the Settings screen shows and edits it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ProviderView {
+    /// Its name: letters, digits, `-` and `_`; also the keychain entry.
+    pub name: String,
+    /// `openai`, `anthropic`, `mistral` or `openai-compatible`.
+    pub kind: String,
+    /// The API address; `null`: the kind's default (required for `openai-compatible`).
+    pub base_url: Option<String>,
+    /// Its models.
+    pub models: Vec<ProviderModelView>,
+    /// Whether it needs a key (a local OpenAI-compatible server may not).
+    pub needs_key: bool,
+    /// Whether its key is in the OS keychain (the key itself never comes back).
+    pub has_key: bool,
+}
+
+/// One model of a provider.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ProviderModelView {
+    /// The model's name in the provider's API.
+    pub id: String,
+    /// `mid` or `large`.
+    pub tier: String,
+    /// US dollars per million prompt tokens.
+    pub input_per_mtok: f64,
+    /// US dollars per million generated tokens.
+    pub output_per_mtok: f64,
+}
+
+/// Names a provider.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ProviderRequest {
+    /// The provider's name.
+    pub provider: String,
+}
+
+/// A key to keep in the OS keychain.
+#[derive(Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct KeyRequest {
+    /// The provider's name.
+    pub provider: String,
+    /// The API key.
+    pub key: String,
+}
+
+impl std::fmt::Debug for KeyRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRequest")
+            .field("provider", &self.provider)
+            .field("key", &"[redacted]")
+            .finish()
+    }
+}
+
+/// What cloud models have cost, against the budgets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SpendView {
+    /// Today (UTC), US dollars.
+    pub today_usd: f64,
+    /// Today, tokens.
+    #[ts(type = "number")]
+    pub today_tokens: u64,
+    /// This month (UTC), US dollars.
+    pub month_usd: f64,
+    /// This month, tokens.
+    #[ts(type = "number")]
+    pub month_tokens: u64,
+    /// This month by provider and model, most expensive first.
+    pub by_model: Vec<ModelSpendView>,
+    /// The limits.
+    pub budget: BudgetSettings,
+}
+
+/// One model's spend this month.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ModelSpendView {
+    /// Provider.
+    pub provider: String,
+    /// Model.
+    pub model: String,
+    /// Calls.
+    #[ts(type = "number")]
+    pub calls: u64,
+    /// Tokens.
+    #[ts(type = "number")]
+    pub tokens: u64,
+    /// US dollars.
+    pub usd: f64,
 }
 
 /// What saving settings did.

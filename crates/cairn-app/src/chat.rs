@@ -42,6 +42,7 @@ impl App {
             question: request.question,
             collection: request.collection,
             thread: request.thread,
+            policy: None,
         };
         let answer = library.ask(&ask, on_event, &cancel).await?;
         Ok(answer_view(answer))
@@ -149,6 +150,7 @@ fn answer_view(a: Answer) -> AnswerView {
         route_reason: a.route_reason,
         tier: match a.tier {
             Tier::Primary => "primary",
+            Tier::Secondary => "secondary",
             Tier::Deterministic => "deterministic",
         }
         .to_string(),
@@ -158,8 +160,16 @@ fn answer_view(a: Answer) -> AnswerView {
         tokens_out: a.tokens_out as u32,
         thread_id: a.thread_id,
         truncated: a.truncated,
-        // Every answer is made on this device: there is no cloud model yet.
-        on_device: true,
+        on_device: matches!(a.provider.as_str(), "local" | "none"),
+        cost: a.cost,
+        model_route: a.model_route.map(|r| r.reason).unwrap_or_default(),
+        fallbacks: a
+            .fallbacks
+            .iter()
+            .map(|f| format!("{} ({}): {}", f.target, f.code, f.reason))
+            .collect(),
+        redacted: a.redacted as u32,
+        provider: a.provider,
         timings_ms: TimingsView {
             route: a.timings_ms.route,
             retrieve: a.timings_ms.retrieve,

@@ -31,6 +31,7 @@ pub mod api;
 mod chat;
 mod error;
 mod ingest;
+mod providers;
 mod settings;
 mod typescript;
 
@@ -191,7 +192,7 @@ impl App {
             version: env!("CARGO_PKG_VERSION").to_string(),
             platform: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
             data_dir: library.data_dir().display().to_string(),
-            offline: true,
+            offline: library.config().router.policy == cairn_engine::Policy::OfflineOnly,
             models: vec![chat, embedding],
         })
     }

@@ -7,14 +7,14 @@
 
 use std::path::{Path, PathBuf};
 
-use cairn_engine::{Config, Fusion, RerankerChoice};
+use cairn_engine::{Config, Fusion, Policy, RerankerChoice};
 use serde::{Deserialize, Serialize};
 use toml_edit::{DocumentMut, InlineTable, Item, Value};
 
 use crate::App;
 use crate::api::{
-    AnswerSettings, ApiError, ChunkingSettings, ModelCheck, ModelCheckRequest, ModelRole,
-    ModelSettings, PrivacyMode, RetrievalSettings, Settings, SettingsSaved,
+    AnswerSettings, ApiError, BudgetSettings, ChunkingSettings, ModelCheck, ModelCheckRequest,
+    ModelRole, ModelSettings, PrivacyMode, RetrievalSettings, Settings, SettingsSaved,
 };
 
 /// The app's own settings file, outside any library.
@@ -43,7 +43,7 @@ impl AppFile {
 
 /// Writes `text` to a temporary file beside `path`, then renames it over `path`: a crash leaves the
 /// old file or the new one, never half of one.
-fn write_atomically(path: &Path, text: &str) -> Result<(), ApiError> {
+pub(crate) fn write_atomically(path: &Path, text: &str) -> Result<(), ApiError> {
     let io = |e: std::io::Error| ApiError::new("io", format!("{}: {e}", path.display()));
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io)?;
@@ -225,7 +225,32 @@ fn settings_view(config: &Config, data_dir: &Path, data_dir_locked: bool) -> Set
             max_tokens: config.answer.max_tokens as u32,
             temperature: config.answer.temperature,
         },
-        privacy: PrivacyMode::OfflineOnly,
+        privacy: privacy_mode(config.router.policy),
+        budget: BudgetSettings {
+            conversation_usd: config.budget.conversation.cost,
+            day_usd: config.budget.day.cost,
+            month_usd: config.budget.month.cost,
+        },
+    }
+}
+
+fn privacy_mode(policy: Policy) -> PrivacyMode {
+    match policy {
+        Policy::OfflineOnly => PrivacyMode::OfflineOnly,
+        Policy::CostAware => PrivacyMode::CostAware,
+        Policy::LatencyAware => PrivacyMode::LatencyAware,
+        Policy::QualityFirst => PrivacyMode::QualityFirst,
+        Policy::Hybrid => PrivacyMode::Hybrid,
+    }
+}
+
+fn policy(mode: PrivacyMode) -> Policy {
+    match mode {
+        PrivacyMode::OfflineOnly => Policy::OfflineOnly,
+        PrivacyMode::CostAware => Policy::CostAware,
+        PrivacyMode::LatencyAware => Policy::LatencyAware,
+        PrivacyMode::QualityFirst => Policy::QualityFirst,
+        PrivacyMode::Hybrid => Policy::Hybrid,
     }
 }
 
@@ -302,6 +327,19 @@ fn apply(config: &mut Config, s: &Settings) -> Result<(), ApiError> {
     config.answer.context_tokens = context as usize;
     config.answer.max_tokens = check("Longest reply", a.max_tokens, 16..=context / 2)? as usize;
     config.answer.temperature = check("Temperature", a.temperature, 0.0..=2.0)?;
+
+    config.router.policy = policy(s.privacy);
+    if config.router.policy != Policy::OfflineOnly && config.providers.is_empty() {
+        return Err(ApiError::invalid(
+            "add a cloud or local-server provider before choosing a mode that uses one",
+        ));
+    }
+    let budget = |name: &str, value: Option<f64>| -> Result<Option<f64>, ApiError> {
+        value.map(|v| check(name, v, 0.0..=1_000_000.0)).transpose()
+    };
+    config.budget.conversation.cost = budget("Budget per conversation", s.budget.conversation_usd)?;
+    config.budget.day.cost = budget("Budget per day", s.budget.day_usd)?;
+    config.budget.month.cost = budget("Budget per month", s.budget.month_usd)?;
     Ok(())
 }
 
@@ -386,6 +424,37 @@ fn edit(text: &str, before: &Config, after: &Config) -> Result<String, ApiError>
     ] {
         if b != a {
             changes.push((table, key, Some(Value::from(decimal(a)))));
+        }
+    }
+    if before.router.policy != after.router.policy {
+        changes.push((
+            "router",
+            "policy",
+            Some(Value::from(after.router.policy.label())),
+        ));
+    }
+    for (key, b, a) in [
+        (
+            "conversation",
+            before.budget.conversation,
+            after.budget.conversation,
+        ),
+        ("day", before.budget.day, after.budget.day),
+        ("month", before.budget.month, after.budget.month),
+    ] {
+        if b != a {
+            let mut t = InlineTable::new();
+            if let Some(tokens) = a.tokens {
+                t.insert("tokens", Value::from(tokens as i64));
+            }
+            if let Some(cost) = a.cost {
+                t.insert("cost", Value::from(cost));
+            }
+            changes.push((
+                "budget",
+                key,
+                (!t.is_empty()).then_some(Value::InlineTable(t)),
+            ));
         }
     }
     if before.search.fusion != after.search.fusion {

@@ -580,3 +580,95 @@ async fn an_app_whose_library_cannot_open_still_opens_and_says_why() {
         .unwrap_err();
     assert_eq!(err.code, "config");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn providers_keys_policy_and_budgets_are_set_from_the_settings_screen() {
+    // Needs a Secret Service: scripts/test runs the tests under scripts/with-keychain.
+    let f = fixture().await;
+    let app = &f.app;
+    assert!(app.providers().await.unwrap().is_empty());
+
+    // A cloud mode needs a provider first.
+    let mut settings = app.settings().await.unwrap();
+    assert_eq!(settings.privacy, PrivacyMode::OfflineOnly);
+    settings.privacy = PrivacyMode::CostAware;
+    let refused = app.save_settings(settings.clone()).await.unwrap_err();
+    assert_eq!(refused.code, "invalid_input");
+
+    let provider = ProviderView {
+        name: "acme-app".into(),
+        kind: "anthropic".into(),
+        base_url: None,
+        models: vec![ProviderModelView {
+            id: "claude-test".into(),
+            tier: "large".into(),
+            input_per_mtok: 3.0,
+            output_per_mtok: 15.0,
+        }],
+        needs_key: true,
+        has_key: false,
+    };
+    let bad = ProviderView {
+        kind: "telepathy".into(),
+        ..provider.clone()
+    };
+    assert!(
+        app.save_provider(bad)
+            .await
+            .unwrap_err()
+            .message
+            .contains("telepathy")
+    );
+    let listed = app.save_provider(provider.clone()).await.unwrap();
+    assert_eq!(listed, vec![provider.clone()]);
+
+    let key = "sk-ant-app-test-91d2c";
+    let listed = app
+        .set_key(KeyRequest {
+            provider: "acme-app".into(),
+            key: key.into(),
+        })
+        .await
+        .unwrap();
+    assert!(listed[0].has_key);
+    assert!(
+        !format!(
+            "{:?}",
+            KeyRequest {
+                provider: "p".into(),
+                key: key.into()
+            }
+        )
+        .contains(key)
+    );
+
+    settings.privacy = PrivacyMode::Hybrid;
+    settings.budget.day_usd = Some(2.5);
+    let saved = app.save_settings(settings).await.unwrap();
+    assert_eq!(saved.settings.privacy, PrivacyMode::Hybrid);
+    assert_eq!(saved.settings.budget.day_usd, Some(2.5));
+    let config = std::fs::read_to_string(f.root.join("data/config.toml")).unwrap();
+    assert!(
+        config.contains("[[providers]]") && config.contains("name = \"acme-app\""),
+        "{config}"
+    );
+    assert!(config.contains("policy = \"hybrid\""), "{config}");
+    assert!(!config.contains(key), "the key is only in the keychain");
+    assert!(!app.about().await.unwrap().offline);
+
+    let spend = app.spend().await.unwrap();
+    assert_eq!(spend.today_usd, 0.0);
+    assert_eq!(spend.budget.day_usd, Some(2.5));
+
+    // The last provider cannot go while a cloud mode uses it; with offline-only it can, key and all.
+    let request = ProviderRequest {
+        provider: "acme-app".into(),
+    };
+    assert!(app.remove_provider(request.clone()).await.is_err());
+    let mut settings = app.settings().await.unwrap();
+    settings.privacy = PrivacyMode::OfflineOnly;
+    app.save_settings(settings).await.unwrap();
+    assert!(app.remove_provider(request).await.unwrap().is_empty());
+    let keychain = cairn_providers::Keychain::default();
+    assert!(!keychain.has("acme-app").unwrap());
+}

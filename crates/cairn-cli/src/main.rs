@@ -1,7 +1,7 @@
 //! `cairn`: index documents and search them from a terminal, over the same core as the desktop app.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -117,8 +117,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Answer a question from a collection with the local model, streaming the answer and citing
-    /// its sources. Nothing leaves this machine.
+    /// Answer a question from a collection, streaming the answer and citing its sources. Under the
+    /// default policy (offline-only) the local model answers and nothing leaves this machine.
     Ask {
         /// The question.
         question: std::ffi::OsString,
@@ -131,6 +131,10 @@ enum Command {
         /// Print one JSON object when done instead of streaming.
         #[arg(long)]
         json: bool,
+        /// The model router's policy for this question (default: `router.policy` in config.toml):
+        /// offline_only, cost_aware, latency_aware, quality_first, hybrid.
+        #[arg(long)]
+        policy: Option<cairn_engine::Policy>,
     },
     /// An interactive conversation: each line is a question, answered in one thread. Ctrl-C stops
     /// the answer being written; Ctrl-D ends the session.
@@ -147,6 +151,17 @@ enum Command {
         #[command(subcommand)]
         command: GuardCommand,
     },
+    /// API keys of cloud providers, kept in the OS keychain (never in a file).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// What cloud models have cost today and this month, against the budgets, by model.
+    Stats {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// List collections and the embedding model of each.
     Collections {
         /// Print a JSON array.
@@ -162,6 +177,22 @@ enum GuardCommand {
     Scan,
     /// Replace it with typed placeholders (`<EMAIL_1>`); prints the same JSON as `scan`.
     Redact,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Store PROVIDER's key, read from stdin (one line), in the OS keychain.
+    Set {
+        /// The provider's name, as in `[[providers]]`.
+        provider: String,
+    },
+    /// Remove PROVIDER's key from the keychain.
+    Rm {
+        /// The provider's name.
+        provider: String,
+    },
+    /// The configured providers and whether each has a key (names only; keys are never shown).
+    List,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -216,6 +247,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         };
         let config = cairn_engine::Config::load(&data_dir.join("config.toml"))?;
         return guard(config.guard.pii);
+    }
+    if let Command::Keys { command } = &cli.command {
+        // Keys need no library either: only the keychain, and the config for `list`.
+        let data_dir = match &cli.data_dir {
+            Some(dir) => dir.clone(),
+            None => default_data_dir()?,
+        };
+        return keys(command, &data_dir);
     }
     let data_dir = match cli.data_dir {
         Some(dir) => dir,
@@ -300,12 +339,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             collection,
             thread,
             json,
+            policy,
         } => {
             // Arguments that are not valid UTF-8 are read with replacement characters, not refused.
             let request = AskRequest {
                 question: question.to_string_lossy().into_owned(),
                 collection,
                 thread,
+                policy,
             };
             let cancel = cancel_on_ctrl_c();
             let answer = ask(&library, &request, !json, &cancel).await?;
@@ -315,7 +356,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Chat { collection, thread } => chat(&library, collection, thread).await,
-        Command::Guard { .. } => unreachable!("handled before the library opens"),
+        Command::Guard { .. } | Command::Keys { .. } => {
+            unreachable!("handled before the library opens")
+        }
+        Command::Stats { json } => {
+            let spend = library.spend()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&spend)?);
+            } else {
+                print!("{}", spend_text(&spend));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Docs { collection, json } => {
             let docs = library.documents(collection.as_deref())?;
             if json {
@@ -484,13 +536,28 @@ fn print_sources(answer: &Answer) {
             let _ = writeln!(err, "  [{}] {}{page}{heading}{how}", c.n, c.doc_path);
         }
     }
+    for step in &answer.fallbacks {
+        let _ = writeln!(
+            err,
+            "  (fell back: {} failed with {}: {})",
+            step.target, step.code, step.reason
+        );
+    }
     let tier = match answer.tier {
         Tier::Primary => answer.model.clone(),
+        Tier::Secondary => format!("{} (fallback)", answer.model),
         Tier::Deterministic => "fixed answer".into(),
+    };
+    let place = match answer.provider.as_str() {
+        "local" | "none" => "on this device".to_string(),
+        provider => format!(
+            "sent to {provider} ({} redacted first) · ${:.4}",
+            answer.redacted, answer.cost
+        ),
     };
     let _ = writeln!(
         err,
-        "\n{} · {} · on this device · thread {}{}",
+        "\n{} · {} · {place} · thread {}{}",
         answer.route.label(),
         tier,
         answer.thread_id,
@@ -530,7 +597,98 @@ fn answer_json(a: &Answer) -> serde_json::Value {
         "input_check": a.input_check,
         "passages_flagged": a.passages_flagged,
         "output_check": a.output_check,
+        "provider": a.provider,
+        "cost": a.cost,
+        "model_route": a.model_route,
+        "fallbacks": a.fallbacks,
+        "redacted": a.redacted,
     })
+}
+
+/// `cairn keys set|rm|list`.
+fn keys(command: &KeysCommand, data_dir: &Path) -> anyhow::Result<ExitCode> {
+    let keychain = cairn_providers::Keychain::default();
+    match command {
+        KeysCommand::Set { provider } => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            let key = cairn_providers::ApiKey::new(line.trim()).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no key on stdin: pipe it in, e.g. `cairn keys set {provider} < key.txt`"
+                )
+            })?;
+            line.clear();
+            keychain.set(provider, &key)?;
+            eprintln!("stored the key of {provider} in the OS keychain");
+        }
+        KeysCommand::Rm { provider } => {
+            if keychain.remove(provider)? {
+                eprintln!("removed the key of {provider}");
+            } else {
+                eprintln!("there was no key for {provider}");
+            }
+        }
+        KeysCommand::List => {
+            let config = cairn_engine::Config::load(&data_dir.join("config.toml"))?;
+            if config.providers.is_empty() {
+                eprintln!("no providers are configured ([[providers]] in config.toml)");
+            }
+            for p in &config.providers {
+                let state = match p.key_source() {
+                    cairn_providers::KeySource::None => "needs no key",
+                    cairn_providers::KeySource::Keychain if keychain.has(&p.name)? => "key stored",
+                    cairn_providers::KeySource::Keychain => "no key",
+                };
+                println!("{}\t{state}", p.name);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Spend against the budgets, for `cairn stats`.
+fn spend_text(spend: &cairn_engine::Spend) -> String {
+    let limit = |l: &cairn_engine::Limit| -> String {
+        let mut parts = Vec::new();
+        if let Some(c) = l.cost {
+            parts.push(format!("${c:.2}"));
+        }
+        if let Some(t) = l.tokens {
+            parts.push(format!("{t} tokens"));
+        }
+        if parts.is_empty() {
+            "no limit".into()
+        } else {
+            parts.join(", ")
+        }
+    };
+    let mut out = String::new();
+    out.push_str(&format!(
+        "today:      ${:.4}  {} tokens  (budget: {})\n",
+        spend.today.cost,
+        spend.today.tokens,
+        limit(&spend.budget.day)
+    ));
+    out.push_str(&format!(
+        "this month: ${:.4}  {} tokens  (budget: {})\n",
+        spend.month.cost,
+        spend.month.tokens,
+        limit(&spend.budget.month)
+    ));
+    out.push_str(&format!(
+        "per conversation budget: {}\n",
+        limit(&spend.budget.conversation)
+    ));
+    if spend.by_model.is_empty() {
+        out.push_str("no cloud calls this month\n");
+    }
+    for m in &spend.by_model {
+        out.push_str(&format!(
+            "  {}/{}: {} calls, {} tokens, ${:.4}\n",
+            m.provider, m.model, m.calls, m.spent.tokens, m.spent.cost
+        ));
+    }
+    out
 }
 
 async fn chat(
@@ -566,6 +724,7 @@ async fn chat(
             question: line,
             collection: collection.clone(),
             thread,
+            policy: None,
         };
         match ask(library, &request, true, &cancel).await {
             Ok(answer) => thread = Some(answer.thread_id),

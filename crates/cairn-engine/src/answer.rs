@@ -4,16 +4,21 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use cairn_guard::{InjectionReport, OutputReport, check_output, injection};
+use cairn_guard::{
+    Guard, InjectionReport, Outbound, OutputConfig, OutputReport, PiiScanner, Redactor,
+    check_output, injection,
+};
 use cairn_index::Hit;
-use cairn_models::Embedder;
 use cairn_models::llm::{ChatMessage, ChatModel, GenerateParams, Sampling};
-use cairn_store::{CitationRecord, MessageRecord, NewMessage};
+use cairn_models::{BertEmbedder, Embedder};
+use cairn_providers::{Params, ProviderError};
+use cairn_store::{CitationRecord, MessageRecord, NewMessage, Reservation, Settlement};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::ingest::CancelToken;
 use crate::library::{DEFAULT_COLLECTION, Library};
+use crate::policy::{Candidate, ModelRoute, Policy, Target};
 use crate::prompts::{self, Template};
 use crate::router::{Route, RouteDecision};
 use crate::search::{SearchMode, SearchRequest};
@@ -27,6 +32,8 @@ pub struct AskRequest {
     pub collection: String,
     /// Continue this thread (its recent turns are context); `None` starts a new one.
     pub thread: Option<i64>,
+    /// The model router's policy for this question; `None`: the config's `router.policy`.
+    pub policy: Option<Policy>,
 }
 
 impl AskRequest {
@@ -36,6 +43,7 @@ impl AskRequest {
             question: question.into(),
             collection: DEFAULT_COLLECTION.into(),
             thread: None,
+            policy: None,
         }
     }
 }
@@ -44,8 +52,11 @@ impl AskRequest {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {
-    /// The language model, with retrieval where the route asks for it.
+    /// The routed model, with full retrieval where the route asks for it.
     Primary,
+    /// The fallback model (`router.secondary`), given only the single most relevant passage,
+    /// after the primary failed.
+    Secondary,
     /// A fixed answer: nothing relevant was found, or the request was refused.
     Deterministic,
 }
@@ -135,6 +146,48 @@ pub struct Answer {
     pub passages_flagged: usize,
     /// The output checks of a generated answer (grounding, citations, policy).
     pub output_check: Option<OutputReport>,
+    /// Who answered: `local` (this device), a provider's name, or `none` (a fixed answer).
+    pub provider: String,
+    /// US dollars this answer cost (cloud models; 0 on this device).
+    pub cost: f64,
+    /// The model router's decision: policy, complexity, the model chosen and why.
+    pub model_route: Option<ModelRoute>,
+    /// The steps of the fallback chain that failed before this answer, in order.
+    pub fallbacks: Vec<FallbackStep>,
+    /// Entities the guard redacted from what was sent to a cloud model.
+    pub redacted: usize,
+}
+
+/// A step of the fallback chain that did not answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FallbackStep {
+    /// `local` or `provider/model`.
+    pub target: String,
+    /// The tier it was.
+    pub tier: Tier,
+    /// A stable code: `timeout`, `rate_limited`, `server_error`, `malformed`, `stream_broken`,
+    /// `budget`, `circuit_open`, …
+    pub code: String,
+    /// What happened, for a person.
+    pub reason: String,
+}
+
+/// A failed cloud step: what happened, and whether the person already saw part of its answer.
+struct Failure {
+    step: FallbackStep,
+    streamed: bool,
+}
+
+/// One question being answered: what every tier of the chain needs.
+struct Turn<'a> {
+    template: Template,
+    question: &'a str,
+    history: &'a [MessageRecord],
+    decision: &'a RouteDecision,
+    thread_id: i64,
+    on_event: &'a OnAnswerEvent,
+    cancel: &'a CancelToken,
+    started: Instant,
 }
 
 /// Where the time went.
@@ -196,6 +249,18 @@ impl Library {
             ..Timings::default()
         };
         on_event(AnswerEvent::Route(decision.clone()));
+        let policy = request.policy.unwrap_or(self.config.router.policy);
+        let model_route = self.route_model(policy, &vector, &question)?;
+        let turn = |template| Turn {
+            template,
+            question: &question,
+            history: &history,
+            decision: &decision,
+            thread_id: thread.id,
+            on_event: &on_event,
+            cancel,
+            started,
+        };
 
         let mut answer = match decision.route {
             _ if input_check.blocked => {
@@ -208,17 +273,8 @@ impl Library {
             }
             Route::OutOfScope => fixed(prompts::REFUSAL, &decision, String::new(), Vec::new()),
             Route::Chitchat => {
-                self.generate(
-                    prompts::CHITCHAT,
-                    &question,
-                    &[],
-                    &history,
-                    &decision,
-                    &on_event,
-                    cancel,
-                    started,
-                )
-                .await?
+                self.respond(&turn(prompts::CHITCHAT), &[], &model_route)
+                    .await?
             }
             Route::Factual | Route::Analytical => {
                 let search = SearchRequest {
@@ -264,10 +320,7 @@ impl Library {
                     } else {
                         prompts::GROUNDED
                     };
-                    self.generate(
-                        template, &question, &hits, &history, &decision, &on_event, cancel, started,
-                    )
-                    .await?
+                    self.respond(&turn(template), &hits, &model_route).await?
                 }
             }
         };
@@ -285,6 +338,7 @@ impl Library {
         answer.timings_ms = timings;
         answer.thread_id = thread.id;
         answer.input_check = Some(input_check);
+        answer.model_route = Some(model_route);
 
         self.store.add_message(
             thread.id,
@@ -328,47 +382,394 @@ impl Library {
         Ok(answer)
     }
 
-    /// Runs the chat model on a packed prompt.
-    #[allow(clippy::too_many_arguments)]
-    async fn generate(
+    /// The model router: the question's complexity, then the policy's choice among the configured
+    /// models. Under offline-only no provider is constructed.
+    fn route_model(&self, policy: Policy, vector: &[f32], question: &str) -> Result<ModelRoute> {
+        let complexity = self.complexity.classify(vector, question);
+        if policy == Policy::OfflineOnly || self.config.providers.is_empty() {
+            return Ok(crate::policy::choose(policy, &complexity, &[]));
+        }
+        let providers = self.providers()?;
+        let mut candidates = Vec::new();
+        for provider in providers {
+            for model in &provider.config().models {
+                candidates.push(Candidate {
+                    provider: provider.name(),
+                    model,
+                    paused: provider.is_paused(),
+                    median_ms: self
+                        .store
+                        .latency(provider.name(), &model.id, 20)?
+                        .map(|l| l.median_total_ms),
+                });
+            }
+        }
+        Ok(crate::policy::choose(policy, &complexity, &candidates))
+    }
+
+    /// Answers with the routed model, walking the fallback chain when a cloud model fails:
+    /// primary (all passages) → `router.secondary` (the single most relevant passage) → a
+    /// deterministic answer quoting that passage. A step that had begun streaming is retracted
+    /// before the next one starts, so no half answer is shown twice.
+    async fn respond(&self, turn: &Turn<'_>, hits: &[Hit], route: &ModelRoute) -> Result<Answer> {
+        let Target::Cloud { provider, model } = &route.target else {
+            return self.generate(turn, hits).await;
+        };
+        let mut steps = Vec::new();
+        let retract = |failure: &Failure| {
+            if failure.streamed {
+                (turn.on_event)(AnswerEvent::Retracted {
+                    reason: format!("{} failed mid-answer", failure.step.target),
+                });
+            }
+        };
+        match self
+            .generate_cloud(turn, hits, provider, model, Tier::Primary)
+            .await
+        {
+            Ok(answer) => return Ok(answer),
+            Err(failure) => {
+                retract(&failure);
+                steps.push(failure.step);
+            }
+        }
+        let best: Vec<Hit> = hits.iter().take(1).cloned().collect();
+        match Target::parse(&self.config.router.secondary).flatten() {
+            Some(Target::Local) => match self.generate(turn, &best).await {
+                Ok(mut answer) => {
+                    if answer.tier == Tier::Primary {
+                        answer.tier = Tier::Secondary;
+                    }
+                    answer.fallbacks = steps;
+                    return Ok(answer);
+                }
+                Err(e) => steps.push(FallbackStep {
+                    target: "local".into(),
+                    tier: Tier::Secondary,
+                    code: e.code().into(),
+                    reason: e.to_string(),
+                }),
+            },
+            Some(Target::Cloud { provider, model }) => {
+                match self
+                    .generate_cloud(turn, &best, &provider, &model, Tier::Secondary)
+                    .await
+                {
+                    Ok(mut answer) => {
+                        answer.fallbacks = steps;
+                        return Ok(answer);
+                    }
+                    Err(failure) => {
+                        retract(&failure);
+                        steps.push(failure.step);
+                    }
+                }
+            }
+            None => {}
+        }
+        let reasons: Vec<String> = steps
+            .iter()
+            .map(|s| format!("{}: {}", s.target, s.reason))
+            .collect();
+        let quoted: Vec<Citation> = best
+            .iter()
+            .map(|h| Citation {
+                cited_by: "quote",
+                ..citation(1, h, "quote")
+            })
+            .collect();
+        let passage = quoted
+            .first()
+            .map(|c| {
+                format!(
+                    "The most relevant passage in your library [1] ({}):\n\n> {}",
+                    source_label(c),
+                    c.text.trim().replace('\n', "\n> ")
+                )
+            })
+            .unwrap_or_default();
+        let mut answer = fixed(prompts::FALLBACK, turn.decision, String::new(), Vec::new());
+        answer.answer = prompts::FALLBACK
+            .section(
+                "text",
+                &[("reasons", &reasons.join("; ")), ("passage", &passage)],
+            )
+            .trim()
+            .to_string();
+        answer.citations = quoted;
+        answer.route_reason = format!("{}; every model in the chain failed", turn.decision.reason);
+        answer.fallbacks = steps;
+        Ok(answer)
+    }
+
+    /// Asks a cloud model: passages screened and packed within `router.cloud_context_tokens`, the
+    /// request built by the guard (redacted), its largest cost reserved against the budgets, the
+    /// reply streamed with placeholders restored, the call settled at what it really cost.
+    async fn generate_cloud(
         &self,
-        template: Template,
-        question: &str,
+        turn: &Turn<'_>,
         hits: &[Hit],
-        history: &[MessageRecord],
-        decision: &RouteDecision,
-        on_event: &OnAnswerEvent,
-        cancel: &CancelToken,
-        started: Instant,
-    ) -> Result<Answer> {
+        provider_name: &str,
+        model_id: &str,
+        tier: Tier,
+    ) -> std::result::Result<Answer, Failure> {
+        let target = format!("{provider_name}/{model_id}");
+        let fail = |code: &str, reason: String, streamed: bool| Failure {
+            step: FallbackStep {
+                target: target.clone(),
+                tier,
+                code: code.into(),
+                reason,
+            },
+            streamed,
+        };
+        let internal = |e: Error| fail(e.code(), e.to_string(), false);
+        let providers = self.providers().map_err(internal)?;
+        let Some(provider) = providers.iter().find(|p| p.name() == provider_name) else {
+            return Err(fail(
+                "provider_config",
+                format!("no provider is called {provider_name}"),
+                false,
+            ));
+        };
+        let Some(model) = provider.config().model(model_id).cloned() else {
+            return Err(fail(
+                "provider_config",
+                format!("{provider_name} serves no model {model_id}"),
+                false,
+            ));
+        };
+        let router = &self.config.router;
+        let (hits, passages_flagged) = screen(hits, &self.config.guard);
+
+        // Whole passages, best first, within the budget (4 characters a token); then recent turns
+        // within a quarter of what is left.
+        let mut budget = router.cloud_context_tokens;
+        let (mut passages, mut texts, mut dropped) = (Vec::new(), Vec::new(), 0);
+        for hit in &hits {
+            let cite = citation(passages.len() + 1, hit, "model");
+            let text = format!("({}) {}", source_label(&cite), hit.passage.text.trim());
+            let cost = text.len().div_ceil(4);
+            if cost > budget {
+                dropped += 1;
+                continue;
+            }
+            budget -= cost;
+            texts.push(text);
+            passages.push(cite);
+        }
+        let mut history_budget = budget / 4;
+        let mut turns = Vec::new();
+        for m in turn
+            .history
+            .iter()
+            .rev()
+            .take(2 * self.config.answer.history_turns)
+        {
+            let cost = m.content.len().div_ceil(4) + 4;
+            if cost > history_budget {
+                break;
+            }
+            history_budget -= cost;
+            turns.push((m.role.clone(), m.content.clone()));
+        }
+        turns.reverse();
+        while turns.first().is_some_and(|(role, _)| role != "user") {
+            turns.remove(0);
+        }
+        let outbound = Outbound {
+            system: turn.template.section("system", &[]),
+            history: turns,
+            passages: texts,
+            question: turn.question.to_string(),
+        };
+        let mut guard = Guard::new(
+            Redactor::new(PiiScanner::new(self.config.guard.pii.clone())),
+            self.config.guard.injection.clone(),
+        );
+        let (egress, report) = guard
+            .prepare(&outbound)
+            .map_err(|e| fail("guard", e.to_string(), false))?;
+        if turn.template.name != prompts::CHITCHAT.name {
+            (turn.on_event)(AnswerEvent::Sources {
+                passages: passages.clone(),
+            });
+        }
+
+        // Reserve the most it can cost: the prompt at 3 characters a token, the longest reply.
+        let prompt_chars: usize = egress.messages().iter().map(|m| m.content.len()).sum();
+        let most_in = (prompt_chars.div_ceil(3) + 8 * egress.messages().len()) as u64;
+        let most_out = u64::from(router.cloud_max_tokens);
+        let reservation = Reservation {
+            thread_id: Some(turn.thread_id),
+            provider: provider_name.into(),
+            model: model.id.clone(),
+            tokens: most_in + most_out,
+            cost: model.cost(most_in, most_out),
+        };
+        let id = match self
+            .store
+            .reserve(&reservation, &self.config.budget.limits())
+        {
+            Ok(Ok(id)) => id,
+            Ok(Err(refused)) => {
+                return Err(fail(
+                    "budget",
+                    format!(
+                        "the {} budget would be exceeded (this request may cost up to ${:.4}, {} tokens)",
+                        refused.period, reservation.cost, reservation.tokens
+                    ),
+                    false,
+                ));
+            }
+            Err(e) => return Err(internal(e.into())),
+        };
+
+        let params = Params {
+            max_tokens: router.cloud_max_tokens,
+            temperature: self.config.answer.temperature,
+        };
+        let mut restorer = guard.redactor().stream();
+        let mut shown = 0;
+        let mut first_token = 0.0;
+        let events = turn.on_event.clone();
+        let started = turn.started;
+        let called = Instant::now();
+        let result = provider
+            .complete(
+                &model.id,
+                &egress,
+                &params,
+                &mut |piece| {
+                    let text = restorer.push(piece);
+                    if !text.is_empty() {
+                        if first_token == 0.0 {
+                            first_token = ms(started);
+                        }
+                        shown += text.len();
+                        events(AnswerEvent::Text { text });
+                    }
+                },
+                turn.cancel.flag(),
+            )
+            .await;
+        let completion = match result {
+            Ok(completion) => completion,
+            Err(error) => {
+                let streamed = shown > 0 || matches!(error, ProviderError::StreamBroken { .. });
+                // A reply that had begun was billed for its prompt and what arrived.
+                let (used_in, used_out) = if streamed {
+                    (most_in, shown.div_ceil(4) as u64)
+                } else {
+                    (0, 0)
+                };
+                let settled = self.store.settle(
+                    id,
+                    &Settlement {
+                        outcome: error.code().into(),
+                        tokens_in: used_in,
+                        tokens_out: used_out,
+                        cost: model.cost(used_in, used_out),
+                        first_token_ms: None,
+                        total_ms: Some(ms(called)),
+                    },
+                );
+                if let Err(e) = settled {
+                    tracing::warn!("settling a failed call: {e}");
+                }
+                tracing::info!(
+                    target = target.as_str(),
+                    code = error.code(),
+                    "cloud step failed: {error}"
+                );
+                return Err(fail(error.code(), error.to_string(), streamed));
+            }
+        };
+        let tail = restorer.finish();
+        if !tail.is_empty() {
+            events(AnswerEvent::Text { text: tail });
+        }
+        let usage = completion.usage;
+        let cost = model.cost(usage.input_tokens, usage.output_tokens);
+        self.store
+            .settle(
+                id,
+                &Settlement {
+                    outcome: if turn.cancel.is_cancelled() {
+                        "cancelled".into()
+                    } else {
+                        "ok".into()
+                    },
+                    tokens_in: usage.input_tokens,
+                    tokens_out: usage.output_tokens,
+                    cost,
+                    first_token_ms: Some(completion.first_token_ms),
+                    total_ms: Some(completion.total_ms),
+                },
+            )
+            .map_err(|e| internal(e.into()))?;
+
+        let text = guard
+            .redactor()
+            .restore(&completion.text)
+            .trim()
+            .to_string();
+        let citations = cite(&text, &passages);
+        let embedder = self.embedder().map_err(internal)?;
+        let output_cfg = self.config.guard.output.clone();
+        let passage_texts: Vec<String> = passages.iter().map(|p| p.text.clone()).collect();
+        let checked_text = text.clone();
+        let output_check = tokio::task::spawn_blocking(move || {
+            check_answer(&embedder, &checked_text, &passage_texts, &output_cfg)
+        })
+        .await
+        .map_err(|e| internal(Error::Internal(e.to_string())))?;
+        let answer = Answer {
+            answer: text,
+            citations,
+            route: turn.decision.route,
+            route_reason: turn.decision.reason.clone(),
+            tier,
+            prompt_version: turn.template.id(),
+            tokens_in: usage.input_tokens as usize,
+            tokens_out: usage.output_tokens as usize,
+            thread_id: 0,
+            model: completion.model,
+            closest: Vec::new(),
+            passages_used: passages.len(),
+            passages_dropped: dropped,
+            truncated: completion.truncated,
+            timings_ms: Timings {
+                first_token,
+                ..Timings::default()
+            },
+            input_check: None,
+            passages_flagged,
+            output_check: Some(output_check),
+            provider: provider_name.into(),
+            cost,
+            model_route: None,
+            fallbacks: Vec::new(),
+            redacted: report.redacted,
+        };
+        Ok(self.enforce_output_check(answer, &passages, turn))
+    }
+
+    /// Runs the chat model on a packed prompt.
+    async fn generate(&self, turn: &Turn<'_>, hits: &[Hit]) -> Result<Answer> {
         let model = self.chat_model()?;
         let embedder = self.embedder()?;
         let cfg = self.config.answer.clone();
-        let guard = self.config.guard.clone();
+        let output_cfg = self.config.guard.output.clone();
+        let template = turn.template;
         let template_id = template.id();
-        let question = question.to_string();
-        // Passages are untrusted: each is checked, and what the policy strips never reaches the model.
-        let mut passages_flagged = 0;
-        let hits: Vec<Hit> = hits
-            .iter()
-            .filter_map(|h| {
-                let report =
-                    injection::check(&h.passage.text, guard.injection.passage_policy, usize::MAX);
-                if report.flagged() {
-                    passages_flagged += 1;
-                }
-                if report.blocked {
-                    return None;
-                }
-                let mut h = h.clone();
-                h.passage.text = report.text;
-                Some(h)
-            })
-            .collect();
-        let history = history.to_vec();
-        let route = decision.clone();
-        let events = on_event.clone();
-        let cancel = cancel.clone();
+        let question = turn.question.to_string();
+        let (hits, passages_flagged) = screen(hits, &self.config.guard);
+        let history = turn.history.to_vec();
+        let route = turn.decision.clone();
+        let events = turn.on_event.clone();
+        let cancel = turn.cancel.clone();
+        let started = turn.started;
         let hits_for_sources: Vec<Citation> = hits
             .iter()
             .enumerate()
@@ -408,30 +809,9 @@ impl Library {
             })?;
             let text = generation.text.trim().to_string();
             let citations = cite(&text, &packed.passages);
-            let passage_texts: Vec<&str> =
-                packed.passages.iter().map(|p| p.text.as_str()).collect();
-            let cache =
-                std::cell::RefCell::new(std::collections::HashMap::<String, Vec<f32>>::new());
-            let vector = |t: &str| -> Vec<f32> {
-                if let Some(v) = cache.borrow().get(t) {
-                    return v.clone();
-                }
-                let v = embedder
-                    .embed(&[t])
-                    .map(|mut v| v.remove(0))
-                    .unwrap_or_default();
-                cache.borrow_mut().insert(t.to_string(), v.clone());
-                v
-            };
-            let similarity = |a: &str, b: &str| -> f32 {
-                vector(a).iter().zip(vector(b)).map(|(x, y)| x * y).sum()
-            };
-            let output_check = check_output(
-                &text,
-                &passage_texts,
-                (!passage_texts.is_empty()).then_some(&similarity as &cairn_guard::Similarity<'_>),
-                &guard.output,
-            );
+            let passage_texts: Vec<String> =
+                packed.passages.iter().map(|p| p.text.clone()).collect();
+            let output_check = check_answer(&embedder, &text, &passage_texts, &output_cfg);
             Ok::<Answer, Error>(Answer {
                 answer: text,
                 citations,
@@ -458,11 +838,26 @@ impl Library {
                 input_check: None,
                 passages_flagged,
                 output_check: Some(output_check),
+                provider: "local".into(),
+                cost: 0.0,
+                model_route: None,
+                fallbacks: Vec::new(),
+                redacted: 0,
             })
         })
         .await
         .map_err(|e| Error::Internal(e.to_string()))??;
-        // A failed check replaces what was streamed with the deterministic tier.
+        Ok(self.enforce_output_check(answer, &hits_for_sources, turn))
+    }
+
+    /// A generated answer that failed the output checks is withdrawn (the person is told why) and
+    /// replaced by a deterministic answer pointing at the passages.
+    fn enforce_output_check(
+        &self,
+        answer: Answer,
+        sources: &[Citation],
+        turn: &Turn<'_>,
+    ) -> Answer {
         let check = answer
             .output_check
             .clone()
@@ -477,32 +872,88 @@ impl Library {
         } else {
             None
         };
-        if let Some((why, fallback)) = reason {
-            on_event(AnswerEvent::Retracted { reason: why.into() });
-            // The cited passages first, then the best retrieved; each once.
-            let mut closest: Vec<Citation> = Vec::new();
-            for c in answer.citations.iter().chain(&hits_for_sources) {
-                if closest.len() < 3 && closest.iter().all(|k| k.chunk_id != c.chunk_id) {
-                    closest.push(c.clone());
-                }
+        let Some((why, fallback)) = reason else {
+            return answer;
+        };
+        (turn.on_event)(AnswerEvent::Retracted { reason: why.into() });
+        // The cited passages first, then the best retrieved; each once.
+        let mut closest: Vec<Citation> = Vec::new();
+        for c in answer.citations.iter().chain(sources) {
+            if closest.len() < 3 && closest.iter().all(|k| k.chunk_id != c.chunk_id) {
+                closest.push(c.clone());
             }
-            let sources = closest
-                .iter()
-                .map(|c| format!("- {}", source_label(c)))
-                .collect::<Vec<_>>()
-                .join("\n");
-            let mut fixed_answer = fixed(fallback, decision, sources, closest);
-            fixed_answer.route_reason = format!("{}; {why}", decision.reason);
-            fixed_answer.tokens_in = answer.tokens_in;
-            fixed_answer.tokens_out = answer.tokens_out;
-            fixed_answer.passages_used = answer.passages_used;
-            fixed_answer.passages_flagged = answer.passages_flagged;
-            fixed_answer.output_check = answer.output_check;
-            fixed_answer.timings_ms = answer.timings_ms;
-            return Ok(fixed_answer);
         }
-        Ok(answer)
+        let sources = closest
+            .iter()
+            .map(|c| format!("- {}", source_label(c)))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut fixed_answer = fixed(fallback, turn.decision, sources, closest);
+        fixed_answer.route_reason = format!("{}; {why}", turn.decision.reason);
+        fixed_answer.tokens_in = answer.tokens_in;
+        fixed_answer.tokens_out = answer.tokens_out;
+        fixed_answer.passages_used = answer.passages_used;
+        fixed_answer.passages_flagged = answer.passages_flagged;
+        fixed_answer.output_check = answer.output_check;
+        fixed_answer.timings_ms = answer.timings_ms;
+        fixed_answer.cost = answer.cost;
+        fixed_answer.redacted = answer.redacted;
+        fixed_answer.fallbacks = answer.fallbacks;
+        fixed_answer
     }
+}
+
+/// Passages are untrusted: each is checked, and what the policy strips never reaches a model.
+/// Returns the passages to use and how many the check changed or removed.
+fn screen(hits: &[Hit], guard: &crate::config::GuardConfig) -> (Vec<Hit>, usize) {
+    let mut flagged = 0;
+    let kept = hits
+        .iter()
+        .filter_map(|h| {
+            let report =
+                injection::check(&h.passage.text, guard.injection.passage_policy, usize::MAX);
+            if report.flagged() {
+                flagged += 1;
+            }
+            if report.blocked {
+                return None;
+            }
+            let mut h = h.clone();
+            h.passage.text = report.text;
+            Some(h)
+        })
+        .collect();
+    (kept, flagged)
+}
+
+/// The output checks of `text` against the passages it was given, with embedding similarity.
+fn check_answer(
+    embedder: &BertEmbedder,
+    text: &str,
+    passages: &[String],
+    config: &OutputConfig,
+) -> OutputReport {
+    let passage_texts: Vec<&str> = passages.iter().map(String::as_str).collect();
+    let cache = std::cell::RefCell::new(std::collections::HashMap::<String, Vec<f32>>::new());
+    let vector = |t: &str| -> Vec<f32> {
+        if let Some(v) = cache.borrow().get(t) {
+            return v.clone();
+        }
+        let v = embedder
+            .embed(&[t])
+            .map(|mut v| v.remove(0))
+            .unwrap_or_default();
+        cache.borrow_mut().insert(t.to_string(), v.clone());
+        v
+    };
+    let similarity =
+        |a: &str, b: &str| -> f32 { vector(a).iter().zip(vector(b)).map(|(x, y)| x * y).sum() };
+    check_output(
+        text,
+        &passage_texts,
+        (!passage_texts.is_empty()).then_some(&similarity as &cairn_guard::Similarity<'_>),
+        config,
+    )
 }
 
 /// A prompt that fits the context window.
@@ -717,6 +1168,11 @@ fn fixed(
         input_check: None,
         passages_flagged: 0,
         output_check: None,
+        provider: "none".into(),
+        cost: 0.0,
+        model_route: None,
+        fallbacks: Vec::new(),
+        redacted: 0,
     }
 }
 

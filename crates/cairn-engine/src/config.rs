@@ -27,6 +27,64 @@ pub struct Config {
     pub answer: AnswerConfig,
     /// Guardrails: PII detection, injection defence, output checks.
     pub guard: GuardConfig,
+    /// Cloud and OpenAI-compatible providers (`[[providers]]`); none by default.
+    pub providers: Vec<cairn_providers::ProviderConfig>,
+    /// Which model answers, and the fallback chain.
+    pub router: RouterConfig,
+    /// Spending limits on cloud models.
+    pub budget: BudgetConfig,
+}
+
+/// The model router and the fallback chain: primary (the routed model, full retrieval) →
+/// `secondary` (a cheaper or local model, given only the single most relevant passage) → a
+/// deterministic answer quoting that passage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RouterConfig {
+    /// How questions go to models; `offline_only` (the default) never constructs a provider.
+    pub policy: crate::policy::Policy,
+    /// The chain's second step when a cloud model fails: `local`, `none`, or `provider/model`.
+    pub secondary: String,
+    /// Tokens of passages and history a cloud request may carry (estimated at 4 characters each).
+    pub cloud_context_tokens: usize,
+    /// Most tokens in a cloud model's reply (also what a request reserves against the budget).
+    pub cloud_max_tokens: u32,
+}
+
+impl Default for RouterConfig {
+    fn default() -> Self {
+        RouterConfig {
+            policy: crate::policy::Policy::OfflineOnly,
+            secondary: "local".into(),
+            cloud_context_tokens: 6000,
+            cloud_max_tokens: 512,
+        }
+    }
+}
+
+/// Budgets for cloud models: tokens (prompt and reply) and US dollars, per conversation, per UTC
+/// day and per UTC month. A request reserves its largest possible cost first; one that would not
+/// fit goes down the fallback chain instead.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BudgetConfig {
+    /// Per conversation (thread).
+    pub conversation: cairn_store::Limit,
+    /// Per UTC day.
+    pub day: cairn_store::Limit,
+    /// Per UTC month.
+    pub month: cairn_store::Limit,
+}
+
+impl BudgetConfig {
+    /// The store's limits.
+    pub fn limits(&self) -> cairn_store::Limits {
+        cairn_store::Limits {
+            conversation: self.conversation,
+            day: self.day,
+            month: self.month,
+        }
+    }
 }
 
 /// Guardrail settings.
@@ -213,12 +271,54 @@ impl Config {
     pub fn parse(text: &str) -> std::result::Result<Config, String> {
         let mut unknown = Vec::new();
         let deserializer = toml::Deserializer::parse(text).map_err(|e| e.to_string())?;
-        let config =
+        let config: Config =
             serde_ignored::deserialize(deserializer, |path| unknown.push(path.to_string()))
                 .map_err(|e| e.to_string())?;
         match unknown.first() {
-            None => Ok(config),
-            Some(key) => Err(format!("unknown setting '{key}'")),
+            None => {}
+            Some(key) => return Err(format!("unknown setting '{key}'")),
+        }
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Settings that parse but cannot work together: a provider without an address, two providers
+    /// with one name, a secondary model nobody serves.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        let mut names = std::collections::HashSet::new();
+        for p in &self.providers {
+            if let Some(problem) = p.problem() {
+                return Err(problem);
+            }
+            if matches!(p.name.as_str(), "local" | "none") {
+                return Err(format!(
+                    "a provider cannot be called {:?}: the router uses the word for itself",
+                    p.name
+                ));
+            }
+            if !names.insert(p.name.as_str()) {
+                return Err(format!("two providers are called {:?}", p.name));
+            }
+        }
+        match crate::policy::Target::parse(&self.router.secondary) {
+            None => Err(format!(
+                "router.secondary is {:?}: write \"local\", \"none\" or \"provider/model\"",
+                self.router.secondary
+            )),
+            Some(Some(crate::policy::Target::Cloud { provider, model })) => {
+                let served = self
+                    .providers
+                    .iter()
+                    .any(|p| p.name == provider && p.model(&model).is_some());
+                if served {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "router.secondary names {provider}/{model}, which no [[providers]] entry serves"
+                    ))
+                }
+            }
+            Some(_) => Ok(()),
         }
     }
 }
@@ -278,6 +378,37 @@ mod tests {
         assert_eq!(
             cross.search.reranker,
             RerankerChoice::CrossEncoder("/models/ms-marco".into())
+        );
+    }
+
+    #[test]
+    fn providers_router_and_budgets_are_checked_when_read() {
+        let provider = |name: &str| {
+            format!(
+                "[[providers]]\nname = \"{name}\"\nkind = \"openai\"\nmodels = [{{ id = \"m\", tier = \"mid\" }}]\n"
+            )
+        };
+        let config = Config::parse(&format!(
+            "[router]\npolicy = \"cost_aware\"\nsecondary = \"acme/m\"\n[budget]\nday = {{ cost = 1.5 }}\nmonth = {{ tokens = 1000 }}\n{}",
+            provider("acme")
+        ))
+        .unwrap();
+        assert_eq!(config.router.policy, crate::policy::Policy::CostAware);
+        assert_eq!(config.budget.day.cost, Some(1.5));
+        assert_eq!(config.budget.month.tokens, Some(1000));
+        assert_eq!(
+            Config::default().router.policy,
+            crate::policy::Policy::OfflineOnly
+        );
+        let err = |text: &str| Config::parse(text).unwrap_err();
+        assert!(err(&format!("{}{}", provider("a"), provider("a"))).contains("two providers"));
+        assert!(err(&provider("local")).contains("cannot be called"));
+        assert!(err("[router]\nsecondary = \"acme/m\"\n").contains("no [[providers]] entry"));
+        assert!(err("[router]\nsecondary = \"somewhere\"\n").contains("router.secondary"));
+        assert!(err("[router]\npolicy = \"cheap\"\n").contains("cheap"));
+        assert!(
+            err("[[providers]]\nname = \"x\"\nkind = \"openai-compatible\"\nmodels = []\n")
+                .contains("base_url")
         );
     }
 

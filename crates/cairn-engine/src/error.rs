@@ -48,6 +48,9 @@ pub enum Error {
     /// A request that cannot be served as given (an empty question, an unknown thread).
     #[error("{0}")]
     InvalidInput(String),
+    /// A cloud provider could not be set up or asked (keys, keychain).
+    #[error("{0}")]
+    Provider(#[from] cairn_providers::ProviderError),
     /// A background task failed.
     #[error("internal error: {0}")]
     Internal(String),
@@ -67,6 +70,7 @@ impl Error {
             Error::Io { .. } => "io",
             Error::NoSuchCollection(_) => "no_such_collection",
             Error::InvalidInput(_) => "invalid_input",
+            Error::Provider(e) => e.code(),
             Error::Internal(_) => "internal",
         }
     }

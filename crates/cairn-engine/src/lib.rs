@@ -23,26 +23,33 @@
 #![deny(missing_docs)]
 
 mod answer;
+pub mod complexity;
 mod config;
 mod error;
 mod ingest;
 mod library;
+pub mod policy;
 mod prompts;
 pub mod router;
 mod search;
 
-pub use answer::{Answer, AnswerEvent, AskRequest, Citation, OnAnswerEvent, Tier, Timings};
+pub use answer::{
+    Answer, AnswerEvent, AskRequest, Citation, FallbackStep, OnAnswerEvent, Tier, Timings,
+};
 pub use cairn_index::{Fusion, Hit, IndexSettings, Passage, SearchParams};
 pub use cairn_ingest::{ChunkerConfig, ParseLimits};
 pub use cairn_store::{
-    CitationRecord, CollectionRecord, DocState, DocumentRecord, MessageRecord, ThreadRecord,
+    CitationRecord, CollectionRecord, DocState, DocumentRecord, Limit, MessageRecord, ModelSpend,
+    Spent, ThreadRecord,
 };
 pub use config::{
-    AnswerConfig, Config, GuardConfig, IngestConfig, ModelsConfig, RerankerChoice, SearchConfig,
+    AnswerConfig, BudgetConfig, Config, GuardConfig, IngestConfig, ModelsConfig, RerankerChoice,
+    RouterConfig, SearchConfig,
 };
 pub use error::{Error, Result};
 pub use ingest::{AddReport, CancelToken, FileOutcome, FileStatus, Progress, Stage};
 pub use library::{
-    CheckReport, DEFAULT_COLLECTION, Library, RemoveReport, probe_chat_model, probe_embedder,
+    CheckReport, DEFAULT_COLLECTION, Library, RemoveReport, Spend, probe_chat_model, probe_embedder,
 };
+pub use policy::{ModelRoute, Policy, Target};
 pub use search::{SearchMode, SearchRequest};

@@ -10,9 +10,11 @@ use cairn_models::{BertEmbedder, CrossEncoderReranker, Embedder, MaxSimReranker,
 use cairn_store::{CollectionRecord, DocumentRecord, Store};
 use serde::Serialize;
 
+use crate::complexity::ComplexityClassifier;
 use crate::config::{Config, RerankerChoice};
 use crate::error::{Error, Result};
 use crate::router::IntentRouter;
+use cairn_providers::{Keychain, Provider};
 
 /// The collection used when none is named.
 pub const DEFAULT_COLLECTION: &str = "default";
@@ -35,6 +37,8 @@ pub struct Library {
     chat: OnceLock<Arc<Mutex<ChatModel>>>,
     bundled_models: Option<PathBuf>,
     pub(crate) router: IntentRouter,
+    pub(crate) complexity: ComplexityClassifier,
+    providers: OnceLock<Vec<Arc<Provider>>>,
     pub(crate) searches: AtomicU64,
 }
 
@@ -44,6 +48,19 @@ impl std::fmt::Debug for Library {
             .field("data_dir", &self.data_dir)
             .finish()
     }
+}
+
+/// What cloud models have cost, and the limits.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Spend {
+    /// Today (UTC).
+    pub today: cairn_store::Spent,
+    /// This month (UTC).
+    pub month: cairn_store::Spent,
+    /// This month, by provider and model.
+    pub by_model: Vec<cairn_store::ModelSpend>,
+    /// The configured budgets.
+    pub budget: crate::config::BudgetConfig,
 }
 
 /// What [`Library::remove`] did.
@@ -63,6 +80,8 @@ impl Library {
             source,
         })?;
         let store = Store::open(&data_dir.join("cairn.sqlite"))?;
+        // Reservations left by a process that stopped mid-request hold no money any more.
+        store.settle_stale_reservations()?;
         let index = Index::open(&data_dir.join("lance")).await?;
         Ok(Library {
             data_dir: data_dir.to_path_buf(),
@@ -74,6 +93,8 @@ impl Library {
             chat: OnceLock::new(),
             bundled_models: None,
             router: IntentRouter::builtin(),
+            complexity: ComplexityClassifier::builtin(),
+            providers: OnceLock::new(),
             searches: AtomicU64::new(0),
         })
     }
@@ -153,6 +174,37 @@ impl Library {
     /// Searches this library has run since it was opened (answers included).
     pub fn searches_run(&self) -> u64 {
         self.searches.load(Ordering::Relaxed)
+    }
+
+    /// The configured providers, constructed on first use. Only a question routed to a cloud model
+    /// gets here: under the offline-only policy none is ever constructed.
+    pub(crate) fn providers(&self) -> Result<&[Arc<Provider>]> {
+        if let Some(providers) = self.providers.get() {
+            return Ok(providers);
+        }
+        let built = self
+            .config
+            .providers
+            .iter()
+            .map(|c| Provider::new(c.clone(), Keychain::default()).map(Arc::new))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        Ok(self.providers.get_or_init(|| built))
+    }
+
+    /// Whether any provider has been constructed (none under offline-only).
+    pub fn providers_constructed(&self) -> bool {
+        self.providers.get().is_some()
+    }
+
+    /// What cloud models have cost: today, this month, and by model this month.
+    pub fn spend(&self) -> Result<Spend> {
+        let (today, month, _) = self.store.spent(None)?;
+        Ok(Spend {
+            today,
+            month,
+            by_model: self.store.spend_by_model()?,
+            budget: self.config.budget,
+        })
     }
 
     /// The chat model's file: the configured one, or where the default was found.

@@ -31,6 +31,8 @@ pub const CHITCHAT: Template = template!("chitchat", "1.0.0");
 pub const NOT_FOUND: Template = template!("not-found", "1.0.0");
 /// The deterministic answer when a generated answer was not supported by its passages.
 pub const UNSUPPORTED: Template = template!("unsupported", "1.0.0");
+/// The last step of the fallback chain: every model failed; the best passage is quoted.
+pub const FALLBACK: Template = template!("fallback", "1.0.0");
 /// The polite refusal.
 pub const REFUSAL: Template = template!("refusal", "1.0.0");
 

@@ -204,6 +204,67 @@ pub fn train(
     (w, b)
 }
 
+/// A classifier trained on all but the held-out split, and how it does on that split.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fit {
+    /// One row of weights per class.
+    pub weights: Vec<Vec<f32>>,
+    /// One bias per class.
+    pub bias: Vec<f32>,
+    /// Accuracy on the training examples.
+    pub train_accuracy: f32,
+    /// Accuracy on the held-out examples.
+    pub held_out_accuracy: f32,
+    /// Held-out confusion: `confusion[truth][predicted]`.
+    pub confusion: Vec<Vec<usize>>,
+    /// Examples trained on.
+    pub train_examples: usize,
+    /// Examples held out.
+    pub test_examples: usize,
+}
+
+/// Splits `(text, input, class)` examples by [`is_held_out`], trains on the rest with [`train`],
+/// and measures on the held-out ones. Weights are rounded to 5 decimals for a stable file.
+pub fn fit(
+    examples: &[(&str, Vec<f32>, usize)],
+    classes: usize,
+    epochs: usize,
+    rate: f32,
+    l2: f32,
+) -> Fit {
+    let (held, kept): (Vec<_>, Vec<_>) = examples.iter().partition(|(t, _, _)| is_held_out(t));
+    let xs: Vec<Vec<f32>> = kept.iter().map(|(_, x, _)| x.clone()).collect();
+    let ys: Vec<usize> = kept.iter().map(|(_, _, y)| *y).collect();
+    let (weights, bias) = train(&xs, &ys, classes, epochs, rate, l2);
+    let round = |v: f32| (v * 1e5).round() / 1e5;
+    let weights: Vec<Vec<f32>> = weights
+        .iter()
+        .map(|w| w.iter().map(|v| round(*v)).collect())
+        .collect();
+    let bias: Vec<f32> = bias.iter().map(|v| round(*v)).collect();
+    let predict = |x: &[f32]| {
+        let z = logits(&weights, &bias, x);
+        (0..z.len())
+            .max_by(|a, b| z[*a].total_cmp(&z[*b]))
+            .unwrap_or(0)
+    };
+    let mut confusion = vec![vec![0usize; classes]; classes];
+    for (_, x, y) in &held {
+        confusion[*y][predict(x)] += 1;
+    }
+    let correct: usize = (0..classes).map(|i| confusion[i][i]).sum();
+    let train_correct = kept.iter().filter(|(_, x, y)| predict(x) == *y).count();
+    Fit {
+        train_accuracy: train_correct as f32 / kept.len().max(1) as f32,
+        held_out_accuracy: correct as f32 / held.len().max(1) as f32,
+        confusion,
+        train_examples: kept.len(),
+        test_examples: held.len(),
+        weights,
+        bias,
+    }
+}
+
 /// Whether an example belongs to the held-out split: a fixed fifth, chosen by a hash of its text so
 /// the split never changes when examples are added elsewhere.
 pub fn is_held_out(text: &str) -> bool {

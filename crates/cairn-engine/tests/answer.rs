@@ -1,47 +1,13 @@
 //! Answers end to end: real weights (MiniLM, SmolLM2), real LanceDB, real SQLite.
 
-use std::path::Path;
-use std::sync::{Arc, Mutex};
-
 use cairn_engine::{
     AnswerConfig, AnswerEvent, AskRequest, CancelToken, Config, Error, GuardConfig, Library, Tier,
     router::Route,
 };
 
-const CORPUS: [&str; 5] = [
-    "nature/lighthouse-skerrow-point.md",
-    "food/yeasted-sandwich-loaf.md",
-    "nature/tides.md",
-    "nature/ocean-currents.md",
-    "tech/bloom-filters.md",
-];
+mod support;
 
-async fn fixture_library(data: &Path, config: Config) -> Library {
-    let library = Library::open(data, config).await.unwrap();
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus");
-    let paths: Vec<_> = CORPUS
-        .iter()
-        .map(|p| corpus.join(p))
-        .filter(|p| p.is_file())
-        .collect();
-    assert_eq!(
-        paths.len(),
-        CORPUS.len(),
-        "tests/corpus is missing its sample documents"
-    );
-    let report = library
-        .add(&paths, "default", &|_| {}, &CancelToken::new())
-        .await
-        .unwrap();
-    assert_eq!(report.failed(), 0);
-    library
-}
-
-fn collect() -> (cairn_engine::OnAnswerEvent, Arc<Mutex<Vec<AnswerEvent>>>) {
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let sink = events.clone();
-    (Arc::new(move |e| sink.lock().unwrap().push(e)), events)
-}
+use support::{collect, fixture_library};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn routes_grounded_answers_not_found_and_chitchat() {
@@ -143,6 +109,7 @@ async fn threads_keep_turns_and_citations_and_follow_ups_see_them() {
         .unwrap();
     let follow = AskRequest {
         thread: Some(first.thread_id),
+        policy: None,
         ..AskRequest::new("How long does it bake?")
     };
     let second = library
@@ -169,6 +136,7 @@ async fn threads_keep_turns_and_citations_and_follow_ups_see_them() {
         .ask(
             &AskRequest {
                 thread: Some(9999),
+                policy: None,
                 ..AskRequest::new("hello")
             },
             collect().0,

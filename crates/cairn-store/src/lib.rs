@@ -23,9 +23,13 @@ mod conversations;
 mod error;
 mod migrations;
 mod records;
+mod spend;
 mod store;
 
 pub use conversations::{CitationRecord, MessageRecord, NewMessage, ThreadRecord};
 pub use error::{Error, Result};
 pub use records::{CollectionRecord, DocState, DocumentRecord, IndexedDocument};
+pub use spend::{
+    Latency, Limit, Limits, ModelSpend, Refused, Reservation, Settlement, Spent, day_and_month,
+};
 pub use store::Store;

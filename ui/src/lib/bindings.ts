@@ -510,7 +510,8 @@ route: string,
  */
 route_reason: string, 
 /**
- * `primary` (a model wrote it) or `deterministic` (a fixed answer).
+ * `primary` (the routed model wrote it), `secondary` (the fallback model, after the primary
+ * failed) or `deterministic` (a fixed answer).
  */
 tier: string, 
 /**
@@ -541,6 +542,26 @@ truncated: boolean,
  * Whether the answer was made on this device (no text left it).
  */
 on_device: boolean, 
+/**
+ * Who answered: `local`, a provider's name, or `none` (a fixed answer).
+ */
+provider: string, 
+/**
+ * US dollars it cost.
+ */
+cost: number, 
+/**
+ * Why this model: the router's policy, the question's complexity and the choice.
+ */
+model_route: string, 
+/**
+ * Steps of the fallback chain that failed first: `target (code): reason`.
+ */
+fallbacks: Array<string>, 
+/**
+ * Entities redacted from what was sent to a cloud model.
+ */
+redacted: number, 
 /**
  * Milliseconds: routing, retrieval, first token, total.
  */
@@ -596,9 +617,13 @@ retrieval: RetrievalSettings,
  */
 answers: AnswerSettings, 
 /**
- * What may leave the device.
+ * What may leave the device: the model router's policy.
  */
-privacy: PrivacyMode, };
+privacy: PrivacyMode, 
+/**
+ * Spending limits on cloud models.
+ */
+budget: BudgetSettings, };
 
 /**
  * Model choices.
@@ -681,9 +706,152 @@ max_tokens: number,
 temperature: number, };
 
 /**
- * What may leave the device.
+ * What may leave the device: the model router's policy.
  */
-export type PrivacyMode = "offline_only";
+export type PrivacyMode = "offline_only" | "cost_aware" | "latency_aware" | "quality_first" | "hybrid";
+
+/**
+ * Spending limits on cloud models, in US dollars; `null`: no limit.
+ */
+export type BudgetSettings = { 
+/**
+ * Per conversation.
+ */
+conversation_usd: number | null, 
+/**
+ * Per UTC day.
+ */
+day_usd: number | null, 
+/**
+ * Per UTC month.
+ */
+month_usd: number | null, };
+
+/**
+ * A cloud or OpenAI-compatible provider, as the Settings screen shows and edits it.
+ */
+export type ProviderView = { 
+/**
+ * Its name: letters, digits, `-` and `_`; also the keychain entry.
+ */
+name: string, 
+/**
+ * `openai`, `anthropic`, `mistral` or `openai-compatible`.
+ */
+kind: string, 
+/**
+ * The API address; `null`: the kind's default (required for `openai-compatible`).
+ */
+base_url: string | null, 
+/**
+ * Its models.
+ */
+models: Array<ProviderModelView>, 
+/**
+ * Whether it needs a key (a local OpenAI-compatible server may not).
+ */
+needs_key: boolean, 
+/**
+ * Whether its key is in the OS keychain (the key itself never comes back).
+ */
+has_key: boolean, };
+
+/**
+ * One model of a provider.
+ */
+export type ProviderModelView = { 
+/**
+ * The model's name in the provider's API.
+ */
+id: string, 
+/**
+ * `mid` or `large`.
+ */
+tier: string, 
+/**
+ * US dollars per million prompt tokens.
+ */
+input_per_mtok: number, 
+/**
+ * US dollars per million generated tokens.
+ */
+output_per_mtok: number, };
+
+/**
+ * Names a provider.
+ */
+export type ProviderRequest = { 
+/**
+ * The provider's name.
+ */
+provider: string, };
+
+/**
+ * A key to keep in the OS keychain.
+ */
+export type KeyRequest = { 
+/**
+ * The provider's name.
+ */
+provider: string, 
+/**
+ * The API key.
+ */
+key: string, };
+
+/**
+ * What cloud models have cost, against the budgets.
+ */
+export type SpendView = { 
+/**
+ * Today (UTC), US dollars.
+ */
+today_usd: number, 
+/**
+ * Today, tokens.
+ */
+today_tokens: number, 
+/**
+ * This month (UTC), US dollars.
+ */
+month_usd: number, 
+/**
+ * This month, tokens.
+ */
+month_tokens: number, 
+/**
+ * This month by provider and model, most expensive first.
+ */
+by_model: Array<ModelSpendView>, 
+/**
+ * The limits.
+ */
+budget: BudgetSettings, };
+
+/**
+ * One model's spend this month.
+ */
+export type ModelSpendView = { 
+/**
+ * Provider.
+ */
+provider: string, 
+/**
+ * Model.
+ */
+model: string, 
+/**
+ * Calls.
+ */
+calls: number, 
+/**
+ * Tokens.
+ */
+tokens: number, 
+/**
+ * US dollars.
+ */
+usd: number, };
 
 /**
  * What saving settings did.
@@ -758,4 +926,10 @@ export const commands = {
   saveSettings: (request: Settings): Promise<SettingsSaved> => invoke("save_settings", { request }),
   setDataDir: (request: DataDirRequest): Promise<Settings> => invoke("set_data_dir", { request }),
   checkModel: (request: ModelCheckRequest): Promise<ModelCheck> => invoke("check_model", { request }),
+  providers: (): Promise<Array<ProviderView>> => invoke("providers"),
+  saveProvider: (request: ProviderView): Promise<Array<ProviderView>> => invoke("save_provider", { request }),
+  removeProvider: (request: ProviderRequest): Promise<Array<ProviderView>> => invoke("remove_provider", { request }),
+  setKey: (request: KeyRequest): Promise<Array<ProviderView>> => invoke("set_key", { request }),
+  removeKey: (request: ProviderRequest): Promise<Array<ProviderView>> => invoke("remove_key", { request }),
+  spend: (): Promise<SpendView> => invoke("spend"),
 };

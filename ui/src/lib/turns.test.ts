@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import type { AnswerView, CitationView } from "./bindings";
-import { applyEvent, badge, citedNumbers, citingSentences, failAnswer, finishAnswer, pendingAnswer } from "./turns";
+import {
+  applyEvent,
+  badge,
+  citedNumbers,
+  citingSentences,
+  failAnswer,
+  finishAnswer,
+  pendingAnswer,
+  turnFromMessage,
+  why,
+} from "./turns";
 
 const passage: CitationView = {
   n: 1,
@@ -27,6 +37,11 @@ function answer(over: Partial<AnswerView> = {}): AnswerView {
     thread_id: 4,
     truncated: false,
     on_device: true,
+    provider: "local",
+    cost: 0,
+    model_route: "offline-only: the local model",
+    fallbacks: [],
+    redacted: 0,
     timings_ms: { route: 5, retrieve: 20, first_token: 300, total: 900 },
     ...over,
   };
@@ -78,10 +93,58 @@ describe("an answer's stream", () => {
 
 describe("badge", () => {
   it("names route and model and says it stayed on this device", () => {
-    expect(badge(finishAnswer(pendingAnswer("a"), answer()))).toBe("factual · SmolLM2-135M-Instruct.Q4_1 · on this device");
-    expect(badge(finishAnswer(pendingAnswer("a"), answer({ route: "out_of_scope", tier: "deterministic", model: "none" })))).toBe(
-      "out of scope · fixed answer · on this device",
+    expect(badge(finishAnswer(pendingAnswer("a"), answer()))).toBe("factual · on this device · SmolLM2-135M-Instruct.Q4_1");
+    expect(
+      badge(finishAnswer(pendingAnswer("a"), answer({ route: "out_of_scope", tier: "deterministic", model: "none", provider: "none" }))),
+    ).toBe("out of scope · fixed answer · on this device");
+  });
+
+  it("says where a cloud answer was sent, what was redacted and what it cost", () => {
+    const t = finishAnswer(
+      pendingAnswer("a"),
+      answer({ provider: "openai", model: "gpt-4o-mini", on_device: false, cost: 0.00123456, redacted: 2 }),
     );
+    expect(badge(t)).toBe("factual · sent to openai · gpt-4o-mini · 2 redacted first · $0.0012");
+    expect(badge(t)).not.toContain("on this device");
+  });
+
+  it("takes an answer without a provider as local only when it stayed on the device", () => {
+    expect(badge(finishAnswer(pendingAnswer("a"), answer({ provider: "" })))).toContain("on this device");
+    expect(badge(finishAnswer(pendingAnswer("a"), answer({ provider: "", on_device: false })))).not.toContain(
+      "on this device",
+    );
+  });
+
+  it("does not claim where a reopened answer was made", () => {
+    const t = turnFromMessage({
+      id: 7,
+      role: "assistant",
+      content: "It was made in 1870 [1].",
+      route: "factual",
+      tier: "primary",
+      model: "gpt-4o-mini",
+      prompt_version: "grounded@1.0.0",
+      created_at: 0,
+      citations: [],
+    });
+    expect(badge(t)).toBe("factual · gpt-4o-mini");
+  });
+
+  it("keeps why this model and what failed first", () => {
+    const t = finishAnswer(
+      pendingAnswer("a"),
+      answer({
+        tier: "secondary",
+        model_route: "cost-aware, complex: cheapest large model openai/gpt-4o",
+        fallbacks: ["openai/gpt-4o (timeout): no reply in 30 s"],
+      }),
+    );
+    expect(t.tier).toBe("secondary");
+    expect(why(t)).toEqual([
+      "cost-aware, complex: cheapest large model openai/gpt-4o",
+      "Failed first: openai/gpt-4o (timeout): no reply in 30 s",
+    ]);
+    expect(why(finishAnswer(pendingAnswer("b"), answer({ model_route: "" })))).toEqual([]);
   });
 });
 

@@ -2,6 +2,7 @@
 // messages, and an answer built up from its stream of events. Pure, so the rules are unit-tested.
 
 import type { AnswerView, ChatEvent, CitationView, MessageView } from "./bindings";
+import { answerBadge, answerWhy } from "./providers";
 
 export type Turn = {
   /** Stable key for the list: the stored message id, or a local one while streaming. */
@@ -15,6 +16,16 @@ export type Turn = {
   route: string | null;
   model: string | null;
   tier: string | null;
+  /** Who made it: `local`, `none`, a provider's name; `null` when not known (a stored answer). */
+  provider: string | null;
+  /** US dollars, when known. */
+  cost: number | null;
+  /** Entities redacted from what was sent to a cloud model. */
+  redacted: number;
+  /** Why this model (the router's sentence), when known. */
+  modelRoute: string | null;
+  /** Steps of the fallback chain that failed first. */
+  fallbacks: string[];
   promptVersion: string | null;
   /** Cut short by Stop or by the reply length limit. */
   truncated: boolean;
@@ -37,6 +48,11 @@ function blank(key: string, role: Turn["role"], content: string): Turn {
     route: null,
     model: null,
     tier: null,
+    provider: null,
+    cost: null,
+    redacted: 0,
+    modelRoute: null,
+    fallbacks: [],
     promptVersion: null,
     truncated: false,
     withdrawn: null,
@@ -90,6 +106,12 @@ export function finishAnswer(turn: Turn, answer: AnswerView): Turn {
     route: answer.route,
     model: answer.model,
     tier: answer.tier,
+    // An answer from before providers existed says only whether it stayed on the device.
+    provider: answer.provider || (answer.on_device ? "local" : null),
+    cost: answer.cost,
+    redacted: answer.redacted,
+    modelRoute: answer.model_route || null,
+    fallbacks: answer.fallbacks,
     promptVersion: answer.prompt_version,
     truncated: answer.truncated,
     firstTokenMs: answer.timings_ms.first_token,
@@ -102,14 +124,14 @@ export function failAnswer(turn: Turn, message: string): Turn {
   return { ...turn, streaming: false, error: message };
 }
 
-/** The quiet line under an answer: route, model, and where it was made. */
+/** The quiet line under an answer: route, who made it (and at what cost), with which model. */
 export function badge(turn: Turn): string {
-  const parts: string[] = [];
-  if (turn.route) parts.push(turn.route.replaceAll("_", " "));
-  if (turn.tier === "deterministic" || turn.model === "none") parts.push("fixed answer");
-  else if (turn.model) parts.push(turn.model);
-  parts.push("on this device");
-  return parts.join(" · ");
+  return answerBadge(turn);
+}
+
+/** Why this model, and the fallback steps that failed first; empty when not known. */
+export function why(turn: Turn): string[] {
+  return answerWhy(turn.modelRoute, turn.fallbacks);
 }
 
 /** Citation numbers `[n]` in a text, in order of first use. */

@@ -1,0 +1,167 @@
+import { cleanup, fireEvent, render, waitFor } from "@testing-library/svelte";
+import { tick } from "svelte";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { ProviderView, Settings, SpendView } from "../lib/bindings";
+
+// The screen talks to the app through `commands` only: each test sets what they answer.
+const api = vi.hoisted(() => ({
+  settings: vi.fn(),
+  saveSettings: vi.fn(),
+  providers: vi.fn(),
+  saveProvider: vi.fn(),
+  removeProvider: vi.fn(),
+  setKey: vi.fn(),
+  removeKey: vi.fn(),
+  spend: vi.fn(),
+  libraryView: vi.fn(),
+}));
+vi.mock("../lib/bindings", () => ({ commands: api, Channel: class {} }));
+vi.mock("@tauri-apps/plugin-dialog", () => ({ open: vi.fn() }));
+
+const { default: SettingsScreen } = await import("./Settings.svelte");
+
+const settings: Settings = {
+  data_dir: "/data",
+  data_dir_locked: false,
+  models: { chat: null, embedder: null },
+  chunking: { max_tokens: 256, overlap_tokens: 32 },
+  retrieval: { k: 8, candidates: 50, dense_weight: 0.7, bm25_weight: 0.3, rerank: false, rerank_depth: 20 },
+  answers: { passages: 5, min_score: 0.3, context_tokens: 2048, max_tokens: 256, temperature: 0 },
+  privacy: "offline_only",
+  budget: { conversation_usd: null, day_usd: 2, month_usd: null },
+};
+
+const openai: ProviderView = {
+  name: "openai",
+  kind: "openai",
+  base_url: null,
+  models: [{ id: "gpt-4o-mini", tier: "mid", input_per_mtok: 0.15, output_per_mtok: 0.6 }],
+  needs_key: true,
+  has_key: false,
+};
+
+const spend: SpendView = {
+  today_usd: 0.5,
+  today_tokens: 1200,
+  month_usd: 3,
+  month_tokens: 50_000,
+  by_model: [{ provider: "openai", model: "gpt-4o-mini", calls: 4, tokens: 50_000, usd: 3 }],
+  budget: settings.budget,
+};
+
+afterEach(cleanup);
+
+beforeEach(() => {
+  vi.clearAllMocks();
+  api.settings.mockResolvedValue(structuredClone(settings));
+  api.providers.mockResolvedValue([]);
+  api.spend.mockResolvedValue(spend);
+  api.libraryView.mockResolvedValue({ collections: [], documents: [], ingest: null });
+});
+
+function modeRadio(container: HTMLElement, mode: string): HTMLInputElement {
+  return container.querySelector(`input[name=privacy][value=${mode}]`) as HTMLInputElement;
+}
+
+describe("the Settings screen", () => {
+  it("offers only offline-only while no provider is configured", async () => {
+    const { container, findByText } = render(SettingsScreen);
+    await findByText(/No provider yet/);
+    expect(modeRadio(container, "offline_only").disabled).toBe(false);
+    for (const m of ["cost_aware", "latency_aware", "quality_first", "hybrid"]) {
+      expect(modeRadio(container, m).disabled, m).toBe(true);
+    }
+  });
+
+  it("lets a mode that uses providers be chosen once one is configured", async () => {
+    api.providers.mockResolvedValue([openai]);
+    const { container, findByText } = render(SettingsScreen);
+    await findByText("no key");
+    expect(modeRadio(container, "hybrid").disabled).toBe(false);
+  });
+
+  it("saves budgets with the other settings, empty as no limit", async () => {
+    api.saveSettings.mockImplementation(async (s: Settings) => ({ settings: s, reindex: [] }));
+    const { getByTestId, findByTestId } = render(SettingsScreen);
+    const day = (await findByTestId("budget-day")) as HTMLInputElement;
+    expect(day.value).toBe("2");
+    await fireEvent.input(day, { target: { value: "" } });
+    await fireEvent.input(getByTestId("budget-month"), { target: { value: "$10.5" } });
+    await fireEvent.click(getByTestId("settings-save"));
+    await waitFor(() => expect(api.saveSettings).toHaveBeenCalledTimes(1));
+    expect(api.saveSettings.mock.calls[0][0].budget).toEqual({ conversation_usd: null, day_usd: null, month_usd: 10.5 });
+  });
+
+  it("will not save a budget that is not an amount", async () => {
+    const { getByTestId, findByTestId, findByText } = render(SettingsScreen);
+    await fireEvent.input(await findByTestId("budget-conversation"), { target: { value: "ten" } });
+    await findByText(/a number of US dollars/);
+    expect((getByTestId("settings-save") as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it("sends a key to the keychain and forgets it at once", async () => {
+    api.providers.mockResolvedValue([openai]);
+    api.setKey.mockResolvedValue([{ ...openai, has_key: true }]);
+    const { findByTestId, getByText, findByText } = render(SettingsScreen);
+    const input = (await findByTestId("provider-key")) as HTMLInputElement;
+    expect(input.type).toBe("password");
+    expect(input.getAttribute("autocomplete")).toBe("off");
+    await fireEvent.input(input, { target: { value: "sk-secret " } });
+    await fireEvent.click(getByText("Save key"));
+    await tick();
+    expect(input.value).toBe("");
+    expect(api.setKey).toHaveBeenCalledWith({ provider: "openai", key: "sk-secret" });
+    await findByText("key stored in the OS keychain");
+    expect(document.body.innerHTML).not.toContain("sk-secret");
+  });
+
+  it("removes a provider only when asked twice", async () => {
+    api.providers.mockResolvedValue([openai]);
+    api.removeProvider.mockResolvedValue([]);
+    const { findByText, getByText } = render(SettingsScreen);
+    await fireEvent.click(await findByText("Remove provider"));
+    expect(api.removeProvider).not.toHaveBeenCalled();
+    await fireEvent.click(getByText("Remove openai and its key?"));
+    await waitFor(() => expect(api.removeProvider).toHaveBeenCalledWith({ provider: "openai" }));
+    await findByText(/No provider yet/);
+  });
+
+  it("checks the provider form before sending it, and shows the app's refusal", async () => {
+    api.saveProvider.mockRejectedValue({ code: "invalid_input", message: "provider 'lan' lists no models" });
+    const { findByTestId, getByTestId, findByText, getByLabelText, container } = render(SettingsScreen);
+    await fireEvent.click(await findByTestId("provider-add"));
+    const form = getByTestId("provider-form");
+    await fireEvent.change(form.querySelector("select") as HTMLSelectElement, { target: { value: "openai-compatible" } });
+    await fireEvent.click(getByTestId("provider-form").querySelector("button[type=submit]") as HTMLButtonElement);
+    await findByText("Give the provider a name.");
+    await findByText("An OpenAI-compatible server needs its base URL.");
+    expect(api.saveProvider).not.toHaveBeenCalled();
+
+    const [name, url] = [...form.querySelectorAll("input[type=text]")] as HTMLInputElement[];
+    await fireEvent.input(name, { target: { value: "lan" } });
+    await fireEvent.input(url, { target: { value: "http://10.0.0.2:8080/v1" } });
+    await fireEvent.input(getByLabelText("Model 1: name"), { target: { value: "llama" } });
+    await fireEvent.input(getByLabelText("Model 1: US dollars per million input tokens"), { target: { value: "0" } });
+    await fireEvent.input(getByLabelText("Model 1: US dollars per million output tokens"), { target: { value: "0" } });
+    await fireEvent.click(form.querySelector("button[type=submit]") as HTMLButtonElement);
+    await findByText("provider 'lan' lists no models");
+    expect(api.saveProvider).toHaveBeenCalledWith({
+      name: "lan",
+      kind: "openai-compatible",
+      base_url: "http://10.0.0.2:8080/v1",
+      models: [{ id: "llama", tier: "mid", input_per_mtok: 0, output_per_mtok: 0 }],
+      needs_key: false,
+      has_key: false,
+    });
+    expect(container.querySelector("[data-testid=provider-form]")).not.toBeNull();
+  });
+
+  it("shows spend against the budgets and by model", async () => {
+    const { findByTestId, getByText } = render(SettingsScreen);
+    const panel = await findByTestId("spend");
+    expect(panel.textContent).toContain("$0.50 of $2.00");
+    expect(panel.textContent).toContain("1,200 tokens");
+    expect(panel.textContent).toContain("$3.00 · no limit");
+    expect(getByText("gpt-4o-mini").closest("tr")?.textContent).toContain("50,000");
+  });
+});
