@@ -282,10 +282,15 @@ pub struct MessageView {
     pub content: String,
     /// For answers: the route taken.
     pub route: Option<String>,
-    /// For answers: `primary` or `deterministic`.
+    /// For answers: `primary`, `secondary` or `deterministic`.
     pub tier: Option<String>,
     /// For answers: the model that wrote it (`none` for a fixed answer).
     pub model: Option<String>,
+    /// For answers: `local`, a provider's name, or `none`; `null` for answers saved before
+    /// providers existed (all made on this device).
+    pub provider: Option<String>,
+    /// For answers: US dollars.
+    pub cost: Option<f64>,
     /// For answers: the prompt template, `name@version`.
     pub prompt_version: Option<String>,
     /// Unix seconds.

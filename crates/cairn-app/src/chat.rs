@@ -196,6 +196,8 @@ fn message_view(m: MessageRecord) -> MessageView {
         route: m.route,
         tier: m.tier,
         model: m.model,
+        provider: m.provider,
+        cost: m.cost,
         prompt_version: m.prompt_version,
         created_at: m.created_at,
         citations: m.citations.into_iter().map(stored_citation_view).collect(),

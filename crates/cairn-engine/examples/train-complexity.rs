@@ -6,32 +6,14 @@
 //! the text), trains logistic regression on the rest, prints held-out accuracy beside a baseline on
 //! the features alone and the confusion matrix, and writes `data/router/complexity-model.json`.
 
-use std::path::Path;
-
 use cairn_engine::complexity::{self, Complexity, ComplexityModel};
 use cairn_engine::router::fit;
-use cairn_models::{BertEmbedder, Embedder};
 
-#[derive(serde::Deserialize)]
-struct Example {
-    text: String,
-    label: String,
-}
+mod common;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let data = std::fs::read_to_string(root.join("data/router/complexity.jsonl"))?;
-    let examples: Vec<Example> = data
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(serde_json::from_str)
-        .collect::<Result<_, _>>()?;
-    let embedder = BertEmbedder::load(
-        &root.join("models/all-MiniLM-L6-v2"),
-        &candle_core::Device::Cpu,
-    )?;
-    let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
-    let vectors = embedder.embed(&texts)?;
+    let root = common::root();
+    let (examples, vectors, _) = common::embedded("data/router/complexity.jsonl")?;
     let class = |label: &str| {
         Complexity::ALL
             .iter()

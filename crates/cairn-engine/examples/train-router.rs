@@ -5,31 +5,13 @@
 //! text), trains logistic regression on the rest, prints held-out accuracy and the confusion matrix,
 //! and writes `data/router/intent-model.json`.
 
-use std::path::Path;
-
 use cairn_engine::router::{IntentModel, Route, is_held_out, logits, train};
-use cairn_models::{BertEmbedder, Embedder};
 
-#[derive(serde::Deserialize)]
-struct Example {
-    text: String,
-    label: String,
-}
+mod common;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let data = std::fs::read_to_string(root.join("data/router/intents.jsonl"))?;
-    let examples: Vec<Example> = data
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(serde_json::from_str)
-        .collect::<Result<_, _>>()?;
-    let embedder = BertEmbedder::load(
-        &root.join("models/all-MiniLM-L6-v2"),
-        &candle_core::Device::Cpu,
-    )?;
-    let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
-    let vectors = embedder.embed(&texts)?;
+    let root = common::root();
+    let (examples, vectors, embedder) = common::embedded("data/router/intents.jsonl")?;
     let labels: Vec<usize> = examples
         .iter()
         .map(|e| {
@@ -84,7 +66,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let round = |v: f32| (v * 1e5).round() / 1e5;
     let model = IntentModel {
-        embedder: embedder.info().id.clone(),
+        embedder,
         labels: Route::ALL.iter().map(|r| r.label().to_string()).collect(),
         weights: weights
             .iter()

@@ -364,6 +364,8 @@ impl Library {
                 model: Some(answer.model.clone()),
                 tokens_in: Some(answer.tokens_in as i64),
                 tokens_out: Some(answer.tokens_out as i64),
+                provider: Some(answer.provider.clone()),
+                cost: Some(answer.cost),
                 citations: answer
                     .citations
                     .iter()
@@ -542,41 +544,23 @@ impl Library {
         let router = &self.config.router;
         let (hits, passages_flagged) = screen(hits, &self.config.guard);
 
-        // Whole passages, best first, within the budget (4 characters a token); then recent turns
-        // within a quarter of what is left.
+        // Whole passages within the budget (4 characters a token), then recent turns.
         let mut budget = router.cloud_context_tokens;
-        let (mut passages, mut texts, mut dropped) = (Vec::new(), Vec::new(), 0);
-        for hit in &hits {
-            let cite = citation(passages.len() + 1, hit, "model");
-            let text = format!("({}) {}", source_label(&cite), hit.passage.text.trim());
-            let cost = text.len().div_ceil(4);
-            if cost > budget {
-                dropped += 1;
-                continue;
-            }
-            budget -= cost;
-            texts.push(text);
-            passages.push(cite);
-        }
-        let mut history_budget = budget / 4;
-        let mut turns = Vec::new();
-        for m in turn
-            .history
-            .iter()
-            .rev()
-            .take(2 * self.config.answer.history_turns)
-        {
-            let cost = m.content.len().div_ceil(4) + 4;
-            if cost > history_budget {
-                break;
-            }
-            history_budget -= cost;
-            turns.push((m.role.clone(), m.content.clone()));
-        }
-        turns.reverse();
-        while turns.first().is_some_and(|(role, _)| role != "user") {
-            turns.remove(0);
-        }
+        let estimate = |text: &str| Ok(text.len().div_ceil(4));
+        let (passages, texts, dropped) = fit_passages(
+            &hits,
+            &mut budget,
+            |_, c| format!("({}) {}", source_label(c), c.text.trim()),
+            estimate,
+        )
+        .map_err(internal)?;
+        let turns = recent_turns(
+            turn.history,
+            2 * self.config.answer.history_turns,
+            &mut budget,
+            |text| Ok(estimate(text)? + 4),
+        )
+        .map_err(internal)?;
         let outbound = Outbound {
             system: turn.template.section("system", &[]),
             history: turns,
@@ -992,46 +976,21 @@ pub(crate) fn pack(
         )));
     };
 
-    // Recent turns, newest first, within a quarter of what is left.
-    let mut turns: Vec<ChatMessage> = Vec::new();
-    let mut history_budget = budget / 4;
-    for m in history.iter().rev().take(2 * cfg.history_turns) {
-        // Chat-template framing costs a few tokens per turn.
-        let cost = count(&m.content)? + 8;
-        if cost > history_budget {
-            break;
-        }
-        history_budget -= cost;
-        budget -= cost;
-        turns.push(ChatMessage::new(&m.role, m.content.clone()));
-    }
-    // A thread that ends on a question without an answer (a failed turn) must not leave two user
-    // turns in a row.
-    turns.reverse();
-    while turns.first().is_some_and(|m| m.role != "user") {
-        turns.remove(0);
-    }
-
-    let mut passages = Vec::new();
-    let mut blocks = Vec::new();
-    let mut dropped = 0;
-    for hit in hits {
-        let n = passages.len() + 1;
-        let cite = citation(n, hit, "model");
-        let block = format!(
-            "[{n}] ({}) {}",
-            source_label(&cite),
-            hit.passage.text.trim()
-        );
-        let cost = count(&block)? + 2;
-        if cost > budget {
-            dropped += 1;
-            continue;
-        }
-        budget -= cost;
-        blocks.push(block);
-        passages.push(cite);
-    }
+    // Recent turns within a quarter of what is left (chat-template framing costs a few tokens a
+    // turn), then whole passages.
+    let turns: Vec<ChatMessage> =
+        recent_turns(history, 2 * cfg.history_turns, &mut budget, |text| {
+            Ok(count(text)? + 8)
+        })?
+        .into_iter()
+        .map(|(role, content)| ChatMessage::new(&role, content))
+        .collect();
+    let (passages, blocks, dropped) = fit_passages(
+        hits,
+        &mut budget,
+        |n, c| format!("[{n}] ({}) {}", source_label(c), c.text.trim()),
+        |block| Ok(count(block)? + 2),
+    )?;
     let user = template.section(
         "user",
         &[("passages", &blocks.join("\n\n")), ("question", question)],
@@ -1051,6 +1010,59 @@ pub(crate) fn pack(
         passages,
         dropped,
     })
+}
+
+/// Recent turns of `history`, taken newest first while they fit in a quarter of `budget` (and
+/// taken from it), returned oldest first. A thread that ends on a question without an answer (a
+/// failed turn) must not leave two user turns in a row, so the turns start with a question.
+fn recent_turns(
+    history: &[MessageRecord],
+    max: usize,
+    budget: &mut usize,
+    mut cost: impl FnMut(&str) -> Result<usize>,
+) -> Result<Vec<(String, String)>> {
+    let mut quarter = *budget / 4;
+    let mut turns = Vec::new();
+    for m in history.iter().rev().take(max) {
+        let c = cost(&m.content)?;
+        if c > quarter {
+            break;
+        }
+        quarter -= c;
+        *budget -= c;
+        turns.push((m.role.clone(), m.content.clone()));
+    }
+    turns.reverse();
+    while turns.first().is_some_and(|(role, _)| role != "user") {
+        turns.remove(0);
+    }
+    Ok(turns)
+}
+
+/// Whole passages, best first, while they fit in `budget` (and taken from it): one that does not
+/// fit is left out, and a smaller one after it may still go in. `render` writes passage `n`'s
+/// block. Returns the passages given, their blocks, and how many were left out.
+fn fit_passages(
+    hits: &[Hit],
+    budget: &mut usize,
+    render: impl Fn(usize, &Citation) -> String,
+    mut cost: impl FnMut(&str) -> Result<usize>,
+) -> Result<(Vec<Citation>, Vec<String>, usize)> {
+    let (mut passages, mut blocks, mut dropped) = (Vec::new(), Vec::new(), 0);
+    for hit in hits {
+        let n = passages.len() + 1;
+        let cite = citation(n, hit, "model");
+        let block = render(n, &cite);
+        let c = cost(&block)?;
+        if c > *budget {
+            dropped += 1;
+            continue;
+        }
+        *budget -= c;
+        blocks.push(block);
+        passages.push(cite);
+    }
+    Ok((passages, blocks, dropped))
 }
 
 /// The citations in `answer`: each valid `[n]` (also `[1, 2]` and `[1][2]`), in order of first use.

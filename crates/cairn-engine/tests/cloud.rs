@@ -124,6 +124,10 @@ async fn a_cloud_answer_is_redacted_streamed_restored_cited_and_costed() {
             "{} vs {cost}",
             answer.cost
         );
+        let stored = library.thread_messages(answer.thread_id).unwrap();
+        let saved = stored.last().unwrap();
+        assert_eq!(saved.provider.as_deref(), Some("acme"));
+        assert_eq!(saved.cost, Some(answer.cost));
         let spend = library.spend().unwrap();
         assert!((spend.today.cost - cost).abs() < 1e-12);
         assert_eq!(spend.by_model.len(), 1);

@@ -406,17 +406,10 @@ impl Provider {
                 }
                 Ok(None) => break,
                 Ok(Some(Err(e))) => {
-                    let error = if streamed > 0 {
-                        ProviderError::StreamBroken {
-                            provider: name.clone(),
-                            chars: text.chars().count(),
-                        }
-                    } else {
-                        ProviderError::Network {
-                            provider: name.clone(),
-                            detail: e.to_string(),
-                        }
-                    };
+                    let error = broken_or(&name, &text, || ProviderError::Network {
+                        provider: name.clone(),
+                        detail: e.to_string(),
+                    });
                     return Err(fail(error, streamed));
                 }
                 Ok(Some(Ok(chunk))) => chunk,
@@ -463,17 +456,12 @@ impl Provider {
                                     status: 529,
                                     message,
                                 }
-                            } else if streamed > 0 {
-                                ProviderError::StreamBroken {
-                                    provider: name.clone(),
-                                    chars: text.chars().count(),
-                                }
                             } else {
-                                ProviderError::Server {
+                                broken_or(&name, &text, || ProviderError::Server {
                                     provider: name.clone(),
                                     status: 500,
                                     message,
-                                }
+                                })
                             };
                             return Err(fail(error, streamed));
                         }
@@ -483,17 +471,10 @@ impl Provider {
         }
         if !done && !cancelled {
             // The connection closed without the end of the answer.
-            let error = if streamed > 0 {
-                ProviderError::StreamBroken {
-                    provider: name.clone(),
-                    chars: text.chars().count(),
-                }
-            } else {
-                ProviderError::Malformed {
-                    provider: name.clone(),
-                    detail: "the stream ended before any answer".into(),
-                }
-            };
+            let error = broken_or(&name, &text, || ProviderError::Malformed {
+                provider: name.clone(),
+                detail: "the stream ended before any answer".into(),
+            });
             return Err(fail(error, streamed));
         }
         let estimated = input.is_none() || output.is_none();
@@ -511,6 +492,18 @@ impl Provider {
             first_token_ms,
             total_ms: 0.0,
         })
+    }
+}
+
+/// A failure mid-stream: `StreamBroken` once some of the answer arrived (`text`), else `before`.
+fn broken_or(provider: &str, text: &str, before: impl FnOnce() -> ProviderError) -> ProviderError {
+    if text.is_empty() {
+        before()
+    } else {
+        ProviderError::StreamBroken {
+            provider: provider.to_string(),
+            chars: text.chars().count(),
+        }
     }
 }
 

@@ -63,6 +63,10 @@ pub struct MessageRecord {
     pub tokens_in: Option<i64>,
     /// Generated tokens.
     pub tokens_out: Option<i64>,
+    /// For answers: `local`, a provider's name, or `none` (a fixed answer); unset before 0.4.
+    pub provider: Option<String>,
+    /// For answers: US dollars.
+    pub cost: Option<f64>,
     /// Unix seconds.
     pub created_at: i64,
     /// The passages it cited.
@@ -88,6 +92,10 @@ pub struct NewMessage {
     pub tokens_in: Option<i64>,
     /// Generated tokens.
     pub tokens_out: Option<i64>,
+    /// Who made it: `local`, a provider's name, or `none`.
+    pub provider: Option<String>,
+    /// US dollars.
+    pub cost: Option<f64>,
     /// Cited passages.
     pub citations: Vec<CitationRecord>,
 }
@@ -157,7 +165,7 @@ impl Store {
         let t = now();
         tx.execute(
             "INSERT INTO messages (thread_id, role, content, route, tier, prompt_version, model, tokens_in, \
-             tokens_out, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             tokens_out, created_at, provider, cost) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
                 thread_id,
                 message.role,
@@ -168,7 +176,9 @@ impl Store {
                 message.model,
                 message.tokens_in,
                 message.tokens_out,
-                t
+                t,
+                message.provider,
+                message.cost
             ],
         )?;
         let id = tx.last_insert_rowid();
@@ -192,7 +202,7 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT id, thread_id, role, content, route, tier, prompt_version, model, tokens_in, tokens_out, \
-             created_at FROM messages WHERE thread_id = ?1 ORDER BY id",
+             created_at, provider, cost FROM messages WHERE thread_id = ?1 ORDER BY id",
         )?;
         let mut messages: Vec<MessageRecord> = stmt
             .query_map([thread_id], |r| {
@@ -208,6 +218,8 @@ impl Store {
                     tokens_in: r.get(8)?,
                     tokens_out: r.get(9)?,
                     created_at: r.get(10)?,
+                    provider: r.get(11)?,
+                    cost: r.get(12)?,
                     citations: Vec::new(),
                 })
             })?

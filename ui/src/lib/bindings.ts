@@ -372,13 +372,22 @@ content: string,
  */
 route: string | null, 
 /**
- * For answers: `primary` or `deterministic`.
+ * For answers: `primary`, `secondary` or `deterministic`.
  */
 tier: string | null, 
 /**
  * For answers: the model that wrote it (`none` for a fixed answer).
  */
 model: string | null, 
+/**
+ * For answers: `local`, a provider's name, or `none`; `null` for answers saved before
+ * providers existed (all made on this device).
+ */
+provider: string | null, 
+/**
+ * For answers: US dollars.
+ */
+cost: number | null, 
 /**
  * For answers: the prompt template, `name@version`.
  */

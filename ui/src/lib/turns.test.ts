@@ -115,19 +115,28 @@ describe("badge", () => {
     );
   });
 
-  it("does not claim where a reopened answer was made", () => {
-    const t = turnFromMessage({
+  it("says where a reopened answer was made, from what the thread stored", () => {
+    const stored = {
       id: 7,
       role: "assistant",
       content: "It was made in 1870 [1].",
       route: "factual",
       tier: "primary",
       model: "gpt-4o-mini",
+      provider: "openai",
+      cost: 0.0012,
       prompt_version: "grounded@1.0.0",
       created_at: 0,
       citations: [],
-    });
-    expect(badge(t)).toBe("factual · gpt-4o-mini");
+    };
+    const cloud = badge(turnFromMessage(stored));
+    expect(cloud).toContain("sent to openai");
+    expect(cloud).toContain("$0.0012");
+    expect(cloud).not.toContain("on this device");
+    // Saved before providers existed: every answer then was made on this device.
+    const old = badge(turnFromMessage({ ...stored, model: "SmolLM2", provider: null, cost: null }));
+    expect(old).toContain("on this device");
+    expect(turnFromMessage({ ...stored, role: "user", provider: null }).provider).toBeNull();
   });
 
   it("keeps why this model and what failed first", () => {

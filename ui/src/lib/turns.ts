@@ -77,6 +77,9 @@ export function turnFromMessage(m: MessageView): Turn {
   t.route = m.route;
   t.model = m.model;
   t.tier = m.tier;
+  // Answers saved before providers existed were all made on this device.
+  t.provider = m.role === "user" ? null : (m.provider ?? "local");
+  t.cost = m.cost;
   t.promptVersion = m.prompt_version;
   return t;
 }
