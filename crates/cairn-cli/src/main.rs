@@ -156,6 +156,11 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// The egress audit log: every request that left this device (never its text).
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// What cloud models have cost today and this month, against the budgets, by model.
     Stats {
         /// Print JSON.
@@ -177,6 +182,25 @@ enum GuardCommand {
     Scan,
     /// Replace it with typed placeholders (`<EMAIL_1>`); prints the same JSON as `scan`.
     Redact,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// The last entries: when, which provider and model, how many characters, what was redacted.
+    List {
+        /// How many entries.
+        #[arg(long, default_value_t = 20)]
+        last: usize,
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Recompute the hash chain. Exit code 0: intact; 1: an entry was changed, removed or forged.
+    Verify {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -359,6 +383,56 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Guard { .. } | Command::Keys { .. } => {
             unreachable!("handled before the library opens")
         }
+        Command::Audit { command } => match command {
+            AuditCommand::List { last, json } => {
+                let entries = library.audit(last)?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&entries)?);
+                } else if entries.is_empty() {
+                    eprintln!("nothing has left this device");
+                }
+                for e in entries.iter().filter(|_| !json) {
+                    let redacted: Vec<String> = e
+                        .redacted
+                        .iter()
+                        .map(|(k, n)| format!("{k} ×{n}"))
+                        .collect();
+                    println!(
+                        "#{} {} → {}/{}: {} characters; redacted: {}",
+                        e.id,
+                        e.at,
+                        e.provider,
+                        e.model,
+                        e.chars,
+                        if redacted.is_empty() {
+                            "nothing".into()
+                        } else {
+                            redacted.join(", ")
+                        }
+                    );
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            AuditCommand::Verify { json } => {
+                let verdict = library.verify_audit()?;
+                if json {
+                    println!("{}", serde_json::to_string(&verdict)?);
+                }
+                match &verdict.broken {
+                    None => {
+                        eprintln!("the audit log is intact ({} entries)", verdict.entries);
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Some((id, why)) => {
+                        eprintln!(
+                            "the audit log was tampered with at entry {id}: {why} ({} entries before it are intact)",
+                            verdict.entries
+                        );
+                        Ok(ExitCode::FAILURE)
+                    }
+                }
+            }
+        },
         Command::Stats { json } => {
             let spend = library.spend()?;
             if json {

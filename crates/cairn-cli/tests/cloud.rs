@@ -69,6 +69,16 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
+/// `bytes` with every `from` replaced by `to` (same length).
+fn swap(mut bytes: Vec<u8>, from: &[u8], to: &[u8]) -> Vec<u8> {
+    for i in 0..bytes.len().saturating_sub(from.len()) {
+        if &bytes[i..i + from.len()] == from {
+            bytes[i..i + from.len()].copy_from_slice(to);
+        }
+    }
+    bytes
+}
+
 #[test]
 fn keys_live_in_the_keychain_and_ask_json_reports_the_cloud_route() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -146,12 +156,45 @@ fn keys_live_in_the_keychain_and_ask_json_reports_the_cloud_route() {
     let written = all_bytes(data.path());
     assert!(!written.windows(KEY.len()).any(|w| w == KEY.as_bytes()));
 
+    let audit: Value =
+        serde_json::from_str(&ok(cairn(data.path(), &["audit", "list", "--json"], None))).unwrap();
+    assert_eq!(audit.as_array().unwrap().len(), 1);
+    assert_eq!(audit[0]["provider"], "acme-cli");
+    assert!(audit[0]["chars"].as_u64().unwrap() > 0);
+    let verify = cairn(data.path(), &["audit", "verify"], None);
+    assert_eq!(verify.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&verify.stderr).contains("intact (1 entries)"));
+
     let stats: Value =
         serde_json::from_str(&ok(cairn(data.path(), &["stats", "--json"], None))).unwrap();
     assert!((stats["today"]["cost"].as_f64().unwrap() - cost).abs() < 1e-12);
     assert_eq!(stats["by_model"][0]["calls"], 1);
     let text = ok(cairn(data.path(), &["stats"], None));
     assert!(text.contains("acme-cli/"), "{text}");
+
+    // Someone edits the database file by hand (the provider's name in every table, bytes for
+    // bytes): the chain no longer verifies, and says where.
+    let db = data.path().join("cairn.sqlite");
+    let wal = data.path().join("cairn.sqlite-wal");
+    assert!(
+        !wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0,
+        "checkpointed on exit"
+    );
+    let (from, to) = (b"acme-cli", b"evil-cli");
+    let original = std::fs::read(&db).unwrap();
+    let bytes = swap(original.clone(), from, to);
+    assert_ne!(bytes, original);
+    std::fs::write(&db, &bytes).unwrap();
+    let verify = cairn(data.path(), &["audit", "verify"], None);
+    assert_eq!(verify.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&verify.stderr);
+    assert!(said.contains("tampered with at entry 1"), "{said}");
+    // Put back, it verifies again.
+    std::fs::write(&db, &original).unwrap();
+    assert_eq!(
+        cairn(data.path(), &["audit", "verify"], None).status.code(),
+        Some(0)
+    );
 
     // Without its key the provider is not asked; the chain ends in the deterministic answer.
     ok(cairn(data.path(), &["keys", "rm", "acme-cli"], None));

@@ -609,6 +609,29 @@ impl Library {
             Err(e) => return Err(internal(e.into())),
         };
 
+        // Nothing leaves without its line in the audit log: when, where, how much, what was redacted.
+        let chars: usize = egress
+            .messages()
+            .iter()
+            .map(|m| m.content.chars().count())
+            .sum();
+        if let Err(e) =
+            self.store
+                .append_audit(provider_name, &model.id, chars as u64, &report.types)
+        {
+            let _ = self.store.settle(
+                id,
+                &Settlement {
+                    outcome: "not_sent".into(),
+                    ..Settlement::default()
+                },
+            );
+            return Err(fail(
+                "audit",
+                format!("the egress audit log could not be written, so nothing was sent: {e}"),
+                false,
+            ));
+        }
         let params = Params {
             max_tokens: router.cloud_max_tokens,
             temperature: self.config.answer.temperature,

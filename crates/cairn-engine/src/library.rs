@@ -196,6 +196,16 @@ impl Library {
         self.providers.get().is_some()
     }
 
+    /// The last `n` entries of the egress audit log (what left the device; never its text).
+    pub fn audit(&self, n: usize) -> Result<Vec<cairn_store::AuditEntry>> {
+        Ok(self.store.audit_entries(n)?)
+    }
+
+    /// Recomputes the audit log's hash chain.
+    pub fn verify_audit(&self) -> Result<cairn_store::AuditVerdict> {
+        Ok(self.store.verify_audit()?)
+    }
+
     /// What cloud models have cost: today, this month, and by model this month.
     pub fn spend(&self) -> Result<Spend> {
         let (today, month, _) = self.store.spent(None)?;

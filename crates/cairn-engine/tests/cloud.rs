@@ -124,6 +124,26 @@ async fn a_cloud_answer_is_redacted_streamed_restored_cited_and_costed() {
             "{} vs {cost}",
             answer.cost
         );
+        // The audit log has the request: where, how much, what was redacted; never the text.
+        let audit = library.audit(10).unwrap();
+        assert_eq!(audit.len(), 1);
+        assert_eq!(
+            (audit[0].provider.as_str(), audit[0].model.as_str()),
+            ("acme", answer.model.as_str())
+        );
+        assert_eq!(
+            audit[0].redacted.get("EMAIL"),
+            Some(&1),
+            "{:?}",
+            audit[0].redacted
+        );
+        assert!(audit[0].chars as usize >= QUESTION.len() - "ana@example.org".len());
+        let logged = serde_json::to_string(&audit).unwrap();
+        assert!(
+            !logged.contains("ana@example.org") && !logged.contains("Fresnel"),
+            "{logged}"
+        );
+        assert_eq!(library.verify_audit().unwrap().broken, None);
         let stored = library.thread_messages(answer.thread_id).unwrap();
         let saved = stored.last().unwrap();
         assert_eq!(saved.provider.as_deref(), Some("acme"));
@@ -319,6 +339,9 @@ async fn twenty_parallel_questions_spend_no_more_than_a_budget_for_ten() {
     let spend = library.spend().unwrap();
     assert!(spend.today.cost <= 10.0 + 1e-9, "{}", spend.today.cost);
     assert!((spend.today.cost - 10.0).abs() < 1e-9);
+    // Ten requests left, appended concurrently: ten entries, one unbroken chain.
+    let verdict = library.verify_audit().unwrap();
+    assert_eq!((verdict.entries, verdict.broken), (10, None));
     let paid: f64 = answers.iter().map(|a| a.cost).sum();
     assert!((paid - 10.0).abs() < 1e-9, "{paid}");
 }

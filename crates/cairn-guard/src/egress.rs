@@ -81,6 +81,8 @@ pub enum EgressError {
 pub struct EgressReport {
     /// Entities replaced, over all parts.
     pub redacted: usize,
+    /// Entities replaced, by type (`EMAIL` → 2): what the egress audit log records.
+    pub types: std::collections::BTreeMap<String, u64>,
     /// The question's injection check.
     pub question: InjectionReport,
     /// Each passage's injection check.
@@ -128,9 +130,13 @@ impl Guard {
             passages.push(report);
         }
         let mut redacted = 0;
+        let mut types = std::collections::BTreeMap::new();
         let mut red = |text: &str, redactor: &mut Redactor| -> Result<String, ScanError> {
             let r = redactor.redact(text)?;
             redacted += r.entities.len();
+            for e in &r.entities {
+                *types.entry(e.kind.label().to_string()).or_insert(0) += 1;
+            }
             Ok(r.text)
         };
         let mut messages = vec![EgressMessage {
@@ -164,6 +170,7 @@ impl Guard {
             Egress { messages },
             EgressReport {
                 redacted,
+                types,
                 question,
                 passages,
             },
@@ -202,6 +209,8 @@ mod tests {
         assert!(!all.contains("Ignore previous instructions"));
         assert!(report.passages[0].flagged());
         assert!(report.redacted >= 4);
+        assert_eq!(report.types.values().sum::<u64>() as usize, report.redacted);
+        assert!(report.types["EMAIL"] >= 2, "{:?}", report.types);
         // The same address is the same placeholder in every part.
         assert_eq!(all.matches("<EMAIL_1>").count(), 2);
         assert_eq!(

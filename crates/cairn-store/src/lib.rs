@@ -19,6 +19,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod audit;
 mod conversations;
 mod error;
 mod migrations;
@@ -26,6 +27,7 @@ mod records;
 mod spend;
 mod store;
 
+pub use audit::{AuditEntry, AuditVerdict, GENESIS};
 pub use conversations::{CitationRecord, MessageRecord, NewMessage, ThreadRecord};
 pub use error::{Error, Result};
 pub use records::{CollectionRecord, DocState, DocumentRecord, IndexedDocument};

@@ -73,7 +73,7 @@ pub struct Refused {
 }
 
 /// How a call ended, with what it really used.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settlement {
     /// `ok`, or the error's code.
     pub outcome: String,
