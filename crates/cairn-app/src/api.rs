@@ -413,6 +413,9 @@ pub struct AnswerView {
     pub fallbacks: Vec<String>,
     /// Entities redacted from what was sent to a cloud model.
     pub redacted: u32,
+    /// The trace of how it was made, when one was recorded.
+    #[ts(type = "number | null")]
+    pub trace_id: Option<i64>,
     /// Milliseconds: routing, retrieval, first token, total.
     pub timings_ms: TimingsView,
 }

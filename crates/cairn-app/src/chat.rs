@@ -169,6 +169,7 @@ fn answer_view(a: Answer) -> AnswerView {
             .map(|f| format!("{} ({}): {}", f.target, f.code, f.reason))
             .collect(),
         redacted: a.redacted as u32,
+        trace_id: a.trace_id,
         provider: a.provider,
         timings_ms: TimingsView {
             route: a.timings_ms.route,

@@ -156,6 +156,26 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Recent questions: how each was answered (route, tier, model, tokens, cost, time) or why it
+    /// failed.
+    Traces {
+        /// How many, newest first.
+        #[arg(long, default_value_t = 20)]
+        last: usize,
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One trace, whole: route and reason, guard results, retrieval candidates with their dense,
+    /// BM25, fused and rerank scores, passages used and their tokens, prompt version, provider and
+    /// model, tokens, cost, timings, fallbacks, the answer or the error.
+    Trace {
+        /// Its id (from `traces`, or `trace_id` in `ask --json`).
+        id: i64,
+        /// Print compact JSON (the default is indented).
+        #[arg(long)]
+        json: bool,
+    },
     /// The egress audit log: every request that left this device (never its text).
     Audit {
         #[command(subcommand)]
@@ -382,6 +402,42 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Chat { collection, thread } => chat(&library, collection, thread).await,
         Command::Guard { .. } | Command::Keys { .. } => {
             unreachable!("handled before the library opens")
+        }
+        Command::Traces { last, json } => {
+            let traces = library.traces(last)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&traces)?);
+            } else {
+                for t in &traces {
+                    println!(
+                        "#{} {} {} · {} · {} · {}/{} · {}+{} tokens · ${:.4} · {:.0} ms · {}",
+                        t.id,
+                        t.created_at,
+                        t.outcome,
+                        t.route.as_deref().unwrap_or("-"),
+                        t.tier.as_deref().unwrap_or("-"),
+                        t.provider.as_deref().unwrap_or("-"),
+                        t.model.as_deref().unwrap_or("-"),
+                        t.tokens_in,
+                        t.tokens_out,
+                        t.cost,
+                        t.total_ms,
+                        one_line(&t.question, 80)
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Trace { id, json } => {
+            let Some((_, data)) = library.trace(id)? else {
+                anyhow::bail!("there is no trace {id}");
+            };
+            if json {
+                println!("{}", serde_json::to_string(&data)?);
+            } else {
+                println!("{}", serde_json::to_string_pretty(&data)?);
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Audit { command } => match command {
             AuditCommand::List { last, json } => {
@@ -676,6 +732,7 @@ fn answer_json(a: &Answer) -> serde_json::Value {
         "model_route": a.model_route,
         "fallbacks": a.fallbacks,
         "redacted": a.redacted,
+        "trace_id": a.trace_id,
     })
 }
 

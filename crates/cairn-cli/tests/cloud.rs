@@ -156,6 +156,23 @@ fn keys_live_in_the_keychain_and_ask_json_reports_the_cloud_route() {
     let written = all_bytes(data.path());
     assert!(!written.windows(KEY.len()).any(|w| w == KEY.as_bytes()));
 
+    // The question's trace, through the binary.
+    let id = answer["trace_id"].as_i64().unwrap();
+    let trace: Value = serde_json::from_str(&ok(cairn(
+        data.path(),
+        &["trace", &id.to_string(), "--json"],
+        None,
+    )))
+    .unwrap();
+    assert_eq!(trace["answer"]["provider"], "acme-cli");
+    assert!(!trace["candidates"].as_array().unwrap().is_empty());
+    let listed = ok(cairn(data.path(), &["traces", "--last", "5"], None));
+    assert!(listed.starts_with(&format!("#{id} ")), "{listed}");
+    assert!(
+        listed.contains("answered · factual · primary · acme-cli/"),
+        "{listed}"
+    );
+
     let audit: Value =
         serde_json::from_str(&ok(cairn(data.path(), &["audit", "list", "--json"], None))).unwrap();
     assert_eq!(audit.as_array().unwrap().len(), 1);

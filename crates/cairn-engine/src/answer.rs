@@ -81,6 +81,9 @@ pub struct Citation {
     /// `model` when the answer cites it as `[n]`; `overlap` when the model cited nothing and the
     /// passage sharing most words with the answer is given as its source.
     pub cited_by: &'static str,
+    /// Tokens of the context window it took (the chat model's tokens for the local model,
+    /// estimated at 4 characters a token for a cloud one); 0 when it was not given to a model.
+    pub tokens: usize,
 }
 
 /// Something that happened while answering, in order: the route, the sources, then text pieces.
@@ -156,6 +159,81 @@ pub struct Answer {
     pub fallbacks: Vec<FallbackStep>,
     /// Entities the guard redacted from what was sent to a cloud model.
     pub redacted: usize,
+    /// The trace recorded for this answer (`cairn trace ID`).
+    pub trace_id: Option<i64>,
+}
+
+/// What a trace collects while a question is answered.
+#[derive(Debug, Default)]
+struct Draft {
+    thread_id: Option<i64>,
+    route: Option<RouteDecision>,
+    candidates: Vec<CandidateTrace>,
+}
+
+/// One question's trace: how its answer was made, or how it failed. Recorded once, by
+/// [`Library::ask`], whatever path the question took.
+#[derive(Debug, Clone, Serialize)]
+pub struct Trace {
+    /// The question as asked.
+    pub question: String,
+    /// The collection.
+    pub collection: String,
+    /// `answered` or `failed`.
+    pub outcome: &'static str,
+    /// Why it failed.
+    pub error: Option<TraceError>,
+    /// The route and its reason.
+    pub route: Option<RouteDecision>,
+    /// The answer cache's lookup (`off`: there is no answer cache yet).
+    pub cache: &'static str,
+    /// Every retrieval candidate, best first, with each of its scores.
+    pub candidates: Vec<CandidateTrace>,
+    /// The answer: model route, guard results, passages used with their tokens, prompt version,
+    /// provider and model, tokens, cost, timings, fallbacks, the final text.
+    pub answer: Option<Answer>,
+}
+
+/// A failure, in a trace.
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceError {
+    /// Stable code.
+    pub code: String,
+    /// What happened.
+    pub message: String,
+}
+
+/// A retrieval candidate, in a trace.
+#[derive(Debug, Clone, Serialize)]
+pub struct CandidateTrace {
+    /// The chunk.
+    pub chunk_id: String,
+    /// Its document.
+    pub doc_path: String,
+    /// Its page.
+    pub page: Option<u32>,
+    /// Cosine similarity to the question.
+    pub dense: Option<f32>,
+    /// BM25 score.
+    pub bm25: Option<f32>,
+    /// The fused score.
+    pub fused: Option<f32>,
+    /// The reranker's score.
+    pub rerank: Option<f32>,
+}
+
+impl From<&Hit> for CandidateTrace {
+    fn from(h: &Hit) -> Self {
+        CandidateTrace {
+            chunk_id: h.passage.chunk_id.clone(),
+            doc_path: h.passage.doc_path.clone(),
+            page: h.passage.page,
+            dense: h.dense_score,
+            bm25: h.bm25_score,
+            fused: h.fused_score,
+            rerank: h.rerank_score,
+        }
+    }
 }
 
 /// A step of the fallback chain that did not answer.
@@ -209,6 +287,7 @@ pub type OnAnswerEvent = Arc<dyn Fn(AnswerEvent) + Send + Sync>;
 impl Library {
     /// Answers a question from the collection, streaming [`AnswerEvent`]s, and saves the exchange in
     /// its thread. `cancel` stops generation; what was generated so far is kept, marked truncated.
+    /// Every question, answered or failed, leaves one trace (`Answer::trace_id`).
     pub async fn ask(
         &self,
         request: &AskRequest,
@@ -216,6 +295,22 @@ impl Library {
         cancel: &CancelToken,
     ) -> Result<Answer> {
         let started = Instant::now();
+        let mut draft = Draft::default();
+        let result = self
+            .answer_question(request, on_event, cancel, &mut draft, started)
+            .await;
+        let trace_id = self.record_trace(request, draft, &result, started);
+        result.map(|answer| Answer { trace_id, ..answer })
+    }
+
+    async fn answer_question(
+        &self,
+        request: &AskRequest,
+        on_event: OnAnswerEvent,
+        cancel: &CancelToken,
+        draft: &mut Draft,
+        started: Instant,
+    ) -> Result<Answer> {
         let question = clean_question(&request.question, self.config.answer.max_question_chars)?;
         let guard = &self.config.guard.injection;
         let input_check = injection::check(&question, guard.input_policy, guard.max_input_chars);
@@ -234,6 +329,7 @@ impl Library {
                 .store
                 .create_thread(&title(&question), &request.collection)?,
         };
+        draft.thread_id = Some(thread.id);
         let history = self.store.messages(thread.id)?;
 
         // Route.
@@ -249,6 +345,7 @@ impl Library {
             ..Timings::default()
         };
         on_event(AnswerEvent::Route(decision.clone()));
+        draft.route = Some(decision.clone());
         let policy = request.policy.unwrap_or(self.config.router.policy);
         let model_route = self.route_model(policy, &vector, &question)?;
         let turn = |template| Turn {
@@ -289,6 +386,7 @@ impl Library {
                     Err(Error::NoSuchCollection(_)) => Vec::new(),
                     Err(e) => return Err(e),
                 };
+                draft.candidates = hits.iter().map(CandidateTrace::from).collect();
                 timings.retrieve = ms(started) - timings.route;
                 let best = hits
                     .iter()
@@ -382,6 +480,81 @@ impl Library {
             },
         )?;
         Ok(answer)
+    }
+
+    /// Writes the question's one trace; a trace that cannot be written is logged, never a failed
+    /// answer.
+    fn record_trace(
+        &self,
+        request: &AskRequest,
+        draft: Draft,
+        result: &Result<Answer>,
+        started: Instant,
+    ) -> Option<i64> {
+        let (answer, error) = match result {
+            Ok(answer) => (Some(answer), None),
+            Err(e) => (
+                None,
+                Some(TraceError {
+                    code: e.code().into(),
+                    message: e.to_string(),
+                }),
+            ),
+        };
+        let trace = Trace {
+            question: request.question.clone(),
+            collection: request.collection.clone(),
+            outcome: if answer.is_some() {
+                "answered"
+            } else {
+                "failed"
+            },
+            error,
+            route: draft.route.clone(),
+            cache: "off",
+            candidates: draft.candidates,
+            answer: answer.cloned(),
+        };
+        let data = match serde_json::to_string(&trace) {
+            Ok(data) => data,
+            Err(e) => {
+                tracing::warn!("a trace could not be written: {e}");
+                return None;
+            }
+        };
+        let tier = |t: Tier| {
+            serde_json::to_value(t)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+        };
+        let summary = cairn_store::TraceSummary {
+            id: 0,
+            created_at: 0,
+            thread_id: answer.map(|a| a.thread_id).or(draft.thread_id),
+            question: request.question.clone(),
+            outcome: trace.outcome.into(),
+            route: answer
+                .map(|a| a.route)
+                .or(draft.route.map(|r| r.route))
+                .map(|r| r.label().to_string()),
+            tier: answer.and_then(|a| tier(a.tier)),
+            provider: answer.map(|a| a.provider.clone()),
+            model: answer.map(|a| a.model.clone()),
+            tokens_in: answer.map_or(0, |a| a.tokens_in as i64),
+            tokens_out: answer.map_or(0, |a| a.tokens_out as i64),
+            cost: answer.map_or(0.0, |a| a.cost),
+            total_ms: ms(started),
+        };
+        match self
+            .store
+            .record_trace(&cairn_store::NewTrace { summary, data })
+        {
+            Ok(id) => Some(id),
+            Err(e) => {
+                tracing::warn!("a trace could not be written: {e}");
+                None
+            }
+        }
     }
 
     /// The model router: the question's complexity, then the policy's choice among the configured
@@ -758,6 +931,7 @@ impl Library {
             model_route: None,
             fallbacks: Vec::new(),
             redacted: report.redacted,
+            trace_id: None,
         };
         Ok(self.enforce_output_check(answer, &passages, turn))
     }
@@ -850,6 +1024,7 @@ impl Library {
                 model_route: None,
                 fallbacks: Vec::new(),
                 redacted: 0,
+                trace_id: None,
             })
         })
         .await
@@ -1083,7 +1258,7 @@ fn fit_passages(
         }
         *budget -= c;
         blocks.push(block);
-        passages.push(cite);
+        passages.push(Citation { tokens: c, ..cite });
     }
     Ok((passages, blocks, dropped))
 }
@@ -1160,6 +1335,7 @@ fn citation(n: usize, hit: &Hit, by: &'static str) -> Citation {
         text: hit.passage.text.clone(),
         score: hit.score,
         cited_by: by,
+        tokens: 0,
     }
 }
 
@@ -1208,6 +1384,7 @@ fn fixed(
         model_route: None,
         fallbacks: Vec::new(),
         redacted: 0,
+        trace_id: None,
     }
 }
 
@@ -1258,6 +1435,7 @@ mod tests {
             text: text.into(),
             score: 1.0,
             cited_by: "model",
+            tokens: 0,
         }
     }
 

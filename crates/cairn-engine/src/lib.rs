@@ -34,7 +34,8 @@ pub mod router;
 mod search;
 
 pub use answer::{
-    Answer, AnswerEvent, AskRequest, Citation, FallbackStep, OnAnswerEvent, Tier, Timings,
+    Answer, AnswerEvent, AskRequest, CandidateTrace, Citation, FallbackStep, OnAnswerEvent, Tier,
+    Timings, Trace, TraceError,
 };
 pub use cairn_index::{Fusion, Hit, IndexSettings, Passage, SearchParams};
 pub use cairn_ingest::{ChunkerConfig, ParseLimits};

@@ -196,6 +196,19 @@ impl Library {
         self.providers.get().is_some()
     }
 
+    /// The last `n` traces, newest first.
+    pub fn traces(&self, n: usize) -> Result<Vec<cairn_store::TraceSummary>> {
+        Ok(self.store.traces(n)?)
+    }
+
+    /// One trace: its summary and the whole record.
+    pub fn trace(&self, id: i64) -> Result<Option<(cairn_store::TraceSummary, serde_json::Value)>> {
+        match self.store.trace(id)? {
+            None => Ok(None),
+            Some((summary, data)) => Ok(Some((summary, serde_json::from_str(&data)?))),
+        }
+    }
+
     /// The last `n` entries of the egress audit log (what left the device; never its text).
     pub fn audit(&self, n: usize) -> Result<Vec<cairn_store::AuditEntry>> {
         Ok(self.store.audit_entries(n)?)

@@ -103,6 +103,8 @@ impl Library {
             .await
             .map_err(|e| Error::Internal(e.to_string()))??;
             for (hit, score) in hits.iter_mut().zip(scores) {
+                hit.fused_score = hit.fused_score.or(Some(hit.score));
+                hit.rerank_score = Some(score);
                 hit.score = score;
             }
             hits.sort_by(|a, b| b.score.total_cmp(&a.score));

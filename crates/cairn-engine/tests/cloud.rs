@@ -144,6 +144,10 @@ async fn a_cloud_answer_is_redacted_streamed_restored_cited_and_costed() {
             "{logged}"
         );
         assert_eq!(library.verify_audit().unwrap().broken, None);
+        let traced = library.trace(answer.trace_id.unwrap()).unwrap().unwrap();
+        assert_eq!(traced.0.provider.as_deref(), Some("acme"));
+        assert_eq!((traced.0.tokens_in, traced.0.tokens_out), (100, 30));
+        assert!((traced.0.cost - cost).abs() < 1e-12);
         let stored = library.thread_messages(answer.thread_id).unwrap();
         let saved = stored.last().unwrap();
         assert_eq!(saved.provider.as_deref(), Some("acme"));

@@ -444,9 +444,10 @@ impl CollectionIndex {
             .into_iter()
             .take(params.k)
             .filter_map(|(id, s)| {
-                by_id
-                    .remove(&id)
-                    .map(|passage| Hit::new(passage, s.fused, s.dense, s.bm25))
+                by_id.remove(&id).map(|passage| Hit {
+                    fused_score: Some(s.fused),
+                    ..Hit::new(passage, s.fused, s.dense, s.bm25)
+                })
             })
             .collect())
     }

@@ -57,6 +57,12 @@ pub struct Hit {
     pub dense_score: Option<f32>,
     /// BM25 score, where the passage matched the query's terms.
     pub bm25_score: Option<f32>,
+    /// The fused score of a hybrid search, kept when a reranker replaces `score`.
+    #[serde(default)]
+    pub fused_score: Option<f32>,
+    /// The reranker's score, when one ran.
+    #[serde(default)]
+    pub rerank_score: Option<f32>,
 }
 
 impl Hit {
@@ -71,6 +77,8 @@ impl Hit {
             score,
             dense_score,
             bm25_score,
+            fused_score: None,
+            rerank_score: None,
         }
     }
 }

@@ -26,6 +26,7 @@ mod migrations;
 mod records;
 mod spend;
 mod store;
+mod traces;
 
 pub use audit::{AuditEntry, AuditVerdict, GENESIS};
 pub use conversations::{CitationRecord, MessageRecord, NewMessage, ThreadRecord};
@@ -35,3 +36,4 @@ pub use spend::{
     Latency, Limit, Limits, ModelSpend, Refused, Reservation, Settlement, Spent, day_and_month,
 };
 pub use store::Store;
+pub use traces::{NewTrace, TraceSummary};

@@ -572,6 +572,10 @@ fallbacks: Array<string>,
  */
 redacted: number, 
 /**
+ * The trace of how it was made, when one was recorded.
+ */
+trace_id: number | null, 
+/**
  * Milliseconds: routing, retrieval, first token, total.
  */
 timings_ms: TimingsView, };

@@ -42,6 +42,7 @@ function answer(over: Partial<AnswerView> = {}): AnswerView {
     model_route: "offline-only: the local model",
     fallbacks: [],
     redacted: 0,
+    trace_id: 1,
     timings_ms: { route: 5, retrieve: 20, first_token: 300, total: 900 },
     ...over,
   };
