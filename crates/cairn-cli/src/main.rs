@@ -183,9 +183,28 @@ enum Command {
     },
     /// What cloud models have cost today and this month, against the budgets, by model.
     Stats {
+        /// The period, in days up to now.
+        #[arg(long, default_value_t = 7)]
+        days: u32,
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Rate an answer: `up` or `down`, with an optional correction.
+    Feedback {
+        /// The answer's trace (`trace_id` in `ask --json`, or `cairn traces`).
+        trace: i64,
+        /// `up` (👍) or `down` (👎).
+        #[arg(value_parser = ["up", "down"])]
+        verdict: String,
+        /// What the answer should have said.
+        #[arg(long)]
+        correction: Option<String>,
+    },
+    /// Export data.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
     },
     /// List collections and the embedding model of each.
     Collections {
@@ -202,6 +221,13 @@ enum GuardCommand {
     Scan,
     /// Replace it with typed placeholders (`<EMAIL_1>`); prints the same JSON as `scan`.
     Redact,
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Every rated answer as JSON lines: question, passages, answer, feedback, correction (an
+    /// evaluation or fine-tuning set).
+    Feedback,
 }
 
 #[derive(Subcommand)]
@@ -489,12 +515,34 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         },
-        Command::Stats { json } => {
+        Command::Stats { days, json } => {
             let spend = library.spend()?;
+            let stats = library.stats(days)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&spend)?);
+                let mut value = serde_json::to_value(&spend)?;
+                value["figures"] = serde_json::to_value(&stats)?;
+                println!("{}", serde_json::to_string_pretty(&value)?);
             } else {
                 print!("{}", spend_text(&spend));
+                print!("{}", stats_text(&stats));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Feedback {
+            trace,
+            verdict,
+            correction,
+        } => {
+            library.feedback(trace, verdict == "up", correction.as_deref())?;
+            eprintln!("recorded {verdict} for trace {trace}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export {
+            command: ExportCommand::Feedback,
+        } => {
+            let mut out = std::io::stdout().lock();
+            for example in library.feedback_examples()? {
+                writeln!(out, "{}", serde_json::to_string(&example)?)?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -775,6 +823,51 @@ fn keys(command: &KeysCommand, data_dir: &Path) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Operations and quality, for `cairn stats`.
+fn stats_text(s: &cairn_engine::Stats) -> String {
+    let pct = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{:.1}%", 100.0 * x));
+    let mut out = format!(
+        "\nlast {} days: {} questions, {} failed (error rate {})\n",
+        s.days,
+        s.questions,
+        s.failed,
+        pct(s.error_rate)
+    );
+    for (stage, p) in &s.latency_ms {
+        out.push_str(&format!(
+            "  {stage:<12} p50 {:>8.1} ms   p95 {:>8.1} ms\n",
+            p.p50, p.p95
+        ));
+    }
+    out.push_str(&format!(
+        "guardrails acted: {} · answer cache hits: {} · local {} / cloud {}\n",
+        pct(s.guardrail_rate),
+        s.cache_hit_rate
+            .map_or("no answer cache".to_string(), |x| pct(Some(x))),
+        pct(s.local_share),
+        pct(s.cloud_share)
+    ));
+    out.push_str(&format!(
+        "tokens {} in / {} out · ${:.4}\n",
+        s.tokens_in, s.tokens_out, s.cost
+    ));
+    out.push_str(&format!(
+        "grounded {} · 👍 {} of {} rated · follow-ups {} · deterministic tier {}\n",
+        pct(s.grounded_rate),
+        pct(s.thumbs_up_rate),
+        s.rated,
+        pct(s.follow_up_rate),
+        pct(s.deterministic_rate)
+    ));
+    for d in &s.by_day {
+        out.push_str(&format!(
+            "  {}: {} questions, {} local, {} cloud, {}+{} tokens, ${:.4}\n",
+            d.day, d.questions, d.local, d.cloud, d.tokens_in, d.tokens_out, d.cost
+        ));
+    }
+    out
 }
 
 /// Spend against the budgets, for `cairn stats`.

@@ -173,6 +173,27 @@ fn keys_live_in_the_keychain_and_ask_json_reports_the_cloud_route() {
         "{listed}"
     );
 
+    // Feedback, exported as an evaluation set; the figures count it.
+    ok(cairn(
+        data.path(),
+        &[
+            "feedback",
+            &id.to_string(),
+            "down",
+            "--correction",
+            "It was made in 1870.",
+        ],
+        None,
+    ));
+    let exported = ok(cairn(data.path(), &["export", "feedback"], None));
+    let line: Value = serde_json::from_str(exported.lines().next().unwrap()).unwrap();
+    assert_eq!(line["question"], question);
+    assert_eq!(
+        (line["feedback"].as_str(), line["correction"].as_str()),
+        (Some("down"), Some("It was made in 1870."))
+    );
+    assert!(!line["passages"].as_array().unwrap().is_empty());
+
     let audit: Value =
         serde_json::from_str(&ok(cairn(data.path(), &["audit", "list", "--json"], None))).unwrap();
     assert_eq!(audit.as_array().unwrap().len(), 1);
@@ -186,6 +207,9 @@ fn keys_live_in_the_keychain_and_ask_json_reports_the_cloud_route() {
         serde_json::from_str(&ok(cairn(data.path(), &["stats", "--json"], None))).unwrap();
     assert!((stats["today"]["cost"].as_f64().unwrap() - cost).abs() < 1e-12);
     assert_eq!(stats["by_model"][0]["calls"], 1);
+    assert_eq!(stats["figures"]["questions"], 1);
+    assert_eq!(stats["figures"]["cloud_share"], 1.0);
+    assert_eq!(stats["figures"]["thumbs_up_rate"], 0.0);
     let text = ok(cairn(data.path(), &["stats"], None));
     assert!(text.contains("acme-cli/"), "{text}");
 

@@ -181,6 +181,8 @@ pub struct Trace {
     pub collection: String,
     /// `answered` or `failed`.
     pub outcome: &'static str,
+    /// Asked in a thread that already had questions.
+    pub follow_up: bool,
     /// Why it failed.
     pub error: Option<TraceError>,
     /// The route and its reason.
@@ -509,6 +511,7 @@ impl Library {
             } else {
                 "failed"
             },
+            follow_up: request.thread.is_some(),
             error,
             route: draft.route.clone(),
             cache: "off",

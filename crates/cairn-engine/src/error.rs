@@ -65,6 +65,7 @@ impl Error {
             Error::Index(cairn_index::Error::ModelMismatch { .. }) => "model_mismatch",
             Error::Index(cairn_index::Error::InvalidName(_)) => "invalid_collection",
             Error::Index(_) => "index",
+            Error::Store(cairn_store::Error::NoSuchTrace(_)) => "no_such_trace",
             Error::Store(_) => "store",
             Error::Config { .. } => "config",
             Error::Io { .. } => "io",

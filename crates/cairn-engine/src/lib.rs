@@ -32,6 +32,7 @@ pub mod policy;
 mod prompts;
 pub mod router;
 mod search;
+mod stats;
 
 pub use answer::{
     Answer, AnswerEvent, AskRequest, CandidateTrace, Citation, FallbackStep, OnAnswerEvent, Tier,
@@ -54,3 +55,4 @@ pub use library::{
 };
 pub use policy::{ModelRoute, Policy, Target};
 pub use search::{SearchMode, SearchRequest};
+pub use stats::{DayFigures, FeedbackExample, Percentiles, Stats};

@@ -96,6 +96,45 @@ async fn every_path_leaves_one_trace() {
     assert_eq!(t["error"]["code"], err.code());
     assert!(t["answer"].is_null());
 
+    // Feedback: a verdict per answer (the later one counts), exported as an evaluation set.
+    let listed = library.traces(10).unwrap();
+    let (refusal, chitchat, grounded) = (listed[0].id, listed[1].id, listed[2].id);
+    library.feedback(grounded, false, None).unwrap();
+    library
+        .feedback(grounded, true, Some("  Made in 1870 [1].  "))
+        .unwrap();
+    library.feedback(chitchat, false, None).unwrap();
+    let missing = library.feedback(9999, true, None).unwrap_err();
+    assert_eq!(missing.code(), "no_such_trace");
+    let examples = library.feedback_examples().unwrap();
+    assert_eq!(examples.len(), 2);
+    let g = examples.iter().find(|e| e.trace_id == grounded).unwrap();
+    assert_eq!(
+        g.question,
+        "When was the Fresnel lens of Skerrow Point lighthouse made?"
+    );
+    assert_eq!(
+        (g.feedback, g.correction.as_deref()),
+        ("up", Some("Made in 1870 [1]."))
+    );
+    assert!(!g.answer.is_empty());
+    let c = examples.iter().find(|e| e.trace_id == chitchat).unwrap();
+    assert_eq!((c.feedback, c.passages.len()), ("down", 0));
+
+    // The figures the dashboards draw.
+    let stats = library.stats(7).unwrap();
+    assert_eq!((stats.questions, stats.failed), (3, 0));
+    assert_eq!((stats.rated, stats.thumbs_up_rate), (2, Some(0.5)));
+    assert_eq!(stats.local_share, Some(1.0));
+    assert!(
+        stats.deterministic_rate.unwrap() >= 1.0 / 3.0,
+        "the refusal"
+    );
+    assert!(stats.latency_ms["total"].p95 >= stats.latency_ms["total"].p50);
+    assert!(stats.tokens_in > 0);
+    assert_eq!(broken.stats(7).unwrap().error_rate, Some(1.0));
+    let _ = refusal;
+
     // The list, newest first, one per question.
     let listed = library.traces(10).unwrap();
     assert_eq!(listed.len(), 3);

@@ -19,6 +19,9 @@ pub enum Error {
     /// The named collection does not exist.
     #[error("there is no collection named '{0}'")]
     NoSuchCollection(String),
+    /// No trace has this id.
+    #[error("there is no trace {0}")]
+    NoSuchTrace(i64),
 }
 
 /// The store's result type.

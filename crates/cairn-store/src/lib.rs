@@ -22,6 +22,7 @@
 mod audit;
 mod conversations;
 mod error;
+mod feedback;
 mod migrations;
 mod records;
 mod spend;
@@ -31,9 +32,10 @@ mod traces;
 pub use audit::{AuditEntry, AuditVerdict, GENESIS};
 pub use conversations::{CitationRecord, MessageRecord, NewMessage, ThreadRecord};
 pub use error::{Error, Result};
+pub use feedback::FeedbackRecord;
 pub use records::{CollectionRecord, DocState, DocumentRecord, IndexedDocument};
 pub use spend::{
     Latency, Limit, Limits, ModelSpend, Refused, Reservation, Settlement, Spent, day_and_month,
 };
-pub use store::Store;
+pub use store::{Store, now as now_unix};
 pub use traces::{NewTrace, TraceSummary};

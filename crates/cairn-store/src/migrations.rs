@@ -9,4 +9,5 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_message_provider.sql"),
     include_str!("../migrations/0005_egress_audit.sql"),
     include_str!("../migrations/0006_traces.sql"),
+    include_str!("../migrations/0007_feedback.sql"),
 ];
