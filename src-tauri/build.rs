@@ -26,6 +26,9 @@ const COMMANDS: &[&str] = &[
     "set_key",
     "remove_key",
     "spend",
+    "stats",
+    "feedback",
+    "trace",
 ];
 
 fn main() {

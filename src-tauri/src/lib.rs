@@ -96,6 +96,12 @@ commands! {
     fn remove_key(request: ProviderRequest) -> Vec<ProviderView>;
     /// What cloud models have cost, against the budgets.
     fn spend() -> SpendView;
+    /// Operations and quality figures for the dashboards.
+    fn stats(request: StatsRequest) -> StatsView;
+    /// Rate an answer.
+    fn feedback(request: FeedbackRequest) -> ();
+    /// The trace behind an answer.
+    fn trace(request: TraceRequest) -> TraceView;
 }
 
 /// An answer's events, sent down the channel the UI gave. A closed window drops them.

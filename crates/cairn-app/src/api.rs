@@ -664,3 +664,123 @@ pub struct DataDirRequest {
     /// An absolute path; the folder is created if missing.
     pub path: String,
 }
+
+/// Which period the dashboards cover.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct StatsRequest {
+    /// Days up to now.
+    pub days: u32,
+}
+
+/// The dashboards: operations and quality over a period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct StatsView {
+    /// Days up to now.
+    pub days: u32,
+    /// Questions asked.
+    pub questions: u32,
+    /// Questions that failed.
+    pub failed: u32,
+    /// `failed / questions`; `null` without questions.
+    pub error_rate: Option<f64>,
+    /// Milliseconds per stage (`route`, `retrieve`, `first_token`, `total`).
+    pub latency: Vec<StageLatency>,
+    /// Share of answers where a guard acted.
+    pub guardrail_rate: Option<f64>,
+    /// Share served from the answer cache; `null` while there is none.
+    pub cache_hit_rate: Option<f64>,
+    /// Share of model-written answers made on this device.
+    pub local_share: Option<f64>,
+    /// Share made by a cloud model.
+    pub cloud_share: Option<f64>,
+    /// Prompt tokens.
+    #[ts(type = "number")]
+    pub tokens_in: u64,
+    /// Generated tokens.
+    #[ts(type = "number")]
+    pub tokens_out: u64,
+    /// US dollars.
+    pub cost: f64,
+    /// Day by day.
+    pub by_day: Vec<DayView>,
+    /// Share of checked answers grounded in their passages.
+    pub grounded_rate: Option<f64>,
+    /// Answers rated.
+    pub rated: u32,
+    /// Share of rated answers given 👍.
+    pub thumbs_up_rate: Option<f64>,
+    /// Share of questions asked as follow-ups.
+    pub follow_up_rate: Option<f64>,
+    /// Share of answers from the deterministic tier.
+    pub deterministic_rate: Option<f64>,
+}
+
+/// One stage's latency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct StageLatency {
+    /// `route`, `retrieve`, `first_token` or `total`.
+    pub stage: String,
+    /// Median, ms.
+    pub p50: f64,
+    /// 95th percentile, ms.
+    pub p95: f64,
+}
+
+/// One UTC day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DayView {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    /// Questions.
+    pub questions: u32,
+    /// Prompt tokens.
+    #[ts(type = "number")]
+    pub tokens_in: u64,
+    /// Generated tokens.
+    #[ts(type = "number")]
+    pub tokens_out: u64,
+    /// US dollars.
+    pub cost: f64,
+    /// Answers made on this device.
+    pub local: u32,
+    /// Answers made by a cloud model.
+    pub cloud: u32,
+}
+
+/// A verdict on an answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct FeedbackRequest {
+    /// The answer's trace.
+    #[ts(type = "number")]
+    pub trace_id: i64,
+    /// 👍 (true) or 👎.
+    pub up: bool,
+    /// What it should have said.
+    pub correction: Option<String>,
+}
+
+/// Names a trace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TraceRequest {
+    /// Its id.
+    #[ts(type = "number")]
+    pub trace_id: i64,
+}
+
+/// A trace, whole, for "Why this answer?": `question`, `outcome`, `follow_up`, `error`,
+/// `route {route, confidence, reason}`, `cache`, `candidates [{chunk_id, doc_path, page, dense,
+/// bm25, fused, rerank}]`, `answer` (the answer with `model_route`, `input_check`,
+/// `output_check`, `citations` with `tokens`, `prompt_version`, `provider`, `model`, `tokens_in`,
+/// `tokens_out`, `cost`, `timings_ms`, `fallbacks`, `redacted`, `tier`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TraceView {
+    /// Its id.
+    #[ts(type = "number")]
+    pub id: i64,
+    /// Unix seconds.
+    #[ts(type = "number")]
+    pub created_at: i64,
+    /// The record.
+    #[ts(type = "Record<string, any>")]
+    pub data: serde_json::Value,
+}

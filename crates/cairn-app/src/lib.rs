@@ -31,6 +31,7 @@ pub mod api;
 mod chat;
 mod error;
 mod ingest;
+mod insight;
 mod providers;
 mod settings;
 mod typescript;

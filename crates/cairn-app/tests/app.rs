@@ -285,6 +285,38 @@ async fn an_answer_streams_with_citations_into_a_thread_and_can_be_stopped() {
         )
         .await
         .unwrap();
+    // Its trace, a verdict on it, and the dashboards counting both.
+    let trace_id = answer.trace_id.expect("every answer has a trace");
+    let trace = f.app.trace(TraceRequest { trace_id }).await.unwrap();
+    assert_eq!(trace.data["route"]["route"], "factual");
+    assert!(!trace.data["candidates"].as_array().unwrap().is_empty());
+    assert_eq!(trace.data["answer"]["provider"], "local");
+    let missing = f
+        .app
+        .trace(TraceRequest { trace_id: 999 })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code, "no_such_trace");
+    f.app
+        .feedback(FeedbackRequest {
+            trace_id,
+            up: true,
+            correction: None,
+        })
+        .await
+        .unwrap();
+    let stats = f.app.stats(StatsRequest { days: 7 }).await.unwrap();
+    assert_eq!((stats.questions, stats.rated), (1, 1));
+    assert_eq!(stats.thumbs_up_rate, Some(1.0));
+    assert_eq!(stats.local_share, Some(1.0));
+    assert!(
+        stats
+            .latency
+            .iter()
+            .any(|l| l.stage == "total" && l.p50 > 0.0)
+    );
+    assert_eq!(stats.by_day.len(), 1);
+
     let events = events.lock().unwrap().clone();
     assert!(matches!(events[0], ChatEvent::Route { ref route, .. } if route == "factual"));
     assert!(matches!(&events[1], ChatEvent::Sources { passages } if !passages.is_empty()));

@@ -867,6 +867,189 @@ tokens: number,
 usd: number, };
 
 /**
+ * Which period the dashboards cover.
+ */
+export type StatsRequest = { 
+/**
+ * Days up to now.
+ */
+days: number, };
+
+/**
+ * The dashboards: operations and quality over a period.
+ */
+export type StatsView = { 
+/**
+ * Days up to now.
+ */
+days: number, 
+/**
+ * Questions asked.
+ */
+questions: number, 
+/**
+ * Questions that failed.
+ */
+failed: number, 
+/**
+ * `failed / questions`; `null` without questions.
+ */
+error_rate: number | null, 
+/**
+ * Milliseconds per stage (`route`, `retrieve`, `first_token`, `total`).
+ */
+latency: Array<StageLatency>, 
+/**
+ * Share of answers where a guard acted.
+ */
+guardrail_rate: number | null, 
+/**
+ * Share served from the answer cache; `null` while there is none.
+ */
+cache_hit_rate: number | null, 
+/**
+ * Share of model-written answers made on this device.
+ */
+local_share: number | null, 
+/**
+ * Share made by a cloud model.
+ */
+cloud_share: number | null, 
+/**
+ * Prompt tokens.
+ */
+tokens_in: number, 
+/**
+ * Generated tokens.
+ */
+tokens_out: number, 
+/**
+ * US dollars.
+ */
+cost: number, 
+/**
+ * Day by day.
+ */
+by_day: Array<DayView>, 
+/**
+ * Share of checked answers grounded in their passages.
+ */
+grounded_rate: number | null, 
+/**
+ * Answers rated.
+ */
+rated: number, 
+/**
+ * Share of rated answers given 👍.
+ */
+thumbs_up_rate: number | null, 
+/**
+ * Share of questions asked as follow-ups.
+ */
+follow_up_rate: number | null, 
+/**
+ * Share of answers from the deterministic tier.
+ */
+deterministic_rate: number | null, };
+
+/**
+ * One stage's latency.
+ */
+export type StageLatency = { 
+/**
+ * `route`, `retrieve`, `first_token` or `total`.
+ */
+stage: string, 
+/**
+ * Median, ms.
+ */
+p50: number, 
+/**
+ * 95th percentile, ms.
+ */
+p95: number, };
+
+/**
+ * One UTC day.
+ */
+export type DayView = { 
+/**
+ * `YYYY-MM-DD`.
+ */
+day: string, 
+/**
+ * Questions.
+ */
+questions: number, 
+/**
+ * Prompt tokens.
+ */
+tokens_in: number, 
+/**
+ * Generated tokens.
+ */
+tokens_out: number, 
+/**
+ * US dollars.
+ */
+cost: number, 
+/**
+ * Answers made on this device.
+ */
+local: number, 
+/**
+ * Answers made by a cloud model.
+ */
+cloud: number, };
+
+/**
+ * A verdict on an answer.
+ */
+export type FeedbackRequest = { 
+/**
+ * The answer's trace.
+ */
+trace_id: number, 
+/**
+ * 👍 (true) or 👎.
+ */
+up: boolean, 
+/**
+ * What it should have said.
+ */
+correction: string | null, };
+
+/**
+ * Names a trace.
+ */
+export type TraceRequest = { 
+/**
+ * Its id.
+ */
+trace_id: number, };
+
+/**
+ * A trace, whole, for "Why this answer?": `question`, `outcome`, `follow_up`, `error`,
+ * `route {route, confidence, reason}`, `cache`, `candidates [{chunk_id, doc_path, page, dense,
+ * bm25, fused, rerank}]`, `answer` (the answer with `model_route`, `input_check`,
+ * `output_check`, `citations` with `tokens`, `prompt_version`, `provider`, `model`, `tokens_in`,
+ * `tokens_out`, `cost`, `timings_ms`, `fallbacks`, `redacted`, `tier`).
+ */
+export type TraceView = { 
+/**
+ * Its id.
+ */
+id: number, 
+/**
+ * Unix seconds.
+ */
+created_at: number, 
+/**
+ * The record.
+ */
+data: Record<string, any>, };
+
+/**
  * What saving settings did.
  */
 export type SettingsSaved = { 
@@ -945,4 +1128,7 @@ export const commands = {
   setKey: (request: KeyRequest): Promise<Array<ProviderView>> => invoke("set_key", { request }),
   removeKey: (request: ProviderRequest): Promise<Array<ProviderView>> => invoke("remove_key", { request }),
   spend: (): Promise<SpendView> => invoke("spend"),
+  stats: (request: StatsRequest): Promise<StatsView> => invoke("stats", { request }),
+  feedback: (request: FeedbackRequest): Promise<null> => invoke("feedback", { request }),
+  trace: (request: TraceRequest): Promise<TraceView> => invoke("trace", { request }),
 };
