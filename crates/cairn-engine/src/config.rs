@@ -178,6 +178,8 @@ pub struct SearchConfig {
     pub reranker: RerankerChoice,
     /// How many fused candidates the reranker rescores.
     pub rerank_depth: usize,
+    /// Recent retrievals kept (keyed by normalised query, collection and index version); 0: none.
+    pub cache_entries: usize,
 }
 
 impl Default for SearchConfig {
@@ -192,6 +194,7 @@ impl Default for SearchConfig {
             // Measured on tests/eval: +0.02 recall@5 and +0.05 nDCG@10 over fusion alone (BENCHMARKS.md).
             reranker: RerankerChoice::Maxsim,
             rerank_depth: 20,
+            cache_entries: 256,
         }
     }
 }

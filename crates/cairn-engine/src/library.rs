@@ -40,6 +40,7 @@ pub struct Library {
     pub(crate) complexity: ComplexityClassifier,
     providers: OnceLock<Vec<Arc<Provider>>>,
     pub(crate) searches: AtomicU64,
+    pub(crate) retrieval_cache: crate::search::RetrievalCache,
 }
 
 impl std::fmt::Debug for Library {
@@ -83,6 +84,7 @@ impl Library {
         // Reservations left by a process that stopped mid-request hold no money any more.
         store.settle_stale_reservations()?;
         let index = Index::open(&data_dir.join("lance")).await?;
+        let retrieval_cache = crate::search::RetrievalCache::new(config.search.cache_entries);
         Ok(Library {
             data_dir: data_dir.to_path_buf(),
             config,
@@ -96,6 +98,7 @@ impl Library {
             complexity: ComplexityClassifier::builtin(),
             providers: OnceLock::new(),
             searches: AtomicU64::new(0),
+            retrieval_cache,
         })
     }
 
@@ -174,6 +177,11 @@ impl Library {
     /// Searches this library has run since it was opened (answers included).
     pub fn searches_run(&self) -> u64 {
         self.searches.load(Ordering::Relaxed)
+    }
+
+    /// Of those, the ones answered from the retrieval cache.
+    pub fn searches_cached(&self) -> u64 {
+        self.retrieval_cache.hits()
     }
 
     /// The configured providers, constructed on first use. Only a question routed to a cloud model

@@ -532,3 +532,99 @@ async fn the_reranker_rescores_the_fused_candidates_and_can_be_skipped() {
         "skipping the reranker leaves the fused score"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_retrieval_cache_serves_a_repeat_until_the_index_changes() {
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let library = library(data.path()).await;
+    let hedgehogs = write(
+        docs.path(),
+        "hedgehogs.md",
+        "Hedgehogs hibernate through the winter in nests of leaves.",
+    );
+    write(
+        docs.path(),
+        "otters.md",
+        "Otters hold hands while they sleep so they do not drift apart.",
+    );
+    library
+        .add(
+            &[docs.path().to_path_buf()],
+            "default",
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap();
+
+    let first = search(
+        &library,
+        "Where do hedgehogs spend the winter?",
+        SearchMode::Hybrid,
+    )
+    .await;
+    assert_eq!(library.searches_cached(), 0);
+    // The same question, spelt differently: served from the cache, the same passages.
+    let again = search(
+        &library,
+        "  where do HEDGEHOGS spend   the winter ",
+        SearchMode::Hybrid,
+    )
+    .await;
+    assert_eq!(library.searches_cached(), 1);
+    let ids = |hits: &[cairn_engine::Hit]| {
+        hits.iter()
+            .map(|h| h.passage.chunk_id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&again), ids(&first));
+    // Another mode is another search.
+    search(
+        &library,
+        "Where do hedgehogs spend the winter?",
+        SearchMode::Bm25,
+    )
+    .await;
+    assert_eq!(library.searches_cached(), 1);
+
+    // An edit changes the index: the next search runs again and sees the new text.
+    write(
+        docs.path(),
+        "hedgehogs.md",
+        "Hedgehogs spend the winter asleep under garden sheds.",
+    );
+    library
+        .add(
+            &[docs.path().to_path_buf()],
+            "default",
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap();
+    let edited = search(
+        &library,
+        "Where do hedgehogs spend the winter?",
+        SearchMode::Hybrid,
+    )
+    .await;
+    assert_eq!(library.searches_cached(), 1);
+    assert!(
+        edited[0].passage.text.contains("garden sheds"),
+        "{:?}",
+        edited[0].passage.text
+    );
+
+    // So does a removal, even by another process (the version lives in SQLite).
+    let other = Library::open(data.path(), Config::default()).await.unwrap();
+    other.remove(&[hedgehogs], "default").await.unwrap();
+    let after = search(
+        &library,
+        "Where do hedgehogs spend the winter?",
+        SearchMode::Hybrid,
+    )
+    .await;
+    assert_eq!(library.searches_cached(), 1);
+    assert!(after.iter().all(|h| !h.passage.text.contains("Hedgehogs")));
+}

@@ -88,6 +88,17 @@ impl Store {
         Ok(stmt.query_row([name], collection_from_row).optional()?)
     }
 
+    /// A collection's version (bumped by every change to its documents, in any process) and its
+    /// creation time: together they name the state of its index. `None` if it does not exist.
+    pub fn collection_version(&self, name: &str) -> Result<Option<(i64, i64)>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached("SELECT version, created_at FROM collections WHERE name = ?1")?;
+        Ok(stmt
+            .query_row([name], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
     /// All collections, by name.
     pub fn collections(&self) -> Result<Vec<CollectionRecord>> {
         let conn = self.conn();
