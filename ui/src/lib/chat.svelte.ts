@@ -2,8 +2,10 @@
 
 import { Channel, commands, type ChatEvent, type CitationView, type ThreadView } from "./bindings";
 import { errorMessage } from "./errors";
+import { traceModel, type TraceModel } from "./trace";
 import {
   applyEvent,
+  feedbackRequest,
   citingSentences,
   failAnswer,
   finishAnswer,
@@ -16,6 +18,12 @@ import {
 /** What the passage panel shows: a cited passage, and the answer text that cites it. */
 export type OpenPassage = { citation: CitationView; citingText: string };
 
+/** What the "Why this answer?" panel shows: the trace once loaded, or why it could not be. */
+export type OpenTrace = { traceId: number; model: TraceModel | null; error: string | null };
+
+/** A verdict given on an answer (by its trace id), and whether it is still on its way. */
+export type Verdict = { up: boolean; sending: boolean };
+
 export class ChatStore {
   threads = $state<ThreadView[]>([]);
   /** The open thread; `null` is a new conversation. */
@@ -25,6 +33,9 @@ export class ChatStore {
   answering = $state<number | null>(null);
   error = $state<string | null>(null);
   passage = $state<OpenPassage | null>(null);
+  trace = $state<OpenTrace | null>(null);
+  /** Verdicts given in this session, by trace id; a later one replaces the earlier. */
+  verdicts = $state<Record<number, Verdict>>({});
 
   private nextRequest = 1;
 
@@ -43,6 +54,7 @@ export class ChatStore {
       this.thread = thread;
       this.turns = messages.map(turnFromMessage);
       this.passage = null;
+      this.trace = null;
       this.error = null;
     } catch (e) {
       this.error = errorMessage(e);
@@ -54,6 +66,7 @@ export class ChatStore {
     this.thread = null;
     this.turns = [];
     this.passage = null;
+    this.trace = null;
     this.error = null;
   }
 
@@ -112,7 +125,39 @@ export class ChatStore {
 
   openPassage(turn: Turn, n: number): void {
     const citation = turn.citations.find((c) => c.n === n);
-    if (citation) this.passage = { citation, citingText: citingSentences(turn.content, n) };
+    if (citation) {
+      this.trace = null;
+      this.passage = { citation, citingText: citingSentences(turn.content, n) };
+    }
+  }
+
+  /** Records 👍 or 👎 (with an optional correction) for an answer. */
+  async rate(traceId: number, up: boolean, correction?: string | null): Promise<boolean> {
+    const before = this.verdicts[traceId];
+    this.verdicts[traceId] = { up, sending: true };
+    try {
+      await commands.feedback(feedbackRequest(traceId, up, correction));
+      this.verdicts[traceId] = { up, sending: false };
+      return true;
+    } catch (e) {
+      // The earlier verdict, if any, still stands; say why this one did not.
+      if (before) this.verdicts[traceId] = { ...before, sending: false };
+      else delete this.verdicts[traceId];
+      this.error = errorMessage(e);
+      return false;
+    }
+  }
+
+  /** Opens "Why this answer?" for an answer's trace. */
+  async openTrace(traceId: number): Promise<void> {
+    this.passage = null;
+    this.trace = { traceId, model: null, error: null };
+    try {
+      const view = await commands.trace({ trace_id: traceId });
+      if (this.trace?.traceId === traceId) this.trace = { traceId, model: traceModel(view), error: null };
+    } catch (e) {
+      if (this.trace?.traceId === traceId) this.trace = { traceId, model: null, error: errorMessage(e) };
+    }
   }
 }
 

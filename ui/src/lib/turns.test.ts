@@ -6,6 +6,7 @@ import {
   citedNumbers,
   citingSentences,
   failAnswer,
+  feedbackRequest,
   finishAnswer,
   pendingAnswer,
   turnFromMessage,
@@ -75,6 +76,12 @@ describe("an answer's stream", () => {
     expect(t.content).toBe("It was made in 1870 [1].");
     expect(t.citations[0].cited_by).toBe("model");
     expect(t.firstTokenMs).toBe(300);
+    expect(t.traceId).toBe(1);
+  });
+
+  it("has no trace until the answer is finished, nor for one without a recorded trace", () => {
+    expect(pendingAnswer("a1").traceId).toBeNull();
+    expect(finishAnswer(pendingAnswer("a1"), answer({ trace_id: null })).traceId).toBeNull();
   });
 
   it("shows the closest passages of a not-found answer as its sources", () => {
@@ -167,5 +174,17 @@ describe("citations in text", () => {
     const text = "The lens was made in 1870 [1]. The tower is 30 m tall [2]. It still works.";
     expect(citingSentences(text, 2)).toBe("The tower is 30 m tall [2].");
     expect(citingSentences(text, 9)).toBe(text);
+  });
+});
+
+describe("feedbackRequest", () => {
+  it("sends a 👎 with its correction, trimmed", () => {
+    expect(feedbackRequest(3, false, "  It was 1871. ")).toEqual({ trace_id: 3, up: false, correction: "It was 1871." });
+  });
+
+  it("sends no correction for a blank one or for a 👍", () => {
+    expect(feedbackRequest(3, false, "   ")).toEqual({ trace_id: 3, up: false, correction: null });
+    expect(feedbackRequest(3, false)).toEqual({ trace_id: 3, up: false, correction: null });
+    expect(feedbackRequest(3, true, "ignored")).toEqual({ trace_id: 3, up: true, correction: null });
   });
 });

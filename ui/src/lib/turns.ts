@@ -1,7 +1,7 @@
 // A conversation as the Chat screen shows it, without any framework: turns built from stored
 // messages, and an answer built up from its stream of events. Pure, so the rules are unit-tested.
 
-import type { AnswerView, ChatEvent, CitationView, MessageView } from "./bindings";
+import type { AnswerView, ChatEvent, CitationView, FeedbackRequest, MessageView } from "./bindings";
 import { answerBadge, answerWhy } from "./providers";
 
 export type Turn = {
@@ -36,6 +36,8 @@ export type Turn = {
   /** Milliseconds to the first token and in all, once known. */
   firstTokenMs: number | null;
   totalMs: number | null;
+  /** The trace of how it was made (for feedback and "Why this answer?"), when one was recorded. */
+  traceId: number | null;
 };
 
 function blank(key: string, role: Turn["role"], content: string): Turn {
@@ -59,6 +61,7 @@ function blank(key: string, role: Turn["role"], content: string): Turn {
     error: null,
     firstTokenMs: null,
     totalMs: null,
+    traceId: null,
   };
 }
 
@@ -119,6 +122,7 @@ export function finishAnswer(turn: Turn, answer: AnswerView): Turn {
     truncated: answer.truncated,
     firstTokenMs: answer.timings_ms.first_token,
     totalMs: answer.timings_ms.total,
+    traceId: answer.trace_id ?? null,
   };
 }
 
@@ -152,4 +156,11 @@ export function citingSentences(text: string, n: number): string {
   const sentences = text.split(/(?<=[.!?])\s+|\n+/);
   const citing = sentences.filter((s) => s.includes(`[${n}]`));
   return (citing.length > 0 ? citing : sentences).join(" ");
+}
+
+/** A verdict on an answer as the `feedback` command takes it: a 👍 carries no correction, and a
+ * blank correction is none. */
+export function feedbackRequest(traceId: number, up: boolean, correction?: string | null): FeedbackRequest {
+  const text = up ? "" : (correction ?? "").trim();
+  return { trace_id: traceId, up, correction: text === "" ? null : text };
 }
