@@ -307,29 +307,21 @@ fn default_data_dir() -> anyhow::Result<PathBuf> {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    // The guard needs no library: it must work before anything is indexed.
-    if let Command::Guard { .. } = &cli.command {
-        // `scan` and `redact` print the same JSON: what was found, and the text without it. Only
-        // the config file is read (for `[guard.pii]`); the library is not opened.
-        let data_dir = match &cli.data_dir {
-            Some(dir) => dir.clone(),
-            None => default_data_dir()?,
-        };
-        let config = cairn_engine::Config::load(&data_dir.join("config.toml"))?;
-        return guard(config.guard.pii);
-    }
-    if let Command::Keys { command } = &cli.command {
-        // Keys need no library either: only the keychain, and the config for `list`.
-        let data_dir = match &cli.data_dir {
-            Some(dir) => dir.clone(),
-            None => default_data_dir()?,
-        };
-        return keys(command, &data_dir);
-    }
-    let data_dir = match cli.data_dir {
-        Some(dir) => dir,
+    let data_dir = match &cli.data_dir {
+        Some(dir) => dir.clone(),
         None => default_data_dir()?,
     };
+    // The guard and the keychain need no library: they must work before anything is indexed.
+    match &cli.command {
+        Command::Guard { .. } => {
+            // `scan` and `redact` print the same JSON: what was found, and the text without it.
+            // Only the config file is read (for `[guard.pii]`).
+            let config = cairn_engine::Config::load(&data_dir.join("config.toml"))?;
+            return guard(config.guard.pii);
+        }
+        Command::Keys { command } => return keys(command, &data_dir),
+        _ => {}
+    }
     let library = Library::open_with_config_file(&data_dir).await?;
     match cli.command {
         Command::Add {

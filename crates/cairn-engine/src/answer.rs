@@ -174,7 +174,7 @@ struct Draft {
 /// One question's trace: how its answer was made, or how it failed. Recorded once, by
 /// [`Library::ask`], whatever path the question took.
 #[derive(Debug, Clone, Serialize)]
-pub struct Trace {
+pub struct Trace<'a> {
     /// The question as asked.
     pub question: String,
     /// The collection.
@@ -193,7 +193,7 @@ pub struct Trace {
     pub candidates: Vec<CandidateTrace>,
     /// The answer: model route, guard results, passages used with their tokens, prompt version,
     /// provider and model, tokens, cost, timings, fallbacks, the final text.
-    pub answer: Option<Answer>,
+    pub answer: Option<&'a Answer>,
 }
 
 /// A failure, in a trace.
@@ -516,7 +516,7 @@ impl Library {
             route: draft.route.clone(),
             cache: "off",
             candidates: draft.candidates,
-            answer: answer.cloned(),
+            answer,
         };
         let data = match serde_json::to_string(&trace) {
             Ok(data) => data,

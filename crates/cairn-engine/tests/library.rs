@@ -533,6 +533,20 @@ async fn the_reranker_rescores_the_fused_candidates_and_can_be_skipped() {
     );
 }
 
+const WINTER: &str = "Where do hedgehogs spend the winter?";
+
+async fn add_folder(library: &Library, dir: &Path) {
+    library
+        .add(
+            &[dir.to_path_buf()],
+            "default",
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_retrieval_cache_serves_a_repeat_until_the_index_changes() {
     let docs = tempfile::tempdir().unwrap();
@@ -548,22 +562,9 @@ async fn the_retrieval_cache_serves_a_repeat_until_the_index_changes() {
         "otters.md",
         "Otters hold hands while they sleep so they do not drift apart.",
     );
-    library
-        .add(
-            &[docs.path().to_path_buf()],
-            "default",
-            &|_| {},
-            &CancelToken::new(),
-        )
-        .await
-        .unwrap();
+    add_folder(&library, docs.path()).await;
 
-    let first = search(
-        &library,
-        "Where do hedgehogs spend the winter?",
-        SearchMode::Hybrid,
-    )
-    .await;
+    let first = search(&library, WINTER, SearchMode::Hybrid).await;
     assert_eq!(library.searches_cached(), 0);
     // The same question, spelt differently: served from the cache, the same passages.
     let again = search(
@@ -580,12 +581,7 @@ async fn the_retrieval_cache_serves_a_repeat_until_the_index_changes() {
     };
     assert_eq!(ids(&again), ids(&first));
     // Another mode is another search.
-    search(
-        &library,
-        "Where do hedgehogs spend the winter?",
-        SearchMode::Bm25,
-    )
-    .await;
+    search(&library, WINTER, SearchMode::Bm25).await;
     assert_eq!(library.searches_cached(), 1);
 
     // An edit changes the index: the next search runs again and sees the new text.
@@ -594,21 +590,8 @@ async fn the_retrieval_cache_serves_a_repeat_until_the_index_changes() {
         "hedgehogs.md",
         "Hedgehogs spend the winter asleep under garden sheds.",
     );
-    library
-        .add(
-            &[docs.path().to_path_buf()],
-            "default",
-            &|_| {},
-            &CancelToken::new(),
-        )
-        .await
-        .unwrap();
-    let edited = search(
-        &library,
-        "Where do hedgehogs spend the winter?",
-        SearchMode::Hybrid,
-    )
-    .await;
+    add_folder(&library, docs.path()).await;
+    let edited = search(&library, WINTER, SearchMode::Hybrid).await;
     assert_eq!(library.searches_cached(), 1);
     assert!(
         edited[0].passage.text.contains("garden sheds"),
@@ -619,12 +602,7 @@ async fn the_retrieval_cache_serves_a_repeat_until_the_index_changes() {
     // So does a removal, even by another process (the version lives in SQLite).
     let other = Library::open(data.path(), Config::default()).await.unwrap();
     other.remove(&[hedgehogs], "default").await.unwrap();
-    let after = search(
-        &library,
-        "Where do hedgehogs spend the winter?",
-        SearchMode::Hybrid,
-    )
-    .await;
+    let after = search(&library, WINTER, SearchMode::Hybrid).await;
     assert_eq!(library.searches_cached(), 1);
     assert!(after.iter().all(|h| !h.passage.text.contains("Hedgehogs")));
 }
