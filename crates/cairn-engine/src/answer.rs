@@ -49,7 +49,7 @@ impl AskRequest {
 }
 
 /// Which tier produced an answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {
     /// The routed model, with full retrieval where the route asks for it.

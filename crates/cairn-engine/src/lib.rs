@@ -23,6 +23,7 @@
 #![deny(missing_docs)]
 
 mod answer;
+pub mod cache;
 pub mod complexity;
 mod config;
 mod error;

@@ -19,6 +19,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod answer_cache;
 mod audit;
 mod conversations;
 mod error;
@@ -29,6 +30,7 @@ mod spend;
 mod store;
 mod traces;
 
+pub use answer_cache::{CacheKeyRow, CacheUsage, CacheValueRow, NewCacheEntry};
 pub use audit::{AuditEntry, AuditVerdict, GENESIS};
 pub use conversations::{CitationRecord, MessageRecord, NewMessage, ThreadRecord};
 pub use error::{Error, Result};

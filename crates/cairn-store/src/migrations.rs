@@ -11,4 +11,5 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_traces.sql"),
     include_str!("../migrations/0007_feedback.sql"),
     include_str!("../migrations/0008_collection_version.sql"),
+    include_str!("../migrations/0009_answer_cache.sql"),
 ];
