@@ -126,43 +126,6 @@ pub struct CachedAnswer {
     pub provider: String,
 }
 
-/// An answer served from the cache, on [`crate::Answer::cache`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CacheHit {
-    /// The entry.
-    pub entry: i64,
-    /// The earlier question it answered.
-    pub question: String,
-    /// Cosine similarity of the two questions (1 for the same words).
-    pub similarity: f32,
-    /// The trace of the answer when it was made.
-    pub trace_id: Option<i64>,
-    /// Who made it then: `local` or a provider.
-    pub made_by: String,
-    /// Unix seconds when it was made.
-    pub made_at: i64,
-}
-
-/// The cache's part of a trace.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct CacheTrace {
-    /// `hit`, `miss`, `skipped` (the question could not be served from a cache: a follow-up, a
-    /// greeting, a guarded question) or `off`.
-    pub lookup: &'static str,
-    /// Why it was skipped or missed.
-    pub reason: Option<String>,
-    /// The nearest earlier question considered, and its similarity.
-    pub nearest: Option<String>,
-    /// Its cosine similarity to this question.
-    pub similarity: Option<f32>,
-    /// The threshold in force.
-    pub threshold: Option<f32>,
-    /// The entry served.
-    pub entry: Option<i64>,
-    /// Whether this answer was kept for later questions.
-    pub stored: bool,
-}
-
 /// A candidate the lookup found: an entry and how close it is.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
@@ -505,7 +468,6 @@ const OPPOSITES: &[(&str, &str)] = &[
     ("legal", "illegal"),
     ("possible", "impossible"),
     ("safe", "unsafe"),
-    ("maximum", "minimum"),
     ("upper", "lower"),
     ("top", "bottom"),
     ("left", "right"),
@@ -551,11 +513,9 @@ const OPPOSITES: &[(&str, &str)] = &[
     ("male", "female"),
     ("men", "women"),
     ("man", "woman"),
-    ("import", "export"),
     ("asc", "desc"),
     ("ascending", "descending"),
     ("read", "write"),
-    ("input", "output"),
     ("source", "destination"),
     ("sender", "recipient"),
     ("full", "empty"),
@@ -765,7 +725,6 @@ const FILLER: &[&str] = &[
     "help",
     "any",
     "some",
-    "there",
     "what",
     "which",
     "how",
@@ -801,7 +760,6 @@ const FILLER: &[&str] = &[
     "again",
     "still",
     "now",
-    "please",
     "thanks",
     "thank",
     "hi",
