@@ -418,6 +418,25 @@ pub struct AnswerView {
     pub trace_id: Option<i64>,
     /// Milliseconds: routing, retrieval, first token, total.
     pub timings_ms: TimingsView,
+    /// Served from the answer cache (provider `cache`): the earlier question it answered.
+    pub cached: Option<CachedView>,
+}
+
+/// Where a cached answer came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CachedView {
+    /// The earlier question.
+    pub question: String,
+    /// How close the two questions are (1: the same words).
+    pub similarity: f32,
+    /// Who made the answer then: `local` or a provider, and the model.
+    pub made_by: String,
+    /// When, Unix seconds.
+    #[ts(type = "number")]
+    pub made_at: i64,
+    /// The trace of the answer when it was made.
+    #[ts(type = "number | null")]
+    pub trace_id: Option<i64>,
 }
 
 /// Where an answer's time went, in milliseconds.

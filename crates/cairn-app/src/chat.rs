@@ -8,7 +8,7 @@ use cairn_engine::{
 };
 
 use crate::api::{
-    AnswerView, ApiError, AskArgs, ChatEvent, CitationView, MessageView, StopRequest,
+    AnswerView, ApiError, AskArgs, CachedView, ChatEvent, CitationView, MessageView, StopRequest,
     ThreadRequest, ThreadView, TimingsView,
 };
 use crate::{App, lock};
@@ -160,7 +160,7 @@ fn answer_view(a: Answer) -> AnswerView {
         tokens_out: a.tokens_out as u32,
         thread_id: a.thread_id,
         truncated: a.truncated,
-        on_device: matches!(a.provider.as_str(), "local" | "none"),
+        on_device: matches!(a.provider.as_str(), "local" | "none" | "cache"),
         cost: a.cost,
         model_route: a.model_route.map(|r| r.reason).unwrap_or_default(),
         fallbacks: a
@@ -177,6 +177,13 @@ fn answer_view(a: Answer) -> AnswerView {
             first_token: a.timings_ms.first_token,
             total: a.timings_ms.total,
         },
+        cached: a.cache.map(|c| CachedView {
+            question: c.question,
+            similarity: c.similarity,
+            made_by: c.made_by,
+            made_at: c.made_at,
+            trace_id: c.trace_id,
+        }),
     }
 }
 

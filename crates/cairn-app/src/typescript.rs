@@ -93,6 +93,7 @@ fn declarations() -> Vec<Declaration> {
         ChatEvent,
         AnswerView,
         TimingsView,
+        CachedView,
         Settings,
         ModelSettings,
         ChunkingSettings,

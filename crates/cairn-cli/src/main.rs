@@ -176,6 +176,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The semantic answer cache: how full it is; empty it.
+    Cache {
+        #[command(subcommand)]
+        command: CacheCommand,
+    },
     /// The egress audit log: every request that left this device (never its text).
     Audit {
         #[command(subcommand)]
@@ -228,6 +233,22 @@ enum ExportCommand {
     /// Every rated answer as JSON lines: question, passages, answer, feedback, correction (an
     /// evaluation or fine-tuning set).
     Feedback,
+}
+
+#[derive(Subcommand)]
+enum CacheCommand {
+    /// Entries, bytes and hits, against the configured bound.
+    Show {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove every entry, or those of one collection.
+    Clear {
+        /// Only this collection.
+        #[arg(long)]
+        collection: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -457,6 +478,39 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Cache { command } => match command {
+            CacheCommand::Show { json } => {
+                let usage = library.answer_cache_usage()?;
+                let cfg = &library.config().cache;
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "enabled": cfg.enabled, "threshold": cfg.threshold,
+                            "max_bytes": cfg.max_bytes, "ttl_secs": cfg.ttl_secs,
+                            "entries": usage.entries, "bytes": usage.bytes, "hits": usage.hits,
+                        })
+                    );
+                } else {
+                    println!(
+                        "{} · {} entries, {:.1} of {:.1} MB, served {} times · threshold {} · kept {} days",
+                        if cfg.enabled { "on" } else { "off" },
+                        usage.entries,
+                        usage.bytes as f64 / 1e6,
+                        cfg.max_bytes as f64 / 1e6,
+                        usage.hits,
+                        cfg.threshold,
+                        cfg.ttl_secs / 86_400
+                    );
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            CacheCommand::Clear { collection } => {
+                let removed = library.clear_answer_cache(collection.as_deref())?;
+                eprintln!("removed {removed} cached answers");
+                Ok(ExitCode::SUCCESS)
+            }
+        },
         Command::Audit { command } => match command {
             AuditCommand::List { last, json } => {
                 let entries = library.audit(last)?;
@@ -720,6 +774,16 @@ fn print_sources(answer: &Answer) {
     };
     let place = match answer.provider.as_str() {
         "local" | "none" => "on this device".to_string(),
+        "cache" => match &answer.cache {
+            Some(hit) if hit.similarity >= 1.0 => {
+                format!("from the answer cache (asked before, entry {})", hit.entry)
+            }
+            Some(hit) => format!(
+                "from the answer cache (\"{}\", {:.3} similar, entry {})",
+                hit.question, hit.similarity, hit.entry
+            ),
+            None => "from the answer cache".to_string(),
+        },
         provider => format!(
             "sent to {provider} ({} redacted first) · ${:.4}",
             answer.redacted, answer.cost
@@ -773,6 +837,7 @@ fn answer_json(a: &Answer) -> serde_json::Value {
         "fallbacks": a.fallbacks,
         "redacted": a.redacted,
         "trace_id": a.trace_id,
+        "cache": a.cache,
     })
 }
 

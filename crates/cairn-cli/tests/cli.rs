@@ -262,3 +262,41 @@ fn guard_redacts_stdin_and_reports_character_offsets() {
         assert!(entities[1]["score"].as_f64().unwrap() > 0.5);
     }
 }
+
+#[test]
+fn a_question_asked_again_in_another_process_is_served_from_the_cache() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus/nature");
+    let data = tempfile::tempdir().unwrap();
+    assert!(
+        run(cairn(data.path())
+            .arg("add")
+            .arg(corpus.join("lighthouse-skerrow-point.md"))
+            .arg(corpus.join("tides.md")))
+        .status
+        .success()
+    );
+    let ask = |question: &str| -> Value {
+        let out = run(cairn(data.path()).args(["ask", "--json", question]));
+        assert!(out.status.success(), "{out:?}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let cache = || -> Value {
+        let out = run(cairn(data.path()).args(["cache", "show", "--json"]));
+        assert!(out.status.success(), "{out:?}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let first = ask("When was the Fresnel lens of Skerrow Point lighthouse made?");
+    assert_eq!(first["provider"], "local", "{first}");
+    assert_eq!(cache()["entries"], 1);
+    let again = ask("when was the Fresnel lens of Skerrow Point lighthouse made");
+    assert_eq!(again["provider"], "cache", "{again}");
+    assert_eq!(again["answer"], first["answer"]);
+    assert_eq!(again["cache"]["trace_id"], first["trace_id"]);
+    assert_eq!(cache()["hits"], 1);
+
+    let out = run(cairn(data.path()).args(["cache", "clear"]));
+    assert!(out.status.success());
+    assert_eq!(cache()["entries"], 0);
+    let after = ask("When was the Fresnel lens of Skerrow Point lighthouse made?");
+    assert_eq!(after["provider"], "local");
+}

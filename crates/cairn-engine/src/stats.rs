@@ -55,7 +55,8 @@ pub struct Stats {
     /// Share of questions where a guard acted: the question or a passage flagged for injection, or
     /// an answer withdrawn by the output checks.
     pub guardrail_rate: Option<f64>,
-    /// Share of answers served from the answer cache; `None` while there is no answer cache.
+    /// Of the questions the answer cache looked up, the share it answered; `None` before any
+    /// lookup.
     pub cache_hit_rate: Option<f64>,
     /// Share of model-written answers made on this device.
     pub local_share: Option<f64>,
@@ -126,6 +127,7 @@ pub fn compute(days: u32, traces: &[(i64, Value, Option<i64>)]) -> Stats {
     let mut stages: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let (mut guarded, mut local, mut cloud, mut checked, mut grounded) = (0, 0, 0, 0, 0);
     let (mut up, mut follow_ups, mut deterministic, mut answered) = (0, 0, 0, 0);
+    let (mut cache_hits, mut cache_misses) = (0, 0);
     let mut by_day: BTreeMap<String, DayFigures> = BTreeMap::new();
     for (at, trace, rating) in traces {
         let (day, _) = cairn_store::day_and_month(*at);
@@ -136,6 +138,11 @@ pub fn compute(days: u32, traces: &[(i64, Value, Option<i64>)]) -> Stats {
         figures.questions += 1;
         if trace["follow_up"].as_bool() == Some(true) {
             follow_ups += 1;
+        }
+        match trace["cache"]["lookup"].as_str() {
+            Some("hit") => cache_hits += 1,
+            Some("miss") => cache_misses += 1,
+            _ => {}
         }
         if let Some(r) = rating {
             s.rated += 1;
@@ -177,7 +184,8 @@ pub fn compute(days: u32, traces: &[(i64, Value, Option<i64>)]) -> Stats {
                 local += 1;
                 figures.local += 1;
             }
-            Some("none") | None => {}
+            // Fixed answers, and answers served from the cache, were made by no model now.
+            Some("none" | "cache") | None => {}
             Some(_) => {
                 cloud += 1;
                 figures.cloud += 1;
@@ -202,6 +210,7 @@ pub fn compute(days: u32, traces: &[(i64, Value, Option<i64>)]) -> Stats {
         .map(|(stage, values)| (stage, percentiles(values)))
         .collect();
     s.guardrail_rate = share(guarded, answered);
+    s.cache_hit_rate = share(cache_hits, cache_hits + cache_misses);
     s.local_share = share(local, local + cloud);
     s.cloud_share = share(cloud, local + cloud);
     s.grounded_rate = share(grounded, checked);
@@ -323,5 +332,34 @@ mod tests {
         assert_eq!(s.by_day.len(), 2);
         assert_eq!((s.by_day[1].questions, s.by_day[1].cloud), (3, 1));
         assert_eq!(compute(7, &[]).error_rate, None);
+    }
+
+    #[test]
+    fn a_cache_hit_counts_against_lookups_and_for_no_model() {
+        let trace = |lookup: &str, provider: &str| {
+            (
+                86_400,
+                json!({"follow_up": false, "cache": {"lookup": lookup},
+                       "answer": {"provider": provider, "tier": "primary"}}),
+                None,
+            )
+        };
+        let s = compute(
+            7,
+            &[
+                trace("hit", "cache"),
+                trace("miss", "local"),
+                trace("miss", "local"),
+                trace("skipped", "local"),
+                trace("off", "acme"),
+            ],
+        );
+        assert_eq!(s.cache_hit_rate, Some(1.0 / 3.0));
+        assert_eq!(
+            s.local_share,
+            Some(0.75),
+            "the hit is neither local nor cloud"
+        );
+        assert_eq!(s.questions, 5);
     }
 }

@@ -38,6 +38,10 @@ models = [
 timeouts = {{ connect_secs = 2, first_token_secs = 1, total_secs = 8 }}
 retry = {{ max_retries = 1, base_ms = 10, max_backoff_ms = 3000 }}
 breaker = {{ failures = 100, cooldown_secs = 1 }}
+
+# Every question here is the same: each must reach the provider.
+[cache]
+enabled = false
 "#,
         url = server.base_url()
     ))

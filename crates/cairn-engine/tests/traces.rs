@@ -48,6 +48,9 @@ async fn every_path_leaves_one_trace() {
     assert!(a["input_check"].is_object());
     assert!(a["timings_ms"]["total"].as_f64().unwrap() > 0.0);
     assert_eq!(a["model_route"]["policy"], "offline_only");
+    assert_eq!(t["cache"]["lookup"], "miss");
+    assert_eq!(t["cache"]["threshold"], 0.98f32);
+    assert!(t["cache"]["store"].is_string(), "kept, or why not");
     let cited = a["citations"].as_array().unwrap();
     if a["tier"] == "primary" {
         assert!(
@@ -62,6 +65,7 @@ async fn every_path_leaves_one_trace() {
     let t = trace(&library, answer.trace_id.unwrap());
     assert_eq!(t["route"]["route"], "chitchat");
     assert!(t["candidates"].as_array().unwrap().is_empty());
+    assert_eq!(t["cache"]["lookup"], "skipped");
 
     // A refusal: the deterministic tier, no model.
     let answer = ask(
@@ -73,6 +77,7 @@ async fn every_path_leaves_one_trace() {
     let t = trace(&library, answer.trace_id.unwrap());
     assert_eq!(t["answer"]["tier"], "deterministic");
     assert_eq!(t["answer"]["model"], "none");
+    assert_eq!(t["cache"]["lookup"], "skipped");
 
     // A failure: traced with its code, and the route it had reached.
     let broken = Library::open(
@@ -95,6 +100,7 @@ async fn every_path_leaves_one_trace() {
     let t = trace(&broken, listed[0].id);
     assert_eq!(t["error"]["code"], err.code());
     assert!(t["answer"].is_null());
+    assert_ne!(t["cache"]["lookup"], "hit");
 
     // Feedback: a verdict per answer (the later one counts), exported as an evaluation set.
     let listed = library.traces(10).unwrap();
@@ -139,4 +145,21 @@ async fn every_path_leaves_one_trace() {
     assert_eq!(listed.len(), 3);
     assert_eq!(listed[0].route.as_deref(), Some("out_of_scope"));
     assert!(listed.iter().all(|t| t.total_ms > 0.0));
+
+    // A cache hit: its own trace, made by no model.
+    let grounded = trace(&library, listed[2].id);
+    assert_eq!(grounded["cache"]["store"], "stored");
+    let answer = ask(
+        &library,
+        "When was the Fresnel lens of Skerrow Point lighthouse made?",
+    )
+    .await
+    .unwrap();
+    let t = trace(&library, answer.trace_id.unwrap());
+    assert_eq!(t["cache"]["lookup"], "hit");
+    assert_eq!(t["cache"]["entry"], grounded["cache"]["entry_stored"]);
+    assert_eq!(t["answer"]["provider"], "cache");
+    assert_eq!(t["answer"]["tokens_in"], 0);
+    assert_eq!(t["answer"]["cache"]["trace_id"], listed[2].id);
+    assert_eq!(library.traces(10).unwrap().len(), 4);
 }

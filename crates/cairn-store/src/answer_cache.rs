@@ -145,6 +145,15 @@ impl Store {
         Ok((Some(id), evicted))
     }
 
+    /// Links an entry to the trace of the answer it holds.
+    pub fn cache_set_trace(&self, id: i64, trace_id: i64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE answer_cache SET trace_id = ?2 WHERE id = ?1",
+            params![id, trace_id],
+        )?;
+        Ok(())
+    }
+
     /// The keys of entries with an id above `after`, oldest first (a process picks up what others
     /// cached since it last looked).
     pub fn cache_keys_after(&self, after: i64) -> Result<Vec<CacheKeyRow>> {

@@ -578,7 +578,11 @@ trace_id: number | null,
 /**
  * Milliseconds: routing, retrieval, first token, total.
  */
-timings_ms: TimingsView, };
+timings_ms: TimingsView, 
+/**
+ * Served from the answer cache (provider `cache`): the earlier question it answered.
+ */
+cached: CachedView | null, };
 
 /**
  * Where an answer's time went, in milliseconds.
@@ -600,6 +604,31 @@ first_token: number,
  * Until the end.
  */
 total: number, };
+
+/**
+ * Where a cached answer came from.
+ */
+export type CachedView = { 
+/**
+ * The earlier question.
+ */
+question: string, 
+/**
+ * How close the two questions are (1: the same words).
+ */
+similarity: number, 
+/**
+ * Who made the answer then: `local` or a provider, and the model.
+ */
+made_by: string, 
+/**
+ * When, Unix seconds.
+ */
+made_at: number, 
+/**
+ * The trace of the answer when it was made.
+ */
+trace_id: number | null, };
 
 /**
  * The Settings screen.

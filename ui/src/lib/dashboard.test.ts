@@ -4,6 +4,7 @@ import {
   cacheLabel,
   chartColors,
   formatCost,
+  formatDay,
   formatMs,
   formatRate,
   formatTokens,
@@ -72,6 +73,12 @@ describe("formatting", () => {
     expect(formatCost(1.5)).toBe("$1.50");
   });
 
+  it("reads Unix seconds as a day", () => {
+    expect(formatDay(Date.UTC(2025, 2, 12, 12) / 1000)).toBe("Mar 12, 2025");
+    expect(formatDay(null)).toBe("–");
+    expect(formatDay(Number.NaN)).toBe("–");
+  });
+
   it("shortens token counts", () => {
     expect(formatTokens(950)).toBe("950");
     expect(formatTokens(1234)).toBe("1.2k");
@@ -87,8 +94,8 @@ describe("stats", () => {
     expect(isEmpty(stats())).toBe(false);
   });
 
-  it("says when there is no answer cache yet", () => {
-    expect(cacheLabel(null)).toBe("no answer cache yet");
+  it("says when no cache lookup was made yet", () => {
+    expect(cacheLabel(null)).toBe("no lookups yet");
     expect(cacheLabel(0.25)).toBe("25%");
   });
 

@@ -43,6 +43,12 @@ export function formatCost(usd: number | null | undefined): string {
   return `$${usd.toFixed(2)}`;
 }
 
+/** A day from Unix seconds, in this device's time zone: `Mar 12, 2025`; "–" when unknown. */
+export function formatDay(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return "–";
+  return new Date(seconds * 1000).toLocaleDateString("en-US", { year: "numeric", month: "short", day: "numeric" });
+}
+
 /** A count of tokens, short: `950`, `12.3k`, `4.5M`. */
 export function formatTokens(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return "–";
@@ -56,9 +62,9 @@ export function isEmpty(stats: StatsView | null): boolean {
   return stats === null || stats.questions <= 0;
 }
 
-/** What the cache-hit tile says: the rate, or that there is no answer cache yet. */
+/** What the cache-hit tile says: the share of cache lookups that hit, or that none was made. */
 export function cacheLabel(rate: number | null): string {
-  return rate === null ? "no answer cache yet" : formatRate(rate);
+  return rate === null ? "no lookups yet" : formatRate(rate);
 }
 
 export type LatencySeries = { labels: string[]; p50: number[]; p95: number[] };

@@ -233,6 +233,14 @@ describe("who made an answer", () => {
     );
   });
 
+  it("says an answer from the cache stayed on this device, at no cost", () => {
+    const cached = { ...local, provider: "cache", cost: 0 };
+    expect(answerBadge(cached)).toBe("factual · from the answer cache · on this device · SmolLM2");
+    expect(answerBadge({ ...cached, model: null, route: null })).toBe("from the answer cache · on this device");
+    expect(answerBadge(cached)).not.toContain("sent to");
+    expect(answerBadge(cached)).not.toContain("$");
+  });
+
   it("calls a fixed answer a fixed answer", () => {
     expect(answerBadge({ ...local, tier: "deterministic", model: "none", provider: "none" })).toBe(
       "factual · fixed answer · on this device",

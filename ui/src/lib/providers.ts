@@ -279,6 +279,9 @@ export function answerBadge(a: AnswerFacts): string {
   } else if (a.provider === "local") {
     parts.push("on this device");
     if (a.model) parts.push(a.model);
+  } else if (a.provider === "cache") {
+    parts.push("from the answer cache", "on this device");
+    if (a.model) parts.push(a.model);
   } else if (a.provider) {
     parts.push(`sent to ${a.provider}`);
     if (a.model) parts.push(a.model);

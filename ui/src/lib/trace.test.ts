@@ -1,6 +1,18 @@
 import { describe, expect, it } from "vitest";
 import type { TraceView } from "./bindings";
-import { formatScore, redactionLine, timingLines, traceModel, usageLine } from "./trace";
+import {
+  cacheInvalidatedLine,
+  cacheLookupLines,
+  cacheStoreLine,
+  cachedFromLine,
+  formatScore,
+  redactionLine,
+  timingLines,
+  traceCache,
+  traceModel,
+  usageLine,
+  type TraceCache,
+} from "./trace";
 
 function view(data: Record<string, unknown>): TraceView {
   return { id: 7, created_at: 1_700_000_000, data };
@@ -116,5 +128,136 @@ describe("lines", () => {
     const m = traceModel(view(full));
     expect(usageLine(m)).toBe("1200 in · 80 out · $0.0012");
     expect(timingLines(m)).toEqual(["Routing 3 ms", "Retrieval 45 ms", "First token 800 ms", "Total 2.10 s"]);
+  });
+});
+
+describe("the answer cache", () => {
+  const miss = {
+    lookup: "miss",
+    reason: "no earlier question close enough",
+    nearest: "How tall is the tower?",
+    similarity: 0.8123,
+    threshold: 0.95,
+    entry: null,
+    invalidated: [],
+    store: "stored",
+    entry_stored: 7,
+    evicted: 0,
+  };
+
+  function cache(over: Record<string, unknown> = {}): TraceCache {
+    const c = traceCache({ ...miss, ...over });
+    if (!c) throw new Error("no cache");
+    return c;
+  }
+
+  it("reads the cache of a trace, and none from a trace older than the cache", () => {
+    const m = traceModel(view({ ...full, cache: miss }));
+    expect(m.cache).toEqual({
+      lookup: "miss",
+      reason: "no earlier question close enough",
+      nearest: "How tall is the tower?",
+      similarity: 0.8123,
+      threshold: 0.95,
+      entry: null,
+      invalidated: [],
+      store: "stored",
+      entryStored: 7,
+      evicted: 0,
+    });
+    expect(m.cachedFrom).toBeNull();
+    expect(traceModel(view(full)).cache).toBeNull();
+    expect(traceModel(view({ ...full, cache: "on" })).cache).toBeNull();
+  });
+
+  it("ignores values of the wrong type in it", () => {
+    const c = cache({ similarity: "high", threshold: null, invalidated: [3, "x", 4], evicted: "2", store: 5 });
+    expect(c.similarity).toBeNull();
+    expect(c.threshold).toBeNull();
+    expect(c.invalidated).toEqual([3, 4]);
+    expect(c.evicted).toBe(0);
+    expect(c.store).toBe("5");
+  });
+
+  it("says a hit was answered from the cache, by which entry and how close", () => {
+    const hit = cache({ lookup: "hit", reason: null, nearest: "When was the lens made?", similarity: 0.99123, entry: 12 });
+    expect(cacheLookupLines(hit)).toEqual(["Answered from the cache: “When was the lens made?” (similarity 0.991, entry 12)"]);
+    expect(cacheLookupLines({ ...hit, nearest: null, similarity: null })).toEqual(["Answered from the cache (entry 12)"]);
+  });
+
+  it("says why a miss missed, the nearest question and the threshold", () => {
+    expect(cacheLookupLines(cache())).toEqual([
+      "Not in the cache: no earlier question close enough",
+      "Nearest: “How tall is the tower?” (similarity 0.812; a hit needs 0.950)",
+    ]);
+    expect(cacheLookupLines(cache({ nearest: null, similarity: null, reason: "the cache is empty" }))).toEqual([
+      "Not in the cache: the cache is empty",
+      "No earlier question close enough; a hit needs 0.950",
+    ]);
+    expect(cacheLookupLines(cache({ reason: null, threshold: null, similarity: null }))).toEqual([
+      "Not in the cache",
+      "Nearest: “How tall is the tower?”",
+    ]);
+  });
+
+  it("gives the reason a lookup was skipped or the cache was off", () => {
+    expect(cacheLookupLines(cache({ lookup: "skipped", reason: "a follow-up question", nearest: null }))).toEqual([
+      "Not looked up: a follow-up question",
+    ]);
+    expect(cacheLookupLines(cache({ lookup: "off", reason: "turned off in Settings" }))).toEqual([
+      "The answer cache is off: turned off in Settings",
+    ]);
+    expect(cacheLookupLines(cache({ lookup: "off", reason: null }))).toEqual(["The answer cache is off"]);
+    expect(cacheLookupLines(cache({ lookup: "later", reason: "new" }))).toEqual(["later: new"]);
+    expect(cacheLookupLines(cache({ lookup: null }))).toEqual([]);
+  });
+
+  it("counts the earlier answers removed because a source changed", () => {
+    expect(cacheInvalidatedLine(cache())).toBeNull();
+    expect(cacheInvalidatedLine(cache({ invalidated: [3] }))).toBe("1 earlier answer removed: a source changed");
+    expect(cacheInvalidatedLine(cache({ invalidated: [3, 4, 9] }))).toBe("3 earlier answers removed: a source changed");
+  });
+
+  it("says whether this answer was kept, and why not", () => {
+    expect(cacheStoreLine(cache())).toBe("Kept in the cache as entry 7");
+    expect(cacheStoreLine(cache({ entry_stored: null }))).toBe("Kept in the cache");
+    expect(cacheStoreLine(cache({ store: "the answer was not grounded", entry_stored: null }))).toBe(
+      "Not kept: the answer was not grounded",
+    );
+    expect(cacheStoreLine(cache({ store: null, entry_stored: null }))).toBeNull();
+    expect(cacheStoreLine(cache({ evicted: 2 }))).toBe("Kept in the cache as entry 7; 2 older entries removed to make room");
+  });
+
+  it("reads where a cached answer was first made", () => {
+    const madeAt = Date.UTC(2025, 2, 12, 12) / 1000;
+    const answer = {
+      provider: "cache",
+      model: "SmolLM2",
+      tokens_in: 0,
+      tokens_out: 0,
+      cost: 0,
+      cache: {
+        entry: 12,
+        question: "When was the lens made?",
+        similarity: 0.99,
+        trace_id: 3,
+        made_by: "local · SmolLM2",
+        made_at: madeAt,
+      },
+    };
+    const m = traceModel(view({ cache: { ...miss, lookup: "hit", entry: 12, store: null, entry_stored: null }, answer }));
+    expect(m.cachedFrom).toEqual({
+      entry: 12,
+      question: "When was the lens made?",
+      similarity: 0.99,
+      traceId: 3,
+      madeBy: "local · SmolLM2",
+      madeAt,
+    });
+    expect(m.leftDevice).toBe(false);
+    expect(redactionLine(m)).toBe("nothing left this device");
+    expect(usageLine(m)).toBe("0 in · 0 out · $0");
+    expect(cachedFromLine(m.cachedFrom!)).toBe("Made by local · SmolLM2 on Mar 12, 2025");
+    expect(cachedFromLine({ ...m.cachedFrom!, madeBy: "", madeAt: null })).toBeNull();
   });
 });

@@ -3,7 +3,7 @@
 // rules are unit-tested.
 
 import type { TraceView } from "./bindings";
-import { formatCost, formatMs } from "./dashboard";
+import { formatCost, formatDay, formatMs } from "./dashboard";
 
 type Json = Record<string, unknown>;
 
@@ -20,6 +20,41 @@ export type TraceCandidate = {
 };
 
 export type TraceFallback = { target: string; tier: string; code: string; reason: string };
+
+/** What the answer cache did for a question: the lookup, what it removed, and whether the answer was kept. */
+export type TraceCache = {
+  /** `off`, `skipped`, `hit` or `miss` (another word from a newer engine is kept as it is). */
+  lookup: string;
+  /** Why it was off, skipped or missed. */
+  reason: string | null;
+  /** The closest earlier question, and how close it was (0..1). */
+  nearest: string | null;
+  similarity: number | null;
+  /** The similarity a hit needs. */
+  threshold: number | null;
+  /** The entry that answered (a hit). */
+  entry: number | null;
+  /** Entries removed before the lookup because a source changed. */
+  invalidated: number[];
+  /** `stored`, or why the answer was not kept. */
+  store: string | null;
+  /** The entry this answer was kept as. */
+  entryStored: number | null;
+  /** Older entries removed to make room for it. */
+  evicted: number;
+};
+
+/** Where an answer served from the cache was first made. */
+export type TraceCachedFrom = {
+  entry: number | null;
+  question: string;
+  similarity: number | null;
+  /** The trace of the answer when it was made. */
+  traceId: number | null;
+  madeBy: string;
+  /** Unix seconds. */
+  madeAt: number | null;
+};
 
 export type TraceModel = {
   id: number;
@@ -55,6 +90,10 @@ export type TraceModel = {
   policyHits: string[];
   passagesUsed: number | null;
   candidates: TraceCandidate[];
+  /** `null` for a trace recorded before the answer cache existed. */
+  cache: TraceCache | null;
+  /** Set when the answer came from the cache. */
+  cachedFrom: TraceCachedFrom | null;
 };
 
 function obj(v: unknown): Json | null {
@@ -103,9 +142,42 @@ const TIMING_STAGES: [string, string][] = [
   ["total", "Total"],
 ];
 
+/** A trace's `cache` object; `null` when there is none. */
+export function traceCache(v: unknown): TraceCache | null {
+  const c = obj(v);
+  if (!c) return null;
+  const store = str(c.store);
+  return {
+    lookup: str(c.lookup),
+    reason: str(c.reason) || null,
+    nearest: str(c.nearest) || null,
+    similarity: num(c.similarity),
+    threshold: num(c.threshold),
+    entry: num(c.entry),
+    invalidated: arr(c.invalidated).map(num).filter((n): n is number => n !== null),
+    store: store || null,
+    entryStored: num(c.entry_stored),
+    evicted: num(c.evicted) ?? 0,
+  };
+}
+
+/** The `cache` object of an answer served from the cache; `null` for any other answer. */
+export function cachedFrom(v: unknown): TraceCachedFrom | null {
+  const c = obj(v);
+  if (!c) return null;
+  return {
+    entry: num(c.entry),
+    question: str(c.question),
+    similarity: num(c.similarity),
+    traceId: num(c.trace_id),
+    madeBy: str(c.made_by),
+    madeAt: num(c.made_at),
+  };
+}
+
 /** Providers under which nothing leaves the device. */
 export function staysOnDevice(provider: string): boolean {
-  return provider === "" || provider === "local" || provider === "none";
+  return provider === "" || provider === "local" || provider === "none" || provider === "cache";
 }
 
 /** The display model of a trace. */
@@ -187,6 +259,8 @@ export function traceModel(view: TraceView): TraceModel {
     policyHits: arr(outputCheck?.policy_hits).map(describe),
     passagesUsed: num(answer.passages_used),
     candidates,
+    cache: traceCache(data.cache),
+    cachedFrom: cachedFrom(answer.cache),
   };
 }
 
@@ -214,4 +288,69 @@ export function usageLine(m: TraceModel): string {
 /** Timings per stage: `Routing 3 ms`. */
 export function timingLines(m: TraceModel): string[] {
   return m.timings.map((t) => `${t.label} ${formatMs(t.ms)}`);
+}
+
+/** A question as quoted in a sentence. */
+function quoted(q: string): string {
+  return `“${q}”`;
+}
+
+/** What the cache lookup found, in one or two sentences. */
+export function cacheLookupLines(c: TraceCache): string[] {
+  switch (c.lookup) {
+    case "hit": {
+      const facts: string[] = [];
+      if (c.similarity !== null) facts.push(`similarity ${formatScore(c.similarity)}`);
+      if (c.entry !== null) facts.push(`entry ${c.entry}`);
+      const about = facts.length > 0 ? ` (${facts.join(", ")})` : "";
+      return [c.nearest ? `Answered from the cache: ${quoted(c.nearest)}${about}` : `Answered from the cache${about}`];
+    }
+    case "miss": {
+      const lines = [c.reason ? `Not in the cache: ${c.reason}` : "Not in the cache"];
+      const need = c.threshold !== null ? `a hit needs ${formatScore(c.threshold)}` : null;
+      if (c.nearest) {
+        const facts = [c.similarity !== null ? `similarity ${formatScore(c.similarity)}` : null, need].filter(
+          (f): f is string => f !== null,
+        );
+        lines.push(`Nearest: ${quoted(c.nearest)}${facts.length > 0 ? ` (${facts.join("; ")})` : ""}`);
+      } else if (need) {
+        lines.push(`No earlier question close enough; ${need}`);
+      }
+      return lines;
+    }
+    case "skipped":
+      return [c.reason ? `Not looked up: ${c.reason}` : "Not looked up"];
+    case "off":
+      return [c.reason ? `The answer cache is off: ${c.reason}` : "The answer cache is off"];
+    case "":
+      return [];
+    default:
+      return [c.reason ? `${c.lookup}: ${c.reason}` : c.lookup];
+  }
+}
+
+/** The entries removed because a source changed; `null` when none was. */
+export function cacheInvalidatedLine(c: TraceCache): string | null {
+  const n = c.invalidated.length;
+  if (n === 0) return null;
+  return `${n} earlier ${n === 1 ? "answer" : "answers"} removed: a source changed`;
+}
+
+/** What became of this answer: kept (as which entry), or why not; `null` when nothing was tried. */
+export function cacheStoreLine(c: TraceCache): string | null {
+  let line: string | null = null;
+  if (c.entryStored !== null) line = `Kept in the cache as entry ${c.entryStored}`;
+  else if (c.store === "stored") line = "Kept in the cache";
+  else if (c.store) line = `Not kept: ${c.store}`;
+  if (line !== null && c.evicted > 0) {
+    line += `; ${c.evicted} older ${c.evicted === 1 ? "entry" : "entries"} removed to make room`;
+  }
+  return line;
+}
+
+/** Where a cached answer was first made: `Made by local · SmolLM2 on Mar 12, 2025`; `null` when not known. */
+export function cachedFromLine(f: TraceCachedFrom): string | null {
+  const by = f.madeBy ? ` by ${f.madeBy}` : "";
+  const on = f.madeAt !== null ? ` on ${formatDay(f.madeAt)}` : "";
+  return by || on ? `Made${by}${on}` : null;
 }

@@ -3,6 +3,8 @@ import type { AnswerView, CitationView } from "./bindings";
 import {
   applyEvent,
   badge,
+  cachedNote,
+  cachedSimilarity,
   citedNumbers,
   citingSentences,
   failAnswer,
@@ -45,6 +47,7 @@ function answer(over: Partial<AnswerView> = {}): AnswerView {
     redacted: 0,
     trace_id: 1,
     timings_ms: { route: 5, retrieve: 20, first_token: 300, total: 900 },
+    cached: null,
     ...over,
   };
 }
@@ -162,6 +165,32 @@ describe("badge", () => {
       "Failed first: openai/gpt-4o (timeout): no reply in 30 s",
     ]);
     expect(why(finishAnswer(pendingAnswer("b"), answer({ model_route: "" })))).toEqual([]);
+  });
+});
+
+describe("an answer from the cache", () => {
+  const cached = {
+    question: "When was the lens made?",
+    similarity: 0.99123,
+    made_by: "local · SmolLM2",
+    made_at: Date.UTC(2025, 2, 12, 12) / 1000,
+    trace_id: 3,
+  };
+
+  it("keeps where a cached answer came from, and nothing for any other", () => {
+    const t = finishAnswer(pendingAnswer("a"), answer({ provider: "cache", tokens_in: 0, tokens_out: 0, cached }));
+    expect(t.cached).toEqual(cached);
+    expect(badge(t)).toBe("factual · from the answer cache · on this device · SmolLM2-135M-Instruct.Q4_1");
+    expect(finishAnswer(pendingAnswer("b"), answer()).cached).toBeNull();
+    expect(pendingAnswer("c").cached).toBeNull();
+  });
+
+  it("says which question it answered before, how close, and when", () => {
+    expect(cachedNote(cached)).toBe(
+      "From the answer cache — answered before as “When was the lens made?” (0.991) on Mar 12, 2025",
+    );
+    expect(cachedSimilarity(1)).toBe("same words");
+    expect(cachedSimilarity(0.95)).toBe("0.950");
   });
 });
 

@@ -1,7 +1,8 @@
 // A conversation as the Chat screen shows it, without any framework: turns built from stored
 // messages, and an answer built up from its stream of events. Pure, so the rules are unit-tested.
 
-import type { AnswerView, ChatEvent, CitationView, FeedbackRequest, MessageView } from "./bindings";
+import type { AnswerView, CachedView, ChatEvent, CitationView, FeedbackRequest, MessageView } from "./bindings";
+import { formatDay } from "./dashboard";
 import { answerBadge, answerWhy } from "./providers";
 
 export type Turn = {
@@ -38,6 +39,8 @@ export type Turn = {
   totalMs: number | null;
   /** The trace of how it was made (for feedback and "Why this answer?"), when one was recorded. */
   traceId: number | null;
+  /** Served from the answer cache: the earlier question it answered, and when. */
+  cached: CachedView | null;
 };
 
 function blank(key: string, role: Turn["role"], content: string): Turn {
@@ -62,6 +65,7 @@ function blank(key: string, role: Turn["role"], content: string): Turn {
     firstTokenMs: null,
     totalMs: null,
     traceId: null,
+    cached: null,
   };
 }
 
@@ -123,6 +127,7 @@ export function finishAnswer(turn: Turn, answer: AnswerView): Turn {
     firstTokenMs: answer.timings_ms.first_token,
     totalMs: answer.timings_ms.total,
     traceId: answer.trace_id ?? null,
+    cached: answer.cached ?? null,
   };
 }
 
@@ -139,6 +144,17 @@ export function badge(turn: Turn): string {
 /** Why this model, and the fallback steps that failed first; empty when not known. */
 export function why(turn: Turn): string[] {
   return answerWhy(turn.modelRoute, turn.fallbacks);
+}
+
+/** How close a cached answer's question was: three decimals, or "same words" for an exact match. */
+export function cachedSimilarity(similarity: number): string {
+  return similarity >= 1 ? "same words" : similarity.toFixed(3);
+}
+
+/** The quiet note under an answer served from the answer cache. */
+export function cachedNote(c: CachedView): string {
+  const how = cachedSimilarity(c.similarity);
+  return `From the answer cache — answered before as “${c.question}” (${how}) on ${formatDay(c.made_at)}`;
 }
 
 /** Citation numbers `[n]` in a text, in order of first use. */

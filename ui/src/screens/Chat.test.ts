@@ -1,6 +1,6 @@
 import { cleanup, fireEvent, render, waitFor } from "@testing-library/svelte";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { TraceView } from "../lib/bindings";
+import type { AnswerView, TraceView } from "../lib/bindings";
 
 const api = vi.hoisted(() => ({ feedback: vi.fn(), trace: vi.fn(), threads: vi.fn() }));
 vi.mock("../lib/bindings", () => ({ commands: api, Channel: class {} }));
@@ -19,7 +19,7 @@ const citation = {
   cited_by: "model",
 };
 
-function answered(traceId: number | null) {
+function answered(traceId: number | null, over: Partial<AnswerView> = {}) {
   return finishAnswer(pendingAnswer("a1"), {
     answer: "It was made in 1870 [1].",
     citations: [citation],
@@ -41,6 +41,8 @@ function answered(traceId: number | null) {
     redacted: 0,
     trace_id: traceId,
     timings_ms: { route: 1, retrieve: 20, first_token: 300, total: 900 },
+    cached: null,
+    ...over,
   });
 }
 
@@ -114,5 +116,90 @@ describe("feedback and the trace beside an answer", () => {
     expect([...rows].map((r) => r.getAttribute("data-used"))).toEqual(["true", "false"]);
     expect(rows[0].textContent).toContain("0.800");
     expect(rows[0].textContent).toContain("–");
+  });
+});
+
+describe("an answer from the answer cache", () => {
+  const cached = {
+    question: "When was the lens made?",
+    similarity: 0.99123,
+    made_by: "local · SmolLM2",
+    made_at: Date.UTC(2025, 2, 12, 12) / 1000,
+    trace_id: 3,
+  };
+
+  const hitTrace: TraceView = {
+    id: 8,
+    created_at: 0,
+    data: {
+      question: "when was the lens made",
+      outcome: "answered",
+      candidates: [],
+      cache: {
+        lookup: "hit",
+        reason: null,
+        nearest: "When was the lens made?",
+        similarity: 0.99123,
+        threshold: 0.95,
+        entry: 12,
+        invalidated: [4, 5],
+        store: null,
+        entry_stored: null,
+        evicted: 0,
+      },
+      answer: {
+        provider: "cache",
+        model: "SmolLM2",
+        tokens_in: 0,
+        tokens_out: 0,
+        cost: 0,
+        cache: {
+          entry: 12,
+          question: "When was the lens made?",
+          similarity: 0.99123,
+          trace_id: 3,
+          made_by: "local · SmolLM2",
+          made_at: cached.made_at,
+        },
+      },
+    },
+  };
+
+  it("says so quietly, and opens the trace of the answer when it was made", async () => {
+    chat.turns = [answered(8, { provider: "cache", tokens_in: 0, tokens_out: 0, cached })];
+    const { getByTestId } = render(Chat);
+    expect(getByTestId("answer-cached").textContent).toContain(
+      "From the answer cache — answered before as “When was the lens made?” (0.991) on Mar 12, 2025",
+    );
+    expect(getByTestId("answer-badge").textContent).toContain("from the answer cache");
+    await fireEvent.click(getByTestId("answer-cached-trace"));
+    expect(api.trace).toHaveBeenLastCalledWith({ trace_id: 3 });
+    await waitFor(() => expect(getByTestId("answer-cached-trace").getAttribute("aria-expanded")).toBe("true"));
+  });
+
+  it("says “same words” for an exact match, and offers no trace when none was kept", () => {
+    chat.turns = [answered(8, { provider: "cache", cached: { ...cached, similarity: 1, trace_id: null } })];
+    const { getByTestId, queryByTestId } = render(Chat);
+    expect(getByTestId("answer-cached").textContent).toContain("(same words)");
+    expect(queryByTestId("answer-cached-trace")).toBeNull();
+  });
+
+  it("shows no note under an answer the model wrote", () => {
+    const { queryByTestId } = render(Chat);
+    expect(queryByTestId("answer-cached")).toBeNull();
+  });
+
+  it("explains the cache lookup in the trace", async () => {
+    api.trace.mockResolvedValue(hitTrace);
+    chat.turns = [answered(8, { provider: "cache", cached })];
+    const { getByTestId, findByTestId } = render(Chat);
+    await fireEvent.click(getByTestId("answer-trace"));
+    const section = await findByTestId("trace-cache");
+    expect(section.textContent).toContain("Answered from the cache: “When was the lens made?” (similarity 0.991, entry 12)");
+    expect(section.textContent).toContain("Made by local · SmolLM2 on Mar 12, 2025");
+    expect(getByTestId("trace-cache-invalidated").textContent).toBe("2 earlier answers removed: a source changed");
+    expect(getByTestId("trace-redacted").textContent).toContain("nothing left this device");
+    await fireEvent.click(getByTestId("trace-cache-original"));
+    expect(api.trace).toHaveBeenLastCalledWith({ trace_id: 3 });
   });
 });

@@ -89,10 +89,10 @@ describe("Dashboard", () => {
     expect(charts.made).toHaveLength(0);
   });
 
-  it("shows the figures, and says when there is no answer cache yet", async () => {
+  it("shows the figures, and says when no cache lookup was made yet", async () => {
     api.stats.mockResolvedValue(stats());
     const { findByTestId, getByTestId } = render(Dashboard);
-    expect((await findByTestId("stat-cache-rate")).textContent).toContain("no answer cache yet");
+    expect((await findByTestId("stat-cache-rate")).textContent).toContain("no lookups yet");
     expect(getByTestId("stat-error-rate").textContent).toContain("8%");
     expect(getByTestId("stat-thumbs-up").textContent).toContain("50%");
     expect(getByTestId("stat-thumbs-up").textContent).toContain("4 rated");
