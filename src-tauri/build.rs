@@ -29,6 +29,8 @@ const COMMANDS: &[&str] = &[
     "stats",
     "feedback",
     "trace",
+    "reviews",
+    "decide_review",
 ];
 
 fn main() {

@@ -50,6 +50,10 @@ macro_rules! commands {
 }
 
 commands! {
+    /// Answers waiting for review.
+    fn reviews(request: ReviewsRequest) -> Vec<ReviewView>;
+    /// Approve, edit or reject a queued answer.
+    fn decide_review(request: ReviewDecision) -> ReviewView;
     /// Versions, data directory and models.
     fn about() -> About;
     /// Collections and documents.

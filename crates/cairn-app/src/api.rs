@@ -420,6 +420,94 @@ pub struct AnswerView {
     pub timings_ms: TimingsView,
     /// Served from the answer cache (provider `cache`): the earlier question it answered.
     pub cached: Option<CachedView>,
+    /// Failed the output checks or a policy: queued for review.
+    pub review: Option<ReviewNoteView>,
+}
+
+/// An answer's place in the review queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ReviewNoteView {
+    /// Its id in the queue.
+    #[ts(type = "number | null")]
+    pub id: Option<i64>,
+    /// `hold` (a fixed answer is shown until it is approved) or `warn` (shown with a warning).
+    pub mode: String,
+    /// The check or policy it failed.
+    pub reason: String,
+}
+
+/// Which queued answers to list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ReviewsRequest {
+    /// Decided ones too.
+    pub all: bool,
+}
+
+/// A queued answer, for the review screen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ReviewView {
+    /// Its id in the queue.
+    #[ts(type = "number")]
+    pub id: i64,
+    /// The trace of the answer.
+    #[ts(type = "number | null")]
+    pub trace_id: Option<i64>,
+    /// The thread it was asked in.
+    #[ts(type = "number | null")]
+    pub thread_id: Option<i64>,
+    /// The collection.
+    pub collection: String,
+    /// The question.
+    pub question: String,
+    /// The check or policy it failed.
+    pub reason: String,
+    /// `hold` or `warn`.
+    pub mode: String,
+    /// The answer as the model wrote it (Markdown, `[n]` citations).
+    pub answer: String,
+    /// The passages it cited.
+    pub citations: Vec<CitationView>,
+    /// Who wrote it.
+    pub made_by: String,
+    /// `pending`, `approved`, `edited` or `rejected`.
+    pub status: String,
+    /// The text that replaced what was shown (approved or edited).
+    pub final_text: Option<String>,
+    /// Unix seconds.
+    #[ts(type = "number")]
+    pub created_at: i64,
+    /// When it was decided.
+    #[ts(type = "number | null")]
+    pub decided_at: Option<i64>,
+    /// Kept in the answer cache on approval: the entry.
+    #[ts(type = "number | null")]
+    pub cached_as: Option<i64>,
+}
+
+/// What a person decides about a queued answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewVerdict {
+    /// The answer stands as written.
+    Approve,
+    /// The answer stands as rewritten (`text`).
+    Edit,
+    /// The answer is wrong.
+    Reject,
+}
+
+/// A decision on a queued answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ReviewDecision {
+    /// Its id in the queue.
+    #[ts(type = "number")]
+    pub id: i64,
+    /// Approve, edit or reject.
+    pub verdict: ReviewVerdict,
+    /// The rewritten answer, for `edit`.
+    pub text: Option<String>,
+    /// Also serve it to the same question again from the answer cache (approve and edit).
+    pub keep: bool,
 }
 
 /// Where a cached answer came from.
@@ -471,6 +559,23 @@ pub struct Settings {
     pub privacy: PrivacyMode,
     /// Spending limits on cloud models.
     pub budget: BudgetSettings,
+    /// The prompt templates: which version of each is in use.
+    pub prompts: Vec<PromptSetting>,
+}
+
+/// A prompt template's versions, and the one in use (every answer's trace records it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct PromptSetting {
+    /// The template: `grounded`, `analytical`, `chitchat`, …
+    pub name: String,
+    /// The version in use; set it to switch.
+    pub active: String,
+    /// The version used when none is chosen.
+    pub default: String,
+    /// Every version, oldest first.
+    pub versions: Vec<String>,
+    /// The version rolling back goes to (the one before `active`).
+    pub previous: Option<String>,
 }
 
 /// Model choices.
@@ -521,6 +626,11 @@ pub struct AnswerSettings {
     pub max_tokens: u32,
     /// 0: the same question always gets the same answer.
     pub temperature: f32,
+    /// Answer a question asked before (or one close in meaning) from the answer cache.
+    pub cache: bool,
+    /// An answer that fails the checks waits for review behind a fixed answer (`true`), or is
+    /// shown at once with a warning (`false`).
+    pub hold_for_review: bool,
 }
 
 /// What may leave the device: the model router's policy.

@@ -8,8 +8,8 @@ use cairn_engine::{
 };
 
 use crate::api::{
-    AnswerView, ApiError, AskArgs, CachedView, ChatEvent, CitationView, MessageView, StopRequest,
-    ThreadRequest, ThreadView, TimingsView,
+    AnswerView, ApiError, AskArgs, CachedView, ChatEvent, CitationView, MessageView,
+    ReviewNoteView, StopRequest, ThreadRequest, ThreadView, TimingsView,
 };
 use crate::{App, lock};
 
@@ -129,7 +129,7 @@ fn chat_event(event: AnswerEvent) -> ChatEvent {
     }
 }
 
-fn citation_view(c: Citation) -> CitationView {
+pub(crate) fn citation_view(c: Citation) -> CitationView {
     CitationView {
         n: c.n as u32,
         doc_path: c.doc_path,
@@ -183,6 +183,11 @@ fn answer_view(a: Answer) -> AnswerView {
             made_by: c.made_by,
             made_at: c.made_at,
             trace_id: c.trace_id,
+        }),
+        review: a.review.map(|r| ReviewNoteView {
+            id: r.id,
+            mode: r.mode.label().to_string(),
+            reason: r.reason,
         }),
     }
 }

@@ -1,11 +1,34 @@
-//! Dashboards, feedback and traces: the figures of `cairn stats`, a verdict on an answer, and the
-//! trace behind "Why this answer?".
+//! Dashboards, feedback, traces and the review queue: the figures of `cairn stats`, a verdict on
+//! an answer, the trace behind "Why this answer?", and the answers waiting for a person.
+
+use cairn_engine::{ReviewAction, ReviewItem};
 
 use crate::App;
 use crate::api::{
-    ApiError, DayView, FeedbackRequest, StageLatency, StatsRequest, StatsView, TraceRequest,
-    TraceView,
+    ApiError, DayView, FeedbackRequest, ReviewDecision, ReviewVerdict, ReviewView, ReviewsRequest,
+    StageLatency, StatsRequest, StatsView, TraceRequest, TraceView,
 };
+use crate::chat::citation_view;
+
+fn review_view(r: ReviewItem) -> ReviewView {
+    ReviewView {
+        id: r.id,
+        trace_id: r.trace_id,
+        thread_id: r.thread_id,
+        collection: r.collection,
+        question: r.question,
+        reason: r.reason,
+        mode: r.mode,
+        answer: r.answer,
+        citations: r.citations.into_iter().map(citation_view).collect(),
+        made_by: r.made_by,
+        status: r.status,
+        final_text: r.final_text,
+        created_at: r.created_at,
+        decided_at: r.decided_at,
+        cached_as: r.cached_as,
+    }
+}
 
 impl App {
     /// Operations and quality over the last `days` days.
@@ -74,5 +97,31 @@ impl App {
             created_at: summary.created_at,
             data,
         })
+    }
+
+    /// The answers waiting for review (or all, decided ones too), newest first.
+    pub async fn reviews(&self, request: ReviewsRequest) -> Result<Vec<ReviewView>, ApiError> {
+        Ok(self
+            .library()?
+            .reviews(request.all)?
+            .into_iter()
+            .map(review_view)
+            .collect())
+    }
+
+    /// Approves, edits or rejects a queued answer; its thread shows the outcome.
+    pub async fn decide_review(&self, request: ReviewDecision) -> Result<ReviewView, ApiError> {
+        let action = match request.verdict {
+            ReviewVerdict::Approve => ReviewAction::Approve,
+            ReviewVerdict::Edit => ReviewAction::Edit(request.text.unwrap_or_default()),
+            ReviewVerdict::Reject => ReviewAction::Reject,
+        };
+        let library = self.library()?;
+        // Keeping an answer embeds its question: off the async runtime.
+        let item =
+            tokio::task::spawn_blocking(move || library.review(request.id, &action, request.keep))
+                .await
+                .map_err(|e| ApiError::internal(e.to_string()))??;
+        Ok(review_view(item))
     }
 }

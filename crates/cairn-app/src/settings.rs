@@ -7,14 +7,15 @@
 
 use std::path::{Path, PathBuf};
 
-use cairn_engine::{Config, Fusion, Policy, RerankerChoice};
+use cairn_engine::{Config, Fusion, Policy, RerankerChoice, ReviewMode};
 use serde::{Deserialize, Serialize};
 use toml_edit::{DocumentMut, InlineTable, Item, Value};
 
 use crate::App;
 use crate::api::{
     AnswerSettings, ApiError, BudgetSettings, ChunkingSettings, ModelCheck, ModelCheckRequest,
-    ModelRole, ModelSettings, PrivacyMode, RetrievalSettings, Settings, SettingsSaved,
+    ModelRole, ModelSettings, PrivacyMode, PromptSetting, RetrievalSettings, Settings,
+    SettingsSaved,
 };
 
 /// The app's own settings file, outside any library.
@@ -224,6 +225,8 @@ fn settings_view(config: &Config, data_dir: &Path, data_dir_locked: bool) -> Set
             context_tokens: config.answer.context_tokens as u32,
             max_tokens: config.answer.max_tokens as u32,
             temperature: config.answer.temperature,
+            cache: config.cache.enabled,
+            hold_for_review: config.review.mode == ReviewMode::Hold,
         },
         privacy: privacy_mode(config.router.policy),
         budget: BudgetSettings {
@@ -231,6 +234,16 @@ fn settings_view(config: &Config, data_dir: &Path, data_dir_locked: bool) -> Set
             day_usd: config.budget.day.cost,
             month_usd: config.budget.month.cost,
         },
+        prompts: cairn_engine::prompts::infos(&config.prompts)
+            .into_iter()
+            .map(|p| PromptSetting {
+                name: p.name,
+                active: p.active,
+                default: p.default,
+                versions: p.versions,
+                previous: p.previous,
+            })
+            .collect(),
     }
 }
 
@@ -327,6 +340,12 @@ fn apply(config: &mut Config, s: &Settings) -> Result<(), ApiError> {
     config.answer.context_tokens = context as usize;
     config.answer.max_tokens = check("Longest reply", a.max_tokens, 16..=context / 2)? as usize;
     config.answer.temperature = check("Temperature", a.temperature, 0.0..=2.0)?;
+    config.cache.enabled = a.cache;
+    config.review.mode = if a.hold_for_review {
+        ReviewMode::Hold
+    } else {
+        ReviewMode::Warn
+    };
 
     config.router.policy = policy(s.privacy);
     if config.router.policy != Policy::OfflineOnly && config.providers.is_empty() {
@@ -340,6 +359,18 @@ fn apply(config: &mut Config, s: &Settings) -> Result<(), ApiError> {
     config.budget.conversation.cost = budget("Budget per conversation", s.budget.conversation_usd)?;
     config.budget.day.cost = budget("Budget per day", s.budget.day_usd)?;
     config.budget.month.cost = budget("Budget per month", s.budget.month_usd)?;
+    for p in &s.prompts {
+        if cairn_engine::prompts::find(&p.name, &p.active).is_none() {
+            return Err(ApiError::invalid(format!(
+                "there is no version {} of the {} prompt",
+                p.active, p.name
+            )));
+        }
+        // A template left at its default stays unnamed, so a newer default reaches it.
+        if config.prompts.contains_key(&p.name) || p.active != p.default {
+            config.prompts.insert(p.name.clone(), p.active.clone());
+        }
+    }
     Ok(())
 }
 
@@ -425,6 +456,27 @@ fn edit(text: &str, before: &Config, after: &Config) -> Result<String, ApiError>
         if b != a {
             changes.push((table, key, Some(Value::from(decimal(a)))));
         }
+    }
+    let names: std::collections::BTreeSet<&String> =
+        before.prompts.keys().chain(after.prompts.keys()).collect();
+    for name in names {
+        if before.prompts.get(name) != after.prompts.get(name) {
+            changes.push((
+                "prompts",
+                name,
+                after.prompts.get(name).map(|v| Value::from(v.as_str())),
+            ));
+        }
+    }
+    if before.cache.enabled != after.cache.enabled {
+        changes.push(("cache", "enabled", Some(Value::from(after.cache.enabled))));
+    }
+    if before.review.mode != after.review.mode {
+        changes.push((
+            "review",
+            "mode",
+            Some(Value::from(after.review.mode.label())),
+        ));
     }
     if before.router.policy != after.router.policy {
         changes.push((

@@ -467,6 +467,44 @@ async fn settings_are_saved_into_config_toml_and_applied() {
         .unwrap_err();
     assert_eq!(check.code, err.code);
 
+    // A prompt version is switched, then rolled back, each in one save.
+    let mut settings = f.app.settings().await.unwrap();
+    let grounded = |s: &Settings| {
+        s.prompts
+            .iter()
+            .find(|p| p.name == "grounded")
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(grounded(&settings).active, "1.0.0");
+    assert!(grounded(&settings).versions.contains(&"1.1.0".to_string()));
+    settings
+        .prompts
+        .iter_mut()
+        .find(|p| p.name == "grounded")
+        .unwrap()
+        .active = "1.1.0".into();
+    let saved = f.app.save_settings(settings).await.unwrap();
+    assert_eq!(grounded(&saved.settings).active, "1.1.0");
+    assert_eq!(grounded(&saved.settings).previous.as_deref(), Some("1.0.0"));
+    let text = std::fs::read_to_string(data.join("config.toml")).unwrap();
+    assert!(text.contains("[prompts]\ngrounded = \"1.1.0\""), "{text}");
+    let mut back = saved.settings.clone();
+    let p = back
+        .prompts
+        .iter_mut()
+        .find(|p| p.name == "grounded")
+        .unwrap();
+    p.active = p.previous.clone().unwrap();
+    let saved = f.app.save_settings(back).await.unwrap();
+    assert_eq!(grounded(&saved.settings).active, "1.0.0");
+    let mut wrong = saved.settings.clone();
+    wrong.prompts[0].active = "0.0.1".into();
+    assert_eq!(
+        f.app.save_settings(wrong).await.unwrap_err().code,
+        "invalid_input"
+    );
+
     // Another data folder opens another library, remembered in the app's own settings file.
     let elsewhere = f.root.join("elsewhere");
     let moved = f
@@ -703,4 +741,97 @@ async fn providers_keys_policy_and_budgets_are_set_from_the_settings_screen() {
     assert!(app.remove_provider(request).await.unwrap().is_empty());
     let keychain = cairn_providers::Keychain::default();
     assert!(!keychain.has("acme-app").unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flagged_answer_waits_for_review_and_settings_choose_how_it_is_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    let data = root.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    // No sentence is ever supported: every generated answer fails the checks.
+    std::fs::write(
+        data.join("config.toml"),
+        "[guard.output]\nsentence_support = 2.0\n",
+    )
+    .unwrap();
+    let events = Arc::new(Recorder::default());
+    let app = App::open(
+        AppPaths {
+            settings_file: root.join("config/app.toml"),
+            default_data_dir: data.clone(),
+            data_dir_override: None,
+            bundled_models: None,
+        },
+        events.clone(),
+    )
+    .await;
+    let folder = root.join("docs");
+    documents(&folder);
+    let ticket = app.add_paths(add(&folder)).await.unwrap();
+    events.end_of(ticket.job).await;
+
+    // Shown with a warning instead of held, and the cache off: written into config.toml.
+    let mut settings = app.settings().await.unwrap();
+    assert!(settings.answers.hold_for_review && settings.answers.cache);
+    settings.answers.hold_for_review = false;
+    settings.answers.cache = false;
+    app.save_settings(settings).await.unwrap();
+    let text = std::fs::read_to_string(data.join("config.toml")).unwrap();
+    assert!(text.contains("mode = \"warn\""), "{text}");
+    assert!(text.contains("enabled = false"), "{text}");
+
+    let answer = app
+        .ask(
+            AskArgs {
+                request_id: 1,
+                question: "When was the Fresnel lens of Skerrow Point lighthouse made?".into(),
+                collection: "default".into(),
+                thread: None,
+            },
+            Arc::new(|_| {}),
+        )
+        .await
+        .unwrap();
+    let note = answer.review.clone().expect("queued");
+    assert_eq!(note.mode, "warn");
+    assert_eq!(answer.tier, "primary", "shown as written");
+
+    let pending = app.reviews(ReviewsRequest { all: false }).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(Some(pending[0].id), note.id);
+    assert_eq!(pending[0].answer, answer.answer);
+    let edited = app
+        .decide_review(ReviewDecision {
+            id: pending[0].id,
+            verdict: ReviewVerdict::Edit,
+            text: Some("Made in 1870 [1].".into()),
+            keep: false,
+        })
+        .await
+        .unwrap();
+    assert_eq!(edited.status, "edited");
+    let messages = app
+        .thread_messages(ThreadRequest {
+            thread: answer.thread_id,
+        })
+        .await
+        .unwrap();
+    assert_eq!(messages.last().unwrap().content, "Made in 1870 [1].");
+    let again = app
+        .decide_review(ReviewDecision {
+            id: pending[0].id,
+            verdict: ReviewVerdict::Approve,
+            text: None,
+            keep: false,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(again.code, "already_decided");
+    assert!(
+        app.reviews(ReviewsRequest { all: false })
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use cairn_engine::{
     AddReport, Answer, AnswerEvent, AskRequest, CancelToken, FileStatus, Library, Progress,
-    SearchMode, SearchRequest, Tier,
+    ReviewAction, SearchMode, SearchRequest, Tier,
 };
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -176,6 +176,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Prompt templates: their versions, which is in use; switch or roll back.
+    Prompts {
+        #[command(subcommand)]
+        command: PromptsCommand,
+    },
+    /// Answers that failed the output checks or a policy, waiting for a person.
+    Review {
+        #[command(subcommand)]
+        command: ReviewCommand,
+    },
     /// The semantic answer cache: how full it is; empty it.
     Cache {
         #[command(subcommand)]
@@ -233,6 +243,67 @@ enum ExportCommand {
     /// Every rated answer as JSON lines: question, passages, answer, feedback, correction (an
     /// evaluation or fine-tuning set).
     Feedback,
+}
+
+#[derive(Subcommand)]
+enum PromptsCommand {
+    /// Each template with its versions; the one in use is marked.
+    List {
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a template's text (`name` or `name@version`; the version in use by default).
+    Show {
+        /// `grounded`, `grounded@1.1.0`, …
+        template: String,
+    },
+    /// Use a version from now on (written into config.toml).
+    Use {
+        /// `name@version`, e.g. `grounded@1.1.0`.
+        template: String,
+    },
+    /// Go back to the version before the one in use.
+    Rollback {
+        /// The template, e.g. `grounded`.
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReviewCommand {
+    /// The answers waiting (newest first).
+    List {
+        /// Decided ones too.
+        #[arg(long)]
+        all: bool,
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The answer stands as written: its thread shows it.
+    Approve {
+        /// Its id in the queue.
+        id: i64,
+        /// Also serve it to the same question again, from the answer cache.
+        #[arg(long)]
+        cache: bool,
+    },
+    /// The answer stands as you rewrite it.
+    Edit {
+        /// Its id in the queue.
+        id: i64,
+        /// The new text (keep `[n]` to keep citing passage n).
+        text: String,
+        /// Also serve it to the same question again, from the answer cache.
+        #[arg(long)]
+        cache: bool,
+    },
+    /// The answer is wrong: a held one stays held, a shown one is withdrawn.
+    Reject {
+        /// Its id in the queue.
+        id: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -476,6 +547,48 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 println!("{}", serde_json::to_string_pretty(&data)?);
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Prompts { command } => prompts(&library, command),
+        Command::Review { command } => {
+            let (id, action, cache) = match command {
+                ReviewCommand::List { all, json } => {
+                    let items = library.reviews(all)?;
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&items)?);
+                    } else if items.is_empty() {
+                        eprintln!("no answer is waiting for review");
+                    }
+                    for r in items.iter().filter(|_| !json) {
+                        println!(
+                            "#{} {} · {} · {} · trace {}\n  Q: {}\n  A: {}\n",
+                            r.id,
+                            r.status,
+                            r.mode,
+                            r.reason,
+                            r.trace_id.map_or("-".into(), |t| t.to_string()),
+                            r.question,
+                            r.final_text
+                                .as_deref()
+                                .unwrap_or(&r.answer)
+                                .replace('\n', "\n     ")
+                        );
+                    }
+                    return Ok(ExitCode::SUCCESS);
+                }
+                ReviewCommand::Approve { id, cache } => (id, ReviewAction::Approve, cache),
+                ReviewCommand::Edit { id, text, cache } => (id, ReviewAction::Edit(text), cache),
+                ReviewCommand::Reject { id } => (id, ReviewAction::Reject, false),
+            };
+            let item = library.review(id, &action, cache)?;
+            eprintln!(
+                "answer {} {}{}",
+                item.id,
+                item.status,
+                item.cached_as.map_or(String::new(), |e| format!(
+                    ", kept in the cache as entry {e}"
+                ))
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Cache { command } => match command {
@@ -760,6 +873,19 @@ fn print_sources(answer: &Answer) {
             let _ = writeln!(err, "  [{}] {}{page}{heading}{how}", c.n, c.doc_path);
         }
     }
+    if let Some(review) = &answer.review {
+        let _ = writeln!(
+            err,
+            "  ({} for review as #{}: {}; see `cairn review list`)",
+            if review.mode == cairn_engine::ReviewMode::Hold {
+                "held"
+            } else {
+                "shown, and queued"
+            },
+            review.id.unwrap_or_default(),
+            review.reason
+        );
+    }
     for step in &answer.fallbacks {
         let _ = writeln!(
             err,
@@ -838,7 +964,91 @@ fn answer_json(a: &Answer) -> serde_json::Value {
         "redacted": a.redacted,
         "trace_id": a.trace_id,
         "cache": a.cache,
+        "review": a.review,
     })
+}
+
+/// `cairn prompts list|show|use|rollback`.
+fn prompts(library: &Library, command: PromptsCommand) -> anyhow::Result<ExitCode> {
+    let infos = library.prompts();
+    let info = |name: &str| {
+        infos.iter().find(|i| i.name == name).ok_or_else(|| {
+            let names: Vec<&str> = infos.iter().map(|i| i.name.as_str()).collect();
+            anyhow::anyhow!(
+                "there is no prompt template called {name}; the templates are {}",
+                names.join(", ")
+            )
+        })
+    };
+    let config = library.data_dir().join("config.toml");
+    let switch = |name: &str, version: &str, default: &str| -> anyhow::Result<ExitCode> {
+        // The default version is written out too, so that a later default does not move it.
+        cairn_engine::set_prompt_version(&config, name, Some(version))?;
+        eprintln!(
+            "{name} now uses {version}{} (in {})",
+            if version == default {
+                ", its default"
+            } else {
+                ""
+            },
+            config.display()
+        );
+        Ok(ExitCode::SUCCESS)
+    };
+    match command {
+        PromptsCommand::List { json } => {
+            if json {
+                println!("{}", serde_json::to_string_pretty(&infos)?);
+            }
+            for i in infos.iter().filter(|_| !json) {
+                let versions: Vec<String> = i
+                    .versions
+                    .iter()
+                    .map(|v| {
+                        let mut label = v.clone();
+                        if *v == i.default {
+                            label.push_str(" (default)");
+                        }
+                        if *v == i.active {
+                            format!("[{label}]")
+                        } else {
+                            label
+                        }
+                    })
+                    .collect();
+                println!("{:<12} {}", i.name, versions.join("  "));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        PromptsCommand::Show { template } => {
+            let (name, version) = match template.split_once('@') {
+                Some((name, version)) => (name, version.to_string()),
+                None => (template.as_str(), info(&template)?.active.clone()),
+            };
+            let t = cairn_engine::prompts::find(name, &version).ok_or_else(|| {
+                anyhow::anyhow!("there is no {name}@{version}; see `cairn prompts list`")
+            })?;
+            println!("{}", t.text());
+            Ok(ExitCode::SUCCESS)
+        }
+        PromptsCommand::Use { template } => {
+            let (name, version) = template
+                .split_once('@')
+                .ok_or_else(|| anyhow::anyhow!("write name@version, e.g. grounded@1.0.0"))?;
+            let default = info(name)?.default.clone();
+            switch(name, version, &default)
+        }
+        PromptsCommand::Rollback { name } => {
+            let i = info(&name)?;
+            let previous = i.previous.as_deref().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{name} is at its first version, {}: nothing to roll back to",
+                    i.active
+                )
+            })?;
+            switch(&name, previous, &i.default)
+        }
+    }
 }
 
 /// `cairn keys set|rm|list`.

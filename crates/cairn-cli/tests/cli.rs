@@ -263,23 +263,25 @@ fn guard_redacts_stdin_and_reports_character_offsets() {
     }
 }
 
+/// Indexes the sample lighthouse page into the library in `data`.
+fn add_lighthouse(data: &Path) {
+    let page = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/corpus/nature/lighthouse-skerrow-point.md");
+    assert!(run(cairn(data).arg("add").arg(page)).status.success());
+}
+
+/// `cairn ask --json`, parsed.
+fn ask_json(data: &Path, question: &str) -> Value {
+    let out = run(cairn(data).args(["ask", "--json", question]));
+    assert!(out.status.success(), "{out:?}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 #[test]
 fn a_question_asked_again_in_another_process_is_served_from_the_cache() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus/nature");
     let data = tempfile::tempdir().unwrap();
-    assert!(
-        run(cairn(data.path())
-            .arg("add")
-            .arg(corpus.join("lighthouse-skerrow-point.md"))
-            .arg(corpus.join("tides.md")))
-        .status
-        .success()
-    );
-    let ask = |question: &str| -> Value {
-        let out = run(cairn(data.path()).args(["ask", "--json", question]));
-        assert!(out.status.success(), "{out:?}");
-        serde_json::from_slice(&out.stdout).unwrap()
-    };
+    add_lighthouse(data.path());
+    let ask = |question: &str| ask_json(data.path(), question);
     let cache = || -> Value {
         let out = run(cairn(data.path()).args(["cache", "show", "--json"]));
         assert!(out.status.success(), "{out:?}");
@@ -299,4 +301,94 @@ fn a_question_asked_again_in_another_process_is_served_from_the_cache() {
     assert_eq!(cache()["entries"], 0);
     let after = ask("When was the Fresnel lens of Skerrow Point lighthouse made?");
     assert_eq!(after["provider"], "local");
+}
+
+#[test]
+fn a_held_answer_is_listed_approved_and_then_served() {
+    let data = tempfile::tempdir().unwrap();
+    // No sentence is ever supported: every generated answer is held.
+    write(
+        data.path(),
+        "config.toml",
+        "[guard.output]\nsentence_support = 2.0\n[review]\nmode = \"hold\"\n",
+    );
+    add_lighthouse(data.path());
+    let question = "When was the Fresnel lens of Skerrow Point lighthouse made?";
+    let held = ask_json(data.path(), question);
+    assert_eq!(held["tier"], "deterministic");
+    let id = held["review"]["id"].as_i64().unwrap();
+
+    let list = |all: bool| -> Vec<Value> {
+        let mut cmd = cairn(data.path());
+        cmd.args(["review", "list", "--json"]);
+        if all {
+            cmd.arg("--all");
+        }
+        let out = run(&mut cmd);
+        assert!(out.status.success(), "{out:?}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let pending = list(false);
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0]["id"], id);
+    assert_eq!(pending[0]["answer"], held["review"]["original"]);
+
+    let out = run(cairn(data.path()).args(["review", "approve", &id.to_string(), "--cache"]));
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("approved"));
+    assert!(list(false).is_empty());
+    assert_eq!(list(true)[0]["status"], "approved");
+    let again = run(cairn(data.path()).args(["review", "reject", &id.to_string()]));
+    assert!(!again.status.success(), "decided once");
+
+    let served = ask_json(data.path(), question);
+    assert_eq!(served["provider"], "cache");
+    assert_eq!(served["answer"], held["review"]["original"]);
+}
+
+#[test]
+fn a_prompt_version_is_switched_recorded_and_rolled_back() {
+    let data = tempfile::tempdir().unwrap();
+    add_lighthouse(data.path());
+    let question = "When was the Fresnel lens of Skerrow Point lighthouse made?";
+    let ask = || ask_json(data.path(), question);
+    let grounded = || -> Value {
+        let out = run(cairn(data.path()).args(["prompts", "list", "--json"]));
+        assert!(out.status.success(), "{out:?}");
+        let all: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+        all.into_iter().find(|p| p["name"] == "grounded").unwrap()
+    };
+    let first = ask();
+    assert_eq!(first["prompt_version"], "grounded@1.0.0");
+    assert_eq!(grounded()["active"], "1.0.0");
+
+    let out = run(cairn(data.path()).args(["prompts", "use", "grounded@1.1.0"]));
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(grounded()["active"], "1.1.0");
+    let config = std::fs::read_to_string(data.path().join("config.toml")).unwrap();
+    assert!(config.contains("grounded = \"1.1.0\""), "{config}");
+    let out = run(cairn(data.path()).args(["prompts", "show", "grounded"]));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Give the direct answer first"));
+
+    // The cached answer was made with the other version: not served; the new one is recorded.
+    let second = ask();
+    assert_ne!(second["provider"], "cache");
+    assert_eq!(second["prompt_version"], "grounded@1.1.0");
+    let out = run(cairn(data.path()).args(["trace", &second["trace_id"].to_string(), "--json"]));
+    let trace: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        trace["answer"]["prompt_version"], "grounded@1.1.0",
+        "{trace}"
+    );
+
+    // Rolled back in one step.
+    let out = run(cairn(data.path()).args(["prompts", "rollback", "grounded"]));
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(grounded()["active"], "1.0.0");
+    assert_eq!(ask()["prompt_version"], "grounded@1.0.0");
+    let out = run(cairn(data.path()).args(["prompts", "rollback", "grounded"]));
+    assert!(!out.status.success(), "nothing before the first version");
+    let out = run(cairn(data.path()).args(["prompts", "use", "grounded@9.0.0"]));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1.0.0, 1.1.0"));
 }

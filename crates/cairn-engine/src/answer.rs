@@ -12,7 +12,7 @@ use cairn_index::Hit;
 use cairn_models::llm::{ChatMessage, ChatModel, GenerateParams, Sampling};
 use cairn_models::{BertEmbedder, Embedder};
 use cairn_providers::{Params, ProviderError};
-use cairn_store::{CitationRecord, MessageRecord, NewMessage, Reservation, Settlement};
+use cairn_store::{MessageRecord, NewMessage, Reservation, Settlement};
 use serde::Serialize;
 
 use crate::cache::{CacheHit, CacheTrace, CachedAnswer, CachedCitation, CachedSource};
@@ -164,6 +164,26 @@ pub struct Answer {
     pub trace_id: Option<i64>,
     /// Served from the answer cache: the earlier question and its answer's trace.
     pub cache: Option<CacheHit>,
+    /// Failed the output checks or a policy: queued for review, and how it is shown meanwhile.
+    pub review: Option<ReviewNote>,
+}
+
+/// An answer queued for review.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReviewNote {
+    /// Its entry in the review queue.
+    pub id: Option<i64>,
+    /// `hold` (a fixed answer is shown until it is approved) or `warn` (shown with a warning).
+    pub mode: crate::config::ReviewMode,
+    /// The check or policy it failed.
+    pub reason: String,
+    /// The answer as the model wrote it.
+    pub original: String,
+    /// The passages it cited.
+    pub citations: Vec<Citation>,
+    /// The answer as queued: text, citations, route, model and prompt.
+    #[serde(skip)]
+    pub(crate) held: CachedAnswer,
 }
 
 /// What a trace collects while a question is answered.
@@ -351,6 +371,17 @@ impl Library {
         {
             tracing::warn!("a cache entry could not be linked to its trace: {e}");
         }
+        if let (
+            Ok(Answer {
+                review: Some(ReviewNote { id: Some(id), .. }),
+                ..
+            }),
+            Some(trace),
+        ) = (&result, trace_id)
+            && let Err(e) = self.store.review_set_trace(*id, trace)
+        {
+            tracing::warn!("a queued answer could not be linked to its trace: {e}");
+        }
         result.map(|answer| Answer { trace_id, ..answer })
     }
 
@@ -408,6 +439,22 @@ impl Library {
                 return drop_entry(trace, format!("the nearest entry could not be read: {e}"));
             }
         };
+        // Made with another version of its prompt (switched, or rolled back since): not served.
+        let prompt = self.template(if cached.route == Route::Analytical {
+            prompts::ANALYTICAL
+        } else {
+            prompts::GROUNDED
+        });
+        if cached.prompt_version != prompt.id() {
+            return drop_entry(
+                trace,
+                format!(
+                    "the earlier answer was made with {}, and {} is in use now",
+                    cached.prompt_version,
+                    prompt.id()
+                ),
+            );
+        }
         for source in &sources {
             let now = self
                 .store
@@ -450,7 +497,12 @@ impl Library {
             text: cached.answer.clone(),
         });
         draft.route = Some(decision.clone());
-        let mut answer = fixed(prompts::NOT_FOUND, &decision, String::new(), Vec::new());
+        let mut answer = fixed(
+            self.template(prompts::NOT_FOUND),
+            &decision,
+            String::new(),
+            Vec::new(),
+        );
         answer.answer = cached.answer;
         answer.passages_used = citations.len();
         answer.citations = citations;
@@ -469,16 +521,24 @@ impl Library {
         Ok(Some(answer))
     }
 
-    /// Keeps an answer in the cache with its sources as they are now.
-    fn keep_answer(
+    /// The version of `default`'s template the config picks (`[prompts]`), or `default`.
+    pub(crate) fn template(&self, default: Template) -> Template {
+        self.config
+            .prompts
+            .get(default.name)
+            .and_then(|version| prompts::find(default.name, version))
+            .unwrap_or(default)
+    }
+
+    /// The documents `citations` come from, with their content hashes as they are now.
+    pub(crate) fn sources_of(
         &self,
         collection: &str,
-        key: &CacheKey,
-        answer: &Answer,
-    ) -> Result<(Option<i64>, usize)> {
+        citations: &[Citation],
+    ) -> Result<Vec<CachedSource>> {
         use sha2::{Digest, Sha256};
         let mut sources: Vec<CachedSource> = Vec::new();
-        for c in &answer.citations {
+        for c in citations {
             if sources.iter().any(|s| s.chunk_id == c.chunk_id) {
                 continue;
             }
@@ -493,15 +553,18 @@ impl Library {
                 chunk_hash: format!("sha256:{:x}", Sha256::digest(c.text.as_bytes())),
             });
         }
-        let cached = CachedAnswer {
-            answer: answer.answer.clone(),
-            citations: answer.citations.iter().map(CachedCitation::from).collect(),
-            route: answer.route,
-            tier: answer.tier,
-            prompt_version: answer.prompt_version.clone(),
-            model: answer.model.clone(),
-            provider: answer.provider.clone(),
-        };
+        Ok(sources)
+    }
+
+    /// Keeps an answer in the cache with its sources as they are now.
+    fn keep_answer(
+        &self,
+        collection: &str,
+        key: &CacheKey,
+        answer: &Answer,
+    ) -> Result<(Option<i64>, usize)> {
+        let sources = self.sources_of(collection, &answer.citations)?;
+        let cached = cached_form(answer);
         let entry = cairn_store::NewCacheEntry {
             collection: collection.into(),
             question: key.question.clone(),
@@ -622,16 +685,26 @@ impl Library {
             }
             let mut answer = match decision.route {
                 _ if input_check.blocked => {
-                    let mut a = fixed(prompts::REFUSAL, &decision, String::new(), Vec::new());
+                    let mut a = fixed(
+                        self.template(prompts::REFUSAL),
+                        &decision,
+                        String::new(),
+                        Vec::new(),
+                    );
                     a.route = Route::OutOfScope;
                     a.route_reason =
                         "the injection check blocked the question (guard.injection.input_policy)"
                             .into();
                     a
                 }
-                Route::OutOfScope => fixed(prompts::REFUSAL, &decision, String::new(), Vec::new()),
+                Route::OutOfScope => fixed(
+                    self.template(prompts::REFUSAL),
+                    &decision,
+                    String::new(),
+                    Vec::new(),
+                ),
                 Route::Chitchat => {
-                    self.respond(&turn(prompts::CHITCHAT), &[], &model_route)
+                    self.respond(&turn(self.template(prompts::CHITCHAT)), &[], &model_route)
                         .await?
                 }
                 Route::Factual | Route::Analytical => {
@@ -665,7 +738,12 @@ impl Library {
                             .map(|c| format!("Closest: {}", source_label(c)))
                             .collect::<Vec<_>>()
                             .join("\n");
-                        let mut a = fixed(prompts::NOT_FOUND, &decision, sources, closest);
+                        let mut a = fixed(
+                            self.template(prompts::NOT_FOUND),
+                            &decision,
+                            sources,
+                            closest,
+                        );
                         a.route_reason = format!(
                             "{}; best passage similarity {:.2} is below {:.2}",
                             decision.reason,
@@ -674,11 +752,11 @@ impl Library {
                         );
                         a
                     } else {
-                        let template = if decision.route == Route::Analytical {
+                        let template = self.template(if decision.route == Route::Analytical {
                             prompts::ANALYTICAL
                         } else {
                             prompts::GROUNDED
-                        };
+                        });
                         self.respond(&turn(template), &hits, &model_route).await?
                     }
                 }
@@ -705,11 +783,11 @@ impl Library {
             thread.id,
             &NewMessage {
                 role: "user".into(),
-                content: question,
+                content: question.clone(),
                 ..NewMessage::default()
             },
         )?;
-        self.store.add_message(
+        let message_id = self.store.add_message(
             thread.id,
             &NewMessage {
                 role: "assistant".into(),
@@ -727,21 +805,25 @@ impl Library {
                 tokens_out: Some(answer.tokens_out as i64),
                 provider: Some(answer.provider.clone()),
                 cost: Some(answer.cost),
-                citations: answer
-                    .citations
-                    .iter()
-                    .map(|c| CitationRecord {
-                        n: c.n as i64,
-                        chunk_id: c.chunk_id.clone(),
-                        doc_path: c.doc_path.clone(),
-                        page: c.page.map(i64::from),
-                        heading: Some(c.heading.clone()).filter(|h| !h.is_empty()),
-                        text: c.text.clone(),
-                        score: Some(f64::from(c.score)),
-                    })
-                    .collect(),
+                citations: crate::review::citation_records(&answer.citations),
             },
         )?;
+        if let Some(mut note) = answer.review.take() {
+            let id = self.store.review_add(&cairn_store::NewReview {
+                thread_id: Some(thread.id),
+                message_id: Some(message_id),
+                collection: request.collection.clone(),
+                question: question.clone(),
+                reason: note.reason.clone(),
+                mode: note.mode.label().into(),
+                answer: serde_json::to_string(&note.held)?,
+                sources: serde_json::to_string(
+                    &self.sources_of(&request.collection, &note.citations)?,
+                )?,
+            })?;
+            note.id = Some(id);
+            answer.review = Some(note);
+        }
         Ok(answer)
     }
 
@@ -927,8 +1009,9 @@ impl Library {
                 )
             })
             .unwrap_or_default();
-        let mut answer = fixed(prompts::FALLBACK, turn.decision, String::new(), Vec::new());
-        answer.answer = prompts::FALLBACK
+        let fallback = self.template(prompts::FALLBACK);
+        let mut answer = fixed(fallback, turn.decision, String::new(), Vec::new());
+        answer.answer = fallback
             .section(
                 "text",
                 &[("reasons", &reasons.join("; ")), ("passage", &passage)],
@@ -1197,6 +1280,7 @@ impl Library {
             redacted: report.redacted,
             trace_id: None,
             cache: None,
+            review: None,
         };
         Ok(self.enforce_output_check(answer, &passages, turn))
     }
@@ -1291,6 +1375,7 @@ impl Library {
                 redacted: 0,
                 trace_id: None,
                 cache: None,
+                review: None,
             })
         })
         .await
@@ -1311,11 +1396,14 @@ impl Library {
             .clone()
             .unwrap_or_else(|| check_output("", &[], None, &self.config.guard.output));
         let reason = if !check.policy_hits.is_empty() {
-            Some(("the answer touched a banned topic", prompts::REFUSAL))
+            Some((
+                "the answer touched a banned topic",
+                self.template(prompts::REFUSAL),
+            ))
         } else if !check.grounded {
             Some((
                 "the answer was not supported by the passages it cites",
-                prompts::UNSUPPORTED,
+                self.template(prompts::UNSUPPORTED),
             ))
         } else {
             None
@@ -1323,6 +1411,21 @@ impl Library {
         let Some((why, fallback)) = reason else {
             return answer;
         };
+        let mode = self.config.review.mode;
+        let note = ReviewNote {
+            id: None,
+            mode,
+            reason: why.into(),
+            original: answer.answer.clone(),
+            citations: answer.citations.clone(),
+            held: cached_form(&answer),
+        };
+        if mode == crate::config::ReviewMode::Warn {
+            return Answer {
+                review: Some(note),
+                ..answer
+            };
+        }
         (turn.on_event)(AnswerEvent::Retracted { reason: why.into() });
         // The cited passages first, then the best retrieved; each once.
         let mut closest: Vec<Citation> = Vec::new();
@@ -1347,6 +1450,10 @@ impl Library {
         fixed_answer.cost = answer.cost;
         fixed_answer.redacted = answer.redacted;
         fixed_answer.fallbacks = answer.fallbacks;
+        fixed_answer
+            .answer
+            .push_str("\n\nWhat I wrote is waiting for a person to review it.");
+        fixed_answer.review = Some(note);
         fixed_answer
     }
 }
@@ -1652,6 +1759,20 @@ fn fixed(
         redacted: 0,
         trace_id: None,
         cache: None,
+        review: None,
+    }
+}
+
+/// What the cache (and the review queue) keep of an answer.
+pub(crate) fn cached_form(answer: &Answer) -> CachedAnswer {
+    CachedAnswer {
+        answer: answer.answer.clone(),
+        citations: answer.citations.iter().map(CachedCitation::from).collect(),
+        route: answer.route,
+        tier: answer.tier,
+        prompt_version: answer.prompt_version.clone(),
+        model: answer.model.clone(),
+        provider: answer.provider.clone(),
     }
 }
 
@@ -1664,6 +1785,8 @@ fn cache_refusal(answer: &Answer) -> Option<&'static str> {
         .is_some_and(|c| c.grounded && c.policy_hits.is_empty());
     if answer.cache.is_some() {
         Some("served from the cache")
+    } else if answer.review.is_some() {
+        Some("waiting for review")
     } else if !matches!(answer.route, Route::Factual | Route::Analytical) {
         Some("not a question about the library")
     } else if answer.tier != Tier::Primary {

@@ -35,6 +35,42 @@ pub struct Config {
     pub budget: BudgetConfig,
     /// The semantic answer cache.
     pub cache: crate::cache::CacheConfig,
+    /// What happens to an answer that fails the output checks or a policy.
+    pub review: ReviewConfig,
+    /// The prompt template versions in use, by name (`grounded = "1.0.0"`); a template not named
+    /// uses its default.
+    pub prompts: std::collections::BTreeMap<String, String>,
+}
+
+/// The review queue (`[review]`): an answer that fails the output checks (not grounded) or a
+/// policy (a banned term) is queued for a person to approve, edit or reject.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReviewConfig {
+    /// `hold`: the person sees a fixed answer pointing at the sources until the answer is
+    /// approved; `warn`: the answer is shown at once, with a warning.
+    pub mode: ReviewMode,
+}
+
+/// How a flagged answer is shown while it waits for review.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewMode {
+    /// Withheld: a fixed answer is shown instead (the default).
+    #[default]
+    Hold,
+    /// Shown with a warning.
+    Warn,
+}
+
+impl ReviewMode {
+    /// `hold` or `warn`.
+    pub fn label(self) -> &'static str {
+        match self {
+            ReviewMode::Hold => "hold",
+            ReviewMode::Warn => "warn",
+        }
+    }
 }
 
 /// The model router and the fallback chain: primary (the routed model, full retrieval) →
@@ -271,6 +307,48 @@ impl Config {
     }
 }
 
+/// Sets the version of prompt template `name` in the config file at `path` (`None`: back to its
+/// default), keeping everything else in the file as it was. The new file is checked before it
+/// replaces the old one, and written whole or not at all.
+pub fn set_prompt_version(path: &Path, name: &str, version: Option<&str>) -> Result<Config> {
+    let io = |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let invalid = |reason: String| Error::Config {
+        path: path.display().to_string(),
+        reason,
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(io(e)),
+    };
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| invalid(format!("{e}")))?;
+    let table = doc
+        .entry("prompts")
+        .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()))
+        .as_table_like_mut()
+        .ok_or_else(|| invalid("'prompts' is not a table".into()))?;
+    match version {
+        Some(v) => {
+            table.insert(name, toml_edit::value(v));
+        }
+        None => {
+            table.remove(name);
+        }
+    }
+    let text = doc.to_string();
+    let config = Config::parse(&text).map_err(invalid)?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let partial = path.with_extension("toml.partial");
+    std::fs::write(&partial, &text).map_err(io)?;
+    std::fs::rename(&partial, path).map_err(io)?;
+    Ok(config)
+}
+
 impl Config {
     /// Parses TOML text. Unknown keys are errors: a misspelt tunable must not be silently ignored.
     pub fn parse(text: &str) -> std::result::Result<Config, String> {
@@ -295,6 +373,20 @@ impl Config {
                 "cache.threshold is {}: write a cosine similarity above 0 and at most 1",
                 self.cache.threshold
             ));
+        }
+        for (name, version) in &self.prompts {
+            let versions = crate::prompts::versions(name);
+            if versions.is_empty() {
+                return Err(format!(
+                    "prompts.{name}: there is no prompt template called {name}"
+                ));
+            }
+            if crate::prompts::find(name, version).is_none() {
+                return Err(format!(
+                    "prompts.{name} is {version:?}: the versions are {}",
+                    versions.join(", ")
+                ));
+            }
         }
         let mut names = std::collections::HashSet::new();
         for p in &self.providers {
@@ -337,6 +429,35 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_prompt_version_is_set_and_reset_keeping_the_rest_of_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "# mine\n[search]\nk = 5 # five\n").unwrap();
+        let config = set_prompt_version(&path, "grounded", Some("1.1.0")).unwrap();
+        assert_eq!(config.prompts["grounded"], "1.1.0");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.starts_with("# mine\n[search]\nk = 5 # five\n"),
+            "{text}"
+        );
+        assert_eq!(Config::load(&path).unwrap(), config);
+
+        let err = set_prompt_version(&path, "grounded", Some("7.0.0")).unwrap_err();
+        assert!(err.to_string().contains("1.0.0, 1.1.0"), "{err}");
+        let err = set_prompt_version(&path, "limerick", Some("1.0.0")).unwrap_err();
+        assert!(err.to_string().contains("limerick"), "{err}");
+        assert_eq!(
+            Config::load(&path).unwrap(),
+            config,
+            "a refused change writes nothing"
+        );
+
+        let config = set_prompt_version(&path, "grounded", None).unwrap();
+        assert!(config.prompts.is_empty());
+        assert_eq!(config.search.k, 5);
+    }
 
     #[test]
     fn a_partial_file_keeps_the_other_defaults() {

@@ -66,6 +66,8 @@ impl Error {
             Error::Index(cairn_index::Error::InvalidName(_)) => "invalid_collection",
             Error::Index(_) => "index",
             Error::Store(cairn_store::Error::NoSuchTrace(_)) => "no_such_trace",
+            Error::Store(cairn_store::Error::NoSuchReview(_)) => "no_such_review",
+            Error::Store(cairn_store::Error::AlreadyDecided { .. }) => "already_decided",
             Error::Store(_) => "store",
             Error::Config { .. } => "config",
             Error::Io { .. } => "io",

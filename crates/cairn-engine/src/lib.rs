@@ -30,14 +30,15 @@ mod error;
 mod ingest;
 mod library;
 pub mod policy;
-mod prompts;
+pub mod prompts;
+mod review;
 pub mod router;
 mod search;
 mod stats;
 
 pub use answer::{
-    Answer, AnswerEvent, AskRequest, CandidateTrace, Citation, FallbackStep, OnAnswerEvent, Tier,
-    Timings, Trace, TraceError,
+    Answer, AnswerEvent, AskRequest, CandidateTrace, Citation, FallbackStep, OnAnswerEvent,
+    ReviewNote, Tier, Timings, Trace, TraceError,
 };
 pub use cairn_index::{Fusion, Hit, IndexSettings, Passage, SearchParams};
 pub use cairn_ingest::{ChunkerConfig, ParseLimits};
@@ -45,9 +46,10 @@ pub use cairn_store::{
     CitationRecord, CollectionRecord, DocState, DocumentRecord, Limit, MessageRecord, ModelSpend,
     Spent, ThreadRecord,
 };
+pub use config::set_prompt_version;
 pub use config::{
     AnswerConfig, BudgetConfig, Config, GuardConfig, IngestConfig, ModelsConfig, RerankerChoice,
-    RouterConfig, SearchConfig,
+    ReviewConfig, ReviewMode, RouterConfig, SearchConfig,
 };
 pub use error::{Error, Result};
 pub use ingest::{AddReport, CancelToken, FileOutcome, FileStatus, Progress, Stage};
@@ -55,5 +57,7 @@ pub use library::{
     CheckReport, DEFAULT_COLLECTION, Library, RemoveReport, Spend, probe_chat_model, probe_embedder,
 };
 pub use policy::{ModelRoute, Policy, Target};
+pub use prompts::PromptInfo;
+pub use review::{ReviewAction, ReviewItem};
 pub use search::{SearchMode, SearchRequest};
 pub use stats::{DayFigures, FeedbackExample, Percentiles, Stats};

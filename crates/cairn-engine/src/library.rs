@@ -186,6 +186,11 @@ impl Library {
         self.retrieval_cache.hits()
     }
 
+    /// The prompt templates, each with its versions and the one in use.
+    pub fn prompts(&self) -> Vec<crate::PromptInfo> {
+        crate::prompts::infos(&self.config.prompts)
+    }
+
     /// What the answer cache holds.
     pub fn answer_cache_usage(&self) -> Result<cairn_store::CacheUsage> {
         Ok(self.store.cache_usage()?)

@@ -22,6 +22,17 @@ pub enum Error {
     /// No trace has this id.
     #[error("there is no trace {0}")]
     NoSuchTrace(i64),
+    /// No queued answer has this id.
+    #[error("there is no answer {0} in the review queue")]
+    NoSuchReview(i64),
+    /// The queued answer was decided already.
+    #[error("answer {id} in the review queue was already {status}")]
+    AlreadyDecided {
+        /// Its id.
+        id: i64,
+        /// What was decided.
+        status: String,
+    },
 }
 
 /// The store's result type.

@@ -26,6 +26,7 @@ mod error;
 mod feedback;
 mod migrations;
 mod records;
+mod review;
 mod spend;
 mod store;
 mod traces;
@@ -36,6 +37,7 @@ pub use conversations::{CitationRecord, MessageRecord, NewMessage, ThreadRecord}
 pub use error::{Error, Result};
 pub use feedback::FeedbackRecord;
 pub use records::{CollectionRecord, DocState, DocumentRecord, IndexedDocument};
+pub use review::{Decision, NewReview, ReviewRecord};
 pub use spend::{
     Latency, Limit, Limits, ModelSpend, Refused, Reservation, Settlement, Spent, day_and_month,
 };

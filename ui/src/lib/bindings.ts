@@ -582,7 +582,11 @@ timings_ms: TimingsView,
 /**
  * Served from the answer cache (provider `cache`): the earlier question it answered.
  */
-cached: CachedView | null, };
+cached: CachedView | null, 
+/**
+ * Failed the output checks or a policy: queued for review.
+ */
+review: ReviewNoteView | null, };
 
 /**
  * Where an answer's time went, in milliseconds.
@@ -631,6 +635,148 @@ made_at: number,
 trace_id: number | null, };
 
 /**
+ * An answer's place in the review queue.
+ */
+export type ReviewNoteView = { 
+/**
+ * Its id in the queue.
+ */
+id: number | null, 
+/**
+ * `hold` (a fixed answer is shown until it is approved) or `warn` (shown with a warning).
+ */
+mode: string, 
+/**
+ * The check or policy it failed.
+ */
+reason: string, };
+
+/**
+ * Which queued answers to list.
+ */
+export type ReviewsRequest = { 
+/**
+ * Decided ones too.
+ */
+all: boolean, };
+
+/**
+ * A queued answer, for the review screen.
+ */
+export type ReviewView = { 
+/**
+ * Its id in the queue.
+ */
+id: number, 
+/**
+ * The trace of the answer.
+ */
+trace_id: number | null, 
+/**
+ * The thread it was asked in.
+ */
+thread_id: number | null, 
+/**
+ * The collection.
+ */
+collection: string, 
+/**
+ * The question.
+ */
+question: string, 
+/**
+ * The check or policy it failed.
+ */
+reason: string, 
+/**
+ * `hold` or `warn`.
+ */
+mode: string, 
+/**
+ * The answer as the model wrote it (Markdown, `[n]` citations).
+ */
+answer: string, 
+/**
+ * The passages it cited.
+ */
+citations: Array<CitationView>, 
+/**
+ * Who wrote it.
+ */
+made_by: string, 
+/**
+ * `pending`, `approved`, `edited` or `rejected`.
+ */
+status: string, 
+/**
+ * The text that replaced what was shown (approved or edited).
+ */
+final_text: string | null, 
+/**
+ * Unix seconds.
+ */
+created_at: number, 
+/**
+ * When it was decided.
+ */
+decided_at: number | null, 
+/**
+ * Kept in the answer cache on approval: the entry.
+ */
+cached_as: number | null, };
+
+/**
+ * What a person decides about a queued answer.
+ */
+export type ReviewVerdict = "approve" | "edit" | "reject";
+
+/**
+ * A decision on a queued answer.
+ */
+export type ReviewDecision = { 
+/**
+ * Its id in the queue.
+ */
+id: number, 
+/**
+ * Approve, edit or reject.
+ */
+verdict: ReviewVerdict, 
+/**
+ * The rewritten answer, for `edit`.
+ */
+text: string | null, 
+/**
+ * Also serve it to the same question again from the answer cache (approve and edit).
+ */
+keep: boolean, };
+
+/**
+ * A prompt template's versions, and the one in use (every answer's trace records it).
+ */
+export type PromptSetting = { 
+/**
+ * The template: `grounded`, `analytical`, `chitchat`, …
+ */
+name: string, 
+/**
+ * The version in use; set it to switch.
+ */
+active: string, 
+/**
+ * The version used when none is chosen.
+ */
+default: string, 
+/**
+ * Every version, oldest first.
+ */
+versions: Array<string>, 
+/**
+ * The version rolling back goes to (the one before `active`).
+ */
+previous: string | null, };
+
+/**
  * The Settings screen.
  */
 export type Settings = { 
@@ -665,7 +811,11 @@ privacy: PrivacyMode,
 /**
  * Spending limits on cloud models.
  */
-budget: BudgetSettings, };
+budget: BudgetSettings, 
+/**
+ * The prompt templates: which version of each is in use.
+ */
+prompts: Array<PromptSetting>, };
 
 /**
  * Model choices.
@@ -745,7 +895,16 @@ max_tokens: number,
 /**
  * 0: the same question always gets the same answer.
  */
-temperature: number, };
+temperature: number, 
+/**
+ * Answer a question asked before (or one close in meaning) from the answer cache.
+ */
+cache: boolean, 
+/**
+ * An answer that fails the checks waits for review behind a fixed answer (`true`), or is
+ * shown at once with a warning (`false`).
+ */
+hold_for_review: boolean, };
 
 /**
  * What may leave the device: the model router's policy.
@@ -1134,6 +1293,8 @@ export type EventPayloads = { "ingest": IngestUpdate };
 
 /** The app's commands. Each returns a promise that rejects with an `ApiError`. */
 export const commands = {
+  reviews: (request: ReviewsRequest): Promise<Array<ReviewView>> => invoke("reviews", { request }),
+  decideReview: (request: ReviewDecision): Promise<ReviewView> => invoke("decide_review", { request }),
   about: (): Promise<About> => invoke("about"),
   libraryView: (): Promise<LibraryView> => invoke("library_view"),
   addPaths: (request: AddRequest): Promise<JobTicket> => invoke("add_paths", { request }),

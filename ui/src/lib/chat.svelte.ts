@@ -2,6 +2,7 @@
 
 import { Channel, commands, type ChatEvent, type CitationView, type ThreadView } from "./bindings";
 import { errorMessage } from "./errors";
+import { reviews } from "./reviews.svelte";
 import { traceModel, type TraceModel } from "./trace";
 import {
   applyEvent,
@@ -106,6 +107,8 @@ export class ChatStore {
       this.turns[at] = finishAnswer(this.turns[at], answer);
       this.thread = answer.thread_id;
       void this.loadThreads();
+      // A queued answer adds to the count the sidebar shows.
+      if (answer.review) void reviews.refresh();
     } catch (e) {
       this.turns[at] = failAnswer(this.turns[at], errorMessage(e));
     } finally {

@@ -48,6 +48,7 @@ function answer(over: Partial<AnswerView> = {}): AnswerView {
     trace_id: 1,
     timings_ms: { route: 5, retrieve: 20, first_token: 300, total: 900 },
     cached: null,
+    review: null,
     ...over,
   };
 }
@@ -215,5 +216,14 @@ describe("feedbackRequest", () => {
     expect(feedbackRequest(3, false, "   ")).toEqual({ trace_id: 3, up: false, correction: null });
     expect(feedbackRequest(3, false)).toEqual({ trace_id: 3, up: false, correction: null });
     expect(feedbackRequest(3, true, "ignored")).toEqual({ trace_id: 3, up: true, correction: null });
+  });
+});
+
+describe("an answer that failed the checks", () => {
+  it("keeps an answer's place in the review queue, and none for any other", () => {
+    const review = { id: 3, mode: "warn", reason: "banned term: secret" };
+    expect(finishAnswer(pendingAnswer("a"), answer({ review })).review).toEqual(review);
+    expect(finishAnswer(pendingAnswer("b"), answer()).review).toBeNull();
+    expect(pendingAnswer("c").review).toBeNull();
   });
 });

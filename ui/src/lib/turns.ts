@@ -1,7 +1,15 @@
 // A conversation as the Chat screen shows it, without any framework: turns built from stored
 // messages, and an answer built up from its stream of events. Pure, so the rules are unit-tested.
 
-import type { AnswerView, CachedView, ChatEvent, CitationView, FeedbackRequest, MessageView } from "./bindings";
+import type {
+  AnswerView,
+  CachedView,
+  ChatEvent,
+  CitationView,
+  FeedbackRequest,
+  MessageView,
+  ReviewNoteView,
+} from "./bindings";
 import { formatDay } from "./dashboard";
 import { answerBadge, answerWhy } from "./providers";
 
@@ -41,6 +49,8 @@ export type Turn = {
   traceId: number | null;
   /** Served from the answer cache: the earlier question it answered, and when. */
   cached: CachedView | null;
+  /** Failed the output checks or a policy: its place in the review queue. */
+  review: ReviewNoteView | null;
 };
 
 function blank(key: string, role: Turn["role"], content: string): Turn {
@@ -66,6 +76,7 @@ function blank(key: string, role: Turn["role"], content: string): Turn {
     totalMs: null,
     traceId: null,
     cached: null,
+    review: null,
   };
 }
 
@@ -128,6 +139,7 @@ export function finishAnswer(turn: Turn, answer: AnswerView): Turn {
     totalMs: answer.timings_ms.total,
     traceId: answer.trace_id ?? null,
     cached: answer.cached ?? null,
+    review: answer.review ?? null,
   };
 }
 

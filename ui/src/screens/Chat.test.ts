@@ -2,10 +2,12 @@ import { cleanup, fireEvent, render, waitFor } from "@testing-library/svelte";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { AnswerView, TraceView } from "../lib/bindings";
 
-const api = vi.hoisted(() => ({ feedback: vi.fn(), trace: vi.fn(), threads: vi.fn() }));
+const api = vi.hoisted(() => ({ feedback: vi.fn(), trace: vi.fn(), threads: vi.fn(), ask: vi.fn(), reviews: vi.fn() }));
 vi.mock("../lib/bindings", () => ({ commands: api, Channel: class {} }));
 
 const { chat } = await import("../lib/chat.svelte");
+const { nav } = await import("../lib/nav.svelte");
+const { reviews } = await import("../lib/reviews.svelte");
 const { finishAnswer, pendingAnswer } = await import("../lib/turns");
 const { default: Chat } = await import("./Chat.svelte");
 
@@ -19,8 +21,8 @@ const citation = {
   cited_by: "model",
 };
 
-function answered(traceId: number | null, over: Partial<AnswerView> = {}) {
-  return finishAnswer(pendingAnswer("a1"), {
+function answerView(traceId: number | null, over: Partial<AnswerView> = {}): AnswerView {
+  return {
     answer: "It was made in 1870 [1].",
     citations: [citation],
     closest: [],
@@ -42,8 +44,13 @@ function answered(traceId: number | null, over: Partial<AnswerView> = {}) {
     trace_id: traceId,
     timings_ms: { route: 1, retrieve: 20, first_token: 300, total: 900 },
     cached: null,
+    review: null,
     ...over,
-  });
+  };
+}
+
+function answered(traceId: number | null, over: Partial<AnswerView> = {}) {
+  return finishAnswer(pendingAnswer("a1"), answerView(traceId, over));
 }
 
 const trace: TraceView = {
@@ -201,5 +208,46 @@ describe("an answer from the answer cache", () => {
     expect(getByTestId("trace-redacted").textContent).toContain("nothing left this device");
     await fireEvent.click(getByTestId("trace-cache-original"));
     expect(api.trace).toHaveBeenLastCalledWith({ trace_id: 3 });
+  });
+});
+
+describe("an answer that failed the checks", () => {
+  it("warns under an answer shown as written", () => {
+    chat.turns = [answered(5, { review: { id: 3, mode: "warn", reason: "banned term: secret" } })];
+    const { getByTestId, queryByTestId } = render(Chat);
+    const note = getByTestId("answer-review");
+    expect(note.getAttribute("role")).toBe("status");
+    expect(note.textContent).toContain("This answer did not pass the checks (banned term: secret); it is waiting for review.");
+    expect(queryByTestId("answer-review-open")).toBeNull();
+  });
+
+  it("says quietly that the model's answer is held, and opens the Review screen", async () => {
+    nav.screen = "chat";
+    chat.turns = [answered(5, { review: { id: 3, mode: "hold", reason: "not grounded" } })];
+    const { getByTestId } = render(Chat);
+    expect(getByTestId("answer-review").textContent).toContain("The model's answer is held for review (#3).");
+    await fireEvent.click(getByTestId("answer-review-open"));
+    expect(nav.screen).toBe("review");
+  });
+
+  it("shows no note under an answer that passed", () => {
+    const { queryByTestId } = render(Chat);
+    expect(queryByTestId("answer-review")).toBeNull();
+  });
+
+  it("updates the count of answers waiting for review after a queued answer", async () => {
+    api.threads.mockResolvedValue([]);
+    api.reviews.mockResolvedValue([{ id: 3, status: "pending" }, { id: 4, status: "pending" }]);
+    reviews.pending = 1;
+    chat.turns = [];
+    api.ask.mockResolvedValue(answerView(5, { review: { id: 4, mode: "hold", reason: "not grounded" } }));
+    await chat.ask("When?", "default");
+    await waitFor(() => expect(reviews.pending).toBe(2));
+    expect(api.reviews).toHaveBeenCalledWith({ all: false });
+
+    api.reviews.mockClear();
+    api.ask.mockResolvedValue(answerView(6));
+    await chat.ask("And then?", "default");
+    expect(api.reviews).not.toHaveBeenCalled();
   });
 });

@@ -26,9 +26,22 @@ const settings: Settings = {
   models: { chat: null, embedder: null },
   chunking: { max_tokens: 256, overlap_tokens: 32 },
   retrieval: { k: 8, candidates: 50, dense_weight: 0.7, bm25_weight: 0.3, rerank: false, rerank_depth: 20 },
-  answers: { passages: 5, min_score: 0.3, context_tokens: 2048, max_tokens: 256, temperature: 0 },
+  answers: {
+    passages: 5,
+    min_score: 0.3,
+    context_tokens: 2048,
+    max_tokens: 256,
+    temperature: 0,
+    cache: true,
+    hold_for_review: true,
+  },
   privacy: "offline_only",
   budget: { conversation_usd: null, day_usd: 2, month_usd: null },
+  prompts: [
+    { name: "grounded", active: "1.0.0", default: "1.0.0", versions: ["1.0.0", "1.1.0"], previous: null },
+    { name: "analytical", active: "1.0.0", default: "1.0.0", versions: ["1.0.0"], previous: null },
+    { name: "refusal", active: "1.0.0", default: "1.0.0", versions: ["1.0.0"], previous: null },
+  ],
 };
 
 const openai: ProviderView = {
@@ -90,6 +103,20 @@ describe("the Settings screen", () => {
     await fireEvent.click(getByTestId("settings-save"));
     await waitFor(() => expect(api.saveSettings).toHaveBeenCalledTimes(1));
     expect(api.saveSettings.mock.calls[0][0].budget).toEqual({ conversation_usd: null, day_usd: null, month_usd: 10.5 });
+  });
+
+  it("saves the answer cache and review choices with the other settings", async () => {
+    api.saveSettings.mockImplementation(async (s: Settings) => ({ settings: s, reindex: [] }));
+    const { getByTestId, findByLabelText, getByLabelText } = render(SettingsScreen);
+    const cache = (await findByLabelText(/Answer repeated questions from the cache/)) as HTMLInputElement;
+    const hold = getByLabelText(/Hold answers that fail the checks until reviewed/) as HTMLInputElement;
+    expect(cache.checked).toBe(true);
+    expect(hold.checked).toBe(true);
+    await fireEvent.click(cache);
+    await fireEvent.click(hold);
+    await fireEvent.click(getByTestId("settings-save"));
+    await waitFor(() => expect(api.saveSettings).toHaveBeenCalledTimes(1));
+    expect(api.saveSettings.mock.calls[0][0].answers).toMatchObject({ cache: false, hold_for_review: false });
   });
 
   it("will not save a budget that is not an amount", async () => {
@@ -154,6 +181,76 @@ describe("the Settings screen", () => {
       has_key: false,
     });
     expect(container.querySelector("[data-testid=provider-form]")).not.toBeNull();
+  });
+
+  it("lists each prompt template with its versions, the default marked", async () => {
+    const { findByTestId } = render(SettingsScreen);
+    const section = await findByTestId("prompts");
+    const rows = [...section.querySelectorAll("[data-testid=prompt]")] as HTMLElement[];
+    expect(rows.map((r) => r.dataset.name)).toEqual(["grounded", "analytical", "refusal"]);
+    const grounded = rows[0];
+    const select = grounded.querySelector("select") as HTMLSelectElement;
+    expect([...select.options].map((o) => [o.value, o.textContent])).toEqual([
+      ["1.0.0", "1.0.0 (default)"],
+      ["1.1.0", "1.1.0"],
+    ]);
+    expect(select.value).toBe("1.0.0");
+    expect(grounded.textContent).toContain("in use: grounded@1.0.0");
+    expect(section.textContent).toContain("factual questions");
+    expect(section.querySelector("[data-testid=prompt-rollback]")).toBeNull();
+  });
+
+  it("saves the chosen prompt version with the other settings", async () => {
+    api.saveSettings.mockImplementation(async (s: Settings) => ({ settings: s, reindex: [] }));
+    const { findByTestId, getByTestId, findByText } = render(SettingsScreen);
+    const section = await findByTestId("prompts");
+    const select = section.querySelector("[data-name=grounded] select") as HTMLSelectElement;
+    expect((getByTestId("settings-save") as HTMLButtonElement).disabled).toBe(true);
+    await fireEvent.change(select, { target: { value: "1.1.0" } });
+    await fireEvent.click(getByTestId("settings-save"));
+    await waitFor(() => expect(api.saveSettings).toHaveBeenCalledTimes(1));
+    const sent: Settings = api.saveSettings.mock.calls[0][0];
+    expect(sent.prompts.find((p) => p.name === "grounded")?.active).toBe("1.1.0");
+    expect(sent.prompts.find((p) => p.name === "refusal")?.active).toBe("1.0.0");
+    await findByText("Saved.");
+    expect(section.querySelector("[data-name=grounded]")?.textContent).toContain("in use: grounded@1.1.0");
+  });
+
+  it("rolls a prompt back to its previous version and saves it in one click", async () => {
+    const switched = structuredClone(settings);
+    switched.prompts[0] = { ...switched.prompts[0], active: "1.1.0", previous: "1.0.0" };
+    api.settings.mockResolvedValue(switched);
+    api.saveSettings.mockImplementation(async (s: Settings) => ({
+      settings: { ...s, prompts: s.prompts.map((p) => ({ ...p, previous: null })) },
+      reindex: [],
+    }));
+    const { findByTestId, findByText, getByTestId } = render(SettingsScreen);
+    const button = await findByTestId("prompt-rollback");
+    expect(button.textContent).toBe("Roll back to 1.0.0");
+    expect(getByTestId("prompts").querySelector("[data-name=grounded]")?.textContent).toContain("in use: grounded@1.1.0");
+    await fireEvent.click(button);
+    await waitFor(() => expect(api.saveSettings).toHaveBeenCalledTimes(1));
+    const sent: Settings = api.saveSettings.mock.calls[0][0];
+    expect(sent.prompts[0]).toMatchObject({ name: "grounded", active: "1.0.0" });
+    expect(sent.prompts.slice(1)).toEqual(switched.prompts.slice(1));
+    expect(sent.budget).toEqual(settings.budget);
+    await findByText("Saved.");
+    const grounded = getByTestId("prompts").querySelector("[data-name=grounded]") as HTMLElement;
+    expect((grounded.querySelector("select") as HTMLSelectElement).value).toBe("1.0.0");
+    expect(grounded.textContent).toContain("in use: grounded@1.0.0");
+    expect(grounded.querySelector("[data-testid=prompt-rollback]")).toBeNull();
+    expect(api.saveSettings).toHaveBeenCalledTimes(1);
+  });
+
+  it("shows the app's refusal of a prompt version as it does for any save", async () => {
+    const switched = structuredClone(settings);
+    switched.prompts[0] = { ...switched.prompts[0], active: "1.1.0", previous: "1.0.0" };
+    api.settings.mockResolvedValue(switched);
+    api.saveSettings.mockRejectedValue({ code: "invalid_input", message: "prompt grounded has no version 1.0.0" });
+    const { findByTestId, findByRole } = render(SettingsScreen);
+    await fireEvent.click(await findByTestId("prompt-rollback"));
+    expect((await findByRole("alert")).textContent).toContain("prompt grounded has no version 1.0.0");
+    expect(api.saveSettings).toHaveBeenCalledTimes(1);
   });
 
   it("shows spend against the budgets and by model", async () => {
