@@ -242,16 +242,18 @@ impl AnswerCache {
             keys.seen = last.id;
         }
         keys.rows.extend(fresh);
-        let oldest = cairn_store::now_unix() - config.ttl_secs as i64;
+        // Served for `ttl_secs` after it was made: with 0, never.
+        let expires = |r: &CacheKeyRow| r.created_at.saturating_add(config.ttl_secs as i64);
+        let now = cairn_store::now_unix();
         let expired: Vec<i64> = keys
             .rows
             .iter()
-            .filter(|r| r.created_at < oldest)
+            .filter(|r| expires(r) <= now)
             .map(|r| r.id)
             .collect();
         if !expired.is_empty() {
             store.cache_remove(&expired)?;
-            keys.rows.retain(|r| r.created_at >= oldest);
+            keys.rows.retain(|r| expires(r) > now);
         }
         let mut candidates: Vec<Candidate> = keys
             .rows
@@ -987,6 +989,71 @@ pub fn conflict(a: &str, b: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lookup_keeps_to_its_collection_and_embedder_and_drops_what_expired() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("cairn.sqlite")).unwrap();
+        let put = |collection: &str, embedder: &str, question: &str| {
+            store
+                .cache_insert(
+                    &cairn_store::NewCacheEntry {
+                        collection: collection.into(),
+                        question: question.into(),
+                        normalised: normalise(question),
+                        embedder_id: embedder.into(),
+                        vector: vec![1.0, 0.0],
+                        answer: "{}".into(),
+                        sources: "[]".into(),
+                        trace_id: None,
+                    },
+                    1 << 20,
+                )
+                .unwrap()
+                .0
+                .unwrap()
+        };
+        let kept = put("notes", "minilm", "What is a tide?");
+        put("work", "minilm", "What is a tide?");
+        put("notes", "other-model", "What is a tide?");
+        let cache = AnswerCache::default();
+        let config = CacheConfig::default();
+        let look = |cache: &AnswerCache, config: &CacheConfig, q: &str, v: Option<&[f32]>| {
+            cache
+                .lookup(&store, config, "notes", "minilm", q, v)
+                .unwrap()
+        };
+        // The same words, another spelling: only this collection's entry for this embedder.
+        let found = look(&cache, &config, "what is a TIDE", None);
+        assert_eq!(
+            found.candidate.map(|c| (c.id, c.similarity)),
+            Some((kept, 1.0))
+        );
+        // Other words, the same vector: found by similarity; with no vector, not at all.
+        let near = look(&cache, &config, "Tides: what are they?", Some(&[1.0, 0.0]));
+        assert_eq!(near.candidate.map(|c| c.id), Some(kept));
+        assert!(
+            look(&cache, &config, "Tides: what are they?", None)
+                .candidate
+                .is_none()
+        );
+        // A time to live of 0: nothing is served, and the entries go.
+        let expired = CacheConfig {
+            ttl_secs: 0,
+            ..CacheConfig::default()
+        };
+        assert!(
+            look(&cache, &expired, "What is a tide?", None)
+                .candidate
+                .is_none()
+        );
+        assert_eq!(store.cache_usage().unwrap().entries, 0);
+        assert!(
+            look(&AnswerCache::default(), &config, "What is a tide?", None)
+                .candidate
+                .is_none()
+        );
+    }
 
     #[test]
     fn opposite_questions_conflict_and_rephrasings_do_not() {
