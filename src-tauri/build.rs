@@ -31,6 +31,8 @@ const COMMANDS: &[&str] = &[
     "trace",
     "reviews",
     "decide_review",
+    "api_status",
+    "set_api",
 ];
 
 fn main() {

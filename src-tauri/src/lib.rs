@@ -50,6 +50,10 @@ macro_rules! commands {
 }
 
 commands! {
+    /// Whether the local API is on, where, and its token.
+    fn api_status() -> ApiStatus;
+    /// Turn the local API on or off.
+    fn set_api(request: ApiSwitch) -> ApiStatus;
     /// Answers waiting for review.
     fn reviews(request: ReviewsRequest) -> Vec<ReviewView>;
     /// Approve, edit or reject a queued answer.

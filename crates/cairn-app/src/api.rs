@@ -913,3 +913,23 @@ pub struct TraceView {
     #[ts(type = "Record<string, any>")]
     pub data: serde_json::Value,
 }
+
+/// The local OpenAI-compatible API, as the settings show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ApiStatus {
+    /// Serving now.
+    pub running: bool,
+    /// `http://127.0.0.1:PORT/v1`, for another tool's "base URL", while it runs.
+    pub base_url: Option<String>,
+    /// The bearer token other tools must send, while it runs (kept in the OS keychain).
+    pub token: Option<String>,
+    /// The port it uses (`api.port`).
+    pub port: u16,
+}
+
+/// Turns the local API on or off.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ApiSwitch {
+    /// On.
+    pub on: bool,
+}

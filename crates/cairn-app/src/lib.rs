@@ -33,6 +33,7 @@ mod error;
 mod ingest;
 mod insight;
 mod providers;
+mod server;
 mod settings;
 mod typescript;
 
@@ -105,6 +106,7 @@ pub struct App {
     library: LibrarySlot,
     ingest: Arc<ingest::Ingest>,
     answers: Mutex<HashMap<u32, CancelToken>>,
+    api: tokio::sync::Mutex<Option<cairn_server::Running>>,
 }
 
 impl std::fmt::Debug for App {
@@ -130,6 +132,7 @@ impl App {
             paths,
             library,
             answers: Mutex::new(HashMap::new()),
+            api: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -143,6 +146,7 @@ impl App {
     /// Replaces the open library by the one in `dir` (with its config file).
     pub(crate) async fn reopen(&self, dir: PathBuf) -> Result<(), ApiError> {
         let library = open_library(&dir, &self.paths).await?;
+        self.stop_api().await;
         *self.library.write().unwrap_or_else(|p| p.into_inner()) = Ok(library);
         Ok(())
     }

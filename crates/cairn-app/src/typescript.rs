@@ -100,6 +100,8 @@ fn declarations() -> Vec<Declaration> {
         ReviewVerdict,
         ReviewDecision,
         PromptSetting,
+        ApiStatus,
+        ApiSwitch,
         Settings,
         ModelSettings,
         ChunkingSettings,

@@ -835,3 +835,66 @@ async fn a_flagged_answer_waits_for_review_and_settings_choose_how_it_is_shown()
             .is_empty()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_local_api_switch_serves_the_library_with_its_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    let data = root.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("config.toml"), "[api]\nport = 0\n").unwrap();
+    let app = App::open(
+        AppPaths {
+            settings_file: root.join("config/app.toml"),
+            default_data_dir: data,
+            data_dir_override: None,
+            bundled_models: None,
+        },
+        Arc::new(Recorder::default()),
+    )
+    .await;
+    let off = app.api_status().await.unwrap();
+    assert!(!off.running && off.base_url.is_none() && off.token.is_none());
+
+    let on = app.set_api(ApiSwitch { on: true }).await.unwrap();
+    assert!(on.running);
+    let base = on.base_url.clone().unwrap();
+    let token = on.token.clone().unwrap();
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    assert_eq!(
+        app.set_api(ApiSwitch { on: true }).await.unwrap(),
+        on,
+        "on once"
+    );
+
+    let host = base
+        .trim_start_matches("http://")
+        .trim_end_matches("/v1")
+        .to_string();
+    let get = |token: String| {
+        let host = host.clone();
+        async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut s = tokio::net::TcpStream::connect(&host).await?;
+            s.write_all(
+                format!(
+                    "GET /v1/models HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+                )
+                .as_bytes(),
+            )
+            .await?;
+            let mut response = String::new();
+            s.read_to_string(&mut response).await?;
+            Ok::<String, std::io::Error>(response)
+        }
+    };
+    let response = get(token.clone()).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"cairn\""), "{response}");
+    let refused = get("cairn-wrong".into()).await.unwrap();
+    assert!(refused.starts_with("HTTP/1.1 401"), "{refused}");
+
+    let off = app.set_api(ApiSwitch { on: false }).await.unwrap();
+    assert!(!off.running);
+    assert!(get(token).await.is_err(), "nothing listens once it is off");
+}

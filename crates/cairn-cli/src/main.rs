@@ -176,6 +176,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the local OpenAI-compatible API (chat completions with citations, embeddings, models)
+    /// on this device only, behind the API token kept in the OS keychain. Ctrl-C stops it.
+    Serve {
+        /// The port (default `api.port`, 8765; 0: any free port).
+        #[arg(long)]
+        port: Option<u16>,
+        /// The address: 127.0.0.1 or ::1 (any other is refused).
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Print the API token on stdout first.
+        #[arg(long)]
+        show_token: bool,
+    },
     /// Prompt templates: their versions, which is in use; switch or roll back.
     Prompts {
         #[command(subcommand)]
@@ -414,6 +427,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keys { command } => return keys(command, &data_dir),
         _ => {}
     }
+    if let Command::Serve {
+        port,
+        bind,
+        show_token,
+    } = &cli.command
+    {
+        if !bind.is_loopback() {
+            return Err(cairn_server::ServerError::NotLoopback(*bind).into());
+        }
+        let library = Library::open_with_config_file(&data_dir).await?;
+        return serve(library, *bind, *port, *show_token).await;
+    }
     let library = Library::open_with_config_file(&data_dir).await?;
     match cli.command {
         Command::Add {
@@ -510,7 +535,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Chat { collection, thread } => chat(&library, collection, thread).await,
-        Command::Guard { .. } | Command::Keys { .. } => {
+        Command::Guard { .. } | Command::Keys { .. } | Command::Serve { .. } => {
             unreachable!("handled before the library opens")
         }
         Command::Traces { last, json } => {
@@ -966,6 +991,35 @@ fn answer_json(a: &Answer) -> serde_json::Value {
         "cache": a.cache,
         "review": a.review,
     })
+}
+
+/// `cairn serve`: the local API until Ctrl-C.
+async fn serve(
+    library: Library,
+    bind: std::net::IpAddr,
+    port: Option<u16>,
+    show_token: bool,
+) -> anyhow::Result<ExitCode> {
+    let addr = std::net::SocketAddr::new(bind, port.unwrap_or(library.config().api.port));
+    let token = cairn_server::token(None)?;
+    let running = cairn_server::start(std::sync::Arc::new(library), addr, token.clone()).await?;
+    if show_token {
+        println!("{token}");
+        std::io::stdout().flush()?;
+    }
+    eprintln!(
+        "Cairn's API is listening on {} (this device only); models: cairn, cairn/<collection>, {}. \
+         The token: `cairn serve --show-token`. Ctrl-C stops it.",
+        running.base_url(),
+        cairn_server::EMBEDDING_MODEL
+    );
+    running
+        .stop_on(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    eprintln!("stopped");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `cairn prompts list|show|use|rollback`.

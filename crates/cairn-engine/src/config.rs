@@ -40,6 +40,33 @@ pub struct Config {
     /// The prompt template versions in use, by name (`grounded = "1.0.0"`); a template not named
     /// uses its default.
     pub prompts: std::collections::BTreeMap<String, String>,
+    /// The local OpenAI-compatible API (`cairn serve`, or the switch in the app).
+    pub api: ApiConfig,
+}
+
+/// The local API (`[api]`). It listens on this device only, behind a bearer token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    /// The port on 127.0.0.1.
+    pub port: u16,
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Requests a minute, all clients together.
+    pub requests_per_minute: u32,
+    /// Web origins whose pages may call the API (`http://localhost:3000`); none by default.
+    pub cors_origins: Vec<String>,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            port: 8765,
+            max_body_bytes: 1 << 20,
+            requests_per_minute: 120,
+            cors_origins: Vec::new(),
+        }
+    }
 }
 
 /// The review queue (`[review]`): an answer that fails the output checks (not grounded) or a

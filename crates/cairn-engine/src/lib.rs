@@ -48,8 +48,8 @@ pub use cairn_store::{
 };
 pub use config::set_prompt_version;
 pub use config::{
-    AnswerConfig, BudgetConfig, Config, GuardConfig, IngestConfig, ModelsConfig, RerankerChoice,
-    ReviewConfig, ReviewMode, RouterConfig, SearchConfig,
+    AnswerConfig, ApiConfig, BudgetConfig, Config, GuardConfig, IngestConfig, ModelsConfig,
+    RerankerChoice, ReviewConfig, ReviewMode, RouterConfig, SearchConfig,
 };
 pub use error::{Error, Result};
 pub use ingest::{AddReport, CancelToken, FileOutcome, FileStatus, Progress, Stage};

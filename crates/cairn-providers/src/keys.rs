@@ -22,8 +22,9 @@ impl ApiKey {
         (!text.is_empty()).then(|| ApiKey(Zeroizing::new(text.to_string())))
     }
 
-    /// The secret, for the one place that needs it: the request header.
-    pub(crate) fn expose(&self) -> &str {
+    /// The secret, for the places that need it: a request's header, or the local API's check of
+    /// one.
+    pub fn expose(&self) -> &str {
         &self.0
     }
 }

@@ -777,6 +777,36 @@ versions: Array<string>,
 previous: string | null, };
 
 /**
+ * The local OpenAI-compatible API, as the settings show it.
+ */
+export type ApiStatus = { 
+/**
+ * Serving now.
+ */
+running: boolean, 
+/**
+ * `http://127.0.0.1:PORT/v1`, for another tool's "base URL", while it runs.
+ */
+base_url: string | null, 
+/**
+ * The bearer token other tools must send, while it runs (kept in the OS keychain).
+ */
+token: string | null, 
+/**
+ * The port it uses (`api.port`).
+ */
+port: number, };
+
+/**
+ * Turns the local API on or off.
+ */
+export type ApiSwitch = { 
+/**
+ * On.
+ */
+on: boolean, };
+
+/**
  * The Settings screen.
  */
 export type Settings = { 
@@ -1293,6 +1323,8 @@ export type EventPayloads = { "ingest": IngestUpdate };
 
 /** The app's commands. Each returns a promise that rejects with an `ApiError`. */
 export const commands = {
+  apiStatus: (): Promise<ApiStatus> => invoke("api_status"),
+  setApi: (request: ApiSwitch): Promise<ApiStatus> => invoke("set_api", { request }),
   reviews: (request: ReviewsRequest): Promise<Array<ReviewView>> => invoke("reviews", { request }),
   decideReview: (request: ReviewDecision): Promise<ReviewView> => invoke("decide_review", { request }),
   about: (): Promise<About> => invoke("about"),

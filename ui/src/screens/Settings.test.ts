@@ -1,7 +1,7 @@
 import { cleanup, fireEvent, render, waitFor } from "@testing-library/svelte";
 import { tick } from "svelte";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { ProviderView, Settings, SpendView } from "../lib/bindings";
+import type { ApiStatus, ProviderView, Settings, SpendView } from "../lib/bindings";
 
 // The screen talks to the app through `commands` only: each test sets what they answer.
 const api = vi.hoisted(() => ({
@@ -14,6 +14,8 @@ const api = vi.hoisted(() => ({
   removeKey: vi.fn(),
   spend: vi.fn(),
   libraryView: vi.fn(),
+  apiStatus: vi.fn(),
+  setApi: vi.fn(),
 }));
 vi.mock("../lib/bindings", () => ({ commands: api, Channel: class {} }));
 vi.mock("@tauri-apps/plugin-dialog", () => ({ open: vi.fn() }));
@@ -62,7 +64,14 @@ const spend: SpendView = {
   budget: settings.budget,
 };
 
-afterEach(cleanup);
+const apiOff: ApiStatus = { running: false, base_url: null, token: null, port: 8765 };
+const apiToken = "5e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b";
+const apiOn: ApiStatus = { running: true, base_url: "http://127.0.0.1:8765/v1", token: apiToken, port: 8765 };
+
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+});
 
 beforeEach(() => {
   vi.clearAllMocks();
@@ -70,6 +79,7 @@ beforeEach(() => {
   api.providers.mockResolvedValue([]);
   api.spend.mockResolvedValue(spend);
   api.libraryView.mockResolvedValue({ collections: [], documents: [], ingest: null });
+  api.apiStatus.mockResolvedValue(apiOff);
 });
 
 function modeRadio(container: HTMLElement, mode: string): HTMLInputElement {
@@ -260,5 +270,83 @@ describe("the Settings screen", () => {
     expect(panel.textContent).toContain("1,200 tokens");
     expect(panel.textContent).toContain("$3.00 · no limit");
     expect(getByText("gpt-4o-mini").closest("tr")?.textContent).toContain("50,000");
+  });
+});
+
+describe("the Local API section", () => {
+  it("shows the port it would use while off", async () => {
+    const { findByTestId } = render(SettingsScreen);
+    const section = await findByTestId("local-api");
+    expect(api.apiStatus).toHaveBeenCalledTimes(1);
+    expect((section.querySelector("[data-testid=api-switch]") as HTMLInputElement).checked).toBe(false);
+    expect(section.textContent).toContain("port 8765");
+    expect(section.querySelector("[data-testid=api-base-url]")).toBeNull();
+    expect(section.querySelector("[data-testid=api-token]")).toBeNull();
+  });
+
+  it("switches on at once, apart from Save, and shows the base URL", async () => {
+    api.setApi.mockResolvedValue(apiOn);
+    const { findByTestId, getByTestId, getByLabelText } = render(SettingsScreen);
+    await findByTestId("local-api");
+    const toggle = getByLabelText(/Let other apps on this device use my library \(OpenAI-compatible API\)/) as HTMLInputElement;
+    await fireEvent.click(toggle);
+    await waitFor(() => expect(api.setApi).toHaveBeenCalledWith({ on: true }));
+    expect((await findByTestId("api-base-url")).textContent).toBe("http://127.0.0.1:8765/v1");
+    expect(toggle.checked).toBe(true);
+    expect(getByTestId("api-models").textContent).toMatch(/cairn\/<collection>.*cairn-embedding/);
+    expect(api.saveSettings).not.toHaveBeenCalled();
+  });
+
+  it("masks the token until Show, and copies it either way", async () => {
+    api.apiStatus.mockResolvedValue(apiOn);
+    const writeText = vi.fn().mockResolvedValue(undefined);
+    vi.stubGlobal("navigator", { clipboard: { writeText } });
+    const { findByTestId, getByTestId, findByText } = render(SettingsScreen);
+    const token = await findByTestId("api-token");
+    expect(token.textContent).toMatch(/^•+$/);
+    expect(document.body.innerHTML).not.toContain(apiToken);
+
+    await fireEvent.click(getByTestId("api-copy-token"));
+    await waitFor(() => expect(writeText).toHaveBeenCalledWith(apiToken));
+    await findByText("Copied.");
+    expect(document.body.innerHTML).not.toContain(apiToken);
+
+    const show = getByTestId("api-show-token");
+    expect(show.textContent).toBe("Show");
+    await fireEvent.click(show);
+    expect(token.textContent).toBe(apiToken);
+    expect(show.textContent).toBe("Hide");
+    await fireEvent.click(show);
+    expect(token.textContent).toMatch(/^•+$/);
+
+    await fireEvent.click(getByTestId("api-copy-url"));
+    await waitFor(() => expect(writeText).toHaveBeenCalledWith("http://127.0.0.1:8765/v1"));
+  });
+
+  it("shows why it could not start, and leaves the switch off", async () => {
+    api.setApi.mockRejectedValue({ code: "api_server", message: "could not listen on 127.0.0.1:8765: Address already in use" });
+    const { findByTestId, getByTestId } = render(SettingsScreen);
+    await findByTestId("local-api");
+    const toggle = getByTestId("api-switch") as HTMLInputElement;
+    await fireEvent.click(toggle);
+    const error = await findByTestId("api-error");
+    expect(error.getAttribute("role")).toBe("alert");
+    expect(error.textContent).toContain("The local API could not start: could not listen on 127.0.0.1:8765: Address already in use");
+    expect(api.setApi).toHaveBeenCalledWith({ on: true });
+    expect(toggle.checked).toBe(false);
+    expect(toggle.disabled).toBe(false);
+    expect(getByTestId("local-api").querySelector("[data-testid=api-base-url]")).toBeNull();
+  });
+
+  it("switches off again", async () => {
+    api.apiStatus.mockResolvedValue(apiOn);
+    api.setApi.mockResolvedValue(apiOff);
+    const { findByTestId, getByTestId } = render(SettingsScreen);
+    await findByTestId("api-base-url");
+    await fireEvent.click(getByTestId("api-switch"));
+    await waitFor(() => expect(api.setApi).toHaveBeenCalledWith({ on: false }));
+    await waitFor(() => expect(getByTestId("local-api").querySelector("[data-testid=api-base-url]")).toBeNull());
+    expect((getByTestId("api-switch") as HTMLInputElement).checked).toBe(false);
+    expect(getByTestId("api-state").textContent).toContain("port 8765");
   });
 });

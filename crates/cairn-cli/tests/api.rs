@@ -1,0 +1,260 @@
+//! `cairn serve`, the local OpenAI-compatible API, as another tool on this device uses it: a real
+//! process, a real keychain, real HTTP, and the real `openai` Python client library.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+fn cairn(data: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cairn"));
+    cmd.arg("--data-dir").arg(data).env_remove("CAIRN_DATA_DIR");
+    cmd
+}
+
+/// A running `cairn serve`: the process, its base URL and its token. Killed when dropped.
+struct Served {
+    child: Child,
+    base: String,
+    token: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(data: &Path) -> Served {
+    let mut child = cairn(data)
+        .args(["serve", "--port", "0", "--show-token"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut token = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut token)
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    // Keep draining stderr so the server never blocks on it.
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    Served {
+        child,
+        base,
+        token: token.trim().to_string(),
+    }
+}
+
+/// One raw HTTP/1.1 request; the status and the body.
+fn http(base: &str, request: &str) -> (u16, String) {
+    let addr = base
+        .trim_start_matches("http://")
+        .trim_end_matches("/v1")
+        .to_string();
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_string();
+    (status, body)
+}
+
+fn get_models(base: &str, host: &str, extra: &str) -> (u16, String) {
+    http(
+        base,
+        &format!("GET /v1/models HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: close\r\n\r\n"),
+    )
+}
+
+fn add_corpus(data: &Path) {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus/nature");
+    let out = cairn(data)
+        .arg("add")
+        .arg(corpus.join("lighthouse-skerrow-point.md"))
+        .arg(corpus.join("tides.md"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
+
+#[test]
+fn the_openai_client_streams_an_answer_with_citations_and_strangers_are_refused() {
+    let data = tempfile::tempdir().unwrap();
+    add_corpus(data.path());
+    let served = serve(data.path());
+    assert!(
+        served.base.starts_with("http://127.0.0.1:"),
+        "{}",
+        served.base
+    );
+    assert!(served.token.starts_with("cairn-") && served.token.len() > 40);
+
+    // The real client library, over HTTP.
+    let python = std::env::var("CAIRN_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/api/openai_client.py");
+    let out = Command::new(&python)
+        .arg(&script)
+        .arg(&served.base)
+        .arg(&served.token)
+        .arg("When was the Fresnel lens of Skerrow Point lighthouse made?")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{python} {script:?} failed (scripts/setup installs the `openai` package into \
+         ~/.cache/cairn/venv and sets CAIRN_PYTHON):\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let models: Vec<&str> = seen["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        models.contains(&"cairn") && models.contains(&"cairn-embedding"),
+        "{models:?}"
+    );
+
+    let stream = &seen["stream"];
+    assert!(
+        stream["pieces"].as_u64().unwrap() > 1,
+        "streamed in pieces: {stream}"
+    );
+    assert!(!stream["text"].as_str().unwrap().trim().is_empty());
+    assert_eq!(stream["finish_reason"], "stop");
+    let cited = stream["citations"].as_array().unwrap();
+    assert!(
+        cited.iter().any(|c| c["doc_path"]
+            .as_str()
+            .unwrap()
+            .ends_with("lighthouse-skerrow-point.md")),
+        "{stream}"
+    );
+    assert!(
+        stream["cairn"]["trace_id"].is_number(),
+        "one trace per request"
+    );
+    assert_eq!(stream["cairn"]["route"], "factual");
+
+    let plain = &seen["plain"];
+    assert!(!plain["text"].as_str().unwrap().is_empty());
+    assert!(plain["citations"].as_array().is_some_and(|c| !c.is_empty()));
+
+    let embeddings = &seen["embeddings"];
+    assert_eq!(embeddings["count"], 2);
+    assert_eq!(embeddings["dimension"], 384);
+    assert_eq!(embeddings["same_either_way"], true);
+
+    assert_eq!(seen["wrong_token"]["status"], 401);
+    assert_eq!(seen["wrong_token"]["code"], "invalid_api_key");
+    assert_eq!(seen["no_token"]["status"], 401);
+    assert_eq!(seen["no_token"]["code"], "missing_api_key");
+    assert_eq!(seen["unknown_model"]["status"], 404);
+
+    // The traces of those questions are in the library, like the app's.
+    let listed = cairn(data.path())
+        .args(["traces", "--json"])
+        .output()
+        .unwrap();
+    let traces: Vec<Value> = serde_json::from_slice(&listed.stdout).unwrap();
+    assert!(traces.len() >= 2, "{traces:?}");
+
+    // A page on another site (or one that rebinds its name to this device) is refused.
+    let auth = format!("Authorization: Bearer {}\r\n", served.token);
+    let host = served
+        .base
+        .trim_start_matches("http://")
+        .trim_end_matches("/v1");
+    assert_eq!(get_models(&served.base, host, &auth).0, 200);
+    assert_eq!(get_models(&served.base, "evil.example", &auth).0, 403);
+    let (status, body) = get_models(
+        &served.base,
+        host,
+        &format!("{auth}Origin: https://evil.example\r\n"),
+    );
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("cross_origin"), "{body}");
+    assert!(!body.contains("Access-Control-Allow-Origin"));
+
+    // Too large a request is refused before it is read.
+    let huge = "x".repeat(2 << 20);
+    let body = format!(r#"{{"model":"cairn","messages":[{{"role":"user","content":"{huge}"}}]}}"#);
+    let (status, _) = http(
+        &served.base,
+        &format!(
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert_eq!(status, 413);
+}
+
+#[test]
+fn only_this_device_may_listen_and_the_rate_is_bounded() {
+    let data = tempfile::tempdir().unwrap();
+    for bind in ["0.0.0.0", "192.0.2.7"] {
+        let out = cairn(data.path())
+            .args(["serve", "--port", "0", "--bind", bind])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{bind}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("not a loopback address"),
+            "{out:?}"
+        );
+    }
+
+    std::fs::write(
+        data.path().join("config.toml"),
+        "[api]\nrequests_per_minute = 3\n",
+    )
+    .unwrap();
+    let served = serve(data.path());
+    let auth = format!("Authorization: Bearer {}\r\n", served.token);
+    let host = served
+        .base
+        .trim_start_matches("http://")
+        .trim_end_matches("/v1");
+    let statuses: Vec<u16> = (0..4)
+        .map(|_| get_models(&served.base, host, &auth).0)
+        .collect();
+    assert_eq!(statuses, [200, 200, 200, 429]);
+    let addr = host.to_string();
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    write!(
+        stream,
+        "GET /v1/models HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(
+        response.to_ascii_lowercase().contains("retry-after: "),
+        "{response}"
+    );
+}
