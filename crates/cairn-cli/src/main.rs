@@ -57,6 +57,27 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Files that could not be indexed, with their reasons; quarantined ones are not read again
+    /// until they change or are retried.
+    Failed {
+        /// The collection.
+        #[arg(long, default_value = cairn_engine::DEFAULT_COLLECTION)]
+        collection: String,
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read failed files again (quarantined ones too): those named, or every one.
+    Retry {
+        /// Files to retry; none: every failed file of the collection.
+        paths: Vec<PathBuf>,
+        /// The collection.
+        #[arg(long, default_value = cairn_engine::DEFAULT_COLLECTION)]
+        collection: String,
+        /// One JSON line per file instead of a progress bar.
+        #[arg(long)]
+        json: bool,
+    },
     /// Search a collection; prints cited passages.
     Search {
         /// The query.
@@ -451,6 +472,49 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let report = reporter.finish(
                 library
                     .add(&paths, &collection, &|e| reporter.event(e), &cancel)
+                    .await,
+            )?;
+            Ok(add_exit_code(&report, json))
+        }
+        Command::Failed { collection, json } => {
+            let failed = library.failed(&collection)?;
+            let rows: Vec<serde_json::Value> = failed
+                .iter()
+                .map(|(d, quarantined)| {
+                    serde_json::json!({"path": d.path, "state": d.state, "code": d.error_code,
+                                       "reason": d.error_message, "quarantined": quarantined})
+                })
+                .collect();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else if failed.is_empty() {
+                eprintln!("every file of {collection} was indexed");
+            }
+            for (d, quarantined) in failed.iter().filter(|_| !json) {
+                println!(
+                    "{}\n  {}: {}{}",
+                    d.path,
+                    d.error_code.as_deref().unwrap_or("-"),
+                    d.error_message.as_deref().unwrap_or("-"),
+                    if *quarantined {
+                        " (quarantined: `cairn retry` reads it again)"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Retry {
+            paths,
+            collection,
+            json,
+        } => {
+            let cancel = cancel_on_ctrl_c();
+            let reporter = Reporter::new(json);
+            let report = reporter.finish(
+                library
+                    .retry(&paths, &collection, &|e| reporter.event(e), &cancel)
                     .await,
             )?;
             Ok(add_exit_code(&report, json))

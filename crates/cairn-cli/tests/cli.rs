@@ -392,3 +392,59 @@ fn a_prompt_version_is_switched_recorded_and_rolled_back() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("1.0.0, 1.1.0"));
 }
+
+#[test]
+fn a_file_that_failed_is_quarantined_until_it_changes_or_is_retried() {
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let broken = write(
+        docs.path(),
+        "broken.pdf",
+        b"%PDF-1.7\nthis is not a PDF body\n",
+    );
+    write(docs.path(), "ok.md", "# Owls\nBarn owls hunt by sound.");
+    let outcome = |out: &Output| -> Value {
+        json_lines(out)
+            .into_iter()
+            .find(|l| {
+                l["path"]
+                    .as_str()
+                    .is_some_and(|p| p.ends_with("broken.pdf"))
+            })
+            .unwrap_or_else(|| panic!("{out:?}"))
+    };
+    let first = run(cairn(data.path()).arg("add").arg("--json").arg(docs.path()));
+    let first = outcome(&first);
+    let code = first["code"].as_str().unwrap().to_string();
+    assert_ne!(code, "quarantined", "{first}");
+
+    // The same content is not read again.
+    let again = outcome(&run(cairn(data.path())
+        .arg("add")
+        .arg("--json")
+        .arg(docs.path())));
+    assert_eq!(again["code"], "quarantined", "{again}");
+    assert!(
+        again["reason"].as_str().unwrap().contains("cairn retry"),
+        "{again}"
+    );
+    let listed = run(cairn(data.path()).args(["failed", "--json"]));
+    let listed: Vec<Value> = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["quarantined"], true);
+    assert_eq!(listed[0]["code"], code.as_str());
+
+    // Retried on request: read again (and quarantined again, the content being the same).
+    let retried = outcome(&run(cairn(data.path()).args(["retry", "--json"])));
+    assert_eq!(retried["code"], code.as_str(), "{retried}");
+
+    // Changed: read again without being asked, and indexed.
+    std::fs::remove_file(&broken).unwrap();
+    let fixed = write(docs.path(), "broken.pdf", b"");
+    std::fs::write(&fixed, b"%PDF-1.7\nstill not a PDF, but another one\n").unwrap();
+    let changed = outcome(&run(cairn(data.path())
+        .arg("add")
+        .arg("--json")
+        .arg(docs.path())));
+    assert_ne!(changed["code"], "quarantined", "{changed}");
+}

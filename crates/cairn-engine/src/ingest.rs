@@ -181,7 +181,10 @@ impl AddReport {
 enum Work {
     Started(PathBuf),
     Unchanged(PathBuf),
-    Failed(PathBuf, ParseError),
+    /// It failed; with the hash of its content when it was read.
+    Failed(PathBuf, ParseError, Option<String>),
+    /// The same content failed before: not parsed again.
+    Quarantined(PathBuf, String, String),
     Parsed(Parsed),
 }
 
@@ -289,9 +292,13 @@ impl Library {
             overlap_tokens: self.config.chunking.overlap_tokens,
         });
         let (tx, mut rx) = mpsc::channel(16);
+        let seen = Seen {
+            indexed: snapshot,
+            quarantined: self.store.quarantined(collection)?,
+        };
         let worker = spawn_parser(
             discovery.files,
-            snapshot,
+            seen,
             chunker,
             self.config.ingest.limits(),
             embedder.clone(),
@@ -318,11 +325,26 @@ impl Library {
                         warnings: Vec::new(),
                     },
                 ),
-                Work::Failed(path, error) => {
+                Work::Quarantined(path, code, reason) => finish(
+                    &mut report,
+                    failed(
+                        &path.display().to_string(),
+                        "quarantined",
+                        &format!(
+                            "{reason} ({code}; this content failed before, so it is not read again until the file changes or `cairn retry` asks)"
+                        ),
+                        Vec::new(),
+                    ),
+                ),
+                Work::Failed(path, error, hash) => {
                     let path_str = path.display().to_string();
                     let id = self.store.ensure_document(collection, &path_str)?;
-                    self.store
-                        .record_failure(id, error.code(), &error.to_string())?;
+                    self.store.record_failure(
+                        id,
+                        error.code(),
+                        &error.to_string(),
+                        hash.as_deref(),
+                    )?;
                     finish(
                         &mut report,
                         failed(&path_str, error.code(), &error.to_string(), Vec::new()),
@@ -554,7 +576,7 @@ fn discover(
 /// Reads, hashes, parses and chunks files on a thread of its own, so parsing overlaps embedding.
 fn spawn_parser(
     files: Vec<PathBuf>,
-    indexed_hashes: HashMap<String, String>,
+    seen: Seen,
     chunker: Chunker,
     limits: ParseLimits,
     embedder: Arc<BertEmbedder>,
@@ -568,17 +590,7 @@ fn spawn_parser(
                 if cancel.is_cancelled() || tx.blocking_send(Work::Started(path.clone())).is_err() {
                     return;
                 }
-                let work = match read_and_parse(
-                    &path,
-                    &indexed_hashes,
-                    &chunker,
-                    &limits,
-                    embedder.as_ref(),
-                ) {
-                    Ok(Some(parsed)) => Work::Parsed(parsed),
-                    Ok(None) => Work::Unchanged(path),
-                    Err(e) => Work::Failed(path, e),
-                };
+                let work = read_and_parse(&path, &seen, &chunker, &limits, embedder.as_ref());
                 if tx.blocking_send(work).is_err() {
                     return;
                 }
@@ -587,26 +599,45 @@ fn spawn_parser(
         .expect("spawning the ingest thread")
 }
 
-/// `Ok(None)` when the file's content hash matches what is indexed.
+/// What a collection already knows of its files' contents.
+struct Seen {
+    /// Path → the content hash that is indexed.
+    indexed: HashMap<String, String>,
+    /// Path → (the content hash that failed, its code, its reason).
+    quarantined: HashMap<String, (String, String, String)>,
+}
+
+/// Reads and parses one file: unchanged when its content hash matches what is indexed,
+/// quarantined when it matches content that failed before.
 fn read_and_parse(
     path: &Path,
-    indexed_hashes: &HashMap<String, String>,
+    seen: &Seen,
     chunker: &Chunker,
     limits: &ParseLimits,
     tokenizer: &BertEmbedder,
-) -> Result<Option<Parsed>, ParseError> {
-    let (kind, bytes) = cairn_ingest::read_file(path, limits)?;
+) -> Work {
+    let (kind, bytes) = match cairn_ingest::read_file(path, limits) {
+        Ok(read) => read,
+        Err(e) => return Work::Failed(path.to_path_buf(), e, None),
+    };
     let size = bytes.len() as u64;
     let hash = format!("sha256:{:x}", Sha256::digest(&bytes));
-    if indexed_hashes.get(&path.display().to_string()) == Some(&hash) {
-        return Ok(None);
+    let key = path.display().to_string();
+    if seen.indexed.get(&key) == Some(&hash) {
+        return Work::Unchanged(path.to_path_buf());
     }
-    let doc = cairn_ingest::parse_bytes(kind, bytes, limits)?;
+    if let Some((_, code, reason)) = seen.quarantined.get(&key).filter(|(h, ..)| *h == hash) {
+        return Work::Quarantined(path.to_path_buf(), code.clone(), reason.clone());
+    }
+    let doc = match cairn_ingest::parse_bytes(kind, bytes, limits) {
+        Ok(doc) => doc,
+        Err(e) => return Work::Failed(path.to_path_buf(), e, Some(hash)),
+    };
     let chunks = chunker.chunk(&doc, tokenizer);
     if chunks.is_empty() {
-        return Err(ParseError::Empty);
+        return Work::Failed(path.to_path_buf(), ParseError::Empty, Some(hash));
     }
-    Ok(Some(Parsed {
+    Work::Parsed(Parsed {
         path: path.to_path_buf(),
         kind,
         hash,
@@ -614,5 +645,5 @@ fn read_and_parse(
         pages: doc.page_count(),
         warnings: doc.warnings,
         chunks,
-    }))
+    })
 }

@@ -191,6 +191,49 @@ impl Library {
         crate::prompts::infos(&self.config.prompts)
     }
 
+    /// Files of `collection` that could not be indexed, with their reasons: `(document, quarantined)`
+    /// (quarantined: the same content is not read again until it changes or is retried).
+    pub fn failed(&self, collection: &str) -> Result<Vec<(DocumentRecord, bool)>> {
+        let quarantined = self.store.quarantined(collection)?;
+        Ok(self
+            .store
+            .documents(Some(collection))?
+            .into_iter()
+            .filter(|d| d.error_code.is_some())
+            .map(|d| {
+                let q = quarantined.contains_key(&d.path);
+                (d, q)
+            })
+            .collect())
+    }
+
+    /// Reads failed files again, quarantined ones included: those at `paths`, or every failed file
+    /// of the collection.
+    pub async fn retry(
+        &self,
+        paths: &[PathBuf],
+        collection: &str,
+        progress: &(dyn Fn(crate::Progress) + Sync),
+        cancel: &crate::CancelToken,
+    ) -> Result<crate::AddReport> {
+        let wanted: Vec<String> = paths
+            .iter()
+            .map(|p| absolute(p).display().to_string())
+            .collect();
+        let failed: Vec<String> = self
+            .failed(collection)?
+            .into_iter()
+            .map(|(d, _)| d.path)
+            .filter(|p| wanted.is_empty() || wanted.contains(p))
+            .collect();
+        self.store.release_quarantine(collection, Some(&failed))?;
+        let targets: Vec<PathBuf> = failed.into_iter().map(PathBuf::from).collect();
+        if targets.is_empty() {
+            return Ok(crate::AddReport::default());
+        }
+        self.add(&targets, collection, progress, cancel).await
+    }
+
     /// What the answer cache holds.
     pub fn answer_cache_usage(&self) -> Result<cairn_store::CacheUsage> {
         Ok(self.store.cache_usage()?)

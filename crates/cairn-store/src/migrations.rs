@@ -13,4 +13,5 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0008_collection_version.sql"),
     include_str!("../migrations/0009_answer_cache.sql"),
     include_str!("../migrations/0010_review.sql"),
+    include_str!("../migrations/0011_quarantine.sql"),
 ];

@@ -258,13 +258,59 @@ impl Store {
 
     /// Records why a document could not be indexed. A document that was indexed before keeps its
     /// chunks and state (nothing already indexed is lost); one never indexed becomes `Failed`.
-    pub fn record_failure(&self, id: i64, code: &str, message: &str) -> Result<()> {
+    /// `failed_hash`: the content that failed, quarantined until it changes ([`Store::quarantined`]).
+    pub fn record_failure(
+        &self,
+        id: i64,
+        code: &str,
+        message: &str,
+        failed_hash: Option<&str>,
+    ) -> Result<()> {
         self.conn().execute(
-            "UPDATE documents SET error_code = ?2, error_message = ?3, \
+            "UPDATE documents SET error_code = ?2, error_message = ?3, failed_hash = ?4, \
              state = CASE WHEN state = 'indexed' THEN 'indexed' ELSE 'failed' END WHERE id = ?1",
-            params![id, code, message],
+            params![id, code, message, failed_hash],
         )?;
         Ok(())
+    }
+
+    /// The quarantined files of a collection: path → (the content hash that failed, its code, its
+    /// reason).
+    pub fn quarantined(
+        &self,
+        collection: &str,
+    ) -> Result<std::collections::HashMap<String, (String, String, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT path, failed_hash, COALESCE(error_code, ''), COALESCE(error_message, '') \
+             FROM documents WHERE collection = ?1 AND failed_hash IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([collection], |r| {
+            Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?)))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Lets quarantined files be tried again: those at `paths`, or every one of the collection.
+    /// Returns their paths.
+    pub fn release_quarantine(
+        &self,
+        collection: &str,
+        paths: Option<&[String]>,
+    ) -> Result<Vec<String>> {
+        let mut released: Vec<String> = self.quarantined(collection)?.into_keys().collect();
+        if let Some(paths) = paths {
+            released.retain(|p| paths.contains(p));
+        }
+        let conn = self.conn();
+        for path in &released {
+            conn.execute(
+                "UPDATE documents SET failed_hash = NULL WHERE collection = ?1 AND path = ?2",
+                params![collection, path],
+            )?;
+        }
+        released.sort();
+        Ok(released)
     }
 
     /// Forgets a document. Its chunks must already be gone from the vector index.
@@ -355,8 +401,10 @@ mod tests {
         let a = store.ensure_document("c", "/a.txt").unwrap();
         let b = store.ensure_document("c", "/b.txt").unwrap();
         store.finish_writes(&[indexed(a, "h")]).unwrap();
-        store.record_failure(a, "corrupt", "bad").unwrap();
-        store.record_failure(b, "corrupt", "bad").unwrap();
+        store.record_failure(a, "corrupt", "bad", None).unwrap();
+        store
+            .record_failure(b, "corrupt", "bad", Some("sha256:bb"))
+            .unwrap();
         let a = store.document_by_id(a).unwrap().unwrap();
         assert_eq!(
             (a.state, a.error_code.as_deref()),
