@@ -467,14 +467,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             collection,
             json,
         } => {
-            let cancel = cancel_on_ctrl_c();
-            let reporter = Reporter::new(json);
-            let report = reporter.finish(
-                library
-                    .add(&paths, &collection, &|e| reporter.event(e), &cancel)
-                    .await,
-            )?;
-            Ok(add_exit_code(&report, json))
+            reported(json, async |progress, cancel| {
+                library.add(&paths, &collection, progress, cancel).await
+            })
+            .await
         }
         Command::Failed { collection, json } => {
             let failed = library.failed(&collection)?;
@@ -510,24 +506,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             collection,
             json,
         } => {
-            let cancel = cancel_on_ctrl_c();
-            let reporter = Reporter::new(json);
-            let report = reporter.finish(
-                library
-                    .retry(&paths, &collection, &|e| reporter.event(e), &cancel)
-                    .await,
-            )?;
-            Ok(add_exit_code(&report, json))
+            reported(json, async |progress, cancel| {
+                library.retry(&paths, &collection, progress, cancel).await
+            })
+            .await
         }
         Command::Reindex { collection, json } => {
-            let cancel = cancel_on_ctrl_c();
-            let reporter = Reporter::new(json);
-            let report = reporter.finish(
-                library
-                    .reindex(&collection, &|e| reporter.event(e), &cancel)
-                    .await,
-            )?;
-            Ok(add_exit_code(&report, json))
+            reported(json, async |progress, cancel| {
+                library.reindex(&collection, progress, cancel).await
+            })
+            .await
         }
         Command::Search {
             query,
@@ -1361,6 +1349,18 @@ fn cancel_on_ctrl_c() -> CancelToken {
 struct Reporter {
     json: bool,
     bar: Option<ProgressBar>,
+}
+
+/// Runs an add-like operation (add, retry, reindex) with its progress shown and Ctrl-C as
+/// cancellation; its exit code.
+async fn reported(
+    json: bool,
+    run: impl AsyncFnOnce(&(dyn Fn(Progress) + Sync), &CancelToken) -> cairn_engine::Result<AddReport>,
+) -> anyhow::Result<ExitCode> {
+    let cancel = cancel_on_ctrl_c();
+    let reporter = Reporter::new(json);
+    let report = reporter.finish(run(&|e| reporter.event(e), &cancel).await)?;
+    Ok(add_exit_code(&report, json))
 }
 
 impl Reporter {

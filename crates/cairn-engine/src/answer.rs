@@ -391,16 +391,15 @@ impl Library {
         &self,
         collection: &str,
         question: &str,
-        vector: Option<&[f32]>,
+        (embedder_id, vector): (&str, Option<&[f32]>),
         draft: &mut Draft,
         on_event: &OnAnswerEvent,
     ) -> Result<Option<Answer>> {
-        let embedder_id = self.embedder()?.info().id.clone();
         let lookup = self.answer_cache.lookup(
             &self.store,
             &self.config.cache,
             collection,
-            &embedder_id,
+            embedder_id,
             question,
             vector,
         )?;
@@ -626,8 +625,16 @@ impl Library {
         if let (true, Some(why)) = (self.config.cache.enabled, closed) {
             draft.cache.reason = Some(why.into());
         }
+        // The embedding model loads here whatever the path: routing needs it.
+        let embedder_id = self.embedder()?.info().id.clone();
         let exact = if cache_open {
-            self.cached_answer(&request.collection, &question, None, draft, &on_event)?
+            self.cached_answer(
+                &request.collection,
+                &question,
+                (&embedder_id, None),
+                draft,
+                &on_event,
+            )?
         } else {
             None
         };
@@ -665,7 +672,7 @@ impl Library {
                 if let Some(hit) = self.cached_answer(
                     &request.collection,
                     &question,
-                    Some(&vector),
+                    (&embedder_id, Some(&vector)),
                     draft,
                     &on_event,
                 )? {
@@ -673,7 +680,7 @@ impl Library {
                 }
                 draft.cache_key = Some(CacheKey {
                     question: question.clone(),
-                    embedder_id: self.embedder()?.info().id.clone(),
+                    embedder_id: embedder_id.clone(),
                     vector: vector.clone(),
                 });
             } else if cache_open {
