@@ -448,3 +448,51 @@ fn a_file_that_failed_is_quarantined_until_it_changes_or_is_retried() {
         .arg(docs.path())));
     assert_ne!(changed["code"], "quarantined", "{changed}");
 }
+
+/// A parse that runs past the per-file time limit (what a parser stuck on a file looks like) is
+/// abandoned, the rest of the batch is indexed, and the file is quarantined: the next run does not
+/// start that parser again.
+#[test]
+fn a_file_that_outlives_its_parse_time_limit_is_quarantined_and_the_rest_go_on() {
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(
+        data.path().join("config.toml"),
+        "[ingest]\ntimeout_secs = 0.02\n",
+    )
+    .unwrap();
+    // 40 MB of Markdown, far more than a parser gets through in 20 ms. It is one HTML block, which
+    // holds no text: were it ever parsed to the end, it would fail as empty at once rather than
+    // take minutes to embed.
+    write(
+        docs.path(),
+        "endless.md",
+        "<div>a line about tides and moons</div>\n".repeat(1_000_000),
+    );
+    write(docs.path(), "owls.md", "# Owls\nBarn owls hunt by sound.");
+    let lines = |out: &Output| -> (Value, Value) {
+        let lines = json_lines(out);
+        let of = |name: &str| {
+            lines
+                .iter()
+                .find(|l| l["path"].as_str().is_some_and(|p| p.ends_with(name)))
+                .cloned()
+                .unwrap_or_else(|| panic!("no line for {name}: {out:?}"))
+        };
+        (of("endless.md"), of("owls.md"))
+    };
+    let first = run(cairn(data.path()).args(["add", "--json"]).arg(docs.path()));
+    assert_eq!(first.status.code(), Some(2), "some failed: {first:?}");
+    let (endless, owls) = lines(&first);
+    assert_eq!(endless["code"], "timeout", "{endless}");
+    assert_eq!(owls["status"], "indexed", "{owls}");
+
+    let second = run(cairn(data.path()).args(["add", "--json"]).arg(docs.path()));
+    let (endless, owls) = lines(&second);
+    assert_eq!(endless["code"], "quarantined", "{endless}");
+    assert!(
+        endless["reason"].as_str().unwrap().contains("timeout"),
+        "the original reason is kept: {endless}"
+    );
+    assert_eq!(owls["status"], "unchanged", "{owls}");
+}

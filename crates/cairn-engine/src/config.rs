@@ -42,6 +42,35 @@ pub struct Config {
     pub prompts: std::collections::BTreeMap<String, String>,
     /// The local OpenAI-compatible API (`cairn serve`, or the switch in the app).
     pub api: ApiConfig,
+    /// Watched folders.
+    pub watch: WatchConfig,
+}
+
+/// Watched folders (`[watch]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WatchConfig {
+    /// Changes are gathered until the folder has been quiet this long (or for ten times this
+    /// while changes keep coming), then synced in one pass.
+    pub debounce_ms: u64,
+    /// More changed paths than this in one pass, and the folder is reconciled whole instead.
+    pub max_paths: usize,
+}
+
+impl Default for WatchConfig {
+    fn default() -> Self {
+        WatchConfig {
+            debounce_ms: 500,
+            max_paths: 1000,
+        }
+    }
+}
+
+impl WatchConfig {
+    /// The quiet time as a duration.
+    pub fn debounce(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.debounce_ms)
+    }
 }
 
 /// The local API (`[api]`). It listens on this device only, behind a bearer token.

@@ -42,6 +42,14 @@ pub enum Error {
         /// The error.
         source: std::io::Error,
     },
+    /// A folder could not be watched for changes.
+    #[error("cannot watch {path}: {reason}")]
+    Watch {
+        /// The folder.
+        path: String,
+        /// Why (no such folder, the system's limit on watches, …).
+        reason: String,
+    },
     /// The named collection does not exist.
     #[error("there is no collection named '{0}'")]
     NoSuchCollection(String),
@@ -72,6 +80,7 @@ impl Error {
             Error::Config { .. } => "config",
             Error::Io { .. } => "io",
             Error::NoSuchCollection(_) => "no_such_collection",
+            Error::Watch { .. } => "watch",
             Error::InvalidInput(_) => "invalid_input",
             Error::Provider(e) => e.code(),
             Error::Internal(_) => "internal",

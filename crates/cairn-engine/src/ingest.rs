@@ -265,7 +265,7 @@ impl Library {
             .iter()
             .filter_map(|p| known.get(p).cloned())
             .collect();
-        self.remove_documents(collection, &gone).await?;
+        self.remove_documents_from(&index, &gone).await?;
         for doc in gone {
             finish(
                 &mut report,
@@ -553,7 +553,16 @@ fn discover(
         } else if known.contains_key(&path_str) {
             gone.push(path_str);
         } else {
-            missing.push((path_str, "no such file or folder".to_string()));
+            // A folder that is gone takes its documents with it.
+            let under: Vec<String> = known
+                .keys()
+                .filter(|k| Path::new(k).starts_with(&path))
+                .cloned()
+                .collect();
+            if under.is_empty() {
+                missing.push((path_str, "no such file or folder".to_string()));
+            }
+            gone.extend(under);
         }
     }
     for doc in interrupted {

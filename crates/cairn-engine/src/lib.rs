@@ -35,6 +35,7 @@ mod review;
 pub mod router;
 mod search;
 mod stats;
+mod watch;
 
 pub use answer::{
     Answer, AnswerEvent, AskRequest, CandidateTrace, Citation, FallbackStep, OnAnswerEvent,
@@ -49,7 +50,7 @@ pub use cairn_store::{
 pub use config::set_prompt_version;
 pub use config::{
     AnswerConfig, ApiConfig, BudgetConfig, Config, GuardConfig, IngestConfig, ModelsConfig,
-    RerankerChoice, ReviewConfig, ReviewMode, RouterConfig, SearchConfig,
+    RerankerChoice, ReviewConfig, ReviewMode, RouterConfig, SearchConfig, WatchConfig,
 };
 pub use error::{Error, Result};
 pub use ingest::{AddReport, CancelToken, FileOutcome, FileStatus, Progress, Stage};
@@ -61,3 +62,4 @@ pub use prompts::PromptInfo;
 pub use review::{ReviewAction, ReviewItem};
 pub use search::{SearchMode, SearchRequest};
 pub use stats::{DayFigures, FeedbackExample, Percentiles, Stats};
+pub use watch::{ChangeBatch, FolderWatcher, WatchedFolder};

@@ -465,21 +465,36 @@ impl Library {
         if docs.is_empty() {
             return Ok(RemoveReport::default());
         }
+        match self.index.stamp(collection).await? {
+            Some(stamp) => {
+                let index = self.index.collection(collection, &stamp).await?;
+                self.remove_documents_from(&index, docs).await
+            }
+            None => self.forget_documents(docs, 0),
+        }
+    }
+
+    /// Removes documents through a table handle the caller keeps using: a handle opened before
+    /// a delete made through another would not see it, and its compaction would then conflict
+    /// with the delete.
+    pub(crate) async fn remove_documents_from(
+        &self,
+        index: &CollectionIndex,
+        docs: &[DocumentRecord],
+    ) -> Result<RemoveReport> {
+        if docs.is_empty() {
+            return Ok(RemoveReport::default());
+        }
         let ids: Vec<i64> = docs.iter().map(|d| d.id).collect();
         // Vectors first, record second: a crash in between leaves a record whose file is re-checked
         // on the next add, never vectors without a record.
-        let chunks = match self.index.stamp(collection).await? {
-            Some(stamp) => {
-                self.index
-                    .collection(collection, &stamp)
-                    .await?
-                    .delete_documents(&ids)
-                    .await?
-            }
-            None => 0,
-        };
-        for id in &ids {
-            self.store.remove_document(*id)?;
+        let chunks = index.delete_documents(&ids).await?;
+        self.forget_documents(docs, chunks)
+    }
+
+    fn forget_documents(&self, docs: &[DocumentRecord], chunks: u64) -> Result<RemoveReport> {
+        for doc in docs {
+            self.store.remove_document(doc.id)?;
         }
         Ok(RemoveReport {
             removed: docs.iter().map(|d| d.path.clone()).collect(),

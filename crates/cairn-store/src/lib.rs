@@ -30,6 +30,7 @@ mod review;
 mod spend;
 mod store;
 mod traces;
+mod watched;
 
 pub use answer_cache::{CacheKeyRow, CacheUsage, CacheValueRow, NewCacheEntry};
 pub use audit::{AuditEntry, AuditVerdict, GENESIS};
@@ -43,3 +44,4 @@ pub use spend::{
 };
 pub use store::{Store, now as now_unix};
 pub use traces::{NewTrace, TraceSummary};
+pub use watched::WatchedRecord;

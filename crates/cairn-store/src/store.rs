@@ -124,6 +124,7 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         tx.execute("DELETE FROM documents WHERE collection = ?1", [name])?;
+        tx.execute("DELETE FROM watched_folders WHERE collection = ?1", [name])?;
         let deleted = tx.execute("DELETE FROM collections WHERE name = ?1", [name])?;
         tx.commit()?;
         Ok(deleted > 0)
