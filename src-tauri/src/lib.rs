@@ -66,6 +66,12 @@ commands! {
     fn add_paths(request: AddRequest) -> JobTicket;
     /// Queue documents to be read again.
     fn reindex_documents(request: DocumentsRequest) -> JobTicket;
+    /// Read failed files again.
+    fn retry_failed(request: DocumentsRequest) -> JobTicket;
+    /// Keep a folder in sync.
+    fn watch_folder(request: WatchRequest) -> JobTicket;
+    /// Stop keeping a folder in sync.
+    fn unwatch_folder(request: WatchRequest) -> ();
     /// Stop indexing.
     fn cancel_ingest() -> ();
     /// Remove documents from the library.

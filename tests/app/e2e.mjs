@@ -169,6 +169,33 @@ try {
     fs.writeFileSync(path.join(outDir, 'library.png'), h.screenshot());
   });
 
+  // c2. the folder itself, dropped, is kept in sync: a file written there is indexed unasked
+  await step('sync', async () => {
+    const r = await s.executeScript(`
+      window.__e2eDrop = { pending: true };
+      Promise.resolve(window.__cairn.drop(arguments[0])).then(
+        () => { window.__e2eDrop = { ok: true }; },
+        (e) => { window.__e2eDrop = { error: String(e && e.message || e) }; });
+      return 'ok';`, [[fixture]]);
+    check(r === 'ok', r);
+    await waitFor(() => s.executeScript(`
+      const row = [...document.querySelectorAll('[data-testid=watched-folder]')]
+        .find((r) => r.getAttribute('data-path') === arguments[0]);
+      return row ? row.getAttribute('data-watching') : null;`, [fixture]), {
+      timeout: 30_000, interval: 100,
+      message: 'the dropped folder is not listed as watched under Kept in sync',
+      until: (watching) => watching === 'true',
+    });
+    const written = path.join(fixture, 'e2e-sync.md');
+    fs.writeFileSync(written, '# Kingfishers\n\nKingfishers dive for small fish in clear streams.\n');
+    await waitFor(async () => (await s.evaluate('window.__cairn.fileStates()'))?.[written]?.state ?? '(absent)', {
+      timeout: 60_000, interval: 250,
+      message: 'a file written into the watched folder was not indexed',
+      until: (state) => state === 'indexed',
+    });
+    summary.synced_file = path.basename(written);
+  });
+
   // d. ask
   const before = await step('ask', async () => {
     await s.click('[data-testid=nav-chat]');

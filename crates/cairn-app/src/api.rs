@@ -60,6 +60,31 @@ pub struct LibraryView {
     pub documents: Vec<DocumentView>,
     /// The indexing under way, if any.
     pub ingest: Option<IngestUpdate>,
+    /// Folders kept in sync, by collection then path.
+    pub watched: Vec<WatchedFolderView>,
+}
+
+/// A folder kept in sync with a collection: files created, edited, renamed or deleted there are
+/// indexed or removed within seconds while the app runs, and on start-up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct WatchedFolderView {
+    /// The collection.
+    pub collection: String,
+    /// The folder.
+    pub path: String,
+    /// Changes are being listened to now.
+    pub watching: bool,
+    /// Why it is not, when it is not (the folder is gone, the system's limit on watches).
+    pub problem: Option<String>,
+}
+
+/// A folder to keep in sync, or to stop keeping in sync.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct WatchRequest {
+    /// The collection.
+    pub collection: String,
+    /// The folder, absolute.
+    pub path: String,
 }
 
 /// A collection and its counts.
@@ -204,6 +229,20 @@ pub struct FileUpdate {
     pub reason: Option<String>,
 }
 
+/// What an indexing job does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    /// Files and folders added (a drop or the Add… dialog).
+    Add,
+    /// Documents read again although unchanged.
+    Reindex,
+    /// Failed files read again, quarantined ones included.
+    Retry,
+    /// Changes in watched folders, or their reconciliation on start-up.
+    Sync,
+}
+
 /// Where an indexing job stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -227,9 +266,12 @@ pub struct IngestUpdate {
     pub job: u32,
     /// Its collection.
     pub collection: String,
+    /// What it does.
+    pub kind: JobKind,
     /// Its state.
     pub state: JobState,
-    /// The files and folders that were added.
+    /// The files and folders it was given (for a sync, the watched folders that changed; for a
+    /// retry of every failed file, none).
     pub paths: Vec<String>,
     /// Files found to look at (0 until the folders have been walked).
     pub total: u32,
@@ -237,7 +279,8 @@ pub struct IngestUpdate {
     pub done: u32,
     /// Of which failed.
     pub failed: u32,
-    /// Seconds left at the recent pace, once there is a pace to go by.
+    /// Seconds left at the recent pace of files actually read, once there is a pace to go by
+    /// (files skipped as unchanged do not speed it up: a resumed job's estimate stays honest).
     pub eta_secs: Option<f64>,
     /// Files whose state changed since the previous update, in order.
     pub files: Vec<FileUpdate>,

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use cairn_engine::{CancelToken, FileStatus, Progress, Stage};
 
-use crate::api::{ApiError, FileState, FileUpdate, IngestUpdate, JobState, JobTicket};
+use crate::api::{ApiError, FileState, FileUpdate, IngestUpdate, JobKind, JobState, JobTicket};
 use crate::{Events, LibrarySlot};
 
 /// The longest time between two progress events of a running job.
@@ -27,11 +27,16 @@ pub const MAX_FILES_PER_UPDATE: usize = 250;
 /// A job waiting its turn.
 struct Job {
     id: u32,
+    kind: JobKind,
+    /// What the person sees the job is about.
     paths: Vec<String>,
+    /// What it works on: the same paths, or for a sync the changed files and folders.
+    targets: Vec<String>,
     collection: String,
-    /// Remove the documents first, so unchanged files are read again (re-index).
-    replace: bool,
 }
+
+/// The most changed paths a waiting sync job gathers; past it, it syncs its watched folders whole.
+const MAX_SYNC_TARGETS: usize = 1000;
 
 struct Running {
     cancel: CancelToken,
@@ -75,21 +80,70 @@ impl Ingest {
     /// Queues a job, starting the worker if it is idle.
     pub(crate) fn submit(
         self: &Arc<Self>,
+        kind: JobKind,
         paths: Vec<String>,
         collection: String,
-        replace: bool,
+    ) -> JobTicket {
+        self.enqueue(kind, paths.clone(), paths, collection)
+    }
+
+    /// Queues the changes of watched folders (`folders`: the watched folders they are in). A
+    /// sync of the same collection still waiting takes them instead of a new job.
+    pub(crate) fn submit_sync(
+        self: &Arc<Self>,
+        folders: Vec<String>,
+        changed: Vec<String>,
+        collection: String,
+    ) -> JobTicket {
+        {
+            let mut state = lock(&self.state);
+            let running = u32::from(state.running.is_some());
+            if let Some((position, waiting)) = state
+                .queue
+                .iter_mut()
+                .enumerate()
+                .rev()
+                .find(|(_, j)| j.kind == JobKind::Sync && j.collection == collection)
+            {
+                for folder in folders {
+                    if !waiting.paths.contains(&folder) {
+                        waiting.paths.push(folder);
+                    }
+                }
+                waiting.targets.extend(changed);
+                waiting.targets.sort();
+                waiting.targets.dedup();
+                if waiting.targets.len() > MAX_SYNC_TARGETS {
+                    waiting.targets = waiting.paths.clone();
+                }
+                return JobTicket {
+                    job: waiting.id,
+                    ahead: position as u32 + running,
+                };
+            }
+        }
+        self.enqueue(JobKind::Sync, folders, changed, collection)
+    }
+
+    fn enqueue(
+        self: &Arc<Self>,
+        kind: JobKind,
+        paths: Vec<String>,
+        targets: Vec<String>,
+        collection: String,
     ) -> JobTicket {
         let (ticket, update, start_worker) = {
             let mut state = lock(&self.state);
             let id = state.next_job;
             state.next_job += 1;
             let ahead = state.queue.len() as u32 + u32::from(state.running.is_some());
-            let update = waiting_update(id, &collection, &paths, JobState::Queued);
+            let update = waiting_update(id, kind, &collection, &paths, JobState::Queued);
             state.queue.push_back(Job {
                 id,
+                kind,
                 paths,
+                targets,
                 collection,
-                replace,
             });
             let start_worker = !state.worker;
             state.worker = true;
@@ -114,6 +168,7 @@ impl Ingest {
         for job in dropped {
             self.events.ingest(&waiting_update(
                 job.id,
+                job.kind,
                 &job.collection,
                 &job.paths,
                 JobState::Cancelled,
@@ -209,25 +264,52 @@ impl Ingest {
                 }
             })
         };
-        let paths: Vec<PathBuf> = job.paths.iter().map(PathBuf::from).collect();
-        let result = async {
-            if job.replace {
-                library.remove(&paths, &job.collection).await?;
+        let targets: Vec<PathBuf> = job.targets.iter().map(PathBuf::from).collect();
+        let on_progress = |p: Progress| lock(tracker).apply(p);
+        let collection = &job.collection;
+        let result = match job.kind {
+            JobKind::Add => {
+                library
+                    .add(&targets, collection, &on_progress, cancel)
+                    .await
             }
-            let on_progress = |p: Progress| lock(tracker).apply(p);
-            library
-                .add(&paths, &job.collection, &on_progress, cancel)
-                .await
-        }
-        .await;
+            JobKind::Reindex => {
+                // Removed first, so unchanged files are read again.
+                match library.remove(&targets, collection).await {
+                    Ok(_) => {
+                        library
+                            .add(&targets, collection, &on_progress, cancel)
+                            .await
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            JobKind::Retry => {
+                library
+                    .retry(&targets, collection, &on_progress, cancel)
+                    .await
+            }
+            JobKind::Sync => {
+                library
+                    .sync(&targets, collection, &on_progress, cancel)
+                    .await
+            }
+        };
         flusher.abort();
         result.map(drop).map_err(ApiError::from)
     }
 }
 
-fn waiting_update(job: u32, collection: &str, paths: &[String], state: JobState) -> IngestUpdate {
+fn waiting_update(
+    job: u32,
+    kind: JobKind,
+    collection: &str,
+    paths: &[String],
+    state: JobState,
+) -> IngestUpdate {
     IngestUpdate {
         job,
+        kind,
         collection: collection.to_string(),
         state,
         paths: paths.to_vec(),
@@ -244,6 +326,7 @@ fn waiting_update(job: u32, collection: &str, paths: &[String], state: JobState)
 /// A running job's counts and the file changes not yet sent.
 struct Tracker {
     job: u32,
+    kind: JobKind,
     collection: String,
     paths: Vec<String>,
     state: JobState,
@@ -255,7 +338,7 @@ struct Tracker {
     open: Vec<String>,
     pending: Vec<FileUpdate>,
     dirty: bool,
-    /// When the latest completions happened.
+    /// When the latest files that were read (not skipped as unchanged) were done.
     pace: VecDeque<Instant>,
 }
 
@@ -263,6 +346,7 @@ impl Tracker {
     fn new(job: &Job) -> Tracker {
         Tracker {
             job: job.id,
+            kind: job.kind,
             collection: job.collection.clone(),
             paths: job.paths.clone(),
             state: JobState::Running,
@@ -313,6 +397,15 @@ impl Tracker {
                 let counted = !matches!(outcome.status, FileStatus::Removed);
                 if counted {
                     self.done += 1;
+                }
+                // Only files that were read set the pace: a resumed job skips what it already
+                // did in milliseconds each, which says nothing of the time the rest will take.
+                let read = match &outcome.status {
+                    FileStatus::Indexed { .. } => true,
+                    FileStatus::Failed { code, .. } => code != "quarantined",
+                    FileStatus::Unchanged | FileStatus::Removed => false,
+                };
+                if read {
                     self.pace.push_back(Instant::now());
                     if self.pace.len() > PACE_WINDOW {
                         self.pace.pop_front();
@@ -376,6 +469,7 @@ impl Tracker {
     fn update(&self, files: Vec<FileUpdate>, queued_jobs: u32) -> IngestUpdate {
         IngestUpdate {
             job: self.job,
+            kind: self.kind,
             collection: self.collection.clone(),
             state: self.state,
             paths: self.paths.clone(),
@@ -398,9 +492,10 @@ mod tests {
     fn job() -> Job {
         Job {
             id: 7,
+            kind: JobKind::Add,
             paths: vec!["/docs".into()],
+            targets: vec!["/docs".into()],
             collection: "default".into(),
-            replace: false,
         }
     }
 
@@ -508,11 +603,37 @@ mod tests {
         for i in 0..5 {
             t.apply(finished(&format!("/docs/{i}.md"), FileStatus::Unchanged));
         }
-        let eta = t.eta().expect("five completions give a pace");
-        assert!(eta >= 0.0);
+        assert_eq!(t.done, 5);
+        assert_eq!(t.eta(), None, "files skipped as unchanged set no pace");
         t.finish(Err(ApiError::new("index", "disk full")), false);
         let u = t.update(Vec::new(), 0);
         assert_eq!(u.state, JobState::Failed);
         assert_eq!(u.error.unwrap().message, "disk full");
+    }
+
+    /// A resumed job: the files a killed run already did go by in a blink, the rest take their
+    /// time. The estimate follows the files actually read.
+    #[test]
+    fn a_resumed_job_estimates_from_the_files_it_reads() {
+        let mut t = Tracker::new(&job());
+        t.apply(Progress::Discovered {
+            files: 20,
+            paths: (0..20).map(|i| format!("/docs/{i}.md")).collect(),
+        });
+        for i in 0..10 {
+            t.apply(finished(&format!("/docs/{i}.md"), FileStatus::Unchanged));
+        }
+        let indexed = FileStatus::Indexed {
+            chunks: 1,
+            pages: None,
+            replaced: false,
+        };
+        for i in 10..15 {
+            std::thread::sleep(Duration::from_millis(20));
+            t.apply(finished(&format!("/docs/{i}.md"), indexed.clone()));
+        }
+        let eta = t.eta().expect("five files read give a pace");
+        // Five left at 20 ms or more each; counting the skipped files would make it ~0.03 s.
+        assert!(eta >= 0.09, "{eta}");
     }
 }

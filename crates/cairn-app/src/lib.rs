@@ -36,6 +36,7 @@ mod providers;
 mod server;
 mod settings;
 mod typescript;
+mod watch;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -45,7 +46,8 @@ use cairn_engine::{CancelToken, DocState, DocumentRecord, Library};
 
 use crate::api::{
     About, AddRequest, ApiError, CollectionRequest, CollectionView, DocumentState, DocumentView,
-    DocumentsRequest, IngestUpdate, JobTicket, LibraryView, ModelInfo, RemoveResult,
+    DocumentsRequest, IngestUpdate, JobKind, JobTicket, LibraryView, ModelInfo, RemoveResult,
+    WatchRequest,
 };
 pub use crate::chat::ChatSink;
 pub use crate::ingest::UPDATE_INTERVAL;
@@ -105,6 +107,7 @@ pub struct App {
     paths: AppPaths,
     library: LibrarySlot,
     ingest: Arc<ingest::Ingest>,
+    watch: watch::Watch,
     answers: Mutex<HashMap<u32, CancelToken>>,
     api: tokio::sync::Mutex<Option<cairn_server::Running>>,
 }
@@ -126,11 +129,18 @@ impl App {
         if let Err(e) = &opened {
             tracing::error!(code = %e.code, "the library could not be opened: {}", e.message);
         }
+        let opened_library = opened.as_ref().ok().cloned();
         let library: LibrarySlot = Arc::new(RwLock::new(opened));
+        let ingest = ingest::Ingest::new(events, library.clone());
+        let watch = watch::Watch::default();
+        if let Some(opened) = opened_library {
+            watch.start(&opened, &ingest);
+        }
         App {
-            ingest: ingest::Ingest::new(events, library.clone()),
-            paths,
             library,
+            ingest,
+            watch,
+            paths,
             answers: Mutex::new(HashMap::new()),
             api: tokio::sync::Mutex::new(None),
         }
@@ -147,7 +157,9 @@ impl App {
     pub(crate) async fn reopen(&self, dir: PathBuf) -> Result<(), ApiError> {
         let library = open_library(&dir, &self.paths).await?;
         self.stop_api().await;
-        *self.library.write().unwrap_or_else(|p| p.into_inner()) = Ok(library);
+        self.watch.stop();
+        *self.library.write().unwrap_or_else(|p| p.into_inner()) = Ok(library.clone());
+        self.watch.start(&library, &self.ingest);
         Ok(())
     }
 
@@ -236,13 +248,73 @@ impl App {
             collections,
             documents,
             ingest: self.ingest.status(),
+            watched: self.watch.view(&library)?,
         })
     }
 
     /// Queues files and folders for indexing (what a drop or the Add… dialog does). Progress
     /// arrives as [`Events::ingest`]; files already indexed with the same content are skipped.
+    /// A folder added is kept in sync from then on (see [`App::unwatch_folder`]).
     pub async fn add_paths(&self, request: AddRequest) -> Result<JobTicket, ApiError> {
-        self.submit(request, false)
+        let (paths, collection) = self.checked(request)?;
+        for folder in paths.iter().map(Path::new).filter(|p| p.is_dir()) {
+            if let Err(e) = self.start_watching(&collection, folder) {
+                tracing::warn!("{}: {}", folder.display(), e.message);
+            }
+        }
+        Ok(self.ingest.submit(JobKind::Add, paths, collection))
+    }
+
+    /// Keeps a folder in sync with a collection: it is reconciled now, and then every change
+    /// made there is indexed within seconds while the app runs.
+    pub async fn watch_folder(&self, request: WatchRequest) -> Result<JobTicket, ApiError> {
+        let (paths, collection) = self.checked(AddRequest {
+            paths: vec![request.path],
+            collection: request.collection,
+        })?;
+        self.start_watching(&collection, Path::new(&paths[0]))?;
+        Ok(self.ingest.submit(JobKind::Sync, paths, collection))
+    }
+
+    /// Stops keeping a folder in sync. Its documents stay.
+    pub async fn unwatch_folder(&self, request: WatchRequest) -> Result<(), ApiError> {
+        let library = self.library()?;
+        let path = Path::new(&request.path);
+        let was = library.unwatch_folder(&request.collection, path)?;
+        self.watch.remove(&request.collection, path);
+        if !was {
+            return Err(ApiError::invalid(format!(
+                "{} is not kept in sync with {}",
+                request.path, request.collection
+            )));
+        }
+        Ok(())
+    }
+
+    /// Reads failed files again, quarantined ones included: those named, or every failed file of
+    /// the collection when none is.
+    pub async fn retry_failed(&self, request: DocumentsRequest) -> Result<JobTicket, ApiError> {
+        self.library()?;
+        Ok(self.ingest.submit(
+            JobKind::Retry,
+            request.paths,
+            request.collection.trim().to_string(),
+        ))
+    }
+
+    fn start_watching(&self, collection: &str, folder: &Path) -> Result<(), ApiError> {
+        let library = self.library()?;
+        library.watch_folder(collection, folder)?;
+        let recorded = library.watched(Some(collection))?.into_iter().find(|f| {
+            f.path
+                == folder
+                    .canonicalize()
+                    .unwrap_or_else(|_| folder.to_path_buf())
+        });
+        if let Some(folder) = recorded {
+            self.watch.add(folder);
+        }
+        Ok(())
     }
 
     /// Queues documents to be read and indexed again, even if unchanged (a failed file after its
@@ -251,16 +323,15 @@ impl App {
         &self,
         request: DocumentsRequest,
     ) -> Result<JobTicket, ApiError> {
-        self.submit(
-            AddRequest {
-                paths: request.paths,
-                collection: request.collection,
-            },
-            true,
-        )
+        let (paths, collection) = self.checked(AddRequest {
+            paths: request.paths,
+            collection: request.collection,
+        })?;
+        Ok(self.ingest.submit(JobKind::Reindex, paths, collection))
     }
 
-    fn submit(&self, request: AddRequest, replace: bool) -> Result<JobTicket, ApiError> {
+    /// The request's paths, trimmed and checked to be absolute, and its collection.
+    fn checked(&self, request: AddRequest) -> Result<(Vec<String>, String), ApiError> {
         self.library()?;
         let paths: Vec<String> = request
             .paths
@@ -279,7 +350,7 @@ impl App {
             )));
         }
         let collection = request.collection.trim().to_string();
-        Ok(self.ingest.submit(paths, collection, replace))
+        Ok((paths, collection))
     }
 
     /// Stops the running indexing job after its current batch (what was written stays) and drops
@@ -327,7 +398,13 @@ impl App {
                 "A collection cannot be deleted while documents are being indexed.",
             ));
         }
-        Ok(self.library()?.delete_collection(&request.name).await?)
+        let library = self.library()?;
+        let watched = library.watched(Some(&request.name))?;
+        library.delete_collection(&request.name).await?;
+        for folder in watched {
+            self.watch.remove(&folder.collection, &folder.path);
+        }
+        Ok(())
     }
 }
 

@@ -898,3 +898,146 @@ async fn the_local_api_switch_serves_the_library_with_its_token() {
     assert!(!off.running);
     assert!(get(token).await.is_err(), "nothing listens once it is off");
 }
+
+/// Waits until `check` holds for the library view.
+async fn until_view(app: &App, what: &str, check: impl Fn(&LibraryView) -> bool) -> LibraryView {
+    let started = Instant::now();
+    loop {
+        let view = app.library_view().await.unwrap();
+        if check(&view) {
+            return view;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{what}: {:?}",
+            view.documents
+                .iter()
+                .map(|d| (&d.name, d.state))
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn has(view: &LibraryView, name: &str) -> bool {
+    view.documents
+        .iter()
+        .any(|d| d.name == name && d.state == DocumentState::Indexed)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_folder_added_is_kept_in_sync_and_failed_files_can_be_retried() {
+    let f = fixture().await;
+    let folder = f.root.join("docs");
+    documents(&folder);
+    let folder = folder.canonicalize().unwrap();
+    let ticket = f.app.add_paths(add(&folder)).await.unwrap();
+    assert_eq!(f.events.end_of(ticket.job).await.kind, JobKind::Add);
+
+    // The folder added is watched.
+    let view = f.app.library_view().await.unwrap();
+    assert_eq!(
+        view.watched,
+        [WatchedFolderView {
+            collection: "default".into(),
+            path: folder.display().to_string(),
+            watching: true,
+            problem: None,
+        }]
+    );
+
+    // A file written there is indexed, a file deleted there is removed, by sync jobs.
+    std::fs::write(
+        folder.join("owls.md"),
+        "# Owls\n\nBarn owls hunt by sound alone.",
+    )
+    .unwrap();
+    until_view(&f.app, "owls.md indexed", |v| has(v, "owls.md")).await;
+    std::fs::remove_file(folder.join("tides.md")).unwrap();
+    until_view(&f.app, "tides.md removed", |v| {
+        !v.documents.iter().any(|d| d.name == "tides.md")
+    })
+    .await;
+    let sync = f
+        .events
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|u| u.kind == JobKind::Sync)
+        .cloned()
+        .expect("a sync job");
+    assert_eq!(
+        sync.paths,
+        [folder.display().to_string()],
+        "named by its folder"
+    );
+
+    // Every failed file, read again on request (the PDF is still broken, and says so again
+    // rather than as quarantined).
+    let retry = f
+        .app
+        .retry_failed(DocumentsRequest {
+            collection: "default".into(),
+            paths: Vec::new(),
+        })
+        .await
+        .unwrap();
+    let end = f.events.end_of(retry.job).await;
+    assert_eq!((end.kind, end.state), (JobKind::Retry, JobState::Finished));
+    let failures: Vec<FileUpdate> = f
+        .events
+        .updates(retry.job)
+        .into_iter()
+        .flat_map(|u| u.files)
+        .filter(|u| u.state == FileState::Failed)
+        .collect();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(failures[0].path.ends_with("broken.pdf"));
+    assert_ne!(failures[0].code.as_deref(), Some("quarantined"));
+
+    // Closed, changed, opened again: the start-up sync finds the change.
+    let paths = AppPaths {
+        settings_file: f.root.join("config/app.toml"),
+        default_data_dir: f.root.join("data"),
+        data_dir_override: None,
+        bundled_models: None,
+    };
+    drop(f.app);
+    std::fs::write(
+        folder.join("late.md"),
+        "# Late\n\nWritten while the app was closed.",
+    )
+    .unwrap();
+    let events = Arc::new(Recorder::default());
+    let app = App::open(paths, events.clone()).await;
+    until_view(&app, "late.md indexed on start-up", |v| has(v, "late.md")).await;
+
+    // Unwatched: the folder's documents stay, and changes are no longer followed.
+    app.unwatch_folder(WatchRequest {
+        collection: "default".into(),
+        path: folder.display().to_string(),
+    })
+    .await
+    .unwrap();
+    let view = app.library_view().await.unwrap();
+    assert!(view.watched.is_empty());
+    assert!(has(&view, "late.md"));
+    std::fs::write(
+        folder.join("after.md"),
+        "# After\n\nWritten after syncing stopped.",
+    )
+    .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let view = app.library_view().await.unwrap();
+    assert!(view.ingest.is_none());
+    assert!(!view.documents.iter().any(|d| d.name == "after.md"));
+    let again = app
+        .unwatch_folder(WatchRequest {
+            collection: "default".into(),
+            path: folder.display().to_string(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(again.code, "invalid_input");
+}

@@ -331,7 +331,7 @@ impl Library {
                         &path.display().to_string(),
                         "quarantined",
                         &format!(
-                            "{reason} ({code}; this content failed before, so it is not read again until the file changes or `cairn retry` asks)"
+                            "{reason} ({code}; this content failed before, so it is not read again until the file changes or it is retried: Retry in the app, or `cairn retry`)"
                         ),
                         Vec::new(),
                     ),

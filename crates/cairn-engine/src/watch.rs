@@ -330,9 +330,7 @@ impl Library {
                 reason: "not a folder".into(),
             });
         }
-        if collection.trim().is_empty() {
-            return Err(Error::InvalidInput("a collection name is needed".into()));
-        }
+        cairn_index::check_collection_name(collection)?;
         Ok(self
             .store
             .watch_folder(collection, &path.display().to_string())?)

@@ -97,6 +97,11 @@ impl std::fmt::Debug for Index {
     }
 }
 
+/// Refuses a collection name the index cannot hold: 1 to 64 letters, digits, `-` and `_`.
+pub fn check_collection_name(collection: &str) -> Result<()> {
+    table_name(collection).map(drop)
+}
+
 fn table_name(collection: &str) -> Result<String> {
     let valid = !collection.is_empty()
         && collection.len() <= 64

@@ -27,7 +27,7 @@ mod error;
 mod fusion;
 mod schema;
 
-pub use collection::{CollectionIndex, EmbedderStamp, Index, IndexSettings};
+pub use collection::{CollectionIndex, EmbedderStamp, Index, IndexSettings, check_collection_name};
 pub use error::{Error, Result};
 pub use fusion::{FusedScore, Fusion, fuse};
 pub use schema::{ChunkRow, Hit, Passage, SearchParams};

@@ -91,7 +91,46 @@ documents: Array<DocumentView>,
 /**
  * The indexing under way, if any.
  */
-ingest: IngestUpdate | null, };
+ingest: IngestUpdate | null, 
+/**
+ * Folders kept in sync, by collection then path.
+ */
+watched: Array<WatchedFolderView>, };
+
+/**
+ * A folder kept in sync with a collection: files created, edited, renamed or deleted there are
+ * indexed or removed within seconds while the app runs, and on start-up.
+ */
+export type WatchedFolderView = { 
+/**
+ * The collection.
+ */
+collection: string, 
+/**
+ * The folder.
+ */
+path: string, 
+/**
+ * Changes are being listened to now.
+ */
+watching: boolean, 
+/**
+ * Why it is not, when it is not (the folder is gone, the system's limit on watches).
+ */
+problem: string | null, };
+
+/**
+ * A folder to keep in sync, or to stop keeping in sync.
+ */
+export type WatchRequest = { 
+/**
+ * The collection.
+ */
+collection: string, 
+/**
+ * The folder, absolute.
+ */
+path: string, };
 
 /**
  * A collection and its counts.
@@ -268,6 +307,11 @@ code: string | null,
 reason: string | null, };
 
 /**
+ * What an indexing job does.
+ */
+export type JobKind = "add" | "reindex" | "retry" | "sync";
+
+/**
  * Where an indexing job stands.
  */
 export type JobState = "queued" | "running" | "finished" | "cancelled" | "failed";
@@ -285,11 +329,16 @@ job: number,
  */
 collection: string, 
 /**
+ * What it does.
+ */
+kind: JobKind, 
+/**
  * Its state.
  */
 state: JobState, 
 /**
- * The files and folders that were added.
+ * The files and folders it was given (for a sync, the watched folders that changed; for a
+ * retry of every failed file, none).
  */
 paths: Array<string>, 
 /**
@@ -305,7 +354,8 @@ done: number,
  */
 failed: number, 
 /**
- * Seconds left at the recent pace, once there is a pace to go by.
+ * Seconds left at the recent pace of files actually read, once there is a pace to go by
+ * (files skipped as unchanged do not speed it up: a resumed job's estimate stays honest).
  */
 eta_secs: number | null, 
 /**
@@ -1331,6 +1381,9 @@ export const commands = {
   libraryView: (): Promise<LibraryView> => invoke("library_view"),
   addPaths: (request: AddRequest): Promise<JobTicket> => invoke("add_paths", { request }),
   reindexDocuments: (request: DocumentsRequest): Promise<JobTicket> => invoke("reindex_documents", { request }),
+  retryFailed: (request: DocumentsRequest): Promise<JobTicket> => invoke("retry_failed", { request }),
+  watchFolder: (request: WatchRequest): Promise<JobTicket> => invoke("watch_folder", { request }),
+  unwatchFolder: (request: WatchRequest): Promise<null> => invoke("unwatch_folder", { request }),
   cancelIngest: (): Promise<null> => invoke("cancel_ingest"),
   removeDocuments: (request: DocumentsRequest): Promise<RemoveResult> => invoke("remove_documents", { request }),
   createCollection: (request: CollectionRequest): Promise<null> => invoke("create_collection", { request }),

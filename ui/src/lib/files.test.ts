@@ -1,11 +1,23 @@
 import { describe, expect, it } from "vitest";
 import type { DocumentView, FileUpdate, IngestUpdate } from "./bindings";
-import { applyUpdate, formatEta, nextState, rowFromDocument, rowKey, visibleRows, type FileRow } from "./files";
+import {
+  applyUpdate,
+  countRows,
+  formatEta,
+  isQuarantined,
+  nextState,
+  retryTitle,
+  rowFromDocument,
+  rowKey,
+  visibleRows,
+  type FileRow,
+} from "./files";
 
 function update(files: Partial<FileUpdate>[], over: Partial<IngestUpdate> = {}): IngestUpdate {
   return {
     job: 1,
     collection: "default",
+    kind: "add",
     state: "running",
     paths: ["/docs"],
     total: files.length,
@@ -56,6 +68,28 @@ describe("applyUpdate", () => {
     expect(row.dir).toBe("/docs");
     expect(job.current).toBeNull();
     expect(job.done).toBe(1);
+  });
+
+  it("carries the job's kind and paths", () => {
+    const rows = new Map<string, FileRow>();
+    const job = applyUpdate(rows, update([], { kind: "sync", paths: ["/notes"] }), null);
+    expect(job.kind).toBe("sync");
+    expect(job.paths).toEqual(["/notes"]);
+    expect(applyUpdate(rows, update([], { kind: "retry", paths: [] }), job).kind).toBe("retry");
+  });
+
+  it("keeps a set-aside file's code and reason from a retry or sync", () => {
+    const rows = new Map<string, FileRow>();
+    const reason = "damaged (corrupt; this content failed before, so it is not read again until the file changes)";
+    applyUpdate(
+      rows,
+      update([{ path: "/docs/c.pdf", state: "failed", code: "quarantined", reason }], { kind: "sync", failed: 1 }),
+      null,
+    );
+    const row = rows.get(rowKey("default", "/docs/c.pdf"))!;
+    expect(row.state).toBe("failed");
+    expect(row.code).toBe("quarantined");
+    expect(row.reason).toBe(reason);
   });
 
   it("keeps a failed file's reason and code", () => {
@@ -134,6 +168,31 @@ describe("visibleRows", () => {
     expect(visibleRows(rows, "default", "indexed", "").map((r) => r.path)).toEqual(["/b/z.md"]);
     expect(visibleRows(rows, "default", "all", "Z.MD").map((r) => r.path)).toEqual(["/b/z.md"]);
     expect(visibleRows(rows, "work", "all", "").length).toBe(1);
+  });
+});
+
+describe("countRows", () => {
+  it("counts one collection's files by state, failed ones apart", () => {
+    const rows = [
+      rowFromDocument(doc({ path: "/a.md" })),
+      rowFromDocument(doc({ path: "/b.pdf", state: "new", error_message: "damaged", error_code: "corrupt" })),
+      rowFromDocument(doc({ path: "/c.pdf", state: "failed", error_message: "set aside", error_code: "quarantined" })),
+      rowFromDocument(doc({ path: "/d.md", state: "new" })),
+      rowFromDocument(doc({ path: "/e.pdf", state: "failed", error_message: "x", collection: "work" })),
+    ];
+    expect(countRows(rows, "default")).toEqual({ all: 4, indexed: 1, failed: 2, active: 1 });
+    expect(countRows(rows, "work")).toEqual({ all: 1, indexed: 0, failed: 1, active: 0 });
+    expect(countRows(rows, "none")).toEqual({ all: 0, indexed: 0, failed: 0, active: 0 });
+  });
+});
+
+describe("isQuarantined and retryTitle", () => {
+  it("tell a set-aside file from one that just failed", () => {
+    expect(isQuarantined("quarantined")).toBe(true);
+    expect(isQuarantined("corrupt")).toBe(false);
+    expect(isQuarantined(null)).toBe(false);
+    expect(retryTitle("quarantined")).toMatch(/set aside until it changes/);
+    expect(retryTitle("corrupt")).toBe("Read this file again");
   });
 });
 

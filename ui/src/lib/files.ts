@@ -1,7 +1,7 @@
 // The Library screen's model of files, without any framework: rows from the library's documents,
 // changed by indexing progress events. Pure functions, so the rules are unit-tested.
 
-import type { DocumentView, FileState, IngestUpdate, JobState } from "./bindings";
+import type { DocumentView, FileState, IngestUpdate, JobKind, JobState } from "./bindings";
 
 /** A file's state as the list shows it: the journal's (`new`) or a job's. */
 export type RowState = FileState | "new" | "writing";
@@ -52,6 +52,10 @@ export function rowFromDocument(d: DocumentView): FileRow {
 export type JobProgress = {
   job: number;
   collection: string;
+  /** What the job does: add, re-index, retry failed files or sync watched folders. */
+  kind: JobKind;
+  /** What it was given: for a sync, the watched folders that changed; for a retry of all, none. */
+  paths: string[];
   state: JobState;
   total: number;
   done: number;
@@ -109,6 +113,8 @@ export function applyUpdate(
   return {
     job: update.job,
     collection: update.collection,
+    kind: update.kind,
+    paths: update.paths,
     state: update.state,
     total: update.total,
     done: update.done,
@@ -155,6 +161,36 @@ export function visibleRows(
   }
   out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return out;
+}
+
+/** How many files of one collection are listed, indexed, failed and on their way. */
+export type RowCounts = { all: number; indexed: number; failed: number; active: number };
+
+export function countRows(rows: Iterable<FileRow>, collection: string): RowCounts {
+  const counts: RowCounts = { all: 0, indexed: 0, failed: 0, active: 0 };
+  for (const r of rows) {
+    if (r.collection !== collection) continue;
+    counts.all++;
+    if (r.state === "indexed" || r.state === "unchanged") counts.indexed++;
+    else if (r.state === "failed") counts.failed++;
+    else counts.active++;
+  }
+  return counts;
+}
+
+/**
+ * Whether a failed file was set aside: the same content failed before, so it is not read again
+ * until it changes or a retry is asked.
+ */
+export function isQuarantined(code: string | null): boolean {
+  return code !== null && code.toLowerCase().startsWith("quarantine");
+}
+
+/** What the Retry button of a failed file says when hovered. */
+export function retryTitle(code: string | null): string {
+  return isQuarantined(code)
+    ? "Read this file again: it failed before and is set aside until it changes"
+    : "Read this file again";
 }
 
 /** "2 min 5 s", "40 s", "1 h 3 min". */

@@ -2,7 +2,13 @@
 // a plain Map (thousands of them) and a version counter tells Svelte when to look again, so a
 // progress event costs one pass over the changed files, not a reactive proxy per row.
 
-import { commands, type CollectionView, type IngestUpdate, type JobTicket } from "./bindings";
+import {
+  commands,
+  type CollectionView,
+  type IngestUpdate,
+  type JobTicket,
+  type WatchedFolderView,
+} from "./bindings";
 import { applyUpdate, rowFromDocument, rowKey, type FileRow, type JobProgress } from "./files";
 import { errorMessage } from "./errors";
 
@@ -12,6 +18,8 @@ export class LibraryStore {
   collections = $state<CollectionView[]>([]);
   /** The collection the Library and Chat screens work on. */
   current = $state(DEFAULT_COLLECTION);
+  /** Folders kept in sync, every collection's. */
+  watched = $state<WatchedFolderView[]>([]);
   /** The latest progress of the running (or last) job. */
   job = $state<JobProgress | null>(null);
   /** Bumped whenever `rows` changes. */
@@ -27,6 +35,7 @@ export class LibraryStore {
     try {
       const view = await commands.libraryView();
       this.collections = view.collections;
+      this.watched = view.watched;
       // Rows of a running job keep their live state; the rest come from the library's records.
       const live = new Map<string, FileRow>();
       if (this.job && (this.job.state === "running" || this.job.state === "queued")) {
@@ -71,6 +80,26 @@ export class LibraryStore {
 
   async reindex(paths: string[]): Promise<JobTicket | undefined> {
     return this.run(() => commands.reindexDocuments({ paths, collection: this.current }));
+  }
+
+  /** Reads failed files of the current collection again, set-aside ones included; `[]`: every one. */
+  async retry(paths: string[]): Promise<JobTicket | undefined> {
+    return this.run(() => commands.retryFailed({ paths, collection: this.current }));
+  }
+
+  /** Keeps folders in sync with the current collection (each is reconciled now). */
+  async watch(paths: string[]): Promise<void> {
+    if (paths.length === 0) return;
+    for (const path of paths) {
+      if ((await this.run(() => commands.watchFolder({ path, collection: this.current }))) === undefined) break;
+    }
+    await this.refresh();
+  }
+
+  /** Stops keeping a folder in sync; its documents stay. */
+  async unwatch(folder: { collection: string; path: string }): Promise<void> {
+    await this.run(() => commands.unwatchFolder({ collection: folder.collection, path: folder.path }));
+    await this.refresh();
   }
 
   async remove(paths: string[]): Promise<void> {

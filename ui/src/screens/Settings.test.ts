@@ -78,7 +78,7 @@ beforeEach(() => {
   api.settings.mockResolvedValue(structuredClone(settings));
   api.providers.mockResolvedValue([]);
   api.spend.mockResolvedValue(spend);
-  api.libraryView.mockResolvedValue({ collections: [], documents: [], ingest: null });
+  api.libraryView.mockResolvedValue({ collections: [], documents: [], ingest: null, watched: [] });
   api.apiStatus.mockResolvedValue(apiOff);
 });
 
