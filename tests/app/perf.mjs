@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Measures the desktop app: time to a usable window, idle memory, and UI responsiveness while
-// indexing many documents. It measures; it asserts nothing (exit 0 unless it cannot run).
+// indexing many documents, then while a burst of changes in that (watched) folder is synced. It
+// measures; it asserts nothing (exit 0 unless it cannot run).
 //
-//   node tests/app/perf.mjs PATH_TO_APP_BINARY [--docs 1000] [--launches 3] [--json OUT.json]
+//   node tests/app/perf.mjs PATH_TO_APP_BINARY [--docs 1000] [--launches 3] [--burst 10000]
+//                           [--json OUT.json]
 //
 // Prints a Markdown table on stdout (progress on stderr). See README.md.
 
@@ -19,16 +21,18 @@ import { sleep, waitFor } from './webdriver.mjs';
 function usage(msg) {
   if (msg) process.stderr.write(`${msg}\n`);
   process.stderr.write('usage: node tests/app/perf.mjs PATH_TO_APP_BINARY [--docs N] ' +
-    '[--launches N] [--json OUT.json] [--index-timeout-min M] [--no-clicks]\n');
+    '[--launches N] [--burst N] [--json OUT.json] [--index-timeout-min M] [--no-clicks]\n');
   process.exit(2);
 }
 const argv = process.argv.slice(2);
-const opts = { docs: 1000, launches: 3, json: null, indexTimeoutMin: 30, app: null, clicks: true };
+const opts = { docs: 1000, launches: 3, burst: 10000, json: null, indexTimeoutMin: 30, app: null,
+  clicks: true };
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
   const val = () => (i + 1 < argv.length ? argv[++i] : usage(`${a} needs a value`));
   if (a === '--docs') opts.docs = Number(val());
   else if (a === '--launches') opts.launches = Number(val());
+  else if (a === '--burst') opts.burst = Number(val());
   else if (a === '--json') opts.json = path.resolve(val());
   else if (a === '--index-timeout-min') opts.indexTimeoutMin = Number(val());
   else if (a === '--no-clicks') opts.clicks = false;
@@ -39,6 +43,7 @@ for (let i = 0; i < argv.length; i++) {
 }
 if (!opts.app) usage();
 if (!(opts.docs >= 1) || !(opts.launches >= 1)) usage('--docs and --launches must be >= 1');
+if (!(Number.isInteger(opts.burst) && opts.burst >= 0)) usage('--burst must be an integer >= 0');
 
 const log = (msg) => process.stderr.write(`[perf ${new Date().toISOString().slice(11, 23)}] ${msg}\n`);
 const round = (x, d = 1) => (x === null || x === undefined || Number.isNaN(x) ? null
@@ -199,35 +204,47 @@ function memoryFigures(mem) {
   };
 }
 
+// A requestAnimationFrame recorder in the page. Installing it again stops the previous one and
+// starts afresh (each phase gets its own frames); a stopped recorder's pending frame is dropped.
 const FRAME_RECORDER = `
-  if (window.__frameRecorder) return window.__frameRecorder.longtask;
+  if (window.__frameRecorder) window.__frameRecorder.running = false;
   const rec = window.__frameRecorder = { running: true, longtask: false };
-  window.__frames = [];
-  window.__longFrames = [];
-  window.__longTasks = [];
+  const frames = window.__frames = [];
+  const longFrames = window.__longFrames = [];
+  const longTasks = window.__longTasks = [];
   let last = null;
   const tick = (t) => {
-    if (last !== null) window.__frames.push(t - last);
-    if (last !== null && t - last > 100) window.__longFrames.push([last, t - last]);
+    if (!rec.running) return;
+    if (last !== null) frames.push(t - last);
+    if (last !== null && t - last > 100) longFrames.push([last, t - last]);
     last = t;
-    if (rec.running) requestAnimationFrame(tick);
+    requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);
-  try {
-    if ((PerformanceObserver.supportedEntryTypes || []).includes('longtask')) {
-      new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) window.__longTasks.push([e.startTime, e.duration]);
-      }).observe({ type: 'longtask' });
-      rec.longtask = true;
-    }
-  } catch (e) { /* not supported */ }
+  if (window.__longTaskObserver === undefined) {
+    window.__longTaskObserver = false;
+    try {
+      if ((PerformanceObserver.supportedEntryTypes || []).includes('longtask')) {
+        new PerformanceObserver((list) => {
+          for (const e of list.getEntries()) window.__longTasks.push([e.startTime, e.duration]);
+        }).observe({ type: 'longtask' });
+        window.__longTaskObserver = true;
+      }
+    } catch (e) { /* not supported */ }
+  }
+  rec.longtask = window.__longTaskObserver;
   return rec.longtask;`;
 
 const PROGRESS = `
   const el = document.querySelector('[data-testid=ingest-progress]');
   if (!el) return null;
   return { done: el.getAttribute('data-done'), total: el.getAttribute('data-total'),
-           state: el.getAttribute('data-state'), at: performance.now() };`;
+           state: el.getAttribute('data-state'), kind: el.getAttribute('data-kind'),
+           at: performance.now() };`;
+
+const ACTIVE_STATES = ['queued', 'running'];
+const ENDED_STATES = ['finished', 'cancelled', 'failed'];
+const describeProgress = (p) => `${p.kind ? `${p.kind} ` : ''}${p.done}/${p.total} ${p.state}`;
 
 async function timedClick(session, css) {
   const t = performance.now();
@@ -248,14 +265,96 @@ async function clickPair(session, into) {
   }
 }
 
-async function measureIndexing(h, docsDir) {
-  const s = h.session;
+/**
+ * What a loaded phase (indexing, the burst) is watched with: the frame recorder, started now, a
+ * pair of navigation clicks every 2 s (unless --no-clicks) and the progress card's samples, taken
+ * by `probeTick` from the phase's polling loop; `finishProbe` stops it and gives the figures.
+ */
+async function startProbe(session) {
+  const longtask = await session.executeScript(FRAME_RECORDER);
+  const startAt = await session.executeScript('return performance.now()');
+  return { session, longtask, startAt, clicks: { ms: [], errors: [], at: [] }, samples: [],
+    lastClick: performance.now() };
+}
+
+/** One poll of a phase: a click pair when one is due, then the progress card (or null). */
+async function probeTick(probe) {
+  if (opts.clicks && performance.now() - probe.lastClick >= 2000) {
+    probe.lastClick = performance.now();
+    await clickPair(probe.session, probe.clicks);
+  }
+  const p = await probe.session.executeScript(PROGRESS);
+  if (p) probe.samples.push(p);
+  return p;
+}
+
+/** Stops the frame recorder; frame and click figures of the phase, beside `baseline` clicks. */
+async function finishProbe(probe, baseline) {
+  const s = probe.session;
+  await s.executeScript('window.__frameRecorder.running = false; return true');
+  const frames = await s.executeScript('return window.__frames');
+  const longFrames = await s.executeScript('return window.__longFrames');
+  const { samples, clicks } = probe;
+  // Each frame over 100 ms, from the phase's start, with where the job was and how long after a
+  // click it began.
+  const start = probe.startAt;
+  const longFrameDetail = longFrames.map(([at, gap]) => {
+    const before = samples.filter((x) => x.at <= at).pop();
+    const click = clicks.at.filter((c) => c <= at).pop();
+    return {
+      at_s: round((at - start) / 1000, 1), gap_ms: round(gap),
+      progress: before ? describeProgress(before) : 'before the first sample',
+      after_click_ms: click === undefined ? null : round(at - click, 0),
+    };
+  });
+  const longTasks = probe.longtask ? await s.executeScript('return window.__longTasks') : null;
+  return {
+    frames: frames.length,
+    frame_gap_max_ms: round(frames.length ? Math.max(...frames) : null),
+    frame_gap_p99_ms: round(percentile(frames, 99)),
+    frame_gap_p95_ms: round(percentile(frames, 95)),
+    frame_gap_median_ms: round(median(frames)),
+    frames_over_50ms: frames.filter((f) => f > 50).length,
+    frames_over_100ms: frames.filter((f) => f > 100).length,
+    long_frames: longFrameDetail,
+    long_tasks: longTasks ? longTasks.length : null,
+    long_task_max_ms: longTasks && longTasks.length ? round(Math.max(...longTasks.map((x) => x[1])))
+      : null,
+    clicks: clicks.ms.length,
+    click_errors: clicks.errors.length,
+    click_error_sample: clicks.errors[0] ?? null,
+    click_max_ms: round(clicks.ms.length ? Math.max(...clicks.ms) : null),
+    click_median_ms: round(median(clicks.ms)),
+    idle_click_median_ms: round(median(baseline.ms)),
+    idle_click_max_ms: round(baseline.ms.length ? Math.max(...baseline.ms) : null),
+  };
+}
+
+/** How many files fileStates() gives each state, or null if it fails. */
+async function fileStateCounts(s) {
+  try {
+    const states = await s.evaluate('window.__cairn.fileStates()');
+    const counts = {};
+    for (const v of Object.values(states ?? {})) counts[v.state] = (counts[v.state] ?? 0) + 1;
+    return counts;
+  } catch (err) {
+    log(`fileStates() failed: ${err.message}`);
+    return null;
+  }
+}
+
+/** The idle baseline: 5 pairs of navigation clicks with nothing running. */
+async function idleClicks(s) {
   const baseline = { ms: [], errors: [] };
   for (let i = 0; i < 5; i++) await clickPair(s, baseline);
   log(`idle click round trip: median ${round(median(baseline.ms))} ms, ` +
     `max ${round(Math.max(...baseline.ms))} ms`);
+  return baseline;
+}
 
-  const longtaskSupported = await s.executeScript(FRAME_RECORDER);
+async function measureIndexing(h, docsDir, baseline) {
+  const s = h.session;
+  const probe = await startProbe(s);
   const dropped = await s.executeScript(`
     window.__perfDrop = { pending: true };
     try {
@@ -266,30 +365,22 @@ async function measureIndexing(h, docsDir) {
     return 'ok';`, [[docsDir]]);
   if (dropped !== 'ok') throw new Error(`window.__cairn.drop failed: ${dropped}`);
   const t0 = performance.now();
+  probe.lastClick = t0;
 
-  const during = { ms: [], errors: [], at: [] };
-  const samples = [];
   const deadline = t0 + opts.indexTimeoutMin * 60_000;
-  let lastClick = t0;
   let last = null;
   let sawActive = false;
   let tEnd = null;
   let lastLog = t0;
   for (;;) {
-    const now = performance.now();
-    if (opts.clicks && now - lastClick >= 2000) {
-      lastClick = now;
-      await clickPair(s, during);
-    }
-    const p = await s.executeScript(PROGRESS);
+    const p = await probeTick(probe);
     const dropState = await s.executeScript('return window.__perfDrop');
     if (dropState?.error) throw new Error(`window.__cairn.drop rejected: ${dropState.error}`);
     if (p) {
       last = p;
-      samples.push(p);
-      if (['queued', 'running'].includes(p.state)) sawActive = true;
+      if (ACTIVE_STATES.includes(p.state)) sawActive = true;
       const total = Number(p.total);
-      const ended = ['finished', 'cancelled', 'failed'].includes(p.state);
+      const ended = ENDED_STATES.includes(p.state);
       if (ended && (sawActive || (total > 0 && Number(p.done) >= total))) {
         tEnd = performance.now();
         break;
@@ -307,57 +398,237 @@ async function measureIndexing(h, docsDir) {
     await sleep(500);
   }
 
-  await s.executeScript('window.__frameRecorder.running = false; return true');
-  const frames = await s.executeScript('return window.__frames');
-  const longFrames = await s.executeScript('return window.__longFrames');
-  // Each frame over 100 ms, with where the job was and how long after a click it began.
-  const start = samples.length ? samples[0].at : 0;
-  const longFrameDetail = longFrames.map(([at, gap]) => {
-    const before = samples.filter((x) => x.at <= at).pop();
-    const click = during.at.filter((c) => c <= at).pop();
-    return {
-      at_s: round((at - start) / 1000, 1), gap_ms: round(gap),
-      progress: before ? `${before.done}/${before.total} ${before.state}` : 'before the first sample',
-      after_click_ms: click === undefined ? null : round(at - click, 0),
-    };
-  });
-  const longTasks = longtaskSupported ? await s.executeScript('return window.__longTasks') : null;
-  let stateCounts = null;
-  try {
-    const states = await s.evaluate('window.__cairn.fileStates()');
-    stateCounts = {};
-    for (const v of Object.values(states ?? {})) {
-      stateCounts[v.state] = (stateCounts[v.state] ?? 0) + 1;
-    }
-  } catch (err) {
-    log(`fileStates() failed: ${err.message}`);
-  }
+  const figures = await finishProbe(probe, baseline);
   const seconds = tEnd === null ? null : (tEnd - t0) / 1000;
   return {
     finished: tEnd !== null,
     final_progress: last,
-    file_states: stateCounts,
+    file_states: await fileStateCounts(s),
     indexing_s: round(seconds, 2),
     files_per_s: seconds ? round(opts.docs / seconds, 2) : null,
-    frames: frames.length,
-    frame_gap_max_ms: round(frames.length ? Math.max(...frames) : null),
-    frame_gap_p99_ms: round(percentile(frames, 99)),
-    frame_gap_p95_ms: round(percentile(frames, 95)),
-    frame_gap_median_ms: round(median(frames)),
-    frames_over_50ms: frames.filter((f) => f > 50).length,
-    frames_over_100ms: frames.filter((f) => f > 100).length,
-    long_frames: longFrameDetail,
-    long_tasks: longTasks ? longTasks.length : null,
-    long_task_max_ms: longTasks && longTasks.length ? round(Math.max(...longTasks.map((x) => x[1])))
-      : null,
-    clicks: during.ms.length,
-    click_errors: during.errors.length,
-    click_error_sample: during.errors[0] ?? null,
-    click_max_ms: round(during.ms.length ? Math.max(...during.ms) : null),
-    click_median_ms: round(median(during.ms)),
-    idle_click_median_ms: round(median(baseline.ms)),
-    idle_click_max_ms: round(baseline.ms.length ? Math.max(...baseline.ms) : null),
+    ...figures,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The burst: many changes in the watched folder
+
+/** The Library screen's "Kept in sync" rows: [{path, watching}]. */
+const WATCHED_ROWS = `
+  return Array.from(document.querySelectorAll('[data-testid=watched-folder]'))
+    .map((el) => ({ path: el.getAttribute('data-path'), watching: el.getAttribute('data-watching') }));`;
+
+// Records every `ingest` event the app sends (the same event the UI listens to, through the same
+// IPC that @tauri-apps/api's listen() uses): each job's kind and state, and each file's latest
+// reported state with when it arrived (Date.now()). Also counts, with a MutationObserver, the
+// times the progress card turns to a job starting (queued/running after an ended state, another
+// kind, or `done` going back), which works without the events. Resolves with 'ok', or why the
+// events cannot be listened to (the card's count still works).
+const BURST_RECORDER = `
+  const done = arguments[arguments.length - 1];
+  const B = window.__burst = { jobs: {}, files: {}, updates: 0, latest: null, listening: false,
+    card: { starts: 0, syncStarts: 0, lastSyncActiveAt: 0, last: null } };
+  const card = () => {
+    const el = document.querySelector('[data-testid=ingest-progress]');
+    if (!el) return;
+    const now = { state: el.getAttribute('data-state'), kind: el.getAttribute('data-kind'),
+      done: Number(el.getAttribute('data-done')) };
+    const active = now.state === 'queued' || now.state === 'running';
+    const prev = B.card.last;
+    if (active && (!prev || !(prev.state === 'queued' || prev.state === 'running') ||
+        prev.kind !== now.kind || now.done < prev.done)) {
+      B.card.starts++;
+      if (now.kind === 'sync') B.card.syncStarts++;
+    }
+    if (active && now.kind === 'sync') B.card.lastSyncActiveAt = Date.now();
+    B.card.last = now;
+  };
+  new MutationObserver(card).observe(document.body, { subtree: true, childList: true,
+    attributes: true, attributeFilter: ['data-state', 'data-kind', 'data-done'] });
+  card();
+  const handler = (e) => {
+    const u = e.payload;
+    const at = Date.now();
+    B.updates++;
+    const j = B.jobs[u.job] || (B.jobs[u.job] = { kind: u.kind, firstState: u.state, firstAt: at });
+    Object.assign(j, { state: u.state, total: u.total, done: u.done, failed: u.failed, lastAt: at });
+    for (const f of u.files) B.files[f.path] = { state: f.state, at, job: u.job };
+    B.latest = { job: u.job, state: u.state, queued: u.queued_jobs, at };
+  };
+  try {
+    const T = window.__TAURI_INTERNALS__;
+    Promise.resolve(T.invoke('plugin:event|listen', { event: 'ingest', target: { kind: 'Any' },
+      handler: T.transformCallback(handler) }))
+      .then((id) => { B.listening = true; B.eventId = id; done('ok'); },
+            (e) => done(String(e && e.message || e)));
+  } catch (e) { done(String(e && e.message || e)); }`;
+
+// Whether the app has settled after the burst (window.__burstLastWrite: {path: time of its last
+// write}, set once the burst is written).
+// Settled: no job queued or running (the card, and the latest event), every rewritten file
+// 'indexed' or 'unchanged' in fileStates(), and — from the events — each one's latest report
+// came after its last write and was 'indexed' or 'unchanged' (without the events: a sync job
+// was seen on the card after the last write).
+const BURST_SETTLED = `(async () => {
+  const B = window.__burst;
+  const lastWrite = window.__burstLastWrite;
+  const states = await window.__cairn.fileStates();
+  const el = document.querySelector('[data-testid=ingest-progress]');
+  const cardActive = !!el && ['queued', 'running'].includes(el.getAttribute('data-state'));
+  const eventActive = !!B.latest && (['queued', 'running'].includes(B.latest.state) ||
+    B.latest.queued > 0);
+  const ok = (st) => st === 'indexed' || st === 'unchanged';
+  let notSettled = 0;
+  let stale = 0;
+  let lastWriteAt = 0;
+  const counts = {};
+  for (const [p, t] of Object.entries(lastWrite)) {
+    lastWriteAt = Math.max(lastWriteAt, t);
+    const st = states[p] ? states[p].state : 'missing';
+    counts[st] = (counts[st] || 0) + 1;
+    if (!ok(st)) notSettled++;
+    const r = B.files[p];
+    if (B.listening && !(r && r.at > t && ok(r.state))) stale++;
+  }
+  const syncSeen = B.listening || B.card.lastSyncActiveAt > lastWriteAt;
+  return { settled: !cardActive && !eventActive && notSettled === 0 && stale === 0 && syncSeen,
+    active: cardActive || eventActive, notSettled, stale, counts, latest: B.latest };
+})()`;
+
+/** The time that settling must hold before it counts (over the watcher's 0.5 s debounce). */
+const SETTLE_HOLD_MS = 2000;
+
+async function measureBurst(h, docsDir, docs, baseline) {
+  const s = h.session;
+  const n = opts.burst;
+
+  // The dropped folder must be kept in sync, and listened to now.
+  await s.click('[data-testid=nav-library]');
+  const rows = await waitFor(() => s.executeScript(WATCHED_ROWS), {
+    timeout: 30_000, interval: 250,
+    until: (rs) => rs.some((r) => r.path === docsDir && r.watching === 'true'),
+    message: `no [data-testid=watched-folder] row for ${docsDir} with data-watching="true"`,
+  });
+  log(`watched: ${rows.map((r) => `${r.path} (watching ${r.watching})`).join(', ')}`);
+
+  const recorder = await s.executeAsyncScript(BURST_RECORDER);
+  if (recorder !== 'ok') {
+    log(`cannot listen to the app's ingest events (${recorder}); counting progress-card ` +
+      'job starts only');
+  }
+  const probe = await startProbe(s);
+
+  // As fast as node can: doc i's k-th rewrite appends a revision line; its last rewrite a longer
+  // one with its own marker word, so the indexed size (and text) of the final version is known.
+  const lastRound = (i) => Math.floor((n - 1 - i) / docs.length);
+  const lastWrite = {};
+  const rewritten = new Set();
+  const wallStart = Date.now();
+  const t0 = performance.now();
+  for (let k = 0; k < n; k++) {
+    const i = k % docs.length;
+    const r = Math.floor(k / docs.length);
+    const tail = r === lastRound(i)
+      ? `\nRevision ${r + 1}, the last of the burst: burstmark${i} is its marker.\n`
+      : `\nRevision ${r + 1}.\n`;
+    fs.writeFileSync(docs[i].path, docs[i].text + tail);
+    lastWrite[docs[i].path] = Date.now();
+    rewritten.add(docs[i].path);
+  }
+  const tWritten = performance.now();
+  probe.lastClick = t0;
+  await s.executeScript('window.__burstLastWrite = arguments[0]; return true', [lastWrite]);
+  log(`burst: ${n} rewrites of ${rewritten.size} files in ${round((tWritten - t0) / 1000, 2)} s; ` +
+    'waiting for the app to settle');
+
+  const deadline = t0 + opts.indexTimeoutMin * 60_000;
+  let last = null;
+  let candidate = null; // when the settled condition began to hold
+  let tEnd = null;
+  let lastLog = t0;
+  for (;;) {
+    await probeTick(probe);
+    last = await s.evaluate(BURST_SETTLED);
+    const now = performance.now();
+    if (last.settled) {
+      candidate ??= now;
+      if (now - candidate >= SETTLE_HOLD_MS) {
+        tEnd = candidate;
+        break;
+      }
+    } else {
+      candidate = null;
+    }
+    if (now - lastLog > 15_000) {
+      lastLog = now;
+      log(`burst: ${last.notSettled} files not indexed, ${last.stale} not yet reported since their ` +
+        `last write, job ${JSON.stringify(last.latest)} after ${round((now - t0) / 1000, 0)} s`);
+    }
+    if (now > deadline) {
+      log(`the burst did not settle within ${opts.indexTimeoutMin} min; last ${JSON.stringify(last)}`);
+      break;
+    }
+    await sleep(500);
+  }
+
+  const figures = await finishProbe(probe, baseline);
+  const B = await s.executeScript(`
+    const B = window.__burst;
+    try {
+      if (B.listening) {
+        if (window.__TAURI_EVENT_PLUGIN_INTERNALS__) {
+          window.__TAURI_EVENT_PLUGIN_INTERNALS__.unregisterListener('ingest', B.eventId);
+        }
+        window.__TAURI_INTERNALS__.invoke('plugin:event|unlisten', { event: 'ingest', eventId: B.eventId });
+      }
+    } catch (e) { /* the session ends soon anyway */ }
+    return { jobs: B.jobs, updates: B.updates, listening: B.listening,
+      card: { starts: B.card.starts, syncStarts: B.card.syncStarts } };`);
+  const jobs = Object.entries(B.jobs).map(([id, j]) => ({ id: Number(id), ...j }));
+  const sync = jobs.filter((j) => j.kind === 'sync');
+
+  // The final versions: the library's recorded size of each rewritten file against the file's.
+  let finalContent = null;
+  try {
+    const view = await s.evaluate("window.__TAURI_INTERNALS__.invoke('library_view')");
+    const size = new Map(view.documents.map((d) => [d.path, d.size_bytes]));
+    const mismatched = [...rewritten].filter((p) => size.get(p) !== fs.statSync(p).size);
+    finalContent = { checked: rewritten.size, size_matches: rewritten.size - mismatched.length,
+      mismatched_sample: mismatched.slice(0, 3).map((p) => ({ path: p, library: size.get(p) ?? null,
+        file: fs.statSync(p).size })) };
+  } catch (err) {
+    log(`checking the final versions' sizes failed: ${err.message}`);
+  }
+
+  const seconds = tEnd === null ? null : (tEnd - t0) / 1000;
+  return {
+    rewrites: n,
+    files: rewritten.size,
+    write_s: round((tWritten - t0) / 1000, 2),
+    settled: tEnd !== null,
+    settle_s: round(seconds, 2),
+    rewrites_per_s: seconds ? round(n / seconds, 1) : null,
+    events_listened: B.listening,
+    ingest_events: B.listening ? B.updates : null,
+    sync_jobs: B.listening ? sync.length : null,
+    sync_files_total: B.listening ? sync.reduce((a, j) => a + (j.total ?? 0), 0) : null,
+    sync_files_failed: B.listening ? sync.reduce((a, j) => a + (j.failed ?? 0), 0) : null,
+    sync_job_states: B.listening ? countBy(sync.map((j) => j.state)) : null,
+    other_jobs: B.listening ? countBy(jobs.filter((j) => j.kind !== 'sync').map((j) => j.kind)) : null,
+    card_job_starts: B.card.starts,
+    card_sync_starts: B.card.syncStarts,
+    last_check: last,
+    file_states: await fileStateCounts(s),
+    final_content: finalContent,
+    started_at: new Date(wallStart).toISOString(),
+    ...figures,
+  };
+}
+
+function countBy(xs) {
+  const out = {};
+  for (const x of xs) out[x] = (out[x] ?? 0) + 1;
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -370,9 +641,11 @@ const results = {
   launch: null,
   idle: null,
   indexing: null,
+  burst: null,
 };
 let xvfb = null;
 let h = null;
+let docsDir = null;
 try {
   xvfb = await startXvfb();
   log(`Xvfb on ${xvfb.display}`);
@@ -410,24 +683,39 @@ try {
   results.idle.floor = floor;
 
   // c. responsiveness while indexing N documents
-  const docsDir = fs.realpathSync(makeTempDir('cairn-perf-docs'));
+  docsDir = fs.realpathSync(makeTempDir('cairn-perf-docs'));
+  const docs = [];
   let bytes = 0;
   for (let i = 0; i < opts.docs; i++) {
-    const text = makeDocument(i);
-    bytes += Buffer.byteLength(text);
-    fs.writeFileSync(path.join(docsDir, `doc-${String(i + 1).padStart(5, '0')}.md`), text);
+    const doc = { path: path.join(docsDir, `doc-${String(i + 1).padStart(5, '0')}.md`),
+      text: makeDocument(i) };
+    bytes += Buffer.byteLength(doc.text);
+    fs.writeFileSync(doc.path, doc.text);
+    docs.push(doc);
   }
   log(`wrote ${opts.docs} documents (${round(bytes / 1024, 0)} KB) to ${docsDir}; indexing`);
-  results.indexing = { docs_kb: round(bytes / 1024, 0), ...await measureIndexing(h, docsDir) };
-  try {
-    const after = memoryFigures(h.memory());
-    results.indexing.after_rss_mb = after.rss_mb;
-    results.indexing.after_pss_mb = after.pss_mb;
-    results.indexing.after_processes = after.processes;
-  } catch (err) {
-    log(`memory after indexing: ${err.message}`);
+  const baseline = await idleClicks(h.session);
+  results.indexing = { docs_kb: round(bytes / 1024, 0), ...await measureIndexing(h, docsDir, baseline) };
+  const memoryAfter = (into) => {
+    try {
+      const after = memoryFigures(h.memory());
+      into.after_rss_mb = after.rss_mb;
+      into.after_pss_mb = after.pss_mb;
+      into.after_processes = after.processes;
+    } catch (err) {
+      log(`memory: ${err.message}`);
+    }
+  };
+  memoryAfter(results.indexing);
+
+  // d. responsiveness while a burst of changes in the watched folder is synced
+  if (opts.burst > 0 && !results.indexing.finished) {
+    log('burst skipped: indexing did not finish');
+    results.burst = { skipped: 'indexing did not finish' };
+  } else if (opts.burst > 0) {
+    results.burst = await measureBurst(h, docsDir, docs, baseline);
+    memoryAfter(results.burst);
   }
-  removeTempDir(docsDir);
 } catch (err) {
   log(`perf could not finish: ${err.stack ?? err.message}`);
   if (h) log(`tauri-driver and app output (tail):\n${h.logTail(3000)}`);
@@ -435,12 +723,54 @@ try {
 } finally {
   if (h) await h.close();
   if (xvfb) await xvfb.stop();
+  if (docsDir) removeTempDir(docsDir);
 }
 
-// d. report
+// e. report
 const L = results.launch ?? {};
 const I = results.idle ?? {};
 const X = results.indexing ?? {};
+const states = (c) => (c ? Object.entries(c).map(([k, v]) => `${k} ${v}`).join(', ') : null);
+const mb = (R, what) => [
+  [`RSS / PSS after ${what} (MB)`, R.after_rss_mb !== undefined ? `${R.after_rss_mb} / ${R.after_pss_mb}` : null],
+  ...(R.after_processes ?? []).map((p) => [`  after ${what}: ${p.name} (pid ${p.pid}) RSS / PSS (MB)`,
+    `${p.rss_mb} / ${p.pss_mb ?? '–'}`]),
+];
+/** The frame and click rows of a phase; `pre` starts each label ('' for indexing). */
+const responsiveness = (R, pre, during) => [
+  [`${pre}frames recorded`, R.frames],
+  [`${pre}max frame gap (ms)`, R.frame_gap_max_ms],
+  [`${pre}p99 frame gap (ms)`, R.frame_gap_p99_ms],
+  [`${pre}p95 frame gap (ms)`, R.frame_gap_p95_ms],
+  [`${pre}median frame gap (ms)`, R.frame_gap_median_ms],
+  [`${pre}frames > 50 ms`, R.frames_over_50ms],
+  [`${pre}frames > 100 ms`, R.frames_over_100ms],
+  ...(R.long_frames ?? []).map((f) => [`  a ${f.gap_ms} ms frame at ${f.at_s} s`,
+    `job ${f.progress}${f.after_click_ms === null ? '' : `, ${f.after_click_ms} ms after a click`}`]),
+  [`${pre}long tasks (if supported)`, R.long_tasks ?? (R.frames === undefined ? null : 'not supported')],
+  [`${pre}nav clicks during ${during}`, R.clicks !== undefined ? `${R.clicks} (${R.click_errors} failed)` : null],
+  [`${pre}max click round trip (ms)`, R.click_max_ms],
+  [`${pre}median click round trip (ms)`, R.click_median_ms],
+];
+const B = results.burst ?? {};
+const burstRows = opts.burst === 0 ? [] : [
+  [`burst: ${opts.burst} rewrites of ${B.files ?? Math.min(opts.burst, opts.docs)} files, writing (s)`,
+    B.skipped ? `skipped: ${B.skipped}` : B.write_s],
+  ['burst: first write to settled (s)', B.settle_s ?? (B.settled === false ? 'did not settle' : null)],
+  ['burst: rewrites/s', B.rewrites_per_s],
+  ['burst: sync jobs (distinct job ids)', B.events_listened === false
+    ? 'events not listened to' : B.sync_jobs],
+  ['burst: files in sync jobs, failed', B.sync_files_total !== undefined && B.sync_files_total !== null
+    ? `${B.sync_files_total}, ${B.sync_files_failed}` : null],
+  ['burst: other jobs', B.other_jobs ? (states(B.other_jobs) || 'none') : null],
+  ['burst: progress-card job starts seen (sync)', B.card_job_starts !== undefined
+    ? `${B.card_job_starts} (${B.card_sync_starts})` : null],
+  ['burst: file states', states(B.file_states)],
+  ['burst: final versions indexed (library size = file size)', B.final_content
+    ? `${B.final_content.size_matches} / ${B.final_content.checked}` : null],
+  ...responsiveness(B, 'burst: ', 'the burst'),
+  ...mb(B, 'the burst'),
+];
 const rows = [
   ['window usable, min of ' + opts.launches + ' (ms)', L.window_usable_ms_min],
   ['window usable, median (ms)', L.window_usable_ms_median],
@@ -454,25 +784,12 @@ const rows = [
   [`indexing ${opts.docs} docs (s)`, X.indexing_s ?? (X.finished === false ? 'did not finish' : null)],
   ['files/s', X.files_per_s],
   ['final progress', X.final_progress ? `${X.final_progress.done}/${X.final_progress.total} ${X.final_progress.state}` : null],
-  ['file states', X.file_states ? Object.entries(X.file_states).map(([k, v]) => `${k} ${v}`).join(', ') : null],
-  ['frames recorded', X.frames],
-  ['max frame gap (ms)', X.frame_gap_max_ms],
-  ['p99 frame gap (ms)', X.frame_gap_p99_ms],
-  ['p95 frame gap (ms)', X.frame_gap_p95_ms],
-  ['median frame gap (ms)', X.frame_gap_median_ms],
-  ['frames > 50 ms', X.frames_over_50ms],
-  ['frames > 100 ms', X.frames_over_100ms],
-  ...(X.long_frames ?? []).map((f) => [`  a ${f.gap_ms} ms frame at ${f.at_s} s`,
-    `job ${f.progress}${f.after_click_ms === null ? '' : `, ${f.after_click_ms} ms after a click`}`]),
-  ['long tasks (if supported)', X.long_tasks ?? 'not supported'],
-  ['nav clicks during indexing', X.clicks !== undefined ? `${X.clicks} (${X.click_errors} failed)` : null],
-  ['max click round trip (ms)', X.click_max_ms],
-  ['median click round trip (ms)', X.click_median_ms],
+  ['file states', states(X.file_states)],
+  ...responsiveness(X, '', 'indexing'),
   ['idle click round trip, median / max (ms)', X.idle_click_median_ms !== undefined
     ? `${X.idle_click_median_ms} / ${X.idle_click_max_ms}` : null],
-  ['RSS / PSS after indexing (MB)', X.after_rss_mb !== undefined ? `${X.after_rss_mb} / ${X.after_pss_mb}` : null],
-  ...(X.after_processes ?? []).map((p) => [`  after ${p.name} (pid ${p.pid}) RSS / PSS (MB)`,
-    `${p.rss_mb} / ${p.pss_mb ?? '–'}`]),
+  ...mb(X, 'indexing'),
+  ...burstRows,
 ];
 const table = ['| measure | value |', '|---|---|',
   ...rows.map(([k, v]) => `| ${k} | ${v ?? '–'} |`)].join('\n');
