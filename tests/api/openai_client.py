@@ -50,6 +50,20 @@ seen["plain"] = {
     "usage": reply.usage.model_dump() if reply.usage else None,
 }
 
+# A conversation: the earlier turns are the thread the last question follows up.
+followed = client.chat.completions.create(
+    model="cairn",
+    messages=[
+        {"role": "user", "content": "Tell me about the Skerrow Point lighthouse."},
+        {"role": "assistant", "content": "It stands on Skerrow Point and has a Fresnel lens."},
+        {"role": "user", "content": "When was its lens made?"},
+    ],
+)
+seen["follow_up"] = {
+    "text": followed.choices[0].message.content,
+    "cairn": (followed.model_extra or {}).get("cairn"),
+}
+
 # Embeddings: the client asks for base64 by default and decodes it; floats when asked.
 embedded = client.embeddings.create(model="cairn-embedding", input=["tides", "lighthouses"])
 floats = client.embeddings.create(model="cairn-embedding", input="tides", encoding_format="float")

@@ -165,6 +165,22 @@ fn the_openai_client_streams_an_answer_with_citations_and_strangers_are_refused(
     assert!(!plain["text"].as_str().unwrap().is_empty());
     assert!(plain["citations"].as_array().is_some_and(|c| !c.is_empty()));
 
+    // The conversation's earlier turns are the thread; the last question is its follow-up.
+    let follow_up = &seen["follow_up"];
+    assert!(!follow_up["text"].as_str().unwrap().is_empty());
+    let trace_id = follow_up["cairn"]["trace_id"].as_i64().unwrap();
+    let trace = cairn(data.path())
+        .args(["trace", &trace_id.to_string(), "--json"])
+        .output()
+        .unwrap();
+    let trace: Value = serde_json::from_slice(&trace.stdout).unwrap();
+    assert_eq!(trace["follow_up"], true, "{trace}");
+    assert_eq!(trace["question"], "When was its lens made?");
+    assert_ne!(
+        follow_up["cairn"]["thread_id"], stream["cairn"]["thread_id"],
+        "each request its own thread"
+    );
+
     let embeddings = &seen["embeddings"];
     assert_eq!(embeddings["count"], 2);
     assert_eq!(embeddings["dimension"], 384);

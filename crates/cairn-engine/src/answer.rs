@@ -1830,7 +1830,7 @@ pub(crate) fn clean_question(question: &str, max_chars: usize) -> Result<String>
     Ok(cleaned)
 }
 
-fn title(question: &str) -> String {
+pub(crate) fn title(question: &str) -> String {
     let mut t: String = question.chars().take(80).collect();
     if question.chars().count() > 80 {
         t.push('…');

@@ -176,6 +176,38 @@ impl Library {
         Ok(self.store.delete_thread(thread)?)
     }
 
+    /// Starts a thread holding earlier turns of a conversation kept elsewhere (a client of the
+    /// local API sends its whole history), so the next question asked in it is a follow-up.
+    /// `turns` are `(role, text)` with role `user` or `assistant`, oldest first.
+    pub fn start_thread(&self, collection: &str, turns: &[(String, String)]) -> Result<i64> {
+        if let Some((role, _)) = turns
+            .iter()
+            .find(|(role, _)| role != "user" && role != "assistant")
+        {
+            return Err(Error::InvalidInput(format!(
+                "a turn's role is user or assistant, not '{role}'"
+            )));
+        }
+        let first = turns
+            .iter()
+            .find(|(role, _)| role == "user")
+            .map_or("conversation", |(_, text)| text.as_str());
+        let thread = self
+            .store
+            .create_thread(&crate::answer::title(first), collection)?;
+        for (role, content) in turns {
+            self.store.add_message(
+                thread.id,
+                &cairn_store::NewMessage {
+                    role: role.clone(),
+                    content: content.clone(),
+                    ..Default::default()
+                },
+            )?;
+        }
+        Ok(thread.id)
+    }
+
     /// Searches this library has run since it was opened (answers included).
     pub fn searches_run(&self) -> u64 {
         self.searches.load(Ordering::Relaxed)

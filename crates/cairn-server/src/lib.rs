@@ -4,8 +4,9 @@
 //! - `GET /v1/models`: `cairn` (the default collection) and `cairn/<collection>` for each
 //!   collection, plus the embedding model.
 //! - `POST /v1/chat/completions`, streamed (server-sent events) or not: the last user message is
-//!   asked of the collection the model names, through the same routing, guardrails, cache and
-//!   traces as the app. The answer carries its `citations` (and `cairn`: trace, route, tier).
+//!   asked of the collection the model names, as a follow-up to the earlier user and assistant
+//!   messages when there are any, through the same routing, guardrails, cache and traces as the
+//!   app. The answer carries its `citations` (and `cairn`: trace, route, tier).
 //! - `POST /v1/embeddings`: the library's embedding model, as floats or base64.
 //!
 //! It listens on a loopback address only (another address is refused before anything listens),
@@ -546,19 +547,35 @@ async fn chat(
 ) -> Result<Response, ApiError> {
     let request = json_body(body)?;
     let collection = collection(&state.library, &request.model)?;
-    let question = request
+    let last = request
         .messages
         .iter()
-        .rev()
-        .find(|m| m.role == "user")
-        .and_then(|m| m.content.as_ref())
+        .rposition(|m| m.role == "user")
+        .ok_or_else(|| ApiError::invalid("no_question", "the messages hold no user message"))?;
+    let question = request.messages[last]
+        .content
+        .as_ref()
         .map(Content::text)
         .filter(|q| !q.trim().is_empty())
-        .ok_or_else(|| ApiError::invalid("no_question", "the messages hold no user message"))?;
+        .ok_or_else(|| ApiError::invalid("no_question", "the last user message is empty"))?;
+    // Earlier user and assistant turns are the conversation so far: the question is asked as a
+    // follow-up in a thread that holds them. System messages are not passed on: the library's
+    // own prompt governs the answer.
+    let history: Vec<(String, String)> = request.messages[..last]
+        .iter()
+        .filter(|m| m.role == "user" || m.role == "assistant")
+        .filter_map(|m| Some((m.role.clone(), m.content.as_ref()?.text())))
+        .filter(|(_, text)| !text.trim().is_empty())
+        .collect();
+    let thread = if history.is_empty() {
+        None
+    } else {
+        Some(state.library.start_thread(&collection, &history)?)
+    };
     let ask = AskRequest {
         question,
         collection,
-        thread: None,
+        thread,
         policy: None,
     };
     let id = format!("chatcmpl-{}", now_nanos());
@@ -592,6 +609,7 @@ fn extras(answer: &Answer) -> (Value, Value) {
         "trace_id": answer.trace_id, "route": answer.route, "tier": answer.tier,
         "provider": answer.provider, "model": answer.model,
         "prompt_version": answer.prompt_version, "cached": answer.cache.is_some(),
+        "thread_id": answer.thread_id,
         "review": answer.review.as_ref().map(|r| json!({"id": r.id, "reason": r.reason})),
     });
     (Value::Array(citations), cairn)
@@ -828,5 +846,52 @@ mod tests {
         assert_eq!(base64_encode(b"f"), "Zg==");
         assert_eq!(base64_encode(b"fo"), "Zm8=");
         assert_eq!(base64_encode(b"foobar"), "Zm9vYmFy");
+    }
+
+    /// The router as served, called with the peer address the listener would attach: a request
+    /// from another machine is refused before the token is even looked at, whatever it names.
+    /// (Over a socket this cannot be reached while the bind is loopback-only.)
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_request_from_another_machine_is_refused() {
+        use tower_service::Service;
+
+        let data = tempfile::tempdir().unwrap();
+        let library = Library::open(data.path(), cairn_engine::Config::default())
+            .await
+            .unwrap();
+        let config = library.config().api.clone();
+        let state = Arc::new(ServerState {
+            library: Arc::new(library),
+            token: "t0k".into(),
+            bucket: Mutex::new(Bucket::new(config.requests_per_minute)),
+            config,
+        });
+        let mut app = router(state);
+        let ask = |peer: [u8; 4]| {
+            let mut request = Request::builder()
+                .uri("/v1/models")
+                .header(header::HOST, "127.0.0.1:8765")
+                .header(header::AUTHORIZATION, "Bearer t0k")
+                .body(axum::body::Body::empty())
+                .unwrap();
+            request
+                .extensions_mut()
+                .insert(ConnectInfo(SocketAddr::from((peer, 40_000))));
+            request
+        };
+        let refused = app.call(ask([192, 0, 2, 7])).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        let body = axum::body::to_bytes(refused.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"]["code"], "not_loopback", "{body}");
+
+        let served = app.call(ask([127, 0, 0, 1])).await.unwrap();
+        assert_eq!(
+            served.status(),
+            StatusCode::OK,
+            "the same request from here"
+        );
     }
 }
