@@ -275,14 +275,13 @@ impl Ingest {
             }
             JobKind::Reindex => {
                 // Removed first, so unchanged files are read again.
-                match library.remove(&targets, collection).await {
-                    Ok(_) => {
-                        library
-                            .add(&targets, collection, &on_progress, cancel)
-                            .await
-                    }
-                    Err(e) => Err(e),
+                async {
+                    library.remove(&targets, collection).await?;
+                    library
+                        .add(&targets, collection, &on_progress, cancel)
+                        .await
                 }
+                .await
             }
             JobKind::Retry => {
                 library

@@ -303,17 +303,14 @@ impl App {
     }
 
     fn start_watching(&self, collection: &str, folder: &Path) -> Result<(), ApiError> {
-        let library = self.library()?;
-        library.watch_folder(collection, folder)?;
-        let recorded = library.watched(Some(collection))?.into_iter().find(|f| {
-            f.path
-                == folder
-                    .canonicalize()
-                    .unwrap_or_else(|_| folder.to_path_buf())
+        self.library()?.watch_folder(collection, folder)?;
+        // Under the name the library records it by, so its problem (if any) is found again.
+        self.watch.add(cairn_engine::WatchedFolder {
+            collection: collection.to_string(),
+            path: folder
+                .canonicalize()
+                .unwrap_or_else(|_| folder.to_path_buf()),
         });
-        if let Some(folder) = recorded {
-            self.watch.add(folder);
-        }
         Ok(())
     }
 

@@ -97,13 +97,12 @@ impl Watch {
         }
     }
 
-    /// Starts listening to a folder just recorded as watched. Returns false when it cannot be
-    /// (the reason is kept for the Library screen).
-    pub(crate) fn add(&self, folder: WatchedFolder) -> bool {
+    /// Starts listening to a folder just recorded as watched; when it cannot be, the reason is
+    /// kept for the Library screen.
+    pub(crate) fn add(&self, folder: WatchedFolder) {
         let watcher = lock(&self.running).as_ref().map(|r| r.watcher.clone());
-        match watcher {
-            Some(watcher) => self.listen(&watcher, folder),
-            None => false,
+        if let Some(watcher) = watcher {
+            self.listen(&watcher, folder);
         }
     }
 

@@ -105,6 +105,16 @@ fn documents(folder: &Path) -> Vec<String> {
     paths
 }
 
+/// A question about the default collection, in a new thread.
+fn new_question(request_id: u32, question: &str) -> AskArgs {
+    AskArgs {
+        request_id,
+        question: question.into(),
+        collection: "default".into(),
+        thread: None,
+    }
+}
+
 fn add(folder: &Path) -> AddRequest {
     AddRequest {
         paths: vec![folder.display().to_string()],
@@ -275,12 +285,10 @@ async fn an_answer_streams_with_citations_into_a_thread_and_can_be_stopped() {
     let answer = f
         .app
         .ask(
-            AskArgs {
-                request_id: 1,
-                question: "When was the Fresnel lens of Skerrow Point lighthouse made?".into(),
-                collection: "default".into(),
-                thread: None,
-            },
+            new_question(
+                1,
+                "When was the Fresnel lens of Skerrow Point lighthouse made?",
+            ),
             Arc::new(move |e| sink.lock().unwrap().push(e)),
         )
         .await
@@ -366,12 +374,7 @@ async fn an_answer_streams_with_citations_into_a_thread_and_can_be_stopped() {
         let app = app.clone();
         tokio::spawn(async move {
             app.ask(
-                AskArgs {
-                    request_id: 2,
-                    question: "hello there, how are you today?".into(),
-                    collection: "default".into(),
-                    thread: None,
-                },
+                new_question(2, "hello there, how are you today?"),
                 Arc::new(move |e| {
                     if matches!(e, ChatEvent::Text { .. }) {
                         notify.notify_one();
@@ -596,15 +599,7 @@ async fn collections_about_and_errors() {
     assert_eq!(nothing.code, "invalid_input");
     let empty = f
         .app
-        .ask(
-            AskArgs {
-                request_id: 9,
-                question: "   ".into(),
-                collection: "default".into(),
-                thread: None,
-            },
-            Arc::new(|_| {}),
-        )
+        .ask(new_question(9, "   "), Arc::new(|_| {}))
         .await
         .unwrap_err();
     assert_eq!(empty.code, "invalid_input");
@@ -783,12 +778,10 @@ async fn a_flagged_answer_waits_for_review_and_settings_choose_how_it_is_shown()
 
     let answer = app
         .ask(
-            AskArgs {
-                request_id: 1,
-                question: "When was the Fresnel lens of Skerrow Point lighthouse made?".into(),
-                collection: "default".into(),
-                thread: None,
-            },
+            new_question(
+                1,
+                "When was the Fresnel lens of Skerrow Point lighthouse made?",
+            ),
             Arc::new(|_| {}),
         )
         .await
