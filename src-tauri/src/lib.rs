@@ -195,16 +195,7 @@ fn background_threads() -> std::io::Result<tokio::runtime::Runtime> {
 
 /// Starts the app: logging, the library, the window.
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG").unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new(
-                    "warn,lance=error,lancedb=error,lopdf=error,pdf_extract=error",
-                )
-            }),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    cairn_engine::logging::init();
     let _runtime = match background_threads() {
         Ok(runtime) => runtime,
         Err(e) => {

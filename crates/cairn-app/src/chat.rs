@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use cairn_engine::{
     Answer, AnswerEvent, AskRequest, CancelToken, Citation, CitationRecord, MessageRecord,
-    ThreadRecord, Tier,
+    ThreadRecord,
 };
 
 use crate::api::{
@@ -148,19 +148,14 @@ fn answer_view(a: Answer) -> AnswerView {
         closest: a.closest.into_iter().map(citation_view).collect(),
         route: a.route.label().to_string(),
         route_reason: a.route_reason,
-        tier: match a.tier {
-            Tier::Primary => "primary",
-            Tier::Secondary => "secondary",
-            Tier::Deterministic => "deterministic",
-        }
-        .to_string(),
+        tier: a.tier.label().to_string(),
         model: a.model,
         prompt_version: a.prompt_version,
         tokens_in: a.tokens_in as u32,
         tokens_out: a.tokens_out as u32,
         thread_id: a.thread_id,
         truncated: a.truncated,
-        on_device: matches!(a.provider.as_str(), "local" | "none" | "cache"),
+        on_device: a.provenance.on_device(),
         cost: a.cost,
         model_route: a.model_route.map(|r| r.reason).unwrap_or_default(),
         fallbacks: a
@@ -170,7 +165,7 @@ fn answer_view(a: Answer) -> AnswerView {
             .collect(),
         redacted: a.redacted as u32,
         trace_id: a.trace_id,
-        provider: a.provider,
+        provider: a.provenance.label().to_string(),
         timings_ms: TimingsView {
             route: a.timings_ms.route,
             retrieve: a.timings_ms.retrieve,
@@ -207,9 +202,9 @@ fn message_view(m: MessageRecord) -> MessageView {
         role: m.role,
         content: m.content,
         route: m.route,
-        tier: m.tier,
+        tier: m.tier.map(|t| t.label().to_string()),
         model: m.model,
-        provider: m.provider,
+        provider: m.provider.map(|p| p.label().to_string()),
         cost: m.cost,
         prompt_version: m.prompt_version,
         created_at: m.created_at,

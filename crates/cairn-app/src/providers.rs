@@ -1,16 +1,14 @@
 //! Cloud providers on the Settings screen: the `[[providers]]` of `config.toml`, their keys in the
 //! OS keychain (stored and removed here, never read back to the UI), and what they have cost.
 
-use cairn_engine::Config;
-use cairn_providers::{KeySource, Keychain, ModelConfig, ModelTier, ProviderConfig, ProviderKind};
-use toml_edit::{ArrayOfTables, DocumentMut, Item};
+use cairn_engine::{Config, KeySource, ModelConfig, ModelTier, ProviderConfig, ProviderKind};
+use cairn_keychain::{ApiKey, Keychain, KeychainError};
 
 use crate::App;
 use crate::api::{
     ApiError, BudgetSettings, KeyRequest, ModelSpendView, ProviderModelView, ProviderRequest,
     ProviderView, SpendView,
 };
-use crate::settings::write_atomically;
 
 impl App {
     /// The configured providers, and whether each has its key.
@@ -119,8 +117,8 @@ impl App {
 
     /// Keeps a provider's key in the OS keychain.
     pub async fn set_key(&self, request: KeyRequest) -> Result<Vec<ProviderView>, ApiError> {
-        let key = cairn_providers::ApiKey::new(request.key.trim())
-            .ok_or_else(|| ApiError::invalid("the key is empty"))?;
+        let key =
+            ApiKey::new(request.key.trim()).ok_or_else(|| ApiError::invalid("the key is empty"))?;
         Keychain::default()
             .set(&request.provider, &key)
             .map_err(key_error)?;
@@ -171,49 +169,24 @@ impl App {
     }
 
     /// Applies `change` to the configured providers, writes `[[providers]]` back into
-    /// `config.toml` (the rest of the file as it was), checks it reads back, and reopens.
+    /// `config.toml` (the rest of the file as it was) through the engine's config editor, which
+    /// checks it reads back, and reopens.
     async fn rewrite_providers(
         &self,
         change: impl FnOnce(&mut Vec<ProviderConfig>) -> Result<(), ApiError>,
     ) -> Result<(), ApiError> {
         let library = self.library()?;
-        let mut next = library.config().clone();
-        change(&mut next.providers)?;
-        if next.router.policy != cairn_engine::Policy::OfflineOnly && next.providers.is_empty() {
-            return Err(ApiError::invalid(
-                "the last provider cannot be removed while a mode that uses one is chosen: choose offline-only first",
-            ));
-        }
-        next.check().map_err(ApiError::invalid)?;
         let path = library.data_dir().join("config.toml");
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(ApiError::new("io", format!("{}: {e}", path.display()))),
-        };
-        let mut doc: DocumentMut = text
-            .parse()
-            .map_err(|e| ApiError::new("config", format!("config.toml cannot be edited: {e}")))?;
-        let mut tables = ArrayOfTables::new();
-        for p in &next.providers {
-            let rendered = toml::to_string(p).map_err(|e| ApiError::internal(e.to_string()))?;
-            let table: DocumentMut = rendered
-                .parse()
-                .map_err(|e: toml_edit::TomlError| ApiError::internal(e.to_string()))?;
-            tables.push(table.as_table().clone());
-        }
-        if tables.is_empty() {
-            doc.remove("providers");
-        } else {
-            doc.insert("providers", Item::ArrayOfTables(tables));
-        }
-        let edited = doc.to_string();
-        if Config::parse(&edited).map_err(ApiError::internal)? != next {
-            return Err(ApiError::internal(
-                "the edited config.toml does not read back as the providers saved",
-            ));
-        }
-        write_atomically(&path, &edited)?;
+        cairn_engine::config_file::update(&path, |next: &mut Config| {
+            change(&mut next.providers)?;
+            if next.router.policy != cairn_engine::Policy::OfflineOnly && next.providers.is_empty()
+            {
+                return Err(ApiError::invalid(
+                    "the last provider cannot be removed while a mode that uses one is chosen: choose offline-only first",
+                ));
+            }
+            next.check().map_err(ApiError::invalid)
+        })?;
         let dir = library.data_dir().to_path_buf();
         drop(library);
         self.reopen(dir).await
@@ -263,7 +236,7 @@ fn provider_view(p: &ProviderConfig, keychain: &Keychain) -> Result<ProviderView
     })
 }
 
-fn key_error(e: cairn_providers::ProviderError) -> ApiError {
+fn key_error(e: KeychainError) -> ApiError {
     ApiError::new(
         e.code(),
         format!(

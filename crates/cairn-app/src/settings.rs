@@ -1,7 +1,8 @@
 //! Settings: the library's `config.toml` (models, chunking, retrieval, answers) and the app's own
 //! file, which names the data directory.
 //!
-//! Saving edits `config.toml` in place: only the keys whose values changed are written, so a
+//! Saving edits `config.toml` in place through the engine's config editor
+//! ([`cairn_engine::config_file::update`]): only the keys whose values changed are written, so a
 //! person's comments and the keys the screen does not show survive. The edited text is parsed as a
 //! config before it replaces the file, and the library is reopened with it.
 
@@ -9,7 +10,6 @@ use std::path::{Path, PathBuf};
 
 use cairn_engine::{Config, Fusion, Policy, RerankerChoice, ReviewMode};
 use serde::{Deserialize, Serialize};
-use toml_edit::{DocumentMut, InlineTable, Item, Value};
 
 use crate::App;
 use crate::api::{
@@ -87,25 +87,12 @@ impl App {
             }
         }
         let config_path = library.data_dir().join("config.toml");
-        let text = match std::fs::read_to_string(&config_path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => {
-                return Err(ApiError::new(
-                    "io",
-                    format!("{}: {e}", config_path.display()),
-                ));
-            }
-        };
-        let edited = edit(&text, &current, &next)?;
-        if Config::parse(&edited).map_err(ApiError::internal)? != next {
-            return Err(ApiError::internal(
-                "the edited config.toml does not read back as the settings saved",
-            ));
-        }
-        write_atomically(&config_path, &edited)?;
+        // The screen's settings are applied to the file's config as it stands, so a key edited by
+        // hand since the library opened is kept.
+        let saved =
+            cairn_engine::config_file::update(&config_path, |config| apply(config, &wanted))?;
         let reindex_needed =
-            next.chunking != current.chunking || next.models.embedder != current.models.embedder;
+            saved.chunking != current.chunking || saved.models.embedder != current.models.embedder;
         let reindex = if reindex_needed {
             library.collections()?.into_iter().map(|c| c.name).collect()
         } else {
@@ -374,206 +361,6 @@ fn apply(config: &mut Config, s: &Settings) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// `text` (a config file) with the keys whose values differ between `before` and `after` set to
-/// `after`'s values; everything else, comments included, as it was.
-fn edit(text: &str, before: &Config, after: &Config) -> Result<String, ApiError> {
-    let mut doc: DocumentMut = text
-        .parse()
-        .map_err(|e| ApiError::new("config", format!("config.toml cannot be edited: {e}")))?;
-    let path_value = |p: &Option<PathBuf>| p.as_ref().map(|p| Value::from(p.display().to_string()));
-    let mut changes: Vec<(&str, &str, Option<Value>)> = Vec::new();
-    if before.models.chat != after.models.chat {
-        changes.push(("models", "chat", path_value(&after.models.chat)));
-    }
-    if before.models.embedder != after.models.embedder {
-        changes.push(("models", "embedder", path_value(&after.models.embedder)));
-    }
-    let int = |n: usize| Some(Value::from(n as i64));
-    let pairs = [
-        (
-            "chunking",
-            "max_tokens",
-            before.chunking.max_tokens,
-            after.chunking.max_tokens,
-        ),
-        (
-            "chunking",
-            "overlap_tokens",
-            before.chunking.overlap_tokens,
-            after.chunking.overlap_tokens,
-        ),
-        ("search", "k", before.search.k, after.search.k),
-        (
-            "search",
-            "candidates",
-            before.search.candidates,
-            after.search.candidates,
-        ),
-        (
-            "search",
-            "rerank_depth",
-            before.search.rerank_depth,
-            after.search.rerank_depth,
-        ),
-        (
-            "answer",
-            "passages",
-            before.answer.passages,
-            after.answer.passages,
-        ),
-        (
-            "answer",
-            "context_tokens",
-            before.answer.context_tokens,
-            after.answer.context_tokens,
-        ),
-        (
-            "answer",
-            "max_tokens",
-            before.answer.max_tokens,
-            after.answer.max_tokens,
-        ),
-    ];
-    for (table, key, b, a) in pairs {
-        if b != a {
-            changes.push((table, key, int(a)));
-        }
-    }
-    for (table, key, b, a) in [
-        (
-            "answer",
-            "min_score",
-            before.answer.min_score,
-            after.answer.min_score,
-        ),
-        (
-            "answer",
-            "temperature",
-            before.answer.temperature,
-            after.answer.temperature,
-        ),
-    ] {
-        if b != a {
-            changes.push((table, key, Some(Value::from(decimal(a)))));
-        }
-    }
-    let names: std::collections::BTreeSet<&String> =
-        before.prompts.keys().chain(after.prompts.keys()).collect();
-    for name in names {
-        if before.prompts.get(name) != after.prompts.get(name) {
-            changes.push((
-                "prompts",
-                name,
-                after.prompts.get(name).map(|v| Value::from(v.as_str())),
-            ));
-        }
-    }
-    if before.cache.enabled != after.cache.enabled {
-        changes.push(("cache", "enabled", Some(Value::from(after.cache.enabled))));
-    }
-    if before.review.mode != after.review.mode {
-        changes.push((
-            "review",
-            "mode",
-            Some(Value::from(after.review.mode.label())),
-        ));
-    }
-    if before.router.policy != after.router.policy {
-        changes.push((
-            "router",
-            "policy",
-            Some(Value::from(after.router.policy.label())),
-        ));
-    }
-    for (key, b, a) in [
-        (
-            "conversation",
-            before.budget.conversation,
-            after.budget.conversation,
-        ),
-        ("day", before.budget.day, after.budget.day),
-        ("month", before.budget.month, after.budget.month),
-    ] {
-        if b != a {
-            let mut t = InlineTable::new();
-            if let Some(tokens) = a.tokens {
-                t.insert("tokens", Value::from(tokens as i64));
-            }
-            if let Some(cost) = a.cost {
-                t.insert("cost", Value::from(cost));
-            }
-            changes.push((
-                "budget",
-                key,
-                (!t.is_empty()).then_some(Value::InlineTable(t)),
-            ));
-        }
-    }
-    if before.search.fusion != after.search.fusion {
-        changes.push(("search", "fusion", Some(fusion_value(&after.search.fusion))));
-    }
-    if before.search.reranker != after.search.reranker {
-        let value = match &after.search.reranker {
-            RerankerChoice::None => Value::from("none"),
-            RerankerChoice::Maxsim => Value::from("maxsim"),
-            RerankerChoice::CrossEncoder(dir) => {
-                let mut t = InlineTable::new();
-                t.insert("cross-encoder", Value::from(dir.display().to_string()));
-                Value::InlineTable(t)
-            }
-        };
-        changes.push(("search", "reranker", Some(value)));
-    }
-    for (table, key, value) in changes {
-        let table = doc
-            .entry(table)
-            .or_insert_with(|| Item::Table(toml_edit::Table::new()))
-            .as_table_like_mut()
-            .ok_or_else(|| {
-                ApiError::new("config", format!("config.toml: '{table}' is not a table"))
-            })?;
-        match value {
-            Some(value) => {
-                table.insert(key, Item::Value(value));
-            }
-            None => {
-                table.remove(key);
-            }
-        }
-    }
-    Ok(doc.to_string())
-}
-
-/// An `f32` as the decimal a person typed (0.6, not 0.6000000238418579).
-fn decimal(x: f32) -> f64 {
-    x.to_string().parse().unwrap_or(f64::from(x))
-}
-
-fn fusion_value(fusion: &Fusion) -> Value {
-    let mut t = InlineTable::new();
-    match *fusion {
-        Fusion::Weighted {
-            dense_weight,
-            bm25_weight,
-        } => {
-            t.insert("method", Value::from("weighted"));
-            t.insert("dense_weight", Value::from(decimal(dense_weight)));
-            t.insert("bm25_weight", Value::from(decimal(bm25_weight)));
-        }
-        Fusion::Rrf {
-            k,
-            dense_weight,
-            bm25_weight,
-        } => {
-            t.insert("method", Value::from("rrf"));
-            t.insert("k", Value::from(decimal(k)));
-            t.insert("dense_weight", Value::from(decimal(dense_weight)));
-            t.insert("bm25_weight", Value::from(decimal(bm25_weight)));
-        }
-    }
-    Value::InlineTable(t)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -594,7 +381,7 @@ mod tests {
         wanted.answers.min_score = 0.35;
         let mut after = before.clone();
         apply(&mut after, &wanted).unwrap();
-        let edited = edit(text, &before, &after).unwrap();
+        let edited = cairn_engine::config_file::edit_text(text, &before, &after).unwrap();
         assert!(edited.starts_with("# my notes about tuning\n"), "{edited}");
         assert!(edited.contains("k = 8 # fewer"), "{edited}");
         assert!(edited.contains("timeout_secs = 30.0"), "{edited}");
@@ -620,7 +407,10 @@ mod tests {
         let mut after = before.clone();
         apply(&mut after, &screen(&before)).unwrap();
         assert_eq!(after, before);
-        assert_eq!(edit("", &before, &after).unwrap(), "");
+        assert_eq!(
+            cairn_engine::config_file::edit_text("", &before, &after).unwrap(),
+            ""
+        );
     }
 
     /// A change to the screen's settings.
@@ -662,7 +452,7 @@ mod tests {
         wanted.models.chat = None;
         let mut after = before.clone();
         apply(&mut after, &wanted).unwrap();
-        let edited = edit(text, &before, &after).unwrap();
+        let edited = cairn_engine::config_file::edit_text(text, &before, &after).unwrap();
         assert!(!edited.contains("big.gguf"), "{edited}");
         assert_eq!(Config::parse(&edited).unwrap().models.chat, None);
     }

@@ -734,7 +734,7 @@ async fn providers_keys_policy_and_budgets_are_set_from_the_settings_screen() {
     settings.privacy = PrivacyMode::OfflineOnly;
     app.save_settings(settings).await.unwrap();
     assert!(app.remove_provider(request).await.unwrap().is_empty());
-    let keychain = cairn_providers::Keychain::default();
+    let keychain = cairn_keychain::Keychain::default();
     assert!(!keychain.has("acme-app").unwrap());
 }
 

@@ -7,12 +7,8 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use cairn_engine::test_support::server::{Behaviour, Format, WireServer};
 use serde_json::Value;
-
-#[path = "../../cairn-providers/tests/support/server.rs"]
-mod server;
-
-use server::{Behaviour, Format, WireServer};
 
 const KEY: &str = "sk-cli-test-5f1e9a7c3b";
 

@@ -579,7 +579,10 @@ async fn answer_cache() -> Result<()> {
                     &CancelToken::new(),
                 )
                 .await?;
-            Ok::<_, Box<dyn std::error::Error>>((t.elapsed(), answer.provider == "cache"))
+            Ok::<_, Box<dyn std::error::Error>>((
+                t.elapsed(),
+                answer.provenance == cairn_engine::Provenance::Cache,
+            ))
         }
     };
     let mut made = Vec::new();

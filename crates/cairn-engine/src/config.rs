@@ -34,7 +34,7 @@ pub struct Config {
     /// Spending limits on cloud models.
     pub budget: BudgetConfig,
     /// The semantic answer cache.
-    pub cache: crate::cache::CacheConfig,
+    pub cache: CacheConfig,
     /// What happens to an answer that fails the output checks or a policy.
     pub review: ReviewConfig,
     /// The prompt template versions in use, by name (`grounded = "1.0.0"`); a template not named
@@ -363,48 +363,6 @@ impl Config {
     }
 }
 
-/// Sets the version of prompt template `name` in the config file at `path` (`None`: back to its
-/// default), keeping everything else in the file as it was. The new file is checked before it
-/// replaces the old one, and written whole or not at all.
-pub fn set_prompt_version(path: &Path, name: &str, version: Option<&str>) -> Result<Config> {
-    let io = |source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let invalid = |reason: String| Error::Config {
-        path: path.display().to_string(),
-        reason,
-    };
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(io(e)),
-    };
-    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| invalid(format!("{e}")))?;
-    let table = doc
-        .entry("prompts")
-        .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()))
-        .as_table_like_mut()
-        .ok_or_else(|| invalid("'prompts' is not a table".into()))?;
-    match version {
-        Some(v) => {
-            table.insert(name, toml_edit::value(v));
-        }
-        None => {
-            table.remove(name);
-        }
-    }
-    let text = doc.to_string();
-    let config = Config::parse(&text).map_err(invalid)?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io)?;
-    }
-    let partial = path.with_extension("toml.partial");
-    std::fs::write(&partial, &text).map_err(io)?;
-    std::fs::rename(&partial, path).map_err(io)?;
-    Ok(config)
-}
-
 impl Config {
     /// Parses TOML text. Unknown keys are errors: a misspelt tunable must not be silently ignored.
     pub fn parse(text: &str) -> std::result::Result<Config, String> {
@@ -449,7 +407,7 @@ impl Config {
             if let Some(problem) = p.problem() {
                 return Err(problem);
             }
-            if matches!(p.name.as_str(), "local" | "none" | "cache") {
+            if cairn_store::Provenance::RESERVED.contains(&p.name.as_str()) {
                 return Err(format!(
                     "a provider cannot be called {:?}: the router uses the word for itself",
                     p.name
@@ -482,38 +440,38 @@ impl Config {
     }
 }
 
+/// The collection used when none is named.
+pub const DEFAULT_COLLECTION: &str = "default";
+
+/// The cache's settings (`[cache]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CacheConfig {
+    /// Serve and keep answers.
+    pub enabled: bool,
+    /// Least cosine similarity between two questions for the earlier answer to be considered.
+    /// Calibrated by `cargo run --release -p cairn-engine --example calibrate-cache`.
+    pub threshold: f32,
+    /// Most bytes the entries may take together.
+    pub max_bytes: u64,
+    /// Seconds an entry may be served after it was made.
+    pub ttl_secs: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            enabled: true,
+            threshold: 0.98,
+            max_bytes: 32 << 20,
+            ttl_secs: 7 * 86_400,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_prompt_version_is_set_and_reset_keeping_the_rest_of_the_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("config.toml");
-        std::fs::write(&path, "# mine\n[search]\nk = 5 # five\n").unwrap();
-        let config = set_prompt_version(&path, "grounded", Some("1.1.0")).unwrap();
-        assert_eq!(config.prompts["grounded"], "1.1.0");
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(
-            text.starts_with("# mine\n[search]\nk = 5 # five\n"),
-            "{text}"
-        );
-        assert_eq!(Config::load(&path).unwrap(), config);
-
-        let err = set_prompt_version(&path, "grounded", Some("7.0.0")).unwrap_err();
-        assert!(err.to_string().contains("1.0.0, 1.1.0"), "{err}");
-        let err = set_prompt_version(&path, "limerick", Some("1.0.0")).unwrap_err();
-        assert!(err.to_string().contains("limerick"), "{err}");
-        assert_eq!(
-            Config::load(&path).unwrap(),
-            config,
-            "a refused change writes nothing"
-        );
-
-        let config = set_prompt_version(&path, "grounded", None).unwrap();
-        assert!(config.prompts.is_empty());
-        assert_eq!(config.search.k, 5);
-    }
 
     #[test]
     fn a_partial_file_keeps_the_other_defaults() {

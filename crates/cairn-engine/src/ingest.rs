@@ -13,7 +13,6 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use cairn_index::{ChunkRow, CollectionIndex, Passage};
@@ -24,34 +23,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
+use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
-use crate::library::{Library, absolute};
-
-/// Stops a long operation from another thread or task. Cloning shares the flag.
-#[derive(Debug, Clone, Default)]
-pub struct CancelToken(Arc<AtomicBool>);
-
-impl CancelToken {
-    /// A token that has not fired.
-    pub fn new() -> Self {
-        CancelToken::default()
-    }
-
-    /// Fires the token.
-    pub fn cancel(&self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-
-    /// Whether the token has fired.
-    pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
-    }
-
-    /// The flag itself, for code that polls it.
-    pub fn flag(&self) -> &AtomicBool {
-        &self.0
-    }
-}
+use crate::library::Library;
+use crate::paths::absolute;
 
 /// What is happening to a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

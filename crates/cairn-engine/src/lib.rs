@@ -24,42 +24,61 @@
 
 mod answer;
 pub mod cache;
+mod cancel;
 pub mod complexity;
 mod config;
+pub mod config_file;
 mod error;
 mod ingest;
 mod library;
+pub mod logging;
+mod maintenance;
+mod paths;
 pub mod policy;
 pub mod prompts;
+mod redaction;
 mod review;
 pub mod router;
 mod search;
 mod stats;
 mod watch;
 
-pub use answer::{
-    Answer, AnswerEvent, AskRequest, CandidateTrace, Citation, FallbackStep, OnAnswerEvent,
-    ReviewNote, Tier, Timings, Trace, TraceError,
+pub use answer::citation::{CachedCitation, Citation};
+pub use answer::trace::{CandidateTrace, Trace, TraceError};
+pub use answer::value::{
+    Answer, AnswerEvent, AskRequest, CacheHit, CachedAnswer, CachedSource, FallbackStep,
+    OnAnswerEvent, ReviewNote, Timings,
 };
+pub use cairn_guard::{InjectionReport, OutputReport, PiiConfig};
 pub use cairn_index::{Fusion, Hit, IndexSettings, Passage, SearchParams};
 pub use cairn_ingest::{ChunkerConfig, ParseLimits};
+pub use cairn_providers::{KeySource, ModelConfig, ModelTier, ProviderConfig, ProviderKind};
 pub use cairn_store::{
-    CitationRecord, CollectionRecord, DocState, DocumentRecord, Limit, MessageRecord, ModelSpend,
-    Spent, ThreadRecord,
+    AuditEntry, AuditVerdict, CacheUsage, CitationRecord, CollectionRecord, DocState,
+    DocumentRecord, Limit, MessageRecord, ModelSpend, Provenance, Spent, ThreadRecord, Tier,
+    TraceSummary,
 };
-pub use config::set_prompt_version;
+pub use cancel::CancelToken;
 pub use config::{
-    AnswerConfig, ApiConfig, BudgetConfig, Config, GuardConfig, IngestConfig, ModelsConfig,
-    RerankerChoice, ReviewConfig, ReviewMode, RouterConfig, SearchConfig, WatchConfig,
+    AnswerConfig, ApiConfig, BudgetConfig, CacheConfig, Config, DEFAULT_COLLECTION, GuardConfig,
+    IngestConfig, ModelsConfig, RerankerChoice, ReviewConfig, ReviewMode, RouterConfig,
+    SearchConfig, WatchConfig,
 };
+pub use config_file::set_prompt_version;
 pub use error::{Error, Result};
-pub use ingest::{AddReport, CancelToken, FileOutcome, FileStatus, Progress, Stage};
-pub use library::{
-    CheckReport, DEFAULT_COLLECTION, Library, RemoveReport, Spend, probe_chat_model, probe_embedder,
-};
+pub use ingest::{AddReport, FileOutcome, FileStatus, Progress, Stage};
+pub use library::{Library, RemoveReport, Spend, probe_chat_model, probe_embedder};
+pub use maintenance::CheckReport;
 pub use policy::{ModelRoute, Policy, Target};
 pub use prompts::PromptInfo;
+pub use redaction::{FoundEntity, RedactedText, redact_text};
 pub use review::{ReviewAction, ReviewItem};
-pub use search::{SearchMode, SearchRequest};
+pub use router::{Route, RouteDecision};
+pub use search::request::{SearchMode, SearchRequest};
 pub use stats::{DayFigures, FeedbackExample, Percentiles, Stats};
 pub use watch::{ChangeBatch, FolderWatcher, WatchedFolder};
+
+/// The loopback server that speaks the cloud providers' wire formats and misbehaves on command,
+/// for tests of the shells over the engine.
+#[cfg(feature = "test-support")]
+pub use cairn_providers::test_support;

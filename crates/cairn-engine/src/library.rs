@@ -10,14 +10,17 @@ use cairn_models::{BertEmbedder, CrossEncoderReranker, Embedder, MaxSimReranker,
 use cairn_store::{CollectionRecord, DocumentRecord, Store};
 use serde::Serialize;
 
-use crate::complexity::ComplexityClassifier;
-use crate::config::{Config, RerankerChoice};
-use crate::error::{Error, Result};
-use crate::router::IntentRouter;
 use cairn_providers::{Keychain, Provider};
 
-/// The collection used when none is named.
-pub const DEFAULT_COLLECTION: &str = "default";
+use crate::answer::question::title;
+use crate::cache::AnswerCache;
+use crate::complexity::ComplexityClassifier;
+use crate::config::{BudgetConfig, Config, RerankerChoice};
+use crate::error::{Error, Result};
+use crate::paths::absolute;
+use crate::prompts::{PromptInfo, infos};
+use crate::router::IntentRouter;
+use crate::search::cache::RetrievalCache;
 
 /// The name of the default embedding model's directory under `models/`.
 const DEFAULT_EMBEDDER: &str = "all-MiniLM-L6-v2";
@@ -40,8 +43,8 @@ pub struct Library {
     pub(crate) complexity: ComplexityClassifier,
     providers: OnceLock<Vec<Arc<Provider>>>,
     pub(crate) searches: AtomicU64,
-    pub(crate) retrieval_cache: crate::search::RetrievalCache,
-    pub(crate) answer_cache: crate::cache::AnswerCache,
+    pub(crate) retrieval_cache: RetrievalCache,
+    pub(crate) answer_cache: AnswerCache,
 }
 
 impl std::fmt::Debug for Library {
@@ -62,7 +65,7 @@ pub struct Spend {
     /// This month, by provider and model.
     pub by_model: Vec<cairn_store::ModelSpend>,
     /// The configured budgets.
-    pub budget: crate::config::BudgetConfig,
+    pub budget: BudgetConfig,
 }
 
 /// What [`Library::remove`] did.
@@ -85,7 +88,7 @@ impl Library {
         // Reservations left by a process that stopped mid-request hold no money any more.
         store.settle_stale_reservations()?;
         let index = Index::open(&data_dir.join("lance")).await?;
-        let retrieval_cache = crate::search::RetrievalCache::new(config.search.cache_entries);
+        let retrieval_cache = RetrievalCache::new(config.search.cache_entries);
         Ok(Library {
             data_dir: data_dir.to_path_buf(),
             config,
@@ -100,7 +103,7 @@ impl Library {
             providers: OnceLock::new(),
             searches: AtomicU64::new(0),
             retrieval_cache,
-            answer_cache: crate::cache::AnswerCache::default(),
+            answer_cache: AnswerCache::default(),
         })
     }
 
@@ -135,6 +138,24 @@ impl Library {
         let dir = self.embedder_dir()?;
         let embedder = Arc::new(BertEmbedder::load(&dir, &cairn_models::select_device())?);
         Ok(self.embedder.get_or_init(|| embedder).clone())
+    }
+
+    /// The embedding model's id (its directory's name), loading it on first use.
+    pub fn embedding_model_id(&self) -> Result<String> {
+        Ok(self.embedder()?.info().id.clone())
+    }
+
+    /// Embeds `texts` with the library's embedding model, on a blocking thread: one unit-length
+    /// vector per text, in order.
+    pub async fn embed_texts(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>> {
+        let embedder = self.embedder()?;
+        tokio::task::spawn_blocking(move || {
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            embedder.embed(&refs)
+        })
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?
+        .map_err(Error::from)
     }
 
     /// The configured reranker, if any, loaded on first use.
@@ -192,9 +213,7 @@ impl Library {
             .iter()
             .find(|(role, _)| role == "user")
             .map_or("conversation", |(_, text)| text.as_str());
-        let thread = self
-            .store
-            .create_thread(&crate::answer::title(first), collection)?;
+        let thread = self.store.create_thread(&title(first), collection)?;
         for (role, content) in turns {
             self.store.add_message(
                 thread.id,
@@ -219,51 +238,8 @@ impl Library {
     }
 
     /// The prompt templates, each with its versions and the one in use.
-    pub fn prompts(&self) -> Vec<crate::PromptInfo> {
-        crate::prompts::infos(&self.config.prompts)
-    }
-
-    /// Files of `collection` that could not be indexed, with their reasons: `(document, quarantined)`
-    /// (quarantined: the same content is not read again until it changes or is retried).
-    pub fn failed(&self, collection: &str) -> Result<Vec<(DocumentRecord, bool)>> {
-        let quarantined = self.store.quarantined(collection)?;
-        Ok(self
-            .store
-            .documents(Some(collection))?
-            .into_iter()
-            .filter(|d| d.error_code.is_some())
-            .map(|d| {
-                let q = quarantined.contains_key(&d.path);
-                (d, q)
-            })
-            .collect())
-    }
-
-    /// Reads failed files again, quarantined ones included: those at `paths`, or every failed file
-    /// of the collection.
-    pub async fn retry(
-        &self,
-        paths: &[PathBuf],
-        collection: &str,
-        progress: &(dyn Fn(crate::Progress) + Sync),
-        cancel: &crate::CancelToken,
-    ) -> Result<crate::AddReport> {
-        let wanted: Vec<String> = paths
-            .iter()
-            .map(|p| absolute(p).display().to_string())
-            .collect();
-        let failed: Vec<String> = self
-            .failed(collection)?
-            .into_iter()
-            .map(|(d, _)| d.path)
-            .filter(|p| wanted.is_empty() || wanted.contains(p))
-            .collect();
-        self.store.release_quarantine(collection, Some(&failed))?;
-        let targets: Vec<PathBuf> = failed.into_iter().map(PathBuf::from).collect();
-        if targets.is_empty() {
-            return Ok(crate::AddReport::default());
-        }
-        self.add(&targets, collection, progress, cancel).await
+    pub fn prompts(&self) -> Vec<PromptInfo> {
+        infos(&self.config.prompts)
     }
 
     /// What the answer cache holds.
@@ -556,124 +532,4 @@ pub fn probe_embedder(dir: &Path) -> Result<String> {
         "{}, {} dimensions, {}-token window",
         info.id, info.dimension, info.max_tokens
     ))
-}
-
-/// `path` made absolute against the current directory, with `.` and `..` resolved where the path
-/// exists (canonical), or lexically where it no longer does.
-pub(crate) fn absolute(path: &Path) -> PathBuf {
-    if let Ok(canonical) = path.canonicalize() {
-        return canonical;
-    }
-    let joined = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map(|d| d.join(path))
-            .unwrap_or_else(|_| path.to_path_buf())
-    };
-    let mut out = PathBuf::new();
-    for part in joined.components() {
-        match part {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-impl Library {
-    /// Rebuilds a collection from its files with the current embedding model: the way out of a
-    /// model change. The old vectors are dropped first; a run cut short is completed by running it
-    /// again (or by `add`), since every document is then marked for indexing.
-    pub async fn reindex(
-        &self,
-        collection: &str,
-        progress: &(dyn Fn(crate::Progress) + Sync),
-        cancel: &crate::CancelToken,
-    ) -> Result<crate::AddReport> {
-        if self.store.collection(collection)?.is_none() {
-            return Err(Error::NoSuchCollection(collection.to_string()));
-        }
-        let stamp = self.stamp()?;
-        let paths: Vec<PathBuf> = self
-            .store
-            .documents(Some(collection))?
-            .into_iter()
-            .map(|d| PathBuf::from(d.path))
-            .collect();
-        self.index.drop_collection(collection).await?;
-        let record = CollectionRecord::new(
-            collection,
-            &stamp.id,
-            &stamp.fingerprint,
-            stamp.dimension as u32,
-        );
-        self.store.replace_embedder(&record)?;
-        self.add(&paths, collection, progress, cancel).await
-    }
-}
-
-/// What [`Library::check`] found: whether the store and the index agree.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct CheckReport {
-    /// Documents the store holds as indexed.
-    pub indexed_documents: usize,
-    /// Chunks the store says are indexed.
-    pub chunks_in_store: u64,
-    /// Rows in the index.
-    pub rows_in_index: u64,
-    /// Documents whose row count differs from the store's chunk count: `(path, store, index)`.
-    pub mismatched: Vec<(String, u64, u64)>,
-    /// Rows whose document the store does not hold as indexed.
-    pub orphan_rows: u64,
-}
-
-impl CheckReport {
-    /// True when every indexed document has exactly its chunks in the index, and nothing else is there.
-    pub fn is_consistent(&self) -> bool {
-        self.mismatched.is_empty() && self.orphan_rows == 0
-    }
-}
-
-impl Library {
-    /// Compares the store with the index, row by row, for one collection.
-    pub async fn check(&self, collection: &str) -> Result<CheckReport> {
-        if self.store.collection(collection)?.is_none() {
-            return Err(Error::NoSuchCollection(collection.to_string()));
-        }
-        let mut rows = match self.index.stamp(collection).await? {
-            Some(stamp) => {
-                self.index
-                    .collection(collection, &stamp)
-                    .await?
-                    .rows_per_document()
-                    .await?
-            }
-            None => Default::default(),
-        };
-        let mut report = CheckReport {
-            rows_in_index: rows.values().map(|&n| n as u64).sum(),
-            ..Default::default()
-        };
-        for doc in self.store.documents(Some(collection))? {
-            let in_index = rows.remove(&doc.id).unwrap_or(0) as u64;
-            let in_store = if doc.state == cairn_store::DocState::Indexed {
-                doc.chunk_count as u64
-            } else {
-                0
-            };
-            if doc.state == cairn_store::DocState::Indexed {
-                report.indexed_documents += 1;
-                report.chunks_in_store += in_store;
-            }
-            if in_index != in_store {
-                report.mismatched.push((doc.path, in_store, in_index));
-            }
-        }
-        report.orphan_rows = rows.values().map(|&n| n as u64).sum();
-        Ok(report)
-    }
 }

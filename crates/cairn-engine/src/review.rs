@@ -3,11 +3,12 @@
 //! of what was shown, and may keep it in the answer cache.
 
 use cairn_models::Embedder;
-use cairn_store::{CitationRecord, Decision, ReviewRecord};
+use cairn_store::{Decision, ReviewRecord};
 use serde::Serialize;
 
-use crate::answer::Citation;
-use crate::cache::{CachedAnswer, CachedSource};
+use crate::answer::citation::{Citation, citation_records};
+use crate::answer::value::{CachedAnswer, CachedSource};
+use crate::cache::normalise;
 use crate::error::{Error, Result};
 use crate::library::Library;
 
@@ -88,22 +89,6 @@ fn item(record: ReviewRecord) -> Result<(ReviewItem, CachedAnswer, Vec<CachedSou
     Ok((item, cached, sources))
 }
 
-/// Citations as a thread message stores them.
-pub(crate) fn citation_records(citations: &[Citation]) -> Vec<CitationRecord> {
-    citations
-        .iter()
-        .map(|c| CitationRecord {
-            n: c.n as i64,
-            chunk_id: c.chunk_id.clone(),
-            doc_path: c.doc_path.clone(),
-            page: c.page.map(i64::from),
-            heading: Some(c.heading.clone()).filter(|h| !h.is_empty()),
-            text: c.text.clone(),
-            score: Some(f64::from(c.score)),
-        })
-        .collect()
-}
-
 impl Library {
     /// Queued answers, newest first: the pending ones, or all.
     pub fn reviews(&self, all: bool) -> Result<Vec<ReviewItem>> {
@@ -179,7 +164,7 @@ impl Library {
         let entry = cairn_store::NewCacheEntry {
             collection: item.collection.clone(),
             question: item.question.clone(),
-            normalised: crate::cache::normalise(&item.question),
+            normalised: normalise(&item.question),
             embedder_id: embedder.info().id.clone(),
             vector,
             answer: serde_json::to_string(cached)?,

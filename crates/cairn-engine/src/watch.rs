@@ -19,9 +19,11 @@ use std::time::{Duration, Instant};
 use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher, event::ModifyKind};
 use tokio::sync::mpsc;
 
+use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
-use crate::ingest::{AddReport, CancelToken, Progress};
-use crate::library::{Library, absolute};
+use crate::ingest::{AddReport, Progress};
+use crate::library::Library;
+use crate::paths::absolute;
 
 /// How often a wait looks at its cancel token.
 const POLL: Duration = Duration::from_millis(100);

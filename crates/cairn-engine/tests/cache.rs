@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use cairn_engine::cache::{AnswerCache, CacheConfig};
-use cairn_engine::{AskRequest, CancelToken, Config, Library};
+use cairn_engine::{AskRequest, CancelToken, Config, Library, Provenance};
 use cairn_models::Embedder;
 
 mod support;
@@ -54,7 +54,7 @@ async fn a_repeated_question_is_served_until_its_source_changes() {
 
     // First asked: the model answers, and the grounded, cited answer is kept.
     let (first, t) = ask(&library, QUESTION).await;
-    assert_eq!(first.provider, "local", "{}", first.answer);
+    assert_eq!(first.provenance, Provenance::Local, "{}", first.answer);
     assert_eq!(t["cache"]["lookup"], "miss");
     assert_eq!(t["cache"]["store"], "stored", "{}", t["cache"]);
     let entry = t["cache"]["entry_stored"].as_i64().unwrap();
@@ -65,7 +65,7 @@ async fn a_repeated_question_is_served_until_its_source_changes() {
         "  when was the fresnel lens of skerrow point lighthouse made ",
     )
     .await;
-    assert_eq!(again.provider, "cache");
+    assert_eq!(again.provenance, Provenance::Cache);
     assert_eq!(again.answer, first.answer);
     assert_eq!(again.citations, first.citations);
     assert_eq!((again.tokens_in, again.tokens_out, again.cost), (0, 0, 0.0));
@@ -84,7 +84,7 @@ async fn a_repeated_question_is_served_until_its_source_changes() {
         "When was the Fresnel lens of the Skerrow Point lighthouse made?",
     )
     .await;
-    assert_eq!(near.provider, "cache", "{}", t["cache"]);
+    assert_eq!(near.provenance, Provenance::Cache, "{}", t["cache"]);
     let similarity = near.cache.as_ref().unwrap().similarity;
     assert!((0.98..1.0).contains(&similarity), "{similarity}");
 
@@ -95,7 +95,7 @@ async fn a_repeated_question_is_served_until_its_source_changes() {
         "Where was the Fresnel lens of Skerrow Point lighthouse made?",
     ] {
         let (answer, t) = ask(&library, other).await;
-        assert_ne!(answer.provider, "cache", "{other}");
+        assert_ne!(answer.provenance, Provenance::Cache, "{other}");
         assert_ne!(t["cache"]["lookup"], "hit", "{other}");
     }
 
@@ -112,7 +112,7 @@ async fn a_repeated_question_is_served_until_its_source_changes() {
         )
         .await
         .unwrap();
-    assert_ne!(follow.provider, "cache");
+    assert_ne!(follow.provenance, Provenance::Cache);
     let t = library.trace(follow.trace_id.unwrap()).unwrap().unwrap().1;
     assert_eq!(t["cache"]["lookup"], "skipped");
 
@@ -130,7 +130,7 @@ async fn a_repeated_question_is_served_until_its_source_changes() {
         .await
         .unwrap();
     let (fresh, t) = ask(&library, QUESTION).await;
-    assert_ne!(fresh.provider, "cache");
+    assert_ne!(fresh.provenance, Provenance::Cache);
     assert_eq!(t["cache"]["lookup"], "miss");
     let invalidated: Vec<i64> = serde_json::from_value(t["cache"]["invalidated"].clone()).unwrap();
     assert!(invalidated.contains(&entry), "{}", t["cache"]);
@@ -146,7 +146,7 @@ async fn a_repeated_question_is_served_until_its_source_changes() {
     // Removed from the library: the entry made after the edit goes too.
     library.remove(&[lighthouse], "default").await.unwrap();
     let (gone, _) = ask(&library, QUESTION).await;
-    assert_ne!(gone.provider, "cache");
+    assert_ne!(gone.provenance, Provenance::Cache);
 
     // The figures: lookups that hit against lookups that missed.
     let stats = library.stats(7).unwrap();
@@ -173,7 +173,7 @@ async fn the_cache_can_be_turned_off() {
     .await;
     for _ in 0..2 {
         let (answer, t) = ask(&library, QUESTION).await;
-        assert_eq!(answer.provider, "local");
+        assert_eq!(answer.provenance, Provenance::Local);
         assert_eq!(t["cache"]["lookup"], "off");
     }
     assert_eq!(library.answer_cache_usage().unwrap().entries, 0);

@@ -6,13 +6,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cairn_engine::{AnswerEvent, AskRequest, CancelToken, Config, Library, Policy, Target, Tier};
+use cairn_engine::{
+    AnswerEvent, AskRequest, CancelToken, Config, Library, Policy, Provenance, Target, Tier,
+};
+use cairn_providers::test_support::server::{Behaviour, Format, WireServer};
 
-#[path = "../../cairn-providers/tests/support/server.rs"]
-mod server;
 mod support;
 
-use server::{Behaviour, Format, WireServer};
 use support::{collect, fixture_library, streamed};
 
 const QUESTION: &str =
@@ -81,7 +81,7 @@ async fn a_cloud_answer_is_redacted_streamed_restored_cited_and_costed() {
         let (answer, events) = ask(&library).await;
 
         assert_eq!(answer.tier, Tier::Primary, "{kind}: {answer:#?}");
-        assert_eq!(answer.provider, "acme");
+        assert_eq!(answer.provenance.label(), "acme");
         let route = answer.model_route.clone().unwrap();
         assert_eq!(route.policy, Policy::QualityFirst);
         assert_eq!(
@@ -149,12 +149,12 @@ async fn a_cloud_answer_is_redacted_streamed_restored_cited_and_costed() {
         );
         assert_eq!(library.verify_audit().unwrap().broken, None);
         let traced = library.trace(answer.trace_id.unwrap()).unwrap().unwrap();
-        assert_eq!(traced.0.provider.as_deref(), Some("acme"));
+        assert_eq!(traced.0.provider.as_ref().map(|p| p.label()), Some("acme"));
         assert_eq!((traced.0.tokens_in, traced.0.tokens_out), (100, 30));
         assert!((traced.0.cost - cost).abs() < 1e-12);
         let stored = library.thread_messages(answer.thread_id).unwrap();
         let saved = stored.last().unwrap();
-        assert_eq!(saved.provider.as_deref(), Some("acme"));
+        assert_eq!(saved.provider.as_ref().map(|p| p.label()), Some("acme"));
         assert_eq!(saved.cost, Some(answer.cost));
         let spend = library.spend().unwrap();
         assert!((spend.today.cost - cost).abs() < 1e-12);
@@ -202,7 +202,7 @@ async fn each_failure_moves_down_the_chain_and_a_retry_after_is_honoured() {
         assert_eq!(answer.fallbacks[0].tier, Tier::Primary);
         assert_eq!(answer.tier, Tier::Secondary, "{code}: {}", answer.answer);
         assert_eq!(
-            (answer.provider.as_str(), answer.model.as_str()),
+            (answer.provenance.label(), answer.model.as_str()),
             ("acme", "acme-mini")
         );
         // The secondary was given only the single most relevant passage.
@@ -282,11 +282,11 @@ async fn the_local_model_is_the_secondary_when_the_cloud_breaks_mid_answer() {
     let (answer, events) = ask(&library).await;
     assert_eq!(answer.fallbacks[0].code, "stream_broken");
     assert_eq!(
-        answer.provider,
+        answer.provenance,
         if answer.tier == Tier::Deterministic {
-            "none"
+            Provenance::Fixed
         } else {
-            "local"
+            Provenance::Local
         }
     );
     assert_ne!(answer.tier, Tier::Primary);

@@ -6,13 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use cairn_engine::{AskRequest, CancelToken, Config, Policy, Tier};
+use cairn_engine::{AskRequest, CancelToken, Config, Policy, Provenance, Tier};
+use cairn_providers::test_support::server::{Behaviour, Format, WireServer};
 
-#[path = "../../cairn-providers/tests/support/server.rs"]
-mod server;
 mod support;
-
-use server::{Behaviour, Format, WireServer};
 
 /// Sockets this process holds open now.
 fn sockets() -> usize {
@@ -74,7 +71,10 @@ async fn offline_only_opens_no_socket_even_with_providers_configured() {
     let answer = answer.unwrap();
     assert_eq!(most, baseline, "offline-only opened a socket");
     assert!(!library.providers_constructed());
-    assert!(matches!(answer.provider.as_str(), "local" | "none"));
+    assert!(matches!(
+        answer.provenance,
+        Provenance::Local | Provenance::Fixed
+    ));
     assert_ne!(answer.tier, Tier::Secondary);
     assert!(server.requests().is_empty());
 
@@ -86,7 +86,7 @@ async fn offline_only_opens_no_socket_even_with_providers_configured() {
     let (most, answer) =
         most_sockets_during(library.ask(&request, Arc::new(|_| {}), &CancelToken::new())).await;
     let answer = answer.unwrap();
-    assert_eq!(answer.provider, "acme");
+    assert_eq!(answer.provenance.label(), "acme");
     assert!(most > baseline, "{most} sockets seen, {baseline} before");
     assert_eq!(server.requests().len(), 1);
 }

@@ -3,7 +3,8 @@
 //! LanceDB and SQLite.
 
 use cairn_engine::{
-    AnswerEvent, AskRequest, CancelToken, Config, Library, ReviewAction, ReviewMode, Tier,
+    AnswerEvent, AskRequest, CancelToken, Config, Library, Provenance, ReviewAction, ReviewMode,
+    Tier,
 };
 
 mod support;
@@ -87,7 +88,7 @@ async fn a_held_answer_waits_and_a_decision_rewrites_its_thread_once() {
     assert_eq!(message.content, note.original);
     assert_eq!(message.citations.len(), note.citations.len());
     let (again, _) = ask(&library, QUESTION).await;
-    assert_eq!(again.provider, "cache");
+    assert_eq!(again.provenance, Provenance::Cache);
     assert_eq!(again.answer, note.original);
     assert_eq!(again.cache.unwrap().trace_id, answer.trace_id);
 
@@ -159,8 +160,8 @@ async fn a_warned_answer_is_shown_at_once_and_withdrawn_if_rejected() {
     assert_eq!(note.original, answer.answer);
     assert_eq!(shown(&library, answer.thread_id).content, answer.answer);
     assert_ne!(
-        ask(&library, QUESTION).await.0.provider,
-        "cache",
+        ask(&library, QUESTION).await.0.provenance,
+        Provenance::Cache,
         "an unreviewed answer is never kept"
     );
 

@@ -10,11 +10,16 @@
 //! - attention runs as one kernel per (sequence, head), heads in parallel, with the softmax fused in;
 //! - GELU uses the exact-erf form through a branch-free approximation (absolute error < 2e-7) that
 //!   the compiler vectorises.
+//!
+//! The GEMM wrapper, softmax and `exp` it runs on are the crate's shared matrix kernels
+//! (`crate::matrix`).
 
 use candle_core::{CpuStorage, CustomOp1, CustomOp3, D, Layout, Module, Result, Shape, Tensor};
 use candle_nn::{Embedding, LayerNorm, VarBuilder};
 use rayon::prelude::*;
 use serde::Deserialize;
+
+use crate::matrix::{Matrix, exp, horner, matmul, softmax_in_place};
 
 /// The fields of a BERT `config.json` this encoder uses.
 #[derive(Debug, Clone, Deserialize)]
@@ -299,155 +304,6 @@ impl CustomOp3 for Attention {
     }
 }
 
-/// A matrix inside a slice: element `(i, j)` is `data[i * row_stride + j * col_stride]`.
-#[derive(Clone, Copy)]
-pub(crate) struct Matrix<'a> {
-    data: &'a [f32],
-    rows: usize,
-    cols: usize,
-    row_stride: usize,
-    col_stride: usize,
-}
-
-impl<'a> Matrix<'a> {
-    /// Panics unless every element lies inside `data`: the guarantee [`matmul`] relies on.
-    pub(crate) fn new(
-        data: &'a [f32],
-        rows: usize,
-        cols: usize,
-        row_stride: usize,
-        col_stride: usize,
-    ) -> Self {
-        assert!(
-            rows > 0 && cols > 0 && (rows - 1) * row_stride + (cols - 1) * col_stride < data.len()
-        );
-        Matrix {
-            data,
-            rows,
-            cols,
-            row_stride,
-            col_stride,
-        }
-    }
-}
-
-/// `out = scale · a · b`, `out` row-major and contiguous, on the calling thread. The `gemm` crate's
-/// kernels (the ones candle uses) on matrices too small to be worth threading; the caller runs many at
-/// once.
-fn matmul(a: Matrix, b: Matrix, scale: f32, out: &mut [f32]) {
-    matmul_with(a, b, scale, out, gemm::Parallelism::None);
-}
-
-/// [`matmul`] with gemm's own threading.
-#[allow(unsafe_code)]
-pub(crate) fn matmul_with(
-    a: Matrix,
-    b: Matrix,
-    scale: f32,
-    out: &mut [f32],
-    parallelism: gemm::Parallelism,
-) {
-    assert_eq!(a.cols, b.rows, "inner dimensions");
-    assert!(out.len() >= a.rows * b.cols, "output too small");
-    // SAFETY: `Matrix::new` checked that every element of `a` and `b` lies inside its slice, and the
-    // assert above that the `a.rows × b.cols` row-major output fits in `out`, so gemm reads and writes
-    // only inside the three slices; `out` is borrowed mutably, so it aliases neither input.
-    unsafe {
-        gemm::gemm(
-            a.rows,
-            b.cols,
-            a.cols,
-            out.as_mut_ptr(),
-            1,
-            b.cols as isize,
-            false,
-            a.data.as_ptr(),
-            a.col_stride as isize,
-            a.row_stride as isize,
-            b.data.as_ptr(),
-            b.col_stride as isize,
-            b.row_stride as isize,
-            0.0,
-            scale,
-            false,
-            false,
-            false,
-            parallelism,
-        );
-    }
-}
-
-/// Lanes for reductions: eight independent accumulators let the compiler keep a whole vector of
-/// partial results, where one accumulator would serialise every addition (float addition is not
-/// associative, so it may not reorder them itself).
-const LANES: usize = 8;
-
-fn reduce(xs: &[f32], init: f32, op: impl Fn(f32, f32) -> f32) -> f32 {
-    let mut acc = [init; LANES];
-    let chunks = xs.chunks_exact(LANES);
-    let tail = chunks.remainder();
-    for chunk in chunks {
-        for (a, x) in acc.iter_mut().zip(chunk) {
-            *a = op(*a, *x);
-        }
-    }
-    tail.iter().chain(&acc).fold(init, |a, x| op(a, *x))
-}
-
-pub(crate) fn softmax_in_place(xs: &mut [f32]) {
-    // A compare-and-select, not `f32::max`: its NaN rules would keep it from vectorising.
-    let max = reduce(xs, f32::NEG_INFINITY, |a, b| if b > a { b } else { a });
-    xs.iter_mut().for_each(|x| *x = exp(*x - max));
-    let inv = 1.0 / reduce(xs, 0.0, |a, b| a + b);
-    xs.iter_mut().for_each(|x| *x *= inv);
-}
-
-/// `exp(x)` for `x ≤ 0` (what softmax and erf need), branch-free so loops over it vectorise.
-/// Cephes-style: `x = n·ln 2 + r` with ln 2 split in two so `r` is exact, `e^r` by its Taylor series
-/// to degree 6 (remainder < 1.2e-7 on |r| ≤ ln2/2), and `2^n` written into the exponent bits.
-/// Relative error below 3e-7; inputs below -87 are taken as -87 (e^-87 ≈ 1.6e-38).
-///
-/// `n` is rounded by adding and subtracting 1.5·2²³, which leaves it, as an integer, in the low
-/// mantissa bits: no float-to-integer conversion, whose saturating semantics would stop the
-/// compiler from vectorising.
-#[inline(always)]
-pub(crate) fn exp(x: f32) -> f32 {
-    const LN2_HI: f32 = 0.693_359_4; // 0.693359375: few mantissa bits, so n·LN2_HI is exact
-    const LN2_LO: f32 = -2.121_944_4e-4;
-    const ROUND: f32 = 12_582_912.0; // 1.5 · 2^23
-    let x = if x < -87.0 { -87.0 } else { x };
-    let shifted = x.mul_add(std::f32::consts::LOG2_E, ROUND);
-    let n = shifted - ROUND;
-    let r = (-n).mul_add(LN2_LO, (-n).mul_add(LN2_HI, x));
-    let p = horner(
-        r,
-        &[
-            1.0,
-            1.0,
-            0.5,
-            1.0 / 6.0,
-            1.0 / 24.0,
-            1.0 / 120.0,
-            1.0 / 720.0,
-        ],
-    );
-    // The low bits of `shifted` hold n + 2^22 (two's complement for n < 0); add the exponent bias.
-    let exponent = shifted
-        .to_bits()
-        .wrapping_sub(ROUND.to_bits())
-        .wrapping_add(127);
-    p * f32::from_bits(exponent << 23)
-}
-
-/// `c[0] + x·(c[1] + x·(c[2] + …))` with fused multiply-adds.
-#[inline(always)]
-fn horner(x: f32, coefficients: &[f32]) -> f32 {
-    coefficients
-        .iter()
-        .rev()
-        .fold(0.0, |acc, &c| acc.mul_add(x, c))
-}
-
 /// GELU with the exact normal CDF: `x/2 · (1 + erf(x/√2))`.
 struct GeluErf;
 
@@ -494,18 +350,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fast_exp_and_erf_match_the_standard_library() {
-        let mut worst_exp = 0f32;
+    fn fast_erf_matches_the_standard_library() {
         let mut worst_erf = 0f64;
         for i in 0..=20_000 {
-            let x = -20.0 + i as f32 * 0.001;
-            worst_exp = worst_exp.max(((exp(x) - x.exp()) / x.exp()).abs());
             let y = -6.0 + i as f64 * 0.0006;
             worst_erf = worst_erf.max((erf(y as f32) as f64 - libm_erf(y)).abs());
         }
-        assert!(worst_exp < 3e-7, "exp relative error {worst_exp}");
         assert!(worst_erf < 5e-7, "erf absolute error {worst_erf}");
-        assert!(exp(-200.0) < 1e-37);
     }
 
     /// erf through its Taylor series (small |x|) and continued fraction (large |x|), in f64.
@@ -528,13 +379,5 @@ mod tests {
             1.0 - (-a * a).exp() / (f * std::f64::consts::PI.sqrt())
         };
         v.copysign(x)
-    }
-
-    #[test]
-    fn softmax_rows_sum_to_one_and_keep_order() {
-        let mut xs = vec![1.0, 3.0, 2.0, -50.0];
-        softmax_in_place(&mut xs);
-        assert!((xs.iter().sum::<f32>() - 1.0).abs() < 1e-6);
-        assert!(xs[1] > xs[2] && xs[2] > xs[0] && xs[3] < 1e-20);
     }
 }

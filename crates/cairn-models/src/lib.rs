@@ -25,6 +25,7 @@ mod device;
 mod embedder;
 mod error;
 pub mod llm;
+mod matrix;
 mod rerank;
 
 pub use device::select_device;

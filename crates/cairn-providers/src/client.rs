@@ -6,13 +6,13 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use cairn_guard::Egress;
+use cairn_keychain::{ApiKey, Keychain};
 use futures::StreamExt;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde::Serialize;
 
 use crate::config::{KeySource, ProviderConfig, ProviderKind, secs};
 use crate::error::{ProviderError, TimeoutStage};
-use crate::keys::{ApiKey, Keychain};
 use crate::sse::SseParser;
 use crate::wire::{Delta, Params, Wire};
 

@@ -94,8 +94,8 @@ pub enum ProviderError {
         provider: String,
     },
     /// The keychain could not be used.
-    #[error("the keychain could not be used: {0}")]
-    Keychain(String),
+    #[error(transparent)]
+    Keychain(#[from] cairn_keychain::KeychainError),
     /// The provider is not configured, or its config cannot work.
     #[error("{0}")]
     Config(String),

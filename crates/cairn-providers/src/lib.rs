@@ -7,7 +7,8 @@
 //! token usage, and is patient within limits: timeouts for connecting, the first token and the
 //! whole answer; retries with backoff on 429 and 5xx honouring `Retry-After`; a per-provider rate
 //! limit; a circuit breaker that rests a provider after repeated failures. Keys live in the OS
-//! keychain ([`Keychain`]); an [`ApiKey`] never prints itself.
+//! keychain ([`Keychain`], from `cairn-keychain`, re-exported here); an [`ApiKey`] never prints
+//! itself.
 //!
 //! ```no_run
 //! # async fn demo(egress: cairn_guard::Egress) -> Result<(), cairn_providers::ProviderError> {
@@ -29,15 +30,16 @@
 mod client;
 mod config;
 mod error;
-mod keys;
 pub mod sse;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 mod wire;
 
+pub use cairn_keychain::{ApiKey, Keychain, KeychainError, SERVICE};
 pub use client::{Completion, Provider, Usage};
 pub use config::{
     BreakerConfig, KeySource, ModelConfig, ModelTier, ProviderConfig, ProviderKind, RetryConfig,
     Timeouts,
 };
 pub use error::{ProviderError, TimeoutStage};
-pub use keys::{ApiKey, Keychain, SERVICE};
 pub use wire::Params;

@@ -1,16 +1,14 @@
 //! Providers against real HTTP on loopback: each wire format, and each way a provider fails.
 
-mod support;
-
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use cairn_guard::{Egress, Guard, Outbound};
+use cairn_providers::test_support::server::{Behaviour, Format, WireServer};
 use cairn_providers::{
     BreakerConfig, KeySource, Keychain, ModelConfig, ModelTier, Params, Provider, ProviderConfig,
     ProviderError, ProviderKind, RetryConfig, TimeoutStage, Timeouts,
 };
-use support::server::{Behaviour, Format, WireServer};
 
 fn egress() -> Egress {
     Guard::default()

@@ -3,8 +3,10 @@
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
+use crate::clock::now;
 use crate::error::Result;
-use crate::store::{Store, now};
+use crate::provenance::{Provenance, Tier};
+use crate::store::Store;
 
 /// A conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,8 +55,8 @@ pub struct MessageRecord {
     pub content: String,
     /// For answers: the route taken (`factual`, `chitchat`, ...).
     pub route: Option<String>,
-    /// For answers: the tier that produced it (`grounded`, `direct`, `not_found`, `refusal`).
-    pub tier: Option<String>,
+    /// For answers: the tier that produced it.
+    pub tier: Option<Tier>,
     /// For answers: the prompt template and version (`grounded@1.0.0`).
     pub prompt_version: Option<String>,
     /// For answers: the model.
@@ -63,8 +65,8 @@ pub struct MessageRecord {
     pub tokens_in: Option<i64>,
     /// Generated tokens.
     pub tokens_out: Option<i64>,
-    /// For answers: `local`, a provider's name, or `none` (a fixed answer); unset before 0.4.
-    pub provider: Option<String>,
+    /// For answers: who made it; unset before 0.4.
+    pub provider: Option<Provenance>,
     /// For answers: US dollars.
     pub cost: Option<f64>,
     /// Unix seconds.
@@ -83,7 +85,7 @@ pub struct NewMessage {
     /// Route.
     pub route: Option<String>,
     /// Tier.
-    pub tier: Option<String>,
+    pub tier: Option<Tier>,
     /// Prompt template version.
     pub prompt_version: Option<String>,
     /// Model.
@@ -92,8 +94,8 @@ pub struct NewMessage {
     pub tokens_in: Option<i64>,
     /// Generated tokens.
     pub tokens_out: Option<i64>,
-    /// Who made it: `local`, a provider's name, or `none`.
-    pub provider: Option<String>,
+    /// Who made it.
+    pub provider: Option<Provenance>,
     /// US dollars.
     pub cost: Option<f64>,
     /// Cited passages.
@@ -243,65 +245,5 @@ impl Store {
                 .collect::<rusqlite::Result<_>>()?;
         }
         Ok(messages)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_thread_keeps_its_messages_and_citations_in_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("cairn.sqlite")).unwrap();
-        let thread = store
-            .create_thread("When was the lighthouse built?", "default")
-            .unwrap();
-        store
-            .add_message(
-                thread.id,
-                &NewMessage {
-                    role: "user".into(),
-                    content: "When?".into(),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
-        let cite = CitationRecord {
-            n: 1,
-            chunk_id: "c1".into(),
-            doc_path: "/a.md".into(),
-            page: Some(2),
-            heading: None,
-            text: "Built in 1870.".into(),
-            score: Some(0.8),
-        };
-        store
-            .add_message(
-                thread.id,
-                &NewMessage {
-                    role: "assistant".into(),
-                    content: "In 1870 [1].".into(),
-                    tier: Some("grounded".into()),
-                    citations: vec![cite.clone()],
-                    ..Default::default()
-                },
-            )
-            .unwrap();
-        let messages = store.messages(thread.id).unwrap();
-        assert_eq!(messages.len(), 2);
-        assert_eq!(messages[0].role, "user");
-        assert_eq!(messages[1].citations, vec![cite]);
-        assert_eq!(store.threads().unwrap()[0].id, thread.id);
-        // A bad role is refused by the schema, and nothing is half-written.
-        let bad = NewMessage {
-            role: "system".into(),
-            content: "x".into(),
-            ..Default::default()
-        };
-        assert!(store.add_message(thread.id, &bad).is_err());
-        assert_eq!(store.messages(thread.id).unwrap().len(), 2);
-        assert!(store.delete_thread(thread.id).unwrap());
-        assert!(store.messages(thread.id).unwrap().is_empty());
     }
 }

@@ -3,8 +3,9 @@
 use rusqlite::params;
 use serde::Serialize;
 
+use crate::clock::now;
 use crate::error::{Error, Result};
-use crate::store::{Store, now};
+use crate::store::Store;
 
 /// A verdict on an answer, with the trace it belongs to.
 #[derive(Debug, Clone, PartialEq, Serialize)]

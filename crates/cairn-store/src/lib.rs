@@ -21,10 +21,12 @@
 
 mod answer_cache;
 mod audit;
+mod clock;
 mod conversations;
 mod error;
 mod feedback;
 mod migrations;
+mod provenance;
 mod records;
 mod review;
 mod spend;
@@ -34,14 +36,16 @@ mod watched;
 
 pub use answer_cache::{CacheKeyRow, CacheUsage, CacheValueRow, NewCacheEntry};
 pub use audit::{AuditEntry, AuditVerdict, GENESIS};
+pub use clock::now as now_unix;
 pub use conversations::{CitationRecord, MessageRecord, NewMessage, ThreadRecord};
 pub use error::{Error, Result};
 pub use feedback::FeedbackRecord;
+pub use provenance::{Provenance, Tier};
 pub use records::{CollectionRecord, DocState, DocumentRecord, IndexedDocument};
 pub use review::{Decision, NewReview, ReviewRecord};
 pub use spend::{
     Latency, Limit, Limits, ModelSpend, Refused, Reservation, Settlement, Spent, day_and_month,
 };
-pub use store::{Store, now as now_unix};
+pub use store::Store;
 pub use traces::{NewTrace, TraceSummary};
 pub use watched::WatchedRecord;

@@ -25,7 +25,7 @@ impl CollectionRecord {
             embedder_id: embedder_id.to_string(),
             embedder_fingerprint: embedder_fingerprint.to_string(),
             dimension,
-            created_at: crate::store::now(),
+            created_at: crate::clock::now(),
         }
     }
 }

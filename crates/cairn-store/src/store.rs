@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use crate::clock::now;
 use crate::error::{Error, Result};
 use crate::migrations::MIGRATIONS;
 use crate::records::{CollectionRecord, DocState, DocumentRecord, IndexedDocument};
@@ -15,14 +16,6 @@ use crate::records::{CollectionRecord, DocState, DocumentRecord, IndexedDocument
 #[derive(Debug)]
 pub struct Store {
     conn: Mutex<Connection>,
-}
-
-/// Unix seconds now.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 const DOCUMENT_COLUMNS: &str = "id, collection, path, kind, state, content_hash, size_bytes, chunk_count, \
@@ -338,116 +331,4 @@ fn migrate(conn: &mut Connection) -> Result<()> {
         tx.commit()?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn store() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
-        store
-            .create_collection(&CollectionRecord::new("c", "m", "f", 4))
-            .unwrap();
-        (dir, store)
-    }
-
-    fn indexed(id: i64, hash: &str) -> IndexedDocument {
-        IndexedDocument {
-            id,
-            kind: "text".into(),
-            content_hash: hash.into(),
-            size_bytes: 10,
-            chunk_count: 2,
-            page_count: None,
-            warnings: vec![],
-        }
-    }
-
-    #[test]
-    fn the_journal_moves_through_writing_to_indexed() {
-        let (_dir, store) = store();
-        let id = store.ensure_document("c", "/a.txt").unwrap();
-        assert_eq!(
-            store.ensure_document("c", "/a.txt").unwrap(),
-            id,
-            "ensure is idempotent"
-        );
-        store.begin_writes(&[(id, "h1")]).unwrap();
-        assert_eq!(
-            store
-                .documents_in_state("c", DocState::Writing)
-                .unwrap()
-                .len(),
-            1
-        );
-        store.finish_writes(&[indexed(id, "h1")]).unwrap();
-        let doc = store.document("c", "/a.txt").unwrap().unwrap();
-        assert_eq!(
-            (doc.state, doc.content_hash.as_deref(), doc.chunk_count),
-            (DocState::Indexed, Some("h1"), 2)
-        );
-        assert!(
-            store
-                .documents_in_state("c", DocState::Writing)
-                .unwrap()
-                .is_empty()
-        );
-    }
-
-    #[test]
-    fn a_failure_never_demotes_an_indexed_document() {
-        let (_dir, store) = store();
-        let a = store.ensure_document("c", "/a.txt").unwrap();
-        let b = store.ensure_document("c", "/b.txt").unwrap();
-        store.finish_writes(&[indexed(a, "h")]).unwrap();
-        store.record_failure(a, "corrupt", "bad", None).unwrap();
-        store
-            .record_failure(b, "corrupt", "bad", Some("sha256:bb"))
-            .unwrap();
-        let a = store.document_by_id(a).unwrap().unwrap();
-        assert_eq!(
-            (a.state, a.error_code.as_deref()),
-            (DocState::Indexed, Some("corrupt"))
-        );
-        assert_eq!(
-            store.document_by_id(b).unwrap().unwrap().state,
-            DocState::Failed
-        );
-    }
-
-    #[test]
-    fn reopening_keeps_data_and_refuses_a_newer_schema() {
-        let (dir, store) = store();
-        store.ensure_document("c", "/a.txt").unwrap();
-        drop(store);
-        let path = dir.path().join("db.sqlite");
-        let store = Store::open(&path).unwrap();
-        assert_eq!(store.documents(None).unwrap().len(), 1);
-        store
-            .conn()
-            .pragma_update(None, "user_version", 999)
-            .unwrap();
-        drop(store);
-        assert!(matches!(
-            Store::open(&path),
-            Err(Error::TooNew { found: 999, .. })
-        ));
-    }
-
-    #[test]
-    fn replacing_the_embedder_marks_every_document_for_reindexing() {
-        let (_dir, store) = store();
-        let a = store.ensure_document("c", "/a.txt").unwrap();
-        store.finish_writes(&[indexed(a, "h")]).unwrap();
-        store
-            .replace_embedder(&CollectionRecord::new("c", "other", "g", 8))
-            .unwrap();
-        assert_eq!(store.collection("c").unwrap().unwrap().embedder_id, "other");
-        assert_eq!(
-            store.document_by_id(a).unwrap().unwrap().state,
-            DocState::New
-        );
-    }
 }

@@ -3,8 +3,10 @@
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
+use crate::clock::now;
 use crate::error::Result;
-use crate::store::{Store, now};
+use crate::provenance::{Provenance, Tier};
+use crate::store::Store;
 
 /// What a trace list shows.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -22,9 +24,9 @@ pub struct TraceSummary {
     /// The route.
     pub route: Option<String>,
     /// The tier that answered.
-    pub tier: Option<String>,
-    /// `local`, a provider, or `none`.
-    pub provider: Option<String>,
+    pub tier: Option<Tier>,
+    /// Who answered.
+    pub provider: Option<Provenance>,
     /// The model.
     pub model: Option<String>,
     /// Prompt tokens.

@@ -6,7 +6,7 @@ use candle_core::quantized::gguf_file::Content;
 use candle_core::{Device, Tensor};
 use candle_transformers::models::quantized_llama::{MAX_SEQ_LEN, ModelWeights};
 
-use super::{Decoder, LlamaConfig};
+use super::decoder::{Decoder, LlamaConfig};
 use crate::Result;
 use crate::error::bad_file;
 

@@ -17,14 +17,14 @@ use candle_core::quantized::{GgmlDType, QTensor};
 use half::f16;
 use rayon::prelude::*;
 
+use super::decoder::{Decoder, LlamaConfig};
 use super::kernels::{
     ActBlock, BLOCK, BlockQ4, BlockQ8, dot_q4, dot_q8, quantize_act, quantize_q8,
 };
 use super::pool::SpinPool;
-use super::{Decoder, LlamaConfig};
 use crate::Result;
-use crate::bert::{Matrix, exp, matmul_with, softmax_in_place};
 use crate::error::bad_file;
+use crate::matrix::{Matrix, exp, matmul_with, softmax_in_place};
 
 /// A weight matrix of `rows × cols`, row-major, in quantized blocks along each row.
 enum QMatrix {

@@ -3,8 +3,6 @@
 //! with `Retry-After`, 500, a stream cut mid-answer, malformed JSON, no usage block). It records
 //! every request it receives, byte for byte.
 
-#![allow(dead_code)]
-
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -16,7 +14,9 @@ use tokio::net::{TcpListener, TcpStream};
 /// Which API the server speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// OpenAI's chat completions (`data:` events, `[DONE]` at the end).
     OpenAi,
+    /// Anthropic's messages (named events, from `message_start` to `message_stop`).
     Anthropic,
 }
 
@@ -25,24 +25,37 @@ pub enum Format {
 pub enum Behaviour {
     /// Streams `pieces` as the answer, `delay` apart, then usage (if any) and the end marker.
     Answer {
+        /// The text of the answer, one event each.
         pieces: Vec<String>,
+        /// Input and output tokens to report; `None` sends no usage.
         usage: Option<(u64, u64)>,
+        /// The pause before each piece.
         delay: Duration,
     },
     /// Waits before sending anything, then behaves as `then`.
     SlowFirstByte {
+        /// How long nothing is sent.
         wait: Duration,
+        /// What follows the wait.
         then: Box<Behaviour>,
     },
     /// An error status with a JSON error body, and `Retry-After` if given.
     Status {
+        /// The HTTP status.
         code: u16,
+        /// The `Retry-After` header's value, if any.
         retry_after: Option<String>,
     },
     /// Streams `pieces` and then drops the connection, without the end of the stream.
-    CutAfter { pieces: Vec<String> },
+    CutAfter {
+        /// The text sent before the connection drops.
+        pieces: Vec<String>,
+    },
     /// Streams `pieces`, then an event that is not valid JSON.
-    Malformed { pieces: Vec<String> },
+    Malformed {
+        /// The text sent before the malformed event.
+        pieces: Vec<String>,
+    },
 }
 
 impl Behaviour {
@@ -59,14 +72,18 @@ impl Behaviour {
 /// One request as it arrived.
 #[derive(Debug, Clone)]
 pub struct Recorded {
+    /// The request target (`/v1/chat/completions`, `/v1/messages`).
     pub path: String,
+    /// The headers, names as sent, in order.
     pub headers: Vec<(String, String)>,
+    /// The body, as text.
     pub body: String,
     /// Everything received on the connection, headers and body.
     pub raw: Vec<u8>,
 }
 
 impl Recorded {
+    /// The value of the header `name` (any case), if sent.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -74,6 +91,7 @@ impl Recorded {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The body as JSON; panics if it is not JSON.
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).expect("the request body is JSON")
     }
@@ -88,6 +106,7 @@ struct State {
 /// The server. It runs until the test ends.
 #[derive(Clone)]
 pub struct WireServer {
+    /// Where it listens (127.0.0.1, a free port).
     pub addr: SocketAddr,
     format: Format,
     state: Arc<Mutex<State>>,
@@ -95,7 +114,7 @@ pub struct WireServer {
 
 impl WireServer {
     /// Starts a server answering every request with `fallback` unless a scripted behaviour is
-    /// queued.
+    /// queued. Must be called within a tokio runtime; panics if nothing can listen on loopback.
     pub async fn start(format: Format, fallback: Behaviour) -> WireServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let server = WireServer {

@@ -1,54 +1,17 @@
 //! Hybrid retrieval over a collection: embed the query, search dense and BM25, fuse, rerank.
 
+pub(crate) mod cache;
+pub(crate) mod request;
+
 use std::collections::HashSet;
 
 use cairn_index::{Hit, SearchParams};
 use cairn_models::Embedder;
-use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::library::{DEFAULT_COLLECTION, Library};
-
-/// Which retrieval to run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SearchMode {
-    /// Dense and BM25, fused, then reranked if a reranker is configured.
-    #[default]
-    Hybrid,
-    /// Vector similarity only.
-    Dense,
-    /// BM25 only.
-    Bm25,
-}
-
-/// A search.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SearchRequest {
-    /// The query text.
-    pub query: String,
-    /// The collection to search.
-    pub collection: String,
-    /// Results wanted; `None` takes the configured default.
-    pub k: Option<usize>,
-    /// Retrieval mode.
-    pub mode: SearchMode,
-    /// Override the configured reranking: `Some(false)` skips it.
-    pub rerank: Option<bool>,
-}
-
-impl SearchRequest {
-    /// A hybrid search of the default collection.
-    pub fn new(query: impl Into<String>) -> Self {
-        SearchRequest {
-            query: query.into(),
-            collection: DEFAULT_COLLECTION.into(),
-            k: None,
-            mode: SearchMode::Hybrid,
-            rerank: None,
-        }
-    }
-}
+use crate::library::Library;
+use crate::search::cache::{CacheKey, normalise};
+use crate::search::request::{SearchMode, SearchRequest};
 
 impl Library {
     /// Runs a search. Passages with identical text (the same file in two places) appear once.
@@ -131,85 +94,6 @@ impl Library {
         }
         hits.truncate(k);
         Ok(hits)
-    }
-}
-
-/// What a cached retrieval is keyed by.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct CacheKey {
-    query: String,
-    collection: String,
-    version: (i64, i64),
-    k: Option<usize>,
-    mode: SearchMode,
-    rerank: Option<bool>,
-}
-
-/// `What is X?` and `  what is   x ` are one query: lower case, single spaces, no closing
-/// punctuation.
-fn normalise(query: &str) -> String {
-    query
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-        .trim_end_matches(['?', '!', '.', ' '])
-        .to_string()
-}
-
-/// A use clock, and each entry with the tick it was last used.
-type Entries = (u64, std::collections::HashMap<CacheKey, (u64, Vec<Hit>)>);
-
-/// Recent retrievals, least recently used dropped first, at most `capacity`.
-#[derive(Debug)]
-pub(crate) struct RetrievalCache {
-    capacity: usize,
-    entries: std::sync::Mutex<Entries>,
-    hits: std::sync::atomic::AtomicU64,
-}
-
-impl RetrievalCache {
-    pub(crate) fn new(capacity: usize) -> Self {
-        RetrievalCache {
-            capacity,
-            entries: Default::default(),
-            hits: Default::default(),
-        }
-    }
-
-    fn get(&self, key: &CacheKey) -> Option<Vec<Hit>> {
-        let mut guard = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let (clock, map) = &mut *guard;
-        *clock += 1;
-        let (used, hits) = map.get_mut(key)?;
-        *used = *clock;
-        self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Some(hits.clone())
-    }
-
-    fn put(&self, key: CacheKey, hits: Vec<Hit>) {
-        if self.capacity == 0 {
-            return;
-        }
-        let mut guard = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let (clock, map) = &mut *guard;
-        *clock += 1;
-        if map.len() >= self.capacity && !map.contains_key(&key) {
-            // Entries of an older version of a collection are never used again: they go first.
-            if let Some(oldest) = map
-                .iter()
-                .min_by_key(|(k, (used, _))| (k.version == key.version, *used))
-                .map(|(k, _)| k.clone())
-            {
-                map.remove(&oldest);
-            }
-        }
-        map.insert(key, (*clock, hits));
-    }
-
-    /// Searches answered from the cache since the library opened.
-    pub(crate) fn hits(&self) -> u64 {
-        self.hits.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 

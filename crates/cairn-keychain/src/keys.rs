@@ -5,7 +5,7 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
-use crate::error::ProviderError;
+use crate::error::KeychainError;
 
 /// The keychain service Cairn's keys are filed under; the account is the provider's name.
 pub const SERVICE: &str = "cairn";
@@ -41,7 +41,8 @@ impl fmt::Display for ApiKey {
     }
 }
 
-/// The OS keychain, under one service name.
+/// The OS keychain, under one service name: an entry per account (a provider's name, or the local
+/// API's token).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Keychain {
     service: String,
@@ -53,8 +54,8 @@ impl Default for Keychain {
     }
 }
 
-fn keychain_error(e: keyring::Error) -> ProviderError {
-    ProviderError::Keychain(e.to_string())
+fn keychain_error(e: keyring::Error) -> KeychainError {
+    KeychainError::Unavailable(e.to_string())
 }
 
 impl Keychain {
@@ -65,19 +66,19 @@ impl Keychain {
         }
     }
 
-    fn entry(&self, provider: &str) -> Result<keyring::Entry, ProviderError> {
+    fn entry(&self, provider: &str) -> Result<keyring::Entry, KeychainError> {
         keyring::Entry::new(&self.service, provider).map_err(keychain_error)
     }
 
     /// Stores `provider`'s key, replacing any earlier one.
-    pub fn set(&self, provider: &str, key: &ApiKey) -> Result<(), ProviderError> {
+    pub fn set(&self, provider: &str, key: &ApiKey) -> Result<(), KeychainError> {
         self.entry(provider)?
             .set_password(key.expose())
             .map_err(keychain_error)
     }
 
     /// `provider`'s key, if the keychain holds one.
-    pub fn get(&self, provider: &str) -> Result<Option<ApiKey>, ProviderError> {
+    pub fn get(&self, provider: &str) -> Result<Option<ApiKey>, KeychainError> {
         match self.entry(provider)?.get_password() {
             Ok(text) => Ok(ApiKey::new(&Zeroizing::new(text))),
             Err(keyring::Error::NoEntry) => Ok(None),
@@ -86,12 +87,12 @@ impl Keychain {
     }
 
     /// Whether the keychain holds a key for `provider` (the key itself is dropped at once).
-    pub fn has(&self, provider: &str) -> Result<bool, ProviderError> {
+    pub fn has(&self, provider: &str) -> Result<bool, KeychainError> {
         Ok(self.get(provider)?.is_some())
     }
 
     /// Removes `provider`'s key; false if there was none.
-    pub fn remove(&self, provider: &str) -> Result<bool, ProviderError> {
+    pub fn remove(&self, provider: &str) -> Result<bool, KeychainError> {
         match self.entry(provider)?.delete_credential() {
             Ok(()) => Ok(true),
             Err(keyring::Error::NoEntry) => Ok(false),

@@ -1,0 +1,164 @@
+//! What the library holds: `add`, `retry`, `reindex`, `rm`, `failed`, `docs`, `check` and
+//! `collections`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use cairn_engine::Library;
+
+use crate::progress::reported;
+
+/// `cairn add`: indexes files and folders into a collection.
+pub async fn add(
+    library: &Library,
+    paths: &[PathBuf],
+    collection: &str,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    reported(json, async |progress, cancel| {
+        library.add(paths, collection, progress, cancel).await
+    })
+    .await
+}
+
+/// `cairn retry`: reads failed files again, those named or every one of the collection.
+pub async fn retry(
+    library: &Library,
+    paths: &[PathBuf],
+    collection: &str,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    reported(json, async |progress, cancel| {
+        library.retry(paths, collection, progress, cancel).await
+    })
+    .await
+}
+
+/// `cairn reindex`: rebuilds a collection's index with the current embedding model.
+pub async fn reindex(library: &Library, collection: &str, json: bool) -> anyhow::Result<ExitCode> {
+    reported(json, async |progress, cancel| {
+        library.reindex(collection, progress, cancel).await
+    })
+    .await
+}
+
+/// `cairn failed`: the files that could not be indexed, with their reasons.
+pub fn failed(library: &Library, collection: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let failed = library.failed(collection)?;
+    let rows: Vec<serde_json::Value> = failed
+        .iter()
+        .map(|(d, quarantined)| {
+            serde_json::json!({"path": d.path, "state": d.state, "code": d.error_code,
+                               "reason": d.error_message, "quarantined": quarantined})
+        })
+        .collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else if failed.is_empty() {
+        eprintln!("every file of {collection} was indexed");
+    }
+    for (d, quarantined) in failed.iter().filter(|_| !json) {
+        println!(
+            "{}\n  {}: {}{}",
+            d.path,
+            d.error_code.as_deref().unwrap_or("-"),
+            d.error_message.as_deref().unwrap_or("-"),
+            if *quarantined {
+                " (quarantined: `cairn retry` reads it again)"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cairn docs`: the indexed documents with their state, of one collection or all.
+pub fn docs(library: &Library, collection: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
+    let docs = library.documents(collection)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&docs)?);
+    } else {
+        for d in &docs {
+            let state = serde_json::to_value(d.state)?
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let error = d
+                .error_message
+                .as_deref()
+                .map(|e| format!("  ({e})"))
+                .unwrap_or_default();
+            println!(
+                "{:<8} {:>5} chunks  {:<10} {}{error}",
+                state, d.chunk_count, d.collection, d.path
+            );
+        }
+        println!("{} document(s)", docs.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cairn rm`: removes files, or everything under folders, from a collection.
+pub async fn rm(
+    library: &Library,
+    paths: &[PathBuf],
+    collection: &str,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let report = library.remove(paths, collection).await?;
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        for path in &report.removed {
+            println!("removed {path}");
+        }
+        println!(
+            "{} document(s), {} chunk(s) removed",
+            report.removed.len(),
+            report.chunks
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cairn check`: whether the index holds exactly the chunks the database records; exit code 1
+/// when it does not.
+pub async fn check(library: &Library, collection: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let report = library.check(collection).await?;
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!(
+            "{} documents, {} chunks recorded, {} rows in the index, {} orphan rows",
+            report.indexed_documents,
+            report.chunks_in_store,
+            report.rows_in_index,
+            report.orphan_rows
+        );
+        for (path, store, index) in &report.mismatched {
+            println!("mismatch: {path}: {store} recorded, {index} in the index");
+        }
+    }
+    Ok(if report.is_consistent() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `cairn collections`: each collection with its embedding model.
+pub fn collections(library: &Library, json: bool) -> anyhow::Result<ExitCode> {
+    let collections = library.collections()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&collections)?);
+    } else {
+        for c in &collections {
+            println!(
+                "{:<20} {} ({}, {} dimensions)",
+                c.name, c.embedder_id, c.embedder_fingerprint, c.dimension
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

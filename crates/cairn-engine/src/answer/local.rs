@@ -1,0 +1,84 @@
+//! Generation on this device: the chat model, one answer at a time, on a blocking thread.
+
+use cairn_index::Hit;
+use cairn_models::llm::{GenerateParams, Sampling, StopReason};
+use cairn_store::Provenance;
+
+use crate::answer::citation::Citation;
+use crate::answer::prompt::{pack, screen};
+use crate::answer::turn::{Generation, Turn};
+use crate::config::AnswerConfig;
+use crate::error::{Error, Result};
+use crate::library::Library;
+use crate::prompts;
+
+impl Library {
+    /// Runs the chat model on `hits` screened and packed into its context window, streaming the
+    /// reply as it is written.
+    pub(crate) async fn generate_local(&self, turn: &Turn<'_>, hits: &[Hit]) -> Result<Generation> {
+        let model = self.chat_model()?;
+        let cfg = self.config.answer.clone();
+        let template = turn.template;
+        let question = turn.question.to_string();
+        let (hits, flagged) = screen(hits, &self.config.guard);
+        let retrieved = Citation::numbered(&hits);
+        let history = turn.history.to_vec();
+        let events = turn.events.clone();
+        let cancel = turn.cancel.clone();
+        let started = turn.started;
+        tokio::task::spawn_blocking(move || {
+            let mut model = model.lock().unwrap_or_else(|p| p.into_inner());
+            let packed = pack(&model, template, &question, &hits, &history, &cfg)?;
+            if template.name != prompts::CHITCHAT.name {
+                events.sources(&packed.passages);
+            }
+            let mut first_token_ms = 0.0;
+            let generation =
+                model.generate(&packed.ids, &params(&cfg), cancel.flag(), &mut |piece| {
+                    if first_token_ms == 0.0 {
+                        first_token_ms = started.elapsed().as_secs_f64() * 1e3;
+                    }
+                    events.text(piece);
+                })?;
+            Ok(Generation {
+                text: generation.text.trim().to_string(),
+                tokens_in: generation.tokens_in,
+                tokens_out: generation.tokens_out,
+                model: model.info().name.clone(),
+                provenance: Provenance::Local,
+                first_token_ms,
+                truncated: !matches!(
+                    generation.stop,
+                    StopReason::EndOfTurn | StopReason::StopString
+                ),
+                cost: 0.0,
+                redacted: 0,
+                passages: packed.passages,
+                retrieved,
+                dropped: packed.dropped,
+                flagged,
+            })
+        })
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?
+    }
+}
+
+/// Sampling as `[answer]` asks: greedy at temperature 0, else seeded top-k/top-p.
+fn params(cfg: &AnswerConfig) -> GenerateParams {
+    GenerateParams {
+        sampling: if cfg.temperature > 0.0 {
+            Sampling::Random {
+                temperature: cfg.temperature,
+                top_k: 40,
+                top_p: 0.95,
+                seed: cfg.seed,
+            }
+        } else {
+            Sampling::Greedy
+        },
+        max_tokens: cfg.max_tokens,
+        repeat_penalty: cfg.repeat_penalty,
+        ..GenerateParams::default()
+    }
+}
