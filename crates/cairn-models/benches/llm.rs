@@ -1,12 +1,14 @@
 //! Chat-model speed, side by side with llama.cpp in one run.
 //!
-//! `cargo bench -p cairn-models --bench llm [-- --quick] [-- --no-candle]`
+//! `cargo bench -p cairn-models --bench llm [-- --quick] [--candle] [--model PATH]…`
 //!
-//! Prints prefill tokens/s at 256 and 1024 prompt tokens, decode tokens/s over 128 generated tokens,
-//! time to first token for a 1,000-token prompt, and peak RSS, for Cairn's CPU runtime and candle's
-//! quantized llama on the same file; then runs llama.cpp's `llama-bench` with the same shapes when
-//! `scripts/build-llama-bench` has built it (set `LLAMA_BENCH` to its path, or it is looked for under
-//! `~/.cache/cairn/llama.cpp`).
+//! For each model (by default every chat model `scripts/fetch-models` put under `models/`:
+//! SmolLM2-135M Q4_1, Qwen2.5-Coder-0.5B and 1.5B Q4_K_M), prints prefill tokens/s at 512 and 1024
+//! prompt tokens, decode tokens/s over 128 generated tokens, time to first token for a 1,000-token
+//! prompt, and peak RSS, for Cairn's CPU runtime (and candle's quantized llama with `--candle`, for
+//! llama-layout files); then runs llama.cpp's `llama-bench` on the same file with the same shapes
+//! and threads when `scripts/build-llama-bench` has built it (set `LLAMA_BENCH` to its path, or it
+//! is looked for under `~/.cache/cairn/llama.cpp`), and prints Cairn's figures as multiples of its.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,29 +21,67 @@ use candle_core::Device;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--rss-probe") {
-        rss_probe(&args[i + 1]);
+        rss_probe(&args[i + 1], Path::new(&args[i + 2]));
         return;
     }
     let quick = args.iter().any(|a| a == "--quick");
-    let with_candle = !args.iter().any(|a| a == "--no-candle");
-    let path = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf"
-    ));
+    let with_candle = args.iter().any(|a| a == "--candle");
+    let mut paths: Vec<PathBuf> = args
+        .windows(2)
+        .filter(|w| w[0] == "--model")
+        .map(|w| PathBuf::from(&w[1]))
+        .collect();
+    if paths.is_empty() {
+        let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+        paths = DEFAULT_MODELS
+            .iter()
+            .map(|m| models.join(m))
+            .filter(|p| p.is_file())
+            .collect();
+    }
     let threads = rayon::current_num_threads();
-    println!("model: {}", path.display());
     println!("threads: {threads}");
     println!();
-    println!("| engine | pp256 t/s | pp1024 t/s | tg128 t/s | TTFT 1000-token prompt | peak RSS |");
-    println!("|---|---|---|---|---|---|");
-    bench(&path, Backend::Cpu, "Cairn CPU runtime", quick);
-    if with_candle {
-        bench(&path, Backend::Candle, "candle quantized_llama", true);
+    println!(
+        "| model | engine | pp512 t/s | pp1024 t/s | tg128 t/s | TTFT 1000-token prompt | peak RSS MB |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for path in &paths {
+        let name = path
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        let ours = bench(path, &name, Backend::Cpu, "Cairn CPU runtime", quick);
+        if with_candle {
+            bench(path, &name, Backend::Candle, "candle quantized_llama", true);
+        }
+        if let Some(peer) = llama_cpp(path, &name, threads) {
+            println!(
+                "| {name} | Cairn ÷ llama.cpp | {:.2}× | {:.2}× | {:.2}× | | |",
+                ours.pp512 / peer.pp512,
+                ours.pp1024 / peer.pp1024,
+                ours.tg128 / peer.tg128
+            );
+        }
     }
-    llama_cpp(&path, threads);
 }
 
-fn bench(path: &Path, backend: Backend, label: &str, quick: bool) {
+/// The chat models `scripts/fetch-models` fetches, under `models/`.
+const DEFAULT_MODELS: [&str; 3] = [
+    "SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf",
+    "Qwen2.5-Coder-0.5B-Instruct/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+    "Qwen2.5-Coder-1.5B-Instruct/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+];
+
+/// Tokens per second of one engine on one model.
+struct Figures {
+    pp512: f64,
+    pp1024: f64,
+    tg128: f64,
+}
+
+fn bench(path: &Path, name: &str, backend: Backend, label: &str, quick: bool) -> Figures {
     let decode_only = std::env::args().any(|a| a == "--decode-only");
     let load = Instant::now();
     let mut model = ChatModel::load(path, &Device::Cpu, backend).expect("load");
@@ -68,7 +108,7 @@ fn bench(path: &Path, backend: Backend, label: &str, quick: bool) {
             .expect("prefill");
         n as f64 / (g.ttft_ms / 1e3)
     };
-    let pp256 = prefill(&mut model, 256);
+    let pp512 = prefill(&mut model, 512);
     let pp1024 = if quick {
         f64::NAN
     } else {
@@ -81,6 +121,7 @@ fn bench(path: &Path, backend: Backend, label: &str, quick: bool) {
         max_tokens: if decode_only { 512 } else { 128 },
         sampling: Sampling::Greedy,
         repeat_penalty: 1.0,
+        ignore_stop_tokens: true,
         ..GenerateParams::default()
     };
     let g = model
@@ -105,24 +146,32 @@ fn bench(path: &Path, backend: Backend, label: &str, quick: bool) {
             .ttft_ms
     };
     println!(
-        "| {label} | {pp256:.0} | {pp1024:.0} | {tg:.0} ({} tokens) | {:.2} s | {} MB |",
+        "| {name} | {label} | {pp512:.0} | {pp1024:.0} | {tg:.1} ({} tokens) | {:.2} s | {} |",
         g.tokens_out,
         ttft / 1e3,
-        probe_rss(backend)
+        probe_rss(path, backend)
     );
     eprintln!("  ({label}: load {load_ms:.0} ms)");
+    Figures {
+        pp512,
+        pp1024,
+        tg128: tg,
+    }
 }
 
 /// Peak RSS of a fresh process that loads the model, reads a 1,000-token prompt and generates 128
 /// tokens: what a person's machine sees while an answer is written.
-fn probe_rss(backend: Backend) -> String {
+fn probe_rss(path: &Path, backend: Backend) -> String {
     let name = if backend == Backend::Cpu {
         "cpu"
     } else {
         "candle"
     };
-    let out = std::env::current_exe()
-        .and_then(|exe| Command::new(exe).args(["--rss-probe", name]).output());
+    let out = std::env::current_exe().and_then(|exe| {
+        Command::new(exe)
+            .args(["--rss-probe", name, &path.to_string_lossy()])
+            .output()
+    });
     match out {
         Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).trim().to_string(),
         Ok(out) => format!(
@@ -133,17 +182,13 @@ fn probe_rss(backend: Backend) -> String {
     }
 }
 
-fn rss_probe(backend: &str) {
-    let path = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf"
-    ));
+fn rss_probe(backend: &str, path: &Path) {
     let backend = if backend == "cpu" {
         Backend::Cpu
     } else {
         Backend::Candle
     };
-    let mut model = ChatModel::load(&path, &Device::Cpu, backend).expect("load");
+    let mut model = ChatModel::load(path, &Device::Cpu, backend).expect("load");
     let vocab = model.tokenizer().vocab_size() as u32;
     let prompt: Vec<u32> = (0..1000u32)
         .map(|i| 200 + (i * 7919) % (vocab - 200))
@@ -171,7 +216,7 @@ fn peak_rss_mb() -> String {
         .map_or("n/a".into(), |kb| format!("{}", kb / 1024))
 }
 
-fn llama_cpp(model: &Path, threads: usize) {
+fn llama_cpp(model: &Path, name: &str, threads: usize) -> Option<Figures> {
     let bin = std::env::var_os("LLAMA_BENCH")
         .map(PathBuf::from)
         .or_else(|| {
@@ -185,15 +230,15 @@ fn llama_cpp(model: &Path, threads: usize) {
             found.into_iter().next()
         });
     let Some(bin) = bin else {
-        println!("| llama.cpp | not built: run scripts/build-llama-bench | | | | |");
-        return;
+        println!("| {name} | llama.cpp: not built, run scripts/build-llama-bench | | | | | |");
+        return None;
     };
     let out = Command::new(&bin)
         .args([
             "-m",
             &model.to_string_lossy(),
             "-p",
-            "256,1024",
+            "512,1024",
             "-n",
             "128",
             "-t",
@@ -216,7 +261,7 @@ fn llama_cpp(model: &Path, threads: usize) {
             let (Some(np), Some(ng), Some(ts)) = (col("n_prompt"), col("n_gen"), col("avg_ts"))
             else {
                 println!("llama-bench printed an unexpected header: {header:?}");
-                return;
+                return None;
             };
             let mut figures = std::collections::BTreeMap::new();
             for line in lines {
@@ -230,19 +275,29 @@ fn llama_cpp(model: &Path, threads: usize) {
             }
             let get = |k: &str| figures.get(k).copied().unwrap_or(f64::NAN);
             println!(
-                "| llama.cpp ({}) | {:.0} | {:.0} | {:.0} | {:.2} s (from pp1024) | |",
-                bin.display(),
-                get("pp256"),
+                "| {name} | llama.cpp llama-bench | {:.0} | {:.0} | {:.1} | {:.2} s (from pp1024) | |",
+                get("pp512"),
                 get("pp1024"),
                 get("tg128"),
                 1000.0 / get("pp1024")
             );
+            Some(Figures {
+                pp512: get("pp512"),
+                pp1024: get("pp1024"),
+                tg128: get("tg128"),
+            })
         }
-        Ok(out) => println!(
-            "llama-bench failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ),
-        Err(e) => println!("llama-bench could not run: {e}"),
+        Ok(out) => {
+            println!(
+                "llama-bench failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            None
+        }
+        Err(e) => {
+            println!("llama-bench could not run: {e}");
+            None
+        }
     }
 }
 

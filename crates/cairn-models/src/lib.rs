@@ -27,6 +27,9 @@ mod error;
 pub mod llm;
 mod matrix;
 mod rerank;
+/// Random-weight GGUF models for tests of architectures no registry carries weights of.
+#[cfg(feature = "test-support")]
+pub mod test_support;
 
 pub use device::select_device;
 pub use embedder::{BertEmbedder, Embedder, EmbedderInfo};

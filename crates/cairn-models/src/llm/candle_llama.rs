@@ -1,4 +1,4 @@
-//! candle's quantized llama behind [`Decoder`]: the GPU path, and the CPU path on CPUs without AVX2.
+//! candle's quantized llama behind [`Decoder`]: the GPU path for llama-layout models.
 
 use std::path::Path;
 
@@ -6,15 +6,16 @@ use candle_core::quantized::gguf_file::Content;
 use candle_core::{Device, Tensor};
 use candle_transformers::models::quantized_llama::{MAX_SEQ_LEN, ModelWeights};
 
-use super::decoder::{Decoder, LlamaConfig};
+use super::arch::TransformerConfig;
+use super::decoder::Decoder;
 use crate::Result;
 use crate::error::bad_file;
 
-/// A llama-family GGUF run by candle on any device.
+/// A llama-layout GGUF run by candle on any device.
 pub struct CandleLlama {
     model: ModelWeights,
     device: Device,
-    config: LlamaConfig,
+    config: TransformerConfig,
     cached: usize,
 }
 
@@ -26,7 +27,16 @@ impl CandleLlama {
         file: &mut std::fs::File,
         device: &Device,
     ) -> Result<Self> {
-        let mut config = LlamaConfig::from_gguf(path, &content)?;
+        let mut config = TransformerConfig::from_gguf(path, &content)?;
+        if !matches!(config.architecture.as_str(), "llama" | "mistral") {
+            return Err(bad_file(
+                path,
+                format!(
+                    "architecture '{}' runs on the CPU runtime only; on a GPU Cairn runs llama and mistral",
+                    config.architecture
+                ),
+            ));
+        }
         // candle's rotary table stops at MAX_SEQ_LEN.
         config.context_length = config.context_length.min(MAX_SEQ_LEN);
         let model =
@@ -41,7 +51,7 @@ impl CandleLlama {
 }
 
 impl Decoder for CandleLlama {
-    fn config(&self) -> &LlamaConfig {
+    fn config(&self) -> &TransformerConfig {
         &self.config
     }
 

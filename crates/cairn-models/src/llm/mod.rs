@@ -1,17 +1,20 @@
-//! The on-device chat model: any llama-family GGUF, its tokenizer and chat template from the file's
-//! own metadata, and generation with sampling, stop tokens, streaming and cancellation.
+//! The on-device chat model: a GGUF of one of the architectures in [`arch`] (Llama, Mistral, Qwen 2
+//! and 3, Gemma 3, Phi 3), its tokenizer and chat template from the file's own metadata, and
+//! generation with sampling, stop tokens, streaming and cancellation.
 //!
-//! Two decoders implement [`Decoder`]: [`CpuLlama`], this crate's CPU runtime (quantized kernels,
-//! batched prefill; the default on x86-64 with AVX2), and candle's quantized llama (GPUs through the
-//! `cuda` and `metal` features, and CPUs without AVX2).
+//! Two decoders implement [`Decoder`]: [`CpuTransformer`], this crate's CPU runtime (the file's
+//! quantized blocks as they are, SIMD kernels, batched prefill), and candle's quantized llama (GPUs
+//! through the `cuda` and `metal` features, for llama-layout models).
 
+pub mod arch;
 mod candle_llama;
 mod decoder;
-pub mod kernels;
 mod pool;
+pub mod quant;
 mod runtime;
 mod sample;
 mod tokenizer;
+mod weights;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,9 +24,10 @@ use candle_core::Device;
 use candle_core::quantized::gguf_file::Content;
 use serde::{Deserialize, Serialize};
 
+pub use arch::TransformerConfig;
 pub use candle_llama::CandleLlama;
-pub use decoder::{Decoder, LlamaConfig};
-pub use runtime::CpuLlama;
+pub use decoder::Decoder;
+pub use runtime::CpuTransformer;
 pub use sample::{Sampler, Sampling};
 pub use tokenizer::{ChatMessage, GgufTokenizer, render_chat_template};
 
@@ -51,6 +55,8 @@ pub struct GenerateParams {
     pub max_tokens: usize,
     /// Strings that end the reply (not included in it), besides the model's stop tokens.
     pub stop: Vec<String>,
+    /// Generate `max_tokens` even past the model's end-of-turn tokens (for measuring speed).
+    pub ignore_stop_tokens: bool,
 }
 
 impl Default for GenerateParams {
@@ -61,6 +67,7 @@ impl Default for GenerateParams {
             repeat_last_n: 64,
             max_tokens: 512,
             stop: Vec::new(),
+            ignore_stop_tokens: false,
         }
     }
 }
@@ -112,8 +119,12 @@ pub struct ChatModelInfo {
     pub file_bytes: u64,
     /// Which decoder runs it.
     pub backend: &'static str,
+    /// Where it runs: `CPU`, `CUDA` or `Metal`.
+    pub device: &'static str,
+    /// Why it runs on the CPU although a GPU was asked for, when the GPU could not load it.
+    pub device_note: Option<String>,
     /// The model's shape.
-    pub config: LlamaConfig,
+    pub config: TransformerConfig,
 }
 
 /// A loaded chat model: tokenizer, decoder and the prompt its KV cache holds.
@@ -135,7 +146,7 @@ impl std::fmt::Debug for ChatModel {
 /// Which decoder runs a model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
-    /// This crate's CPU runtime on a CPU with AVX2, candle otherwise.
+    /// This crate's CPU runtime on the CPU, candle on a GPU.
     Auto,
     /// This crate's CPU runtime.
     Cpu,
@@ -144,35 +155,59 @@ pub enum Backend {
 }
 
 impl ChatModel {
-    /// Loads a llama-family GGUF; `device` is where candle runs it when it is a GPU.
+    /// Loads a GGUF chat model; `device` is where candle runs it when it is a GPU.
     pub fn load(path: &Path, device: &Device, backend: Backend) -> Result<Self> {
         let mut file = std::fs::File::open(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => Error::MissingFile {
                 path: path.to_path_buf(),
-                hint: "run scripts/fetch-models, or point models.chat at a llama-family GGUF file",
+                hint: "run scripts/fetch-models, or point models.chat at a GGUF chat model",
             },
             _ => bad_file(path, e),
         })?;
-        let content = Content::read(&mut file)
-            .map_err(|e| bad_file(path, format!("not a GGUF file: {e}")))?;
-        let tokenizer = GgufTokenizer::from_gguf(&content).map_err(|e| bad_file(path, e))?;
+        let content = Content::read(&mut file).map_err(|e| unreadable(path, e))?;
         let use_cpu = match backend {
             Backend::Cpu => true,
             Backend::Candle => false,
-            Backend::Auto => {
-                device.is_cpu() && cfg!(all(target_arch = "x86_64", target_feature = "avx2"))
-            }
+            Backend::Auto => device.is_cpu(),
         };
-        let (decoder, name): (Box<dyn Decoder>, &'static str) = if use_cpu {
+        // The tokenizer comes after the weights: an architecture or a file Cairn cannot run is
+        // the first thing to say.
+        let tokenizer =
+            |content: &Content| GgufTokenizer::from_gguf(content).map_err(|e| bad_file(path, e));
+        let cpu = |file: &mut std::fs::File, content: &Content| -> Result<Box<dyn Decoder>> {
+            Ok(Box::new(CpuTransformer::load(path, content, file)?))
+        };
+        let mut device_note = None;
+        let (decoder, tokenizer, name, device_name): (
+            Box<dyn Decoder>,
+            GgufTokenizer,
+            &'static str,
+            &'static str,
+        ) = if use_cpu {
             (
-                Box::new(CpuLlama::load(path, &content, &mut file)?),
+                cpu(&mut file, &content)?,
+                tokenizer(&content)?,
                 "cairn-cpu",
+                "CPU",
             )
         } else {
-            (
-                Box::new(CandleLlama::load(path, content, &mut file, device)?),
-                "candle",
-            )
+            let gpu = if device.is_cuda() { "CUDA" } else { "Metal" };
+            let words = tokenizer(&content)?;
+            match CandleLlama::load(path, content, &mut file, device) {
+                Ok(decoder) => (Box::new(decoder), words, "candle", gpu),
+                Err(e) if backend == Backend::Auto => {
+                    // The GPU path could not take it: the CPU runtime runs every architecture.
+                    let note =
+                        format!("the {gpu} device could not load it ({e}); it runs on the CPU");
+                    tracing::warn!("{}: {note}", path.display());
+                    device_note = Some(note);
+                    std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(0))
+                        .map_err(|e| bad_file(path, e))?;
+                    let content = Content::read(&mut file).map_err(|e| unreadable(path, e))?;
+                    (cpu(&mut file, &content)?, words, "cairn-cpu", "CPU")
+                }
+                Err(e) => return Err(e),
+            }
         };
         let info = ChatModelInfo {
             path: path.to_path_buf(),
@@ -182,6 +217,8 @@ impl ChatModel {
                 .unwrap_or_default(),
             file_bytes: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
             backend: name,
+            device: device_name,
+            device_note,
             config: decoder.config().clone(),
         };
         Ok(Self {
@@ -289,7 +326,7 @@ impl ChatModel {
             );
             let next = sampler.sample(&logits);
             first_token_at.get_or_insert_with(Instant::now);
-            if self.tokenizer.is_stop(next) {
+            if self.tokenizer.is_stop(next) && !params.ignore_stop_tokens {
                 break StopReason::EndOfTurn;
             }
             generated.push(next);
@@ -389,5 +426,21 @@ impl ChatModel {
             ttft_ms: (first - start).as_secs_f64() * 1e3,
             decode_ms: (now - first).as_secs_f64() * 1e3,
         }
+    }
+}
+
+/// The error for a file candle cannot read as GGUF: a tensor type it does not know is named as a
+/// quantization Cairn does not run; anything else is not a GGUF file.
+fn unreadable(path: &Path, e: candle_core::Error) -> Error {
+    let message = e.to_string();
+    match message.strip_prefix("unknown dtype for tensor ") {
+        Some(id) => bad_file(
+            path,
+            format!(
+                "it uses a quantization Cairn does not run (ggml type {id}); Cairn runs {}",
+                quant::Format::ALL.map(quant::Format::name).join(", ")
+            ),
+        ),
+        None => bad_file(path, format!("not a GGUF file: {message}")),
     }
 }

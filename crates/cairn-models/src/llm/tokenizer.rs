@@ -34,6 +34,8 @@ const TOKEN_TYPE_USER_DEFINED: i32 = 4;
 
 /// The GPT-2 split, as llama.cpp writes it.
 const GPT2_SPLIT: &str = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)";
+/// The Qwen 2 split: Llama 3's, but digits one at a time.
+const QWEN2_SPLIT: &str = r"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 /// The Llama 3 split.
 const LLAMA3_SPLIT: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
@@ -147,18 +149,26 @@ impl GgufTokenizer {
                     builder = builder.unk_token(unk);
                 }
                 let mut t = Tokenizer::new(builder.build().map_err(tok_err)?);
-                let normalizers: Vec<NormalizerWrapper> = vec![
-                    Prepend::new("▁".into()).into(),
-                    Replace::new(" ", "▁").map_err(tok_err)?.into(),
-                ];
+                // A space before the text, unless the model says not (Gemma's).
+                let space_prefix = md
+                    .get("tokenizer.ggml.add_space_prefix")
+                    .and_then(|v| v.to_bool().ok())
+                    .unwrap_or(true);
+                let mut normalizers: Vec<NormalizerWrapper> = Vec::new();
+                if space_prefix {
+                    normalizers.push(Prepend::new("▁".into()).into());
+                }
+                normalizers.push(Replace::new(" ", "▁").map_err(tok_err)?.into());
                 t.with_normalizer(Some(tokenizers::normalizers::Sequence::new(normalizers)))
                     .map_err(tok_err)?;
-                let decoders: Vec<DecoderWrapper> = vec![
+                let mut decoders: Vec<DecoderWrapper> = vec![
                     Replace::new("▁", " ").map_err(tok_err)?.into(),
                     ByteFallback::new().into(),
                     Fuse::new().into(),
-                    Strip::new(' ', 1, 0).into(),
                 ];
+                if space_prefix {
+                    decoders.push(Strip::new(' ', 1, 0).into());
+                }
                 t.with_decoder(Some(DecoderSequence::new(decoders)));
                 t
             }
@@ -369,7 +379,18 @@ fn gpt2_pre_tokenizer(pre: &str) -> Result<PreTokenizerWrapper> {
         "llama3" | "llama-bpe" | "llama-v3" | "smaug-bpe" | "falcon3" | "dbrx" => {
             Sequence::new(vec![split(LLAMA3_SPLIT)?, byte_level(false)]).into()
         }
-        _ => Sequence::new(vec![split(GPT2_SPLIT)?, byte_level(false)]).into(),
+        "qwen2" | "deepseek-r1-qwen" | "stablelm2" => {
+            Sequence::new(vec![split(QWEN2_SPLIT)?, byte_level(false)]).into()
+        }
+        "" | "default" | "gpt-2" | "gpt2" | "phi-2" => {
+            Sequence::new(vec![split(GPT2_SPLIT)?, byte_level(false)]).into()
+        }
+        other => {
+            tracing::warn!(
+                "pre-tokenizer '{other}' is not one Cairn knows; splitting text as GPT-2 does"
+            );
+            Sequence::new(vec![split(GPT2_SPLIT)?, byte_level(false)]).into()
+        }
     })
 }
 

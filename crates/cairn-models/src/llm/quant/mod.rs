@@ -1,0 +1,228 @@
+//! Weights as the GGUF file holds them and the products the runtime computes with them.
+//!
+//! A [`QMatrix`] keeps each tensor's bytes in its own ggml block format ([`Format`]): nothing is
+//! re-quantized at load, so resident memory is the file's size. A fused projection (Q, K and V
+//! stacked; gate and up) is a stack of parts that may differ in format (a Q4_K_M file mixes Q4_K,
+//! Q6_K, Q5_0 and Q8_0). An activation vector is quantized once per product, to 8-bit blocks for
+//! the 32-value formats and to 8-bit super-blocks for the K-quants ([`Activation`]), and each row
+//! meets it in integer arithmetic ([`avx2`] on CPUs with AVX2, [`scalar`] elsewhere).
+
+pub mod act;
+#[cfg(all(
+    target_arch = "x86_64",
+    target_feature = "avx2",
+    target_feature = "fma",
+    target_feature = "f16c"
+))]
+mod avx2;
+pub mod dequant;
+pub mod format;
+pub mod scalar;
+
+use act::{Q8Block, Q8KBlock, quantize_q8, quantize_q8k};
+/// The kernels this build runs: AVX2 where the target has it, scalar elsewhere.
+#[cfg(all(
+    target_arch = "x86_64",
+    target_feature = "avx2",
+    target_feature = "fma",
+    target_feature = "f16c"
+))]
+use avx2 as kernels;
+pub use format::{ActivationKind, Format};
+#[cfg(not(all(
+    target_arch = "x86_64",
+    target_feature = "avx2",
+    target_feature = "fma",
+    target_feature = "f16c"
+)))]
+use scalar as kernels;
+
+/// One tensor of a stack: `rows` rows of `cols` values in `format`.
+#[derive(Debug)]
+struct Part {
+    format: Format,
+    rows: usize,
+    row_bytes: usize,
+    data: Vec<u8>,
+}
+
+/// A weight matrix of `rows × cols`, row-major, its rows in one or more formats.
+#[derive(Debug)]
+pub struct QMatrix {
+    cols: usize,
+    rows: usize,
+    parts: Vec<Part>,
+}
+
+impl QMatrix {
+    /// A matrix of `rows × cols` values held as `data` in `format`. `cols` must be a whole number
+    /// of the format's blocks and `data` exactly `rows` rows long.
+    pub fn new(format: Format, rows: usize, cols: usize, data: Vec<u8>) -> Result<QMatrix, String> {
+        if !cols.is_multiple_of(format.block_values()) {
+            return Err(format!(
+                "{cols} columns is not a multiple of {} ({}'s block)",
+                format.block_values(),
+                format.name()
+            ));
+        }
+        let row_bytes = format.row_bytes(cols);
+        if data.len() != rows * row_bytes {
+            return Err(format!(
+                "{} bytes where {rows} rows of {cols} {} values take {}",
+                data.len(),
+                format.name(),
+                rows * row_bytes
+            ));
+        }
+        Ok(QMatrix {
+            cols,
+            rows,
+            parts: vec![Part {
+                format,
+                rows,
+                row_bytes,
+                data,
+            }],
+        })
+    }
+
+    /// Matrices with the same column count, stacked: the rows of each in turn.
+    pub fn stack(matrices: Vec<QMatrix>) -> Result<QMatrix, String> {
+        let cols = matrices.first().map_or(0, |m| m.cols);
+        if let Some(m) = matrices.iter().find(|m| m.cols != cols) {
+            return Err(format!("cannot stack {} columns on {cols}", m.cols));
+        }
+        let rows = matrices.iter().map(|m| m.rows).sum();
+        let parts = matrices.into_iter().flat_map(|m| m.parts).collect();
+        Ok(QMatrix { cols, rows, parts })
+    }
+
+    /// Rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Columns.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.parts.iter().map(|p| p.data.len()).sum()
+    }
+
+    /// The activation forms this matrix's rows meet.
+    pub fn activation_kinds(&self) -> Vec<ActivationKind> {
+        let mut kinds: Vec<ActivationKind> = Vec::new();
+        for p in &self.parts {
+            let kind = p.format.activation();
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+        kinds
+    }
+
+    /// The part holding row `r`, and `r`'s index in it.
+    #[inline]
+    fn locate(&self, mut r: usize) -> (&Part, usize) {
+        for part in &self.parts {
+            if r < part.rows {
+                return (part, r);
+            }
+            r -= part.rows;
+        }
+        panic!("row {r} past the matrix's {} rows", self.rows)
+    }
+
+    /// Row `r` as floats.
+    pub fn row_f32(&self, r: usize, out: &mut [f32]) {
+        let (part, r) = self.locate(r);
+        let bytes = &part.data[r * part.row_bytes..(r + 1) * part.row_bytes];
+        dequant::dequantize_row(part.format, bytes, &mut out[..self.cols]);
+    }
+
+    /// `out[i] = row (start + i) · x` for the rows `start..start + out.len()`.
+    pub fn dot_rows(&self, start: usize, x: &Activation, out: &mut [f32]) {
+        let end = start + out.len();
+        let mut first = 0;
+        for part in &self.parts {
+            let (from, to) = (start.max(first), end.min(first + part.rows));
+            if from < to {
+                let bytes =
+                    &part.data[(from - first) * part.row_bytes..(to - first) * part.row_bytes];
+                kernels::dot_rows(
+                    part.format,
+                    bytes,
+                    part.row_bytes,
+                    x,
+                    &mut out[from - start..to - start],
+                );
+            }
+            first += part.rows;
+        }
+    }
+
+    /// Row `r` · `x`.
+    #[inline]
+    pub fn dot_row(&self, r: usize, x: &Activation) -> f32 {
+        let (part, r) = self.locate(r);
+        let bytes = &part.data[r * part.row_bytes..(r + 1) * part.row_bytes];
+        dot(part.format, bytes, x)
+    }
+}
+
+/// `Σ w · x` of one row held as `bytes` in `format`.
+#[inline]
+pub fn dot(format: Format, bytes: &[u8], x: &Activation) -> f32 {
+    match format.activation() {
+        ActivationKind::Q8 => kernels::dot_q8(format, bytes, &x.q8),
+        ActivationKind::Q8K => kernels::dot_q8k(format, bytes, &x.q8k),
+        ActivationKind::Float => kernels::dot_float(format, bytes, &x.float),
+    }
+}
+
+/// One activation vector in the forms the rows it meets need.
+#[derive(Clone, Debug, Default)]
+pub struct Activation {
+    /// The values.
+    pub float: Vec<f32>,
+    /// 8-bit blocks of 32 (empty when no row needs them).
+    pub q8: Vec<Q8Block>,
+    /// 8-bit super-blocks of 256 (empty when no row needs them).
+    pub q8k: Vec<Q8KBlock>,
+}
+
+impl Activation {
+    /// `xs` in the forms `kinds` name, reusing this activation's buffers.
+    pub fn set(&mut self, xs: &[f32], kinds: &[ActivationKind]) {
+        self.float.clear();
+        self.q8.clear();
+        self.q8k.clear();
+        for kind in kinds {
+            match kind {
+                ActivationKind::Float => self.float.extend_from_slice(xs),
+                ActivationKind::Q8 => {
+                    self.q8.resize(xs.len() / format::QK, Q8Block::default());
+                    quantize_q8(xs, &mut self.q8);
+                }
+                ActivationKind::Q8K => {
+                    self.q8k
+                        .resize(xs.len() / format::QK_K, Q8KBlock::default());
+                    quantize_q8k(xs, &mut self.q8k);
+                }
+            }
+        }
+    }
+
+    /// `xs` in the forms `m`'s rows need.
+    pub fn for_matrix(xs: &[f32], m: &QMatrix) -> Activation {
+        let mut a = Activation::default();
+        a.set(xs, &m.activation_kinds());
+        a
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,116 @@
+//! The kernels against their definitions: every SIMD dot product equals its scalar twin, and the
+//! scalar one equals the float dot product of the dequantized row (up to the activation's 8-bit
+//! rounding). Dequantization itself is checked against the `gguf` Python package's in
+//! `tests/llm.rs`.
+
+use super::format::{Format, QK_K};
+use super::*;
+
+fn lcg(seed: &mut u64) -> u64 {
+    *seed = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    *seed >> 33
+}
+
+fn uniform(seed: &mut u64) -> f32 {
+    (lcg(seed) as f32 / (1u64 << 31) as f32) * 2.0 - 1.0
+}
+
+fn f16_bytes(x: f32) -> [u8; 2] {
+    half::f16::from_f32(x).to_bits().to_le_bytes()
+}
+
+/// `blocks` random blocks of `format` with sane scales.
+fn random_row(format: Format, blocks: usize, seed: &mut u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    for _ in 0..blocks {
+        let mut b: Vec<u8> = (0..format.block_bytes()).map(|_| lcg(seed) as u8).collect();
+        let small = |seed: &mut u64| f16_bytes(0.002 + 0.01 * uniform(seed).abs());
+        match format {
+            Format::Q4_0 | Format::Q5_0 | Format::Q8_0 => b[0..2].copy_from_slice(&small(seed)),
+            Format::Q4_1 | Format::Q5_1 | Format::Q4K | Format::Q5K => {
+                b[0..2].copy_from_slice(&small(seed));
+                b[2..4].copy_from_slice(&small(seed));
+            }
+            Format::Q6K => b[208..210].copy_from_slice(&small(seed)),
+            Format::F16 => b.copy_from_slice(&f16_bytes(uniform(seed))),
+            Format::BF16 => b.copy_from_slice(&uniform(seed).to_bits().to_le_bytes()[2..4]),
+            Format::F32 => b.copy_from_slice(&uniform(seed).to_le_bytes()),
+        }
+        out.extend(b);
+    }
+    out
+}
+
+#[test]
+fn every_format_computes_what_its_dequantized_row_does() {
+    let mut seed = 11;
+    for format in Format::ALL {
+        for cols in [QK_K, 3 * QK_K, 7 * QK_K] {
+            let blocks = cols / format.block_values();
+            let row = random_row(format, blocks, &mut seed);
+            let xs: Vec<f32> = (0..cols).map(|_| uniform(&mut seed) * 2.0).collect();
+            let m = QMatrix::new(format, 1, cols, row.clone()).unwrap();
+            let act = Activation::for_matrix(&xs, &m);
+
+            let mut w = vec![0f32; cols];
+            m.row_f32(0, &mut w);
+            let exact: f32 = w.iter().zip(&xs).map(|(a, b)| a * b).sum();
+            let norm: f32 = w.iter().zip(&xs).map(|(a, b)| (a * b).abs()).sum();
+            let reference = match format.activation() {
+                ActivationKind::Q8 => scalar::dot_q8(format, &row, &act.q8),
+                ActivationKind::Q8K => scalar::dot_q8k(format, &row, &act.q8k),
+                ActivationKind::Float => scalar::dot_float(format, &row, &act.float),
+            };
+            let fast = m.dot_row(0, &act);
+            let name = format.name();
+            assert!(
+                (fast - reference).abs() <= 1e-4 * norm.max(1e-3),
+                "{name} × {cols}: kernel {fast} vs scalar {reference}"
+            );
+            assert!(
+                (reference - exact).abs() <= 0.02 * norm.max(1e-3),
+                "{name} × {cols}: quantized {reference} vs float {exact}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_stack_keeps_each_part_in_its_own_format() {
+    let mut seed = 5;
+    let cols = QK_K;
+    let a = QMatrix::new(
+        Format::Q5_0,
+        2,
+        cols,
+        random_row(Format::Q5_0, 2 * 8, &mut seed),
+    );
+    let b = QMatrix::new(Format::Q6K, 3, cols, random_row(Format::Q6K, 3, &mut seed));
+    let stacked = QMatrix::stack(vec![a.unwrap(), b.unwrap()]).unwrap();
+    assert_eq!((stacked.rows(), stacked.cols()), (5, cols));
+    assert_eq!(stacked.bytes(), 2 * 8 * 22 + 3 * 210);
+    let kinds = stacked.activation_kinds();
+    assert!(kinds.contains(&ActivationKind::Q8) && kinds.contains(&ActivationKind::Q8K));
+    let xs: Vec<f32> = (0..cols).map(|_| uniform(&mut seed)).collect();
+    let act = Activation::for_matrix(&xs, &stacked);
+    let mut w = vec![0f32; cols];
+    for r in 0..5 {
+        stacked.row_f32(r, &mut w);
+        let exact: f32 = w.iter().zip(&xs).map(|(a, b)| a * b).sum();
+        let norm: f32 = w.iter().zip(&xs).map(|(a, b)| (a * b).abs()).sum();
+        assert!(
+            (stacked.dot_row(r, &act) - exact).abs() <= 0.02 * norm,
+            "row {r}"
+        );
+    }
+}
+
+#[test]
+fn malformed_shapes_are_refused_with_the_reason() {
+    let err = QMatrix::new(Format::Q4K, 1, 100, vec![0; 144]).unwrap_err();
+    assert!(err.contains("multiple of 256"), "{err}");
+    let err = QMatrix::new(Format::Q8_0, 2, 32, vec![0; 34]).unwrap_err();
+    assert!(err.contains("34 bytes"), "{err}");
+}
