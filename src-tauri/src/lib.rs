@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use cairn_app::api::*;
-use cairn_app::{App, AppPaths, ChatSink, Command, Events, INGEST_EVENT};
+use cairn_app::{App, AppPaths, ChatSink, Command, Events, INGEST_EVENT, MODEL_DOWNLOAD_EVENT};
 use tauri::{Emitter, Manager};
 
 /// Declares the commands: `fn name(arg: Type, …; channel: EventType) -> Returns;`.
@@ -98,6 +98,18 @@ commands! {
     fn set_data_dir(request: DataDirRequest) -> Settings;
     /// Load a model to check it.
     fn check_model(request: ModelCheckRequest) -> ModelCheck;
+    /// The model catalog for this machine, the installed models and the download under way.
+    fn models_view() -> ModelsView;
+    /// Start downloading a catalog model (progress as `model_download` events).
+    fn download_model(request: ModelRequest) -> DownloadUpdate;
+    /// Stop the download under way, keeping what arrived.
+    fn cancel_download() -> ();
+    /// Add a GGUF file already on disk, where it is.
+    fn add_model_file(request: ModelFileRequest) -> ModelsView;
+    /// Make an installed model the chat model.
+    fn use_model(request: ModelNameRequest) -> ModelsView;
+    /// Forget a model (deleting its file if Cairn downloaded it).
+    fn remove_model(request: ModelNameRequest) -> ModelsView;
     /// Cloud and local-server providers, and whether each has its key.
     fn providers() -> Vec<ProviderView>;
     /// Add or change a provider.
@@ -134,6 +146,12 @@ impl Events for WindowEvents {
     fn ingest(&self, update: &IngestUpdate) {
         if let Err(e) = self.0.emit(INGEST_EVENT, update) {
             tracing::warn!("an indexing progress event was not delivered: {e}");
+        }
+    }
+
+    fn model_download(&self, update: &DownloadUpdate) {
+        if let Err(e) = self.0.emit(MODEL_DOWNLOAD_EVENT, update) {
+            tracing::warn!("a model download progress event was not delivered: {e}");
         }
     }
 }

@@ -7,6 +7,13 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+mod models;
+
+pub use models::{
+    CatalogModelView, DownloadState, DownloadUpdate, InstalledModelView, ModelFileRequest,
+    ModelNameRequest, ModelRequest, ModelsView,
+};
+
 /// A failure the UI shows: a stable code for the program and a sentence for the person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]
 #[error("{message}")]

@@ -4,8 +4,8 @@
 //! indexing jobs, the answers being written, and the settings. Each of its public methods is one
 //! operation of the UI, taking one request type and returning one response type from [`api`]; the
 //! Tauri shell (`src-tauri/`) exposes each as a command and does nothing else, and the CLI-style
-//! tests drive the same methods headless. Long work reports through [`Events`] (indexing) or a
-//! [`ChatSink`] (an answer).
+//! tests drive the same methods headless. Long work reports through [`Events`] (indexing, a model
+//! download) or a [`ChatSink`] (an answer).
 //!
 //! [`typescript`] turns the [`api`] types into the UI's TypeScript declarations.
 //!
@@ -32,6 +32,7 @@ mod chat;
 mod error;
 mod ingest;
 mod insight;
+mod models;
 mod providers;
 mod server;
 mod settings;
@@ -56,10 +57,18 @@ pub use crate::typescript::{Command, TsType, typescript};
 /// The name of the event that carries [`IngestUpdate`]s.
 pub const INGEST_EVENT: &str = "ingest";
 
+/// The name of the event that carries [`DownloadUpdate`](api::DownloadUpdate)s.
+pub const MODEL_DOWNLOAD_EVENT: &str = "model_download";
+
 /// Where the app reports progress that outlives a request.
 pub trait Events: Send + Sync + 'static {
     /// An indexing job's progress.
     fn ingest(&self, update: &IngestUpdate);
+
+    /// A model download's progress, and its end. Ignored unless implemented.
+    fn model_download(&self, update: &api::DownloadUpdate) {
+        let _ = update;
+    }
 }
 
 /// Where the app keeps things.
@@ -107,6 +116,7 @@ pub struct App {
     paths: AppPaths,
     library: LibrarySlot,
     ingest: Arc<ingest::Ingest>,
+    downloads: Arc<models::Downloads>,
     watch: watch::Watch,
     answers: Mutex<HashMap<u32, CancelToken>>,
     api: tokio::sync::Mutex<Option<cairn_server::Running>>,
@@ -131,6 +141,7 @@ impl App {
         }
         let opened_library = opened.as_ref().ok().cloned();
         let library: LibrarySlot = Arc::new(RwLock::new(opened));
+        let downloads = models::Downloads::new(events.clone());
         let ingest = ingest::Ingest::new(events, library.clone());
         let watch = watch::Watch::default();
         if let Some(opened) = opened_library {
@@ -139,6 +150,7 @@ impl App {
         App {
             library,
             ingest,
+            downloads,
             watch,
             paths,
             answers: Mutex::new(HashMap::new()),

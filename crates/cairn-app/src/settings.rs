@@ -139,7 +139,7 @@ impl App {
         Ok(ModelCheck { summary })
     }
 
-    fn refuse_if_busy(&self, what: &str) -> Result<(), ApiError> {
+    pub(crate) fn refuse_if_busy(&self, what: &str) -> Result<(), ApiError> {
         if self.ingest.is_busy() {
             return Err(ApiError::busy(format!(
                 "Cannot {what} while documents are being indexed: wait for it to finish or cancel it."

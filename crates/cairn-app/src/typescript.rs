@@ -130,6 +130,14 @@ fn declarations() -> Vec<Declaration> {
         ModelRole,
         ModelCheckRequest,
         ModelCheck,
+        ModelsView,
+        CatalogModelView,
+        InstalledModelView,
+        DownloadState,
+        DownloadUpdate,
+        ModelRequest,
+        ModelNameRequest,
+        ModelFileRequest,
     ]
 }
 
@@ -180,10 +188,10 @@ pub fn typescript(commands: &[Command]) -> String {
     }
     out.push_str(&format!(
         "\n/** Events the app sends, by name, with their payloads. */\n\
-         export const EVENTS = {{ ingest: \"{}\" }} as const;\n\
-         export type EventPayloads = {{ \"{}\": IngestUpdate }};\n",
-        crate::INGEST_EVENT,
-        crate::INGEST_EVENT
+         export const EVENTS = {{ ingest: \"{ingest}\", modelDownload: \"{download}\" }} as const;\n\
+         export type EventPayloads = {{ \"{ingest}\": IngestUpdate; \"{download}\": DownloadUpdate }};\n",
+        ingest = crate::INGEST_EVENT,
+        download = crate::MODEL_DOWNLOAD_EVENT,
     ));
     out.push_str(
         "\n/** The app's commands. Each returns a promise that rejects with an `ApiError`. */\n\
@@ -247,7 +255,9 @@ mod tests {
         ));
         assert!(ts.contains("cancelIngest: (): Promise<null>"), "{ts}");
         assert!(ts.contains("export type ChatEvent = "), "{ts}");
-        assert!(ts.contains("export const EVENTS = { ingest: \"ingest\" }"));
+        assert!(ts.contains(
+            "export const EVENTS = { ingest: \"ingest\", modelDownload: \"model_download\" }"
+        ));
     }
 
     #[test]

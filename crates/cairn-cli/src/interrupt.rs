@@ -7,11 +7,16 @@ use crate::exit;
 /// A token that fires on the first Ctrl-C; a second Ctrl-C exits at once with
 /// [`exit::CANCELLED`]. Needs a running Tokio runtime.
 pub fn cancel_on_ctrl_c() -> CancelToken {
+    cancel_on_ctrl_c_saying("stopping after the current batch")
+}
+
+/// [`cancel_on_ctrl_c`], saying `what` happens on the first Ctrl-C.
+pub fn cancel_on_ctrl_c_saying(what: &'static str) -> CancelToken {
     let cancel = CancelToken::new();
     let token = cancel.clone();
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\nstopping after the current batch (Ctrl-C again to quit now)…");
+            eprintln!("\n{what} (Ctrl-C again to quit now)…");
             token.cancel();
             if tokio::signal::ctrl_c().await.is_ok() {
                 std::process::exit(i32::from(exit::CANCELLED));

@@ -12,8 +12,8 @@ use clap::Parser;
 
 use crate::args::{Cli, Command};
 use crate::commands::{
-    ask, audit, cache, feedback, guard, insight, keys, library, prompts, review, search, serve,
-    watch,
+    ask, audit, cache, feedback, guard, insight, keys, library, models, prompts, review, search,
+    serve, watch,
 };
 
 mod args;
@@ -160,6 +160,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Review { command } => review::review(&open(data_dir).await?, command),
         Command::Cache { command } => cache::cache(&open(data_dir).await?, command),
         Command::Prompts { command } => prompts::prompts(&open(data_dir).await?, command),
+        Command::Models { command } => models::models(&open(data_dir).await?, command).await,
     }
 }
 

@@ -202,6 +202,13 @@ pub struct ModelsConfig {
     pub embedder: Option<PathBuf>,
     /// A llama-family GGUF chat model. Unset: the default model, looked up like the embedder.
     pub chat: Option<PathBuf>,
+    /// Where `cairn models pull` and the app's Download fetch catalog models from: a Hugging Face
+    /// endpoint, https (or http on this machine). Unset: https://huggingface.co. The environment
+    /// variable `CAIRN_HF_ENDPOINT` overrides it.
+    pub hub_endpoint: Option<String>,
+    /// A catalog of one's own to offer instead of the built-in one (a TOML file in the format of
+    /// `crates/cairn-catalog/catalog.toml`), e.g. the models a mirror holds. Unset: the built-in.
+    pub catalog: Option<PathBuf>,
 }
 
 /// Ingest limits and batching.
@@ -382,6 +389,10 @@ impl Config {
     /// Settings that parse but cannot work together: a provider without an address, two providers
     /// with one name, a secondary model nobody serves.
     pub fn check(&self) -> std::result::Result<(), String> {
+        if let Some(endpoint) = &self.models.hub_endpoint {
+            cairn_catalog::Endpoint::parse(endpoint)
+                .map_err(|e| format!("models.hub_endpoint: {e}"))?;
+        }
         if !(self.cache.threshold > 0.0 && self.cache.threshold <= 1.0) {
             return Err(format!(
                 "cache.threshold is {}: write a cosine similarity above 0 and at most 1",

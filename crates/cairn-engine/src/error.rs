@@ -53,6 +53,12 @@ pub enum Error {
     /// The named collection does not exist.
     #[error("there is no collection named '{0}'")]
     NoSuchCollection(String),
+    /// No model of the library has this name.
+    #[error("there is no model called '{0}'; `cairn models list` shows them")]
+    NoSuchModel(String),
+    /// The model catalog, a download or a GGUF file failed.
+    #[error("{0}")]
+    Catalog(#[from] cairn_catalog::CatalogError),
     /// A request that cannot be served as given (an empty question, an unknown thread).
     #[error("{0}")]
     InvalidInput(String),
@@ -80,6 +86,8 @@ impl Error {
             Error::Config { .. } => "config",
             Error::Io { .. } => "io",
             Error::NoSuchCollection(_) => "no_such_collection",
+            Error::NoSuchModel(_) => "no_such_model",
+            Error::Catalog(e) => e.code(),
             Error::Watch { .. } => "watch",
             Error::InvalidInput(_) => "invalid_input",
             Error::Provider(e) => e.code(),

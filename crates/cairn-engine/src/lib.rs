@@ -9,7 +9,10 @@
 //!   (dense + BM25, fused, optionally reranked);
 //! * [`Library::ask`] answers a question with the local chat model: routed by intent, grounded in
 //!   retrieved passages it cites, kept in a thread;
-//! * [`Library::documents`], [`Library::remove`] and [`Library::reindex`] manage what is indexed.
+//! * [`Library::documents`], [`Library::remove`] and [`Library::reindex`] manage what is indexed;
+//! * [`Library::catalog`], [`Library::pull_model`], [`Library::add_model_file`] and
+//!   [`Library::use_model`] find, download and choose the chat model (a download only when a
+//!   person asks for one).
 //!
 //! ```no_run
 //! # async fn demo() -> cairn_engine::Result<()> {
@@ -25,6 +28,7 @@
 mod answer;
 pub mod cache;
 mod cancel;
+mod catalog;
 pub mod complexity;
 mod config;
 pub mod config_file;
@@ -49,16 +53,20 @@ pub use answer::value::{
     Answer, AnswerEvent, AskRequest, CacheHit, CachedAnswer, CachedSource, FallbackStep,
     OnAnswerEvent, ReviewNote, Timings,
 };
+pub use cairn_catalog::{CatalogError, DownloadProgress, Entry as CatalogEntry, GgufInfo};
 pub use cairn_guard::{InjectionReport, OutputReport, PiiConfig};
 pub use cairn_index::{Fusion, Hit, IndexSettings, Passage, SearchParams};
 pub use cairn_ingest::{ChunkerConfig, ParseLimits};
 pub use cairn_providers::{KeySource, ModelConfig, ModelTier, ProviderConfig, ProviderKind};
 pub use cairn_store::{
     AuditEntry, AuditVerdict, CacheUsage, CitationRecord, CollectionRecord, DocState,
-    DocumentRecord, Limit, MessageRecord, ModelSpend, Provenance, Spent, ThreadRecord, Tier,
-    TraceSummary,
+    DocumentRecord, Limit, MessageRecord, ModelRecord, ModelSpend, Provenance, Spent, ThreadRecord,
+    Tier, TraceSummary,
 };
 pub use cancel::CancelToken;
+pub use catalog::{
+    CatalogModel, CatalogView, HUB_ENDPOINT_VAR, InstalledModel, Machine, RemovedModel,
+};
 pub use config::{
     AnswerConfig, ApiConfig, BudgetConfig, CacheConfig, Config, DEFAULT_COLLECTION, GuardConfig,
     IngestConfig, ModelsConfig, RerankerChoice, ReviewConfig, ReviewMode, RouterConfig,
@@ -82,3 +90,8 @@ pub use watch::{ChangeBatch, FolderWatcher, WatchedFolder};
 /// for tests of the shells over the engine.
 #[cfg(feature = "test-support")]
 pub use cairn_providers::test_support;
+
+/// The loopback server that speaks Hugging Face's resolve protocol and misbehaves on command, for
+/// tests of the shells' model downloads.
+#[cfg(feature = "test-support")]
+pub use cairn_catalog::test_support as hub_test_support;

@@ -15,4 +15,5 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0010_review.sql"),
     include_str!("../migrations/0011_quarantine.sql"),
     include_str!("../migrations/0012_watched_folders.sql"),
+    include_str!("../migrations/0013_models.sql"),
 ];

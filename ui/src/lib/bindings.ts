@@ -1367,9 +1367,198 @@ export type ModelCheck = {
  */
 summary: string, };
 
+/**
+ * Everything the Models section shows.
+ */
+export type ModelsView = { 
+/**
+ * This machine's memory, in bytes.
+ */
+total_memory: number, 
+/**
+ * Free space where models are downloaded, in bytes, when it can be measured.
+ */
+free_disk: number | null, 
+/**
+ * Where downloads come from (Hugging Face unless configured).
+ */
+endpoint: string, 
+/**
+ * The catalog, smallest memory need first.
+ */
+catalog: Array<CatalogModelView>, 
+/**
+ * The models installed, by name.
+ */
+installed: Array<InstalledModelView>, 
+/**
+ * The download under way, if any.
+ */
+download: DownloadUpdate | null, };
+
+/**
+ * A model of the catalog.
+ */
+export type CatalogModelView = { 
+/**
+ * Its id, e.g. `qwen3-4b`.
+ */
+id: string, 
+/**
+ * Its name, e.g. `Qwen3 4B`.
+ */
+name: string, 
+/**
+ * Its parameter count as published, e.g. `4B`.
+ */
+parameters: string, 
+/**
+ * The Hugging Face repository it comes from.
+ */
+repo: string, 
+/**
+ * The file's size, in bytes.
+ */
+bytes: number, 
+/**
+ * The memory it needs to answer with a 4k context, in bytes.
+ */
+ram_bytes: number, 
+/**
+ * Its licence.
+ */
+licence: string, 
+/**
+ * What it is good at, in one line.
+ */
+good_at: string, 
+/**
+ * Whether it fits comfortably in this machine's memory.
+ */
+fits: boolean, 
+/**
+ * Whether it is the one recommended here: the largest that fits.
+ */
+recommended: boolean, 
+/**
+ * Whether it is downloaded and verified.
+ */
+installed: boolean, 
+/**
+ * Bytes of an unfinished download that the next Download resumes from.
+ */
+partial_bytes: number, };
+
+/**
+ * A model the library holds.
+ */
+export type InstalledModelView = { 
+/**
+ * Its name.
+ */
+name: string, 
+/**
+ * Its file.
+ */
+path: string, 
+/**
+ * The catalog id it was downloaded as, or `local` for a file added in place.
+ */
+source: string, 
+/**
+ * Whether Cairn downloaded it (Remove then deletes the file).
+ */
+downloaded: boolean, 
+/**
+ * The file's size, in bytes.
+ */
+bytes: number, 
+/**
+ * `general.architecture`, e.g. `llama`.
+ */
+architecture: string, 
+/**
+ * Whether it is the chat model.
+ */
+in_use: boolean, 
+/**
+ * Whether its file is still there.
+ */
+present: boolean, };
+
+/**
+ * Where a download stands.
+ */
+export type DownloadState = "downloading" | "done" | "cancelled" | "failed";
+
+/**
+ * A download's progress, sent at most every 100 ms while it runs and once when it ends (event
+ * `model_download`).
+ */
+export type DownloadUpdate = { 
+/**
+ * The catalog id.
+ */
+id: string, 
+/**
+ * Where it stands.
+ */
+state: DownloadState, 
+/**
+ * Bytes on disk, a resumed part included.
+ */
+done: number, 
+/**
+ * The file's size (0 until the server has said).
+ */
+total: number, 
+/**
+ * Bytes a second in this run.
+ */
+bytes_per_second: number, 
+/**
+ * Seconds left at that rate, once something has arrived.
+ */
+eta_secs: number | null, 
+/**
+ * Why it failed, when it did.
+ */
+error: ApiError | null, };
+
+/**
+ * A catalog model to download.
+ */
+export type ModelRequest = { 
+/**
+ * Its id.
+ */
+id: string, };
+
+/**
+ * An installed model, by name.
+ */
+export type ModelNameRequest = { 
+/**
+ * Its name.
+ */
+name: string, };
+
+/**
+ * A GGUF file on disk to add in place.
+ */
+export type ModelFileRequest = { 
+/**
+ * The file, absolute.
+ */
+path: string, 
+/**
+ * Its name in Cairn; none: the file's name without `.gguf`.
+ */
+name: string | null, };
+
 /** Events the app sends, by name, with their payloads. */
-export const EVENTS = { ingest: "ingest" } as const;
-export type EventPayloads = { "ingest": IngestUpdate };
+export const EVENTS = { ingest: "ingest", modelDownload: "model_download" } as const;
+export type EventPayloads = { "ingest": IngestUpdate; "model_download": DownloadUpdate };
 
 /** The app's commands. Each returns a promise that rejects with an `ApiError`. */
 export const commands = {
@@ -1397,6 +1586,12 @@ export const commands = {
   saveSettings: (request: Settings): Promise<SettingsSaved> => invoke("save_settings", { request }),
   setDataDir: (request: DataDirRequest): Promise<Settings> => invoke("set_data_dir", { request }),
   checkModel: (request: ModelCheckRequest): Promise<ModelCheck> => invoke("check_model", { request }),
+  modelsView: (): Promise<ModelsView> => invoke("models_view"),
+  downloadModel: (request: ModelRequest): Promise<DownloadUpdate> => invoke("download_model", { request }),
+  cancelDownload: (): Promise<null> => invoke("cancel_download"),
+  addModelFile: (request: ModelFileRequest): Promise<ModelsView> => invoke("add_model_file", { request }),
+  useModel: (request: ModelNameRequest): Promise<ModelsView> => invoke("use_model", { request }),
+  removeModel: (request: ModelNameRequest): Promise<ModelsView> => invoke("remove_model", { request }),
   providers: (): Promise<Array<ProviderView>> => invoke("providers"),
   saveProvider: (request: ProviderView): Promise<Array<ProviderView>> => invoke("save_provider", { request }),
   removeProvider: (request: ProviderRequest): Promise<Array<ProviderView>> => invoke("remove_provider", { request }),

@@ -16,6 +16,7 @@ const api = vi.hoisted(() => ({
   libraryView: vi.fn(),
   apiStatus: vi.fn(),
   setApi: vi.fn(),
+  modelsView: vi.fn(),
 }));
 vi.mock("../lib/bindings", () => ({ commands: api, Channel: class {} }));
 vi.mock("@tauri-apps/plugin-dialog", () => ({ open: vi.fn() }));
@@ -78,6 +79,14 @@ beforeEach(() => {
   api.settings.mockResolvedValue(structuredClone(settings));
   api.providers.mockResolvedValue([]);
   api.spend.mockResolvedValue(spend);
+  api.modelsView.mockResolvedValue({
+    total_memory: 8e9,
+    free_disk: 20e9,
+    endpoint: "https://huggingface.co",
+    catalog: [],
+    installed: [],
+    download: null,
+  });
   api.libraryView.mockResolvedValue({ collections: [], documents: [], ingest: null, watched: [] });
   api.apiStatus.mockResolvedValue(apiOff);
 });

@@ -8,8 +8,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 mod subcommands;
 
 pub use subcommands::{
-    AuditCommand, CacheCommand, ExportCommand, GuardCommand, KeysCommand, PromptsCommand,
-    ReviewCommand,
+    AuditCommand, CacheCommand, ExportCommand, GuardCommand, KeysCommand, ModelsCommand,
+    PromptsCommand, ReviewCommand,
 };
 
 #[derive(Parser)]
@@ -218,6 +218,12 @@ pub enum Command {
         /// Print the API token on stdout first.
         #[arg(long)]
         show_token: bool,
+    },
+    /// Chat models: the catalog with what suits this machine, downloads, GGUF files already on
+    /// disk, and the one that answers.
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
     },
     /// Prompt templates: their versions, which is in use; switch or roll back.
     Prompts {

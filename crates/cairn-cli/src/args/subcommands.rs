@@ -1,5 +1,7 @@
 //! The commands that take a subcommand of their own: `guard`, `export`, `prompts`, `review`,
-//! `cache`, `audit` and `keys`.
+//! `cache`, `audit`, `keys` and `models`.
+
+use std::path::PathBuf;
 
 use clap::Subcommand;
 
@@ -129,4 +131,43 @@ pub enum KeysCommand {
     },
     /// The configured providers and whether each has a key (names only; keys are never shown).
     List,
+}
+
+#[derive(Subcommand)]
+pub enum ModelsCommand {
+    /// The catalog (size, memory needed, licence; installed and recommended marked) and the
+    /// models installed, downloaded or added.
+    List {
+        /// Print one JSON object: `{machine, endpoint, catalog, installed}`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Download a catalog model into the library's `models/` folder, checked against its SHA-256.
+    /// Ctrl-C stops it and keeps what arrived; running it again resumes. Opens a connection to
+    /// Hugging Face (or `models.hub_endpoint`, `CAIRN_HF_ENDPOINT`): the only command that does
+    /// so unasked for an answer.
+    Pull {
+        /// The catalog id, e.g. `qwen3-4b` (see `cairn models list`).
+        id: String,
+    },
+    /// Register a GGUF file already on disk (LM Studio's, Ollama's blobs, any path) where it is,
+    /// without copying it.
+    Add {
+        /// The GGUF file.
+        path: PathBuf,
+        /// Its name in Cairn (default: the file's name without `.gguf`).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Forget a model; its file is deleted only if Cairn downloaded it. A catalog id with an
+    /// unfinished download has that deleted.
+    Rm {
+        /// The model's name.
+        name: String,
+    },
+    /// Make a model the chat model (`models.chat` in config.toml).
+    Use {
+        /// The model's name.
+        name: String,
+    },
 }
