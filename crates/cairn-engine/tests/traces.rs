@@ -43,6 +43,10 @@ async fn every_path_leaves_one_trace() {
     let a = &t["answer"];
     assert_eq!(a["prompt_version"], "grounded@1.0.0");
     assert_eq!(a["provider"], "local");
+    assert_eq!(
+        a["prompt_format"], "chat_template",
+        "SmolLM2 carries its template"
+    );
     assert!(a["tokens_in"].as_u64().unwrap() > a["tokens_out"].as_u64().unwrap());
     assert!(a["tokens_out"].as_u64().unwrap() > 0);
     assert!(a["input_check"].is_object());

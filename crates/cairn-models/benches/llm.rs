@@ -5,7 +5,8 @@
 //! For each model (by default every chat model `scripts/fetch-models` put under `models/`:
 //! SmolLM2-135M Q4_1, Qwen2.5-Coder-0.5B and 1.5B Q4_K_M), prints prefill tokens/s at 512 and 1024
 //! prompt tokens, decode tokens/s over 128 generated tokens, time to first token for a 1,000-token
-//! prompt, and peak RSS, for Cairn's CPU runtime (and candle's quantized llama with `--candle`, for
+//! prompt, and resident memory (after load, and the peak while a 1,000-token prompt is read and 128
+//! tokens generated, beside the file's size), for Cairn's CPU runtime (and candle's quantized llama with `--candle`, for
 //! llama-layout files); then runs llama.cpp's `llama-bench` on the same file with the same shapes
 //! and threads when `scripts/build-llama-bench` has built it (set `LLAMA_BENCH` to its path, or it
 //! is looked for under `~/.cache/cairn/llama.cpp`), and prints Cairn's figures as multiples of its.
@@ -43,7 +44,7 @@ fn main() {
     println!("threads: {threads}");
     println!();
     println!(
-        "| model | engine | pp512 t/s | pp1024 t/s | tg128 t/s | TTFT 1000-token prompt | peak RSS MB |"
+        "| model | engine | pp512 t/s | pp1024 t/s | tg128 t/s | TTFT 1000-token prompt | RSS MB |"
     );
     println!("|---|---|---|---|---|---|---|");
     for path in &paths {
@@ -189,6 +190,7 @@ fn rss_probe(backend: &str, path: &Path) {
         Backend::Candle
     };
     let mut model = ChatModel::load(path, &Device::Cpu, backend).expect("load");
+    let after_load = status_mb("VmRSS:");
     let vocab = model.tokenizer().vocab_size() as u32;
     let prompt: Vec<u32> = (0..1000u32)
         .map(|i| 200 + (i * 7919) % (vocab - 200))
@@ -201,16 +203,20 @@ fn rss_probe(backend: &str, path: &Path) {
     model
         .generate(&prompt, &params, &AtomicBool::new(false), &mut |_| {})
         .expect("generate");
-    println!("{}", peak_rss_mb());
+    println!(
+        "{after_load} after load, {} peak (file {})",
+        status_mb("VmHWM:"),
+        std::fs::metadata(path).map_or(0, |m| m.len() >> 20)
+    );
 }
 
-/// Peak resident set of this process so far, from /proc (Linux).
-fn peak_rss_mb() -> String {
+/// A figure of this process's /proc status (Linux), in MB: `VmRSS:` now, `VmHWM:` the peak.
+fn status_mb(key: &str) -> String {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(key))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
         })
         .map_or("n/a".into(), |kb| format!("{}", kb / 1024))

@@ -176,7 +176,10 @@ fn check(path: &Path, fixture: &str) {
         fixture.text.llama_cpp_self_agreement,
         ids.len()
     );
-    let floor = fixture.text.llama_cpp_self_agreement - 0.01;
+    // The exact share is noisy: llama.cpp itself changes its top token at the share of positions
+    // `llama_cpp_self_agreement` misses, and the order of float sums alone moves it by about a
+    // point (measured: two accumulators in the Q8 dot 0.971, four 0.963 on qwen2).
+    let floor = fixture.text.llama_cpp_self_agreement - 0.02;
     assert!(
         share >= 0.99 && raw >= floor,
         "top-1 agreement {share:.4}, {raw:.4} exactly (at least {floor:.4} wanted), over {} positions; (position, cairn, llama.cpp, llama.cpp's margin): {disagreements:?}",
@@ -223,4 +226,45 @@ fn qwen3_with_qk_norms_tied_and_legacy_quants_agrees_with_llama_cpp() {
 #[test]
 fn phi3_fused_matrices_and_long_rope_agree_with_llama_cpp() {
     random_model_agrees_with_llama_cpp("random-phi3");
+}
+
+#[test]
+fn a_model_without_a_chat_template_gets_a_plain_prompt_and_one_with_its_own() {
+    use cairn_models::llm::{Backend, ChatMessage, ChatModel, PromptFormat};
+    let messages = [
+        ChatMessage::new("system", "Be brief."),
+        ChatMessage::new("user", "Question: What is two plus two?"),
+    ];
+    let gemma = ChatModel::load(
+        &root().join("models/Gemma-3-270M/gemma-3-270m-q4_k_m.gguf"),
+        &candle_core::Device::Cpu,
+        Backend::Cpu,
+    )
+    .unwrap();
+    assert_eq!(gemma.tokenizer().prompt_format(), PromptFormat::Plain);
+    assert_eq!(
+        gemma
+            .tokenizer()
+            .apply_chat_template(&messages, true)
+            .unwrap(),
+        "Be brief.\n\nQuestion: What is two plus two?\n\nAnswer:"
+    );
+    assert!(PromptFormat::Plain.stop_strings().contains(&"\nQuestion:"));
+
+    let qwen = ChatModel::load(
+        &root().join("models/Qwen2.5-Coder-0.5B-Instruct/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"),
+        &candle_core::Device::Cpu,
+        Backend::Cpu,
+    )
+    .unwrap();
+    assert_eq!(qwen.tokenizer().prompt_format(), PromptFormat::ChatTemplate);
+    let text = qwen
+        .tokenizer()
+        .apply_chat_template(&messages, true)
+        .unwrap();
+    assert!(
+        text.starts_with("<|im_start|>system\nBe brief.<|im_end|>")
+            && text.ends_with("<|im_start|>assistant\n"),
+        "{text}"
+    );
 }

@@ -236,6 +236,7 @@ impl Library {
             provenance: Provenance::Cloud {
                 provider: provider_name.into(),
             },
+            prompt_format: None,
             first_token_ms,
             truncated: completion.truncated,
             cost,

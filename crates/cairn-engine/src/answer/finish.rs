@@ -56,6 +56,7 @@ impl Library {
             passages_flagged: generation.flagged,
             output_check: Some(output_check),
             provenance: generation.provenance,
+            prompt_format: generation.prompt_format,
             cost: generation.cost,
             fallbacks,
             redacted: generation.redacted,

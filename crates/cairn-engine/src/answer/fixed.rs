@@ -29,6 +29,7 @@ pub(crate) fn fixed(
         route_reason: facts.decision.reason.clone(),
         tier: Tier::Deterministic,
         prompt_version: template.id(),
+        prompt_format: None,
         tokens_in: 0,
         tokens_out: 0,
         thread_id: facts.thread_id,

@@ -32,20 +32,25 @@ impl Library {
             if template.name != prompts::CHITCHAT.name {
                 events.sources(&packed.passages);
             }
+            let format = model.tokenizer().prompt_format();
+            let mut params = params(&cfg);
+            params
+                .stop
+                .extend(format.stop_strings().iter().map(|s| s.to_string()));
             let mut first_token_ms = 0.0;
-            let generation =
-                model.generate(&packed.ids, &params(&cfg), cancel.flag(), &mut |piece| {
-                    if first_token_ms == 0.0 {
-                        first_token_ms = started.elapsed().as_secs_f64() * 1e3;
-                    }
-                    events.text(piece);
-                })?;
+            let generation = model.generate(&packed.ids, &params, cancel.flag(), &mut |piece| {
+                if first_token_ms == 0.0 {
+                    first_token_ms = started.elapsed().as_secs_f64() * 1e3;
+                }
+                events.text(piece);
+            })?;
             Ok(Generation {
                 text: generation.text.trim().to_string(),
                 tokens_in: generation.tokens_in,
                 tokens_out: generation.tokens_out,
                 model: model.info().name.clone(),
                 provenance: Provenance::Local,
+                prompt_format: Some(format.label()),
                 first_token_ms,
                 truncated: !matches!(
                     generation.stop,

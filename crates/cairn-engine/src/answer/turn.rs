@@ -55,6 +55,9 @@ pub(crate) struct Generation {
     pub(crate) model: String,
     /// Where it ran.
     pub(crate) provenance: Provenance,
+    /// How the local model's prompt was written (`chat_template` or `plain`); `None` for a cloud
+    /// model, whose provider applies its own.
+    pub(crate) prompt_format: Option<&'static str>,
     /// Milliseconds from the question to the first piece of the reply.
     pub(crate) first_token_ms: f64,
     /// Cut short: cancelled, or out of tokens.

@@ -81,6 +81,9 @@ pub struct Answer {
     pub tier: Tier,
     /// The prompt template used, `name@version`.
     pub prompt_version: String,
+    /// How the local model's prompt was laid out: `chat_template` (the model's own) or `plain` (a
+    /// base model without one); `None` when no local model wrote the answer.
+    pub prompt_format: Option<&'static str>,
     /// Prompt tokens.
     pub tokens_in: usize,
     /// Generated tokens.

@@ -29,7 +29,7 @@ pub use candle_llama::CandleLlama;
 pub use decoder::Decoder;
 pub use runtime::CpuTransformer;
 pub use sample::{Sampler, Sampling};
-pub use tokenizer::{ChatMessage, GgufTokenizer, render_chat_template};
+pub use tokenizer::{ChatMessage, GgufTokenizer, PromptFormat, plain_prompt, render_chat_template};
 
 use crate::error::bad_file;
 use crate::{Error, Result};

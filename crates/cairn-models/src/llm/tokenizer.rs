@@ -295,22 +295,30 @@ impl GgufTokenizer {
         self.template.as_deref()
     }
 
-    /// Renders `messages` with the model's chat template (or ChatML when the file has none), ending
-    /// with the assistant's turn opener when `add_generation_prompt` is on.
+    /// How prompts for this model are written: its chat template, or plain text for a model that
+    /// has none (a base model, which knows no turn markers).
+    pub fn prompt_format(&self) -> PromptFormat {
+        if self.template.is_some() {
+            PromptFormat::ChatTemplate
+        } else {
+            PromptFormat::Plain
+        }
+    }
+
+    /// Renders `messages` with the model's chat template, ending with the assistant's turn opener
+    /// when `add_generation_prompt` is on; a model without a template gets a plain completion
+    /// prompt ([`plain_prompt`]).
     pub fn apply_chat_template(
         &self,
         messages: &[ChatMessage],
         add_generation_prompt: bool,
     ) -> Result<String> {
+        let Some(template) = self.template.as_deref() else {
+            return Ok(plain_prompt(messages, add_generation_prompt));
+        };
         let bos = self.bos.map(|b| self.token_text(b)).unwrap_or_default();
         let eos = self.token_text(self.eos);
-        render_chat_template(
-            self.template.as_deref().unwrap_or(CHATML),
-            messages,
-            add_generation_prompt,
-            &bos,
-            &eos,
-        )
+        render_chat_template(template, messages, add_generation_prompt, &bos, &eos)
     }
 
     fn token_text(&self, id: u32) -> String {
@@ -318,8 +326,54 @@ impl GgufTokenizer {
     }
 }
 
-/// ChatML, for GGUFs without a template.
-const CHATML: &str = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
+/// How a model's prompts are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PromptFormat {
+    /// The chat template the GGUF carries.
+    ChatTemplate,
+    /// Plain text, for a model without a template ([`plain_prompt`]).
+    Plain,
+}
+
+impl PromptFormat {
+    /// `chat_template` or `plain`.
+    pub fn label(self) -> &'static str {
+        match self {
+            PromptFormat::ChatTemplate => "chat_template",
+            PromptFormat::Plain => "plain",
+        }
+    }
+
+    /// Strings that end a reply in this format, besides the model's stop tokens: a base model
+    /// writes the next question itself when nothing stops it.
+    pub fn stop_strings(self) -> &'static [&'static str] {
+        match self {
+            PromptFormat::ChatTemplate => &[],
+            PromptFormat::Plain => &[PLAIN_QUESTION, "\n\n\n"],
+        }
+    }
+}
+
+/// What opens a question in a plain prompt.
+const PLAIN_QUESTION: &str = "\nQuestion:";
+
+/// A completion prompt for a model without a chat template: the system text, the earlier turns
+/// (`Question:` and `Answer:`), the last message, and `Answer:` to continue from.
+pub fn plain_prompt(messages: &[ChatMessage], add_generation_prompt: bool) -> String {
+    let mut out = String::new();
+    for m in messages {
+        match m.role.as_str() {
+            "assistant" => out.push_str(&format!("Answer: {}\n\n", m.content.trim())),
+            "user" => out.push_str(&format!("{}\n\n", m.content.trim())),
+            _ => out.push_str(&format!("{}\n\n", m.content.trim())),
+        }
+    }
+    if add_generation_prompt {
+        out.push_str("Answer:");
+    }
+    out
+}
 
 /// Renders a Hugging Face chat template (Jinja) with minijinja.
 pub fn render_chat_template(

@@ -177,16 +177,17 @@ fn blocks_q8(
 ) -> f32 {
     // SAFETY: see the module note; each `b` is one whole block, each `x` one activation block.
     unsafe {
-        // Two accumulators: one chain of fused multiply-adds would wait on its own latency.
-        let mut acc = [_mm256_setzero_ps(); 2];
+        // Four accumulators: one chain of fused multiply-adds would wait on its own latency.
+        let mut acc = [_mm256_setzero_ps(); 4];
         let mut offset = 0f32;
         for (i, (b, x)) in bytes.chunks_exact(block).zip(x).enumerate() {
             let xq = _mm256_loadu_si256(x.qs.as_ptr().cast());
             let (d, products, m) = block_dot(b.as_ptr(), xq);
-            acc[i & 1] = _mm256_fmadd_ps(_mm256_set1_ps(d * x.d), products, acc[i & 1]);
+            acc[i & 3] = _mm256_fmadd_ps(_mm256_set1_ps(d * x.d), products, acc[i & 3]);
             offset += m * x.s;
         }
-        hsum(_mm256_add_ps(acc[0], acc[1])) + offset
+        let sum = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
+        hsum(sum) + offset
     }
 }
 
