@@ -3,10 +3,11 @@
 //!
 //! A single token (decoding) meets each matrix as integer dot products split over
 //! [`super::pool`]'s spinning threads; a few tokens meet the rows one by one; a prompt batch of at
-//! least [`F32_MIN_TOKENS`] dequantizes each matrix once into an f32 GEMM, where each weight meets
-//! many tokens, and runs attention as two GEMMs per head. The KV cache keeps every position in
-//! f32. Its logits are checked against llama.cpp's in `tests/llm.rs`.
-
+//! least [`F32_MIN_TOKENS`] meets each matrix in 8-bit panels on AVX-512 VNNI
+//! ([`super::quant::panel`], as llama.cpp computes prompts) or, on CPUs without it, dequantizes
+//! the matrix once into an f32 GEMM, and runs attention as two GEMMs per head; its elementwise
+//! steps are split over the threads by rows. The KV cache keeps every position in f32. Its logits
+//! are checked against llama.cpp's in `tests/runtime.rs`.
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,7 +18,7 @@ use rayon::prelude::*;
 use super::arch::{Activation as Gate, RopeStyle, TransformerConfig};
 use super::decoder::Decoder;
 use super::pool::SpinPool;
-use super::quant::{Activation, QMatrix};
+use super::quant::{Activation, QMatrix, panel};
 use super::weights::Weights;
 use crate::Result;
 use crate::matrix::{Matrix, exp, matmul_with, softmax_in_place};
@@ -63,8 +64,8 @@ pub struct CpuTransformer {
     k_cache: Vec<Vec<f32>>,
     v_cache: Vec<Vec<f32>>,
     cached: usize,
-    /// Dequantized weights of one matrix, for prompt batches.
-    scratch: Vec<f32>,
+    /// What a prompt batch's products reuse from one matrix to the next.
+    scratch: Scratch,
     /// Threads for single-token products.
     pool: SpinPool,
 }
@@ -183,7 +184,7 @@ impl CpuTransformer {
             k_cache: vec![Vec::new(); n_layer],
             v_cache: vec![Vec::new(); n_layer],
             cached: 0,
-            scratch: Vec::new(),
+            scratch: Scratch::default(),
             pool: SpinPool::new(rayon::current_num_threads().saturating_sub(1)),
         })
     }
@@ -310,7 +311,7 @@ impl Decoder for CpuTransformer {
                 &self.rope_global
             };
             let half = cfg.rope.dims / 2;
-            for (t, row) in qkv.chunks_exact_mut(qkv_dim).enumerate() {
+            let place = |(t, row): (usize, &mut [f32])| {
                 if let Some(bias) = &layer.qkv_bias {
                     row.iter_mut().zip(bias).for_each(|(v, b)| *v += b);
                 }
@@ -332,8 +333,17 @@ impl Decoder for CpuTransformer {
                     }
                     rotate(head, cos, sin, cfg.rope.style, cfg.rope.dims);
                 }
-                self.k_cache[li].extend_from_slice(&kv[..kv_dim]);
-                self.v_cache[li].extend_from_slice(&kv[kv_dim..]);
+            };
+            if n >= PARALLEL_ROWS {
+                qkv.par_chunks_exact_mut(qkv_dim)
+                    .enumerate()
+                    .for_each(place);
+            } else {
+                qkv.chunks_exact_mut(qkv_dim).enumerate().for_each(place);
+            }
+            for row in qkv.chunks_exact(qkv_dim) {
+                self.k_cache[li].extend_from_slice(&row[q_dim..q_dim + kv_dim]);
+                self.v_cache[li].extend_from_slice(&row[q_dim + kv_dim..]);
             }
             let window = if slides {
                 cfg.facts.sliding_window
@@ -351,7 +361,7 @@ impl Decoder for CpuTransformer {
             if let Some(w) = &layer.post_attn_norm {
                 rms_norm_rows_in_place(&mut o, w, cfg.eps);
             }
-            x.iter_mut().zip(&o).for_each(|(a, b)| *a += b);
+            add_in_place(&mut x, &o, n);
 
             rms_norm(&x, &layer.ffn_norm, cfg.eps, &mut h);
             linear(
@@ -362,7 +372,7 @@ impl Decoder for CpuTransformer {
                 &self.pool,
                 &mut gate_up,
             );
-            for (gu, m) in gate_up.chunks_exact(2 * ff).zip(mlp.chunks_exact_mut(ff)) {
+            let gate = |(gu, m): (&[f32], &mut [f32])| {
                 let (g, u) = gu.split_at(ff);
                 for ((m, g), u) in m.iter_mut().zip(g).zip(u) {
                     *m = match cfg.facts.activation {
@@ -370,15 +380,26 @@ impl Decoder for CpuTransformer {
                         Gate::GeluTanh => gelu_tanh(*g),
                     } * u;
                 }
+            };
+            if n >= PARALLEL_ROWS {
+                gate_up
+                    .par_chunks_exact(2 * ff)
+                    .zip(mlp.par_chunks_exact_mut(ff))
+                    .for_each(gate);
+            } else {
+                gate_up
+                    .chunks_exact(2 * ff)
+                    .zip(mlp.chunks_exact_mut(ff))
+                    .for_each(gate);
             }
             linear(&layer.w_down, &mlp, n, &mut scratch, &self.pool, &mut o);
             if let Some(w) = &layer.post_ffn_norm {
                 rms_norm_rows_in_place(&mut o, w, cfg.eps);
             }
-            x.iter_mut().zip(&o).for_each(|(a, b)| *a += b);
+            add_in_place(&mut x, &o, n);
         }
         // Keep the prompt-sized scratch only while it is small; a long prompt's is given back.
-        if scratch.capacity() <= 8 << 20 {
+        if scratch.bytes() <= 8 << 20 {
             self.scratch = scratch;
         }
         self.cached += n;
@@ -416,7 +437,22 @@ fn matvec(m: &Arc<QMatrix>, x: &Activation, pool: &SpinPool, out: &mut [f32]) {
     }
 }
 
-/// Prompts of at least this many tokens take the dequantize-and-GEMM path.
+/// Buffers a prompt batch's products reuse from one matrix to the next.
+#[derive(Default)]
+struct Scratch {
+    /// A dequantized matrix, where the f32 GEMM runs.
+    floats: Vec<f32>,
+    /// The integer path's batch and products.
+    panel: panel::Scratch,
+}
+
+impl Scratch {
+    fn bytes(&self) -> usize {
+        self.floats.capacity() * 4 + self.panel.bytes()
+    }
+}
+
+/// Prompts of at least this many tokens take the batch path (8-bit panels, or dequantize and GEMM).
 const F32_MIN_TOKENS: usize = 8;
 
 /// `out = x · mᵀ` for `n` rows of `x`.
@@ -424,13 +460,18 @@ fn linear(
     m: &Arc<QMatrix>,
     x: &[f32],
     n: usize,
-    scratch: &mut Vec<f32>,
+    scratch: &mut Scratch,
     pool: &SpinPool,
     out: &mut [f32],
 ) {
     let (rows, cols) = (m.rows(), m.cols());
     if n >= F32_MIN_TOKENS {
-        matmul_f32(m, x, n, scratch, out);
+        match panel::best_tile() {
+            Some(tile) if panel::packable(m) => {
+                panel::matmul(m, x, n, tile, &mut scratch.panel, out)
+            }
+            _ => matmul_f32(m, x, n, &mut scratch.floats, out),
+        }
     } else if n == 1 {
         matvec(m, &Activation::for_matrix(&x[..cols], m), pool, out);
     } else {
@@ -485,22 +526,48 @@ fn matmul_f32(m: &QMatrix, xs: &[f32], n: usize, scratch: &mut Vec<f32>, out: &m
     );
 }
 
+/// Each `weight.len()`-long row of `xs`, normalized into `out`.
 fn rms_norm(xs: &[f32], weight: &[f32], eps: f32, out: &mut [f32]) {
     let dim = weight.len();
-    for (x, o) in xs.chunks_exact(dim).zip(out.chunks_exact_mut(dim)) {
+    let rows = xs.len() / dim;
+    let norm = |(o, x): (&mut [f32], &[f32])| {
         let scale = rms_scale(x, eps);
         for ((o, x), w) in o.iter_mut().zip(x).zip(weight) {
             *o = x * scale * w;
         }
+    };
+    let out = &mut out[..rows * dim];
+    if rows >= PARALLEL_ROWS {
+        out.par_chunks_mut(dim)
+            .zip(xs.par_chunks_exact(dim))
+            .for_each(norm);
+    } else {
+        out.chunks_mut(dim).zip(xs.chunks_exact(dim)).for_each(norm);
     }
 }
 
 /// [`rms_norm`] of each `weight.len()`-long row of `xs`, in place.
 fn rms_norm_rows_in_place(xs: &mut [f32], weight: &[f32], eps: f32) {
-    for row in xs.chunks_exact_mut(weight.len()) {
-        rms_norm_in_place(row, weight, eps);
+    let norm = |row: &mut [f32]| rms_norm_in_place(row, weight, eps);
+    if xs.len() / weight.len() >= PARALLEL_ROWS {
+        xs.par_chunks_exact_mut(weight.len()).for_each(norm);
+    } else {
+        xs.chunks_exact_mut(weight.len()).for_each(norm);
     }
 }
+
+/// `x += o`.
+fn add_in_place(x: &mut [f32], o: &[f32], rows: usize) {
+    if rows >= PARALLEL_ROWS {
+        x.par_iter_mut().zip(o).for_each(|(a, b)| *a += b);
+    } else {
+        x.iter_mut().zip(o).for_each(|(a, b)| *a += b);
+    }
+}
+
+/// Rows from which the elementwise steps of a batch are split over the threads: below, handing
+/// out the work costs more than it saves (and a decoded token is one row).
+const PARALLEL_ROWS: usize = 8;
 
 fn rms_norm_in_place(x: &mut [f32], weight: &[f32], eps: f32) {
     let scale = rms_scale(x, eps);

@@ -5,7 +5,9 @@
 //! stacked; gate and up) is a stack of parts that may differ in format (a Q4_K_M file mixes Q4_K,
 //! Q6_K, Q5_0 and Q8_0). An activation vector is quantized once per product, to 8-bit blocks for
 //! the 32-value formats and to 8-bit super-blocks for the K-quants ([`Activation`]), and each row
-//! meets it in integer arithmetic ([`avx2`] on CPUs with AVX2, [`scalar`] elsewhere).
+//! meets it in integer arithmetic ([`avx2`] on CPUs with AVX2, [`scalar`] elsewhere). A prompt
+//! batch meets a matrix 16 rows at a time in 8-bit panels ([`panel`], AVX-512 VNNI chosen at run
+//! time in [`vnni`]).
 
 pub mod act;
 #[cfg(all(
@@ -17,7 +19,10 @@ pub mod act;
 mod avx2;
 pub mod dequant;
 pub mod format;
+pub mod panel;
 pub mod scalar;
+#[cfg(target_arch = "x86_64")]
+mod vnni;
 
 use act::{Q8Block, Q8KBlock, quantize_q8, quantize_q8k};
 /// The kernels this build runs: AVX2 where the target has it, scalar elsewhere.

@@ -114,3 +114,118 @@ fn malformed_shapes_are_refused_with_the_reason() {
     let err = QMatrix::new(Format::Q8_0, 2, 32, vec![0; 34]).unwrap_err();
     assert!(err.contains("34 bytes"), "{err}");
 }
+
+/// `m · xs` for `n` vectors, from the dequantized rows in f64, and each product's `Σ |w·x|`.
+fn float_products(m: &QMatrix, xs: &[f32], n: usize) -> (Vec<f64>, Vec<f64>) {
+    let (rows, cols) = (m.rows(), m.cols());
+    let (mut exact, mut norm) = (vec![0f64; n * rows], vec![0f64; n * rows]);
+    let mut w = vec![0f32; cols];
+    for r in 0..rows {
+        m.row_f32(r, &mut w);
+        for t in 0..n {
+            let x = &xs[t * cols..(t + 1) * cols];
+            exact[t * rows + r] = w.iter().zip(x).map(|(a, b)| f64::from(a * b)).sum();
+            norm[t * rows + r] = w.iter().zip(x).map(|(a, b)| f64::from((a * b).abs())).sum();
+        }
+    }
+    (exact, norm)
+}
+
+#[test]
+fn a_prompt_batch_in_integers_computes_what_the_dequantized_rows_do() {
+    let mut seed = 23;
+    // 37 rows: two whole panels and a part of one; 11 tokens: a whole tile and a part of one.
+    let (rows, cols, n) = (37, 2 * QK_K, 11);
+    let formats = Format::ALL
+        .into_iter()
+        .filter(|f| !matches!(f, Format::F16 | Format::BF16 | Format::F32));
+    for format in formats {
+        let blocks = rows * cols / format.block_values();
+        let m = QMatrix::new(format, rows, cols, random_row(format, blocks, &mut seed)).unwrap();
+        assert!(panel::packable(&m), "{}", format.name());
+        let xs: Vec<f32> = (0..n * cols).map(|_| uniform(&mut seed) * 3.0).collect();
+        let (exact, norm) = float_products(&m, &xs, n);
+
+        let mut reference = vec![0f32; n * rows];
+        panel::matmul(
+            &m,
+            &xs,
+            n,
+            panel::tile_scalar,
+            &mut Default::default(),
+            &mut reference,
+        );
+        for (i, (got, want)) in reference.iter().zip(&exact).enumerate() {
+            assert!(
+                (f64::from(*got) - want).abs() <= 0.01 * norm[i],
+                "{} at {i}: integers {got} vs floats {want}",
+                format.name()
+            );
+        }
+        if let Some(tile) = panel::best_tile() {
+            let mut fast = vec![0f32; n * rows];
+            panel::matmul(&m, &xs, n, tile, &mut Default::default(), &mut fast);
+            assert_eq!(
+                fast,
+                reference,
+                "{}: SIMD kernel vs its definition",
+                format.name()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_panel_straddling_two_formats_takes_the_finer_groups() {
+    let mut seed = 31;
+    let cols = QK_K;
+    // Rows 0..10 Q4_K (a scale per 32), rows 10..20 Q6_K (a scale per 16): the first panel mixes them.
+    let a = QMatrix::new(
+        Format::Q4K,
+        10,
+        cols,
+        random_row(Format::Q4K, 10, &mut seed),
+    )
+    .unwrap();
+    let b = QMatrix::new(
+        Format::Q6K,
+        10,
+        cols,
+        random_row(Format::Q6K, 10, &mut seed),
+    )
+    .unwrap();
+    let m = QMatrix::stack(vec![a, b]).unwrap();
+    let mut panel = panel::Panel::default();
+    panel.fill(&m, 0);
+    assert_eq!((panel.sub, panel.groups), (16, cols / 16));
+    panel.fill(&m, 16);
+    assert_eq!(panel.sub, 16);
+    let q4 = QMatrix::new(
+        Format::Q4K,
+        16,
+        cols,
+        random_row(Format::Q4K, 16, &mut seed),
+    )
+    .unwrap();
+    panel.fill(&q4, 0);
+    assert_eq!((panel.sub, panel.groups), (32, cols / 32));
+
+    let n = 9;
+    let xs: Vec<f32> = (0..n * cols).map(|_| uniform(&mut seed)).collect();
+    let (exact, norm) = float_products(&m, &xs, n);
+    let mut got = vec![0f32; n * m.rows()];
+    panel::matmul(
+        &m,
+        &xs,
+        n,
+        panel::tile_scalar,
+        &mut Default::default(),
+        &mut got,
+    );
+    for (i, (got, want)) in got.iter().zip(&exact).enumerate() {
+        assert!(
+            (f64::from(*got) - want).abs() <= 0.01 * norm[i],
+            "at {i}: {got} vs {want}"
+        );
+    }
+}

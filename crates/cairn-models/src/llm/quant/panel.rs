@@ -1,0 +1,409 @@
+//! Prompt batches in 8-bit integers, as llama.cpp runs them: each weight meets many tokens in
+//! integer multiply-adds instead of being dequantized to floats.
+//!
+//! A matrix's rows are taken [`ROWS`] at a time and unpacked from their ggml blocks into a
+//! [`Panel`]: one unsigned byte per weight with a scale and an offset per group of [`Panel::sub`]
+//! values, `w = a · q + b`, which holds exactly for every quantized format (Q4_K's mins, Q6_K's
+//! and Q8_0's signed values shifted into `0..=255` are the offset). The batch's activations are
+//! quantized once to signed bytes per 32 values ([`Batch`]). A panel is unpacked once per batch
+//! into a buffer that stays in cache and meets every token of the batch there, so nothing the size
+//! of the matrix is written and the file's bytes stay the only copy of the weights.
+//!
+//! Per group and token: `Σ w·x ≈ a·dx·Σ q·xq + b·dx·Σ xq`, the integer sum on AVX-512 VNNI
+//! (`vpdpbusd`, 64 byte products an instruction) in [`super::vnni`]; [`tile_scalar`] is the
+//! definition the SIMD kernel is tested against, operation for operation.
+
+use rayon::prelude::*;
+
+use super::QMatrix;
+use super::dequant::{five_bit_pair, scale_min_k4, six_bit_quad};
+use super::format::{Format, QK, QK_K, f16_le};
+
+/// Rows in a panel: one 512-bit register of 32-bit sums.
+pub const ROWS: usize = 16;
+/// Tokens a kernel call carries at once (its accumulators fill the registers).
+pub const TOKENS: usize = 8;
+
+/// A batch of `n` activation vectors of `cols` values as signed bytes, per 32 values `d`, and the
+/// sum of the bytes of each 16 and 32 times `d`.
+#[derive(Default)]
+pub struct Batch {
+    cols: usize,
+    qs: Vec<i8>,
+    d: Vec<f32>,
+    s16: Vec<f32>,
+    s32: Vec<f32>,
+}
+
+impl Batch {
+    /// `n` vectors, `xs` row-major (`n × cols`, `cols` a multiple of 32).
+    pub fn quantize(xs: &[f32], n: usize, cols: usize) -> Batch {
+        let mut batch = Batch::default();
+        batch.set(xs, n, cols);
+        batch
+    }
+
+    /// As [`Batch::quantize`], in this batch's buffers.
+    pub fn set(&mut self, xs: &[f32], n: usize, cols: usize) {
+        self.cols = cols;
+        self.qs.resize(n * cols, 0);
+        self.d.resize(n * cols / QK, 0.0);
+        self.s16.resize(n * cols / 16, 0.0);
+        self.s32.resize(n * cols / QK, 0.0);
+        let blocks = xs[..n * cols]
+            .par_chunks_exact(QK)
+            .zip(self.qs.par_chunks_exact_mut(QK))
+            .zip(self.d.par_iter_mut())
+            .zip(self.s16.par_chunks_exact_mut(2))
+            .zip(self.s32.par_iter_mut())
+            .with_min_len(256);
+        blocks.for_each(|((((x, q), d), s16), s32)| {
+            let amax = x.iter().fold(0f32, |a, v| a.max(v.abs()));
+            let inv = if amax > 0.0 { 127.0 / amax } else { 0.0 };
+            *d = amax / 127.0;
+            let mut sums = [0i32; 2];
+            for (i, (q, v)) in q.iter_mut().zip(x).enumerate() {
+                let r = (v * inv).round_ties_even() as i32;
+                *q = r as i8;
+                sums[i / 16] += r;
+            }
+            s16[0] = *d * sums[0] as f32;
+            s16[1] = *d * sums[1] as f32;
+            *s32 = *d * (sums[0] + sums[1]) as f32;
+        });
+    }
+
+    /// Vectors in the batch.
+    pub fn len(&self) -> usize {
+        self.qs.len() / self.cols
+    }
+
+    /// Whether the batch holds no vector.
+    pub fn is_empty(&self) -> bool {
+        self.qs.is_empty()
+    }
+
+    /// Token `t`'s bytes.
+    pub(super) fn qs(&self, t: usize) -> &[i8] {
+        &self.qs[t * self.cols..(t + 1) * self.cols]
+    }
+
+    /// Token `t`'s scales, one per 32 values.
+    pub(super) fn d(&self, t: usize) -> &[f32] {
+        &self.d[t * self.cols / QK..(t + 1) * self.cols / QK]
+    }
+
+    /// Token `t`'s scaled byte sums, one per group of `sub` values.
+    pub(super) fn sums(&self, t: usize, sub: usize) -> &[f32] {
+        let (all, per) = if sub == 16 {
+            (&self.s16, self.cols / 16)
+        } else {
+            (&self.s32, self.cols / QK)
+        };
+        &all[t * per..(t + 1) * per]
+    }
+}
+
+/// [`ROWS`] rows unpacked: for group `j` of `sub` values, the bytes in quads (`q[j][quad][row]
+/// [0..4]`, so that one 512-bit load holds four values of each row) and `a[j][row]`, `b[j][row]`.
+#[derive(Default)]
+pub struct Panel {
+    /// Values per group: 16 where a row is Q6_K (a scale per 16), else 32.
+    pub sub: usize,
+    /// Groups in a row.
+    pub groups: usize,
+    pub(super) q: Vec<u8>,
+    pub(super) a: Vec<f32>,
+    pub(super) b: Vec<f32>,
+    row_q: Vec<u8>,
+    row_a: Vec<f32>,
+    row_b: Vec<f32>,
+}
+
+/// Whether every row of `m` is in a format a panel holds exactly.
+pub fn packable(m: &QMatrix) -> bool {
+    m.parts.iter().all(|p| {
+        !matches!(p.format, Format::F16 | Format::BF16 | Format::F32) && m.cols.is_multiple_of(QK)
+    })
+}
+
+impl Panel {
+    /// Unpacks rows `first..first + ROWS` of `m` (rows past its end as zeros).
+    pub fn fill(&mut self, m: &QMatrix, first: usize) {
+        let cols = m.cols;
+        let last = (first + ROWS).min(m.rows);
+        self.sub = if (first..last).any(|r| m.locate(r).0.format == Format::Q6K) {
+            16
+        } else {
+            32
+        };
+        let (sub, groups) = (self.sub, cols / self.sub);
+        self.groups = groups;
+        self.q.clear();
+        self.q.resize(groups * sub * ROWS, 0);
+        self.a.clear();
+        self.a.resize(groups * ROWS, 0.0);
+        self.b.clear();
+        self.b.resize(groups * ROWS, 0.0);
+        // The rows unpacked one after another, then interleaved: reading 16 rows in step and
+        // writing the panel in order touches each cache line once.
+        self.row_q.clear();
+        self.row_q.resize(ROWS * cols, 0);
+        self.row_a.resize(cols / 16, 0.0);
+        self.row_b.resize(cols / 16, 0.0);
+        let per = sub / 16;
+        for (row, r) in (first..last).enumerate() {
+            let (part, local) = m.locate(r);
+            let bytes = &part.data[local * part.row_bytes..(local + 1) * part.row_bytes];
+            unpack_row(
+                part.format,
+                bytes,
+                &mut self.row_q[row * cols..(row + 1) * cols],
+                &mut self.row_a,
+                &mut self.row_b,
+            );
+            for j in 0..groups {
+                self.a[j * ROWS + row] = self.row_a[j * per];
+                self.b[j * ROWS + row] = self.row_b[j * per];
+            }
+        }
+        // Quad `g` of row `row` (its values `4g..4g + 4`) goes to slot `row` of the panel's quad `g`.
+        let (quads, _) = self.row_q.as_chunks::<4>();
+        let (slots, _) = self.q.as_chunks_mut::<4>();
+        for (g, slots) in slots.chunks_exact_mut(ROWS).enumerate() {
+            for (row, slot) in slots.iter_mut().enumerate() {
+                *slot = quads[row * cols / 4 + g];
+            }
+        }
+    }
+}
+
+/// One row as bytes `q` with, per 16 values, `a` and `b` such that value `i` is `a·q[i] + b`.
+/// Formats with a scale per 32 repeat it in both halves.
+fn unpack_row(format: Format, bytes: &[u8], q: &mut [u8], a: &mut [f32], b: &mut [f32]) {
+    let blocks = bytes.chunks_exact(format.block_bytes());
+    let mut set = |g: usize, scale: f32, offset: f32| {
+        a[g] = scale;
+        b[g] = offset;
+    };
+    match format {
+        Format::Q4_0 | Format::Q4_1 | Format::Q5_0 | Format::Q5_1 | Format::Q8_0 => {
+            for (i, blk) in blocks.enumerate() {
+                let d = f16_le(blk);
+                let y = &mut q[i * QK..(i + 1) * QK];
+                let offset = match format {
+                    Format::Q4_0 => {
+                        nibbles(&blk[2..18], y);
+                        -8.0 * d
+                    }
+                    Format::Q4_1 => {
+                        nibbles(&blk[4..20], y);
+                        f16_le(&blk[2..])
+                    }
+                    Format::Q5_0 => {
+                        fifths(
+                            &blk[6..22],
+                            u32::from_le_bytes([blk[2], blk[3], blk[4], blk[5]]),
+                            y,
+                        );
+                        -16.0 * d
+                    }
+                    Format::Q5_1 => {
+                        fifths(
+                            &blk[8..24],
+                            u32::from_le_bytes([blk[4], blk[5], blk[6], blk[7]]),
+                            y,
+                        );
+                        f16_le(&blk[2..])
+                    }
+                    _ => {
+                        for (o, &v) in y.iter_mut().zip(&blk[2..34]) {
+                            *o = (v as i8 as i16 + 128) as u8;
+                        }
+                        -128.0 * d
+                    }
+                };
+                set(2 * i, d, offset);
+                set(2 * i + 1, d, offset);
+            }
+        }
+        Format::Q4K | Format::Q5K => {
+            for (i, blk) in blocks.enumerate() {
+                let (d, dmin) = (f16_le(&blk[0..]), f16_le(&blk[2..]));
+                let scales = &blk[4..16];
+                let (qh, qs) = if format == Format::Q5K {
+                    (Some(&blk[16..48]), &blk[48..176])
+                } else {
+                    (None, &blk[16..144])
+                };
+                let y = &mut q[i * QK_K..(i + 1) * QK_K];
+                for (j, (src, y)) in qs.chunks_exact(32).zip(y.chunks_exact_mut(64)).enumerate() {
+                    let (lo, hi) = y.split_at_mut(32);
+                    for ((lo, hi), s) in lo.iter_mut().zip(hi.iter_mut()).zip(src) {
+                        (*lo, *hi) = (s & 0x0f, s >> 4);
+                    }
+                    if let Some(qh) = qh {
+                        for ((lo, hi), h) in lo.iter_mut().zip(hi.iter_mut()).zip(qh) {
+                            *lo |= ((h >> (2 * j)) & 1) << 4;
+                            *hi |= ((h >> (2 * j + 1)) & 1) << 4;
+                        }
+                    }
+                    for half in 0..2 {
+                        let (s, m) = scale_min_k4(2 * j + half, scales);
+                        let g = i * 16 + 4 * j + 2 * half;
+                        set(g, d * s, -(dmin * m));
+                        set(g + 1, d * s, -(dmin * m));
+                    }
+                }
+            }
+        }
+        Format::Q6K => {
+            for (i, blk) in blocks.enumerate() {
+                let d = f16_le(&blk[208..]);
+                for half in 0..2 {
+                    let ql = &blk[64 * half..64 * half + 64];
+                    let qh = &blk[128 + 32 * half..128 + 32 * half + 32];
+                    let y = &mut q[i * QK_K + 128 * half..i * QK_K + 128 * half + 128];
+                    for l in 0..32 {
+                        for (k, v) in six_bit_quad(ql, qh, l).into_iter().enumerate() {
+                            y[l + 32 * k] = (v + 32) as u8;
+                        }
+                    }
+                    for g in 0..8 {
+                        let scale = d * f32::from(blk[192 + 8 * half + g] as i8);
+                        set(i * 16 + 8 * half + g, scale, -32.0 * scale);
+                    }
+                }
+            }
+        }
+        Format::F16 | Format::BF16 | Format::F32 => {
+            unreachable!("{} rows are not packed (see `packable`)", format.name())
+        }
+    }
+}
+
+/// The 32 four-bit values of a Q4_0/Q4_1 block: low nibbles first.
+fn nibbles(qs: &[u8], y: &mut [u8]) {
+    for j in 0..16 {
+        y[j] = qs[j] & 0x0f;
+        y[j + 16] = qs[j] >> 4;
+    }
+}
+
+/// The 32 five-bit values of a Q5_0/Q5_1 block.
+fn fifths(qs: &[u8], qh: u32, y: &mut [u8]) {
+    for j in 0..16 {
+        let (lo, hi) = five_bit_pair(qs[j], qh, j);
+        y[j] = lo;
+        y[j + 16] = hi;
+    }
+}
+
+/// `out[t][row] = Σ_j a·dx·(Σ q·xq) + b·(dx·Σ xq)` for tokens `first..first + count` of `batch`
+/// (`count ≤ TOKENS`) and the panel's rows: the definition [`super::vnni`] computes.
+pub fn tile_scalar(
+    panel: &Panel,
+    batch: &Batch,
+    first: usize,
+    count: usize,
+    out: &mut [[f32; ROWS]],
+) {
+    let sub = panel.sub;
+    for (t, out) in (first..first + count).zip(out.iter_mut()) {
+        let (xq, d, s) = (batch.qs(t), batch.d(t), batch.sums(t, sub));
+        *out = [0.0; ROWS];
+        for j in 0..panel.groups {
+            let dx = d[j * sub / QK];
+            for (row, acc) in out.iter_mut().enumerate() {
+                let mut sum = 0i32;
+                for quad in 0..sub / 4 {
+                    let at = ((j * sub / 4 + quad) * ROWS + row) * 4;
+                    for k in 0..4 {
+                        sum += i32::from(panel.q[at + k]) * i32::from(xq[j * sub + quad * 4 + k]);
+                    }
+                }
+                let (a, b) = (panel.a[j * ROWS + row], panel.b[j * ROWS + row]);
+                *acc = (sum as f32).mul_add(a * dx, *acc);
+                *acc = b.mul_add(s[j], *acc);
+            }
+        }
+    }
+}
+
+/// A kernel: [`tile_scalar`]'s contract.
+pub type Tile = fn(&Panel, &Batch, usize, usize, &mut [[f32; ROWS]]);
+
+/// The fastest kernel this CPU runs, or `None` where the integer path would be slower than the
+/// f32 GEMM (no VNNI).
+pub fn best_tile() -> Option<Tile> {
+    #[cfg(target_arch = "x86_64")]
+    if super::vnni::available() {
+        return Some(super::vnni::tile);
+    }
+    None
+}
+
+/// What [`matmul`] reuses from one product to the next: the quantized batch and each panel's
+/// products.
+#[derive(Default)]
+pub struct Scratch {
+    batch: Batch,
+    by_group: Vec<f32>,
+}
+
+impl Scratch {
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.by_group.capacity() * 4
+            + self.batch.qs.capacity()
+            + (self.batch.d.capacity() + self.batch.s16.capacity() + self.batch.s32.capacity()) * 4
+    }
+}
+
+/// `out[t][r] = row_r · x_t` for the `n` vectors `xs` (`n × cols`), row panels in parallel, with
+/// `tile` as the kernel.
+pub fn matmul(
+    m: &QMatrix,
+    xs: &[f32],
+    n: usize,
+    tile: Tile,
+    scratch: &mut Scratch,
+    out: &mut [f32],
+) {
+    let (rows, cols) = (m.rows, m.cols);
+    let Scratch { batch, by_group } = scratch;
+    batch.set(xs, n, cols);
+    let batch = &*batch;
+    // Each panel's products, token by token, in its own chunk: `[group][t][row]`.
+    by_group.resize(rows.div_ceil(ROWS) * n * ROWS, 0.0);
+    by_group.par_chunks_mut(n * ROWS).enumerate().for_each_init(
+        || (Panel::default(), vec![[0f32; ROWS]; TOKENS]),
+        |(panel, tiles), (group, dst)| {
+            panel.fill(m, group * ROWS);
+            for t0 in (0..n).step_by(TOKENS) {
+                let count = TOKENS.min(n - t0);
+                tile(panel, batch, t0, count, tiles);
+                for (t, values) in tiles[..count].iter().enumerate() {
+                    dst[(t0 + t) * ROWS..(t0 + t + 1) * ROWS].copy_from_slice(values);
+                }
+            }
+        },
+    );
+    let by_group = &*by_group;
+    out[..n * rows]
+        .par_chunks_exact_mut(rows)
+        .enumerate()
+        .for_each(|(t, out)| {
+            let (whole, rest) = out.as_chunks_mut::<ROWS>();
+            let mut groups = by_group.chunks_exact(n * ROWS);
+            for (out, values) in whole.iter_mut().zip(&mut groups) {
+                // A whole panel's row of products: a fixed-size copy, no call.
+                *out = values[t * ROWS..(t + 1) * ROWS]
+                    .try_into()
+                    .expect("ROWS values");
+            }
+            if let Some(values) = groups.next() {
+                rest.copy_from_slice(&values[t * ROWS..t * ROWS + rest.len()]);
+            }
+        });
+}

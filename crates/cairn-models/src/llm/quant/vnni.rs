@@ -1,0 +1,107 @@
+//! [`super::panel`]'s kernel on AVX-512 VNNI, chosen at run time: one `vpdpbusd` multiplies four
+//! weight bytes of each of the panel's 16 rows by four activation bytes of one token and adds them
+//! to that row's 32-bit sum, so a 512-bit load of weights serves every token of the tile.
+//!
+//! The float steps after each group are [`super::panel::tile_scalar`]'s, in its order, so the two
+//! agree to the bit.
+//!
+//! SAFETY (whole module): the intrinsics run only inside `tile_n`, compiled for AVX-512F, BW and
+//! VNNI and called only after [`available`] said the CPU has them; every load reads inside the
+//! panel's or the batch's buffers, whose lengths `tile` and `tile_n` assert.
+#![allow(unsafe_code)]
+
+use std::arch::x86_64::*;
+
+use super::format::QK;
+use super::panel::{Batch, Panel, ROWS, TOKENS};
+
+/// Whether this CPU has the instructions.
+pub fn available() -> bool {
+    is_x86_feature_detected!("avx512f")
+        && is_x86_feature_detected!("avx512bw")
+        && is_x86_feature_detected!("avx512vnni")
+}
+
+/// [`super::panel::tile_scalar`] on AVX-512 VNNI. Panics (in debug and release) where the CPU
+/// lacks the instructions, which [`available`] tells.
+pub fn tile(panel: &Panel, batch: &Batch, first: usize, count: usize, out: &mut [[f32; ROWS]]) {
+    assert!(available(), "AVX-512 VNNI is not available on this CPU");
+    assert!(count <= TOKENS && out.len() >= count && first + count <= batch.len());
+    assert_eq!(panel.q.len(), panel.groups * panel.sub * ROWS);
+    macro_rules! run {
+        ($($n:literal)*) => {
+            match (count, panel.sub) {
+                $(
+                    ($n, 16) => unsafe { tile_n::<$n, 16>(panel, batch, first, out) },
+                    ($n, 32) => unsafe { tile_n::<$n, 32>(panel, batch, first, out) },
+                )*
+                _ => unreachable!("{count} tokens, groups of {}", panel.sub),
+            }
+        };
+    }
+    run!(1 2 3 4 5 6 7 8);
+}
+
+/// # Safety
+/// The CPU has AVX-512F, BW and VNNI; the panel holds `groups × SUB × ROWS` bytes and
+/// `groups × ROWS` scales and offsets; tokens `first..first + N` are in the batch.
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+unsafe fn tile_n<const N: usize, const SUB: usize>(
+    panel: &Panel,
+    batch: &Batch,
+    first: usize,
+    out: &mut [[f32; ROWS]],
+) {
+    let xq: [*const i8; N] = std::array::from_fn(|t| {
+        let token = batch.qs(first + t);
+        assert_eq!(token.len(), panel.groups * SUB);
+        token.as_ptr()
+    });
+    let d: [*const f32; N] = std::array::from_fn(|t| {
+        let token = batch.d(first + t);
+        assert_eq!(token.len() * QK, panel.groups * SUB);
+        token.as_ptr()
+    });
+    let s: [*const f32; N] = std::array::from_fn(|t| {
+        let token = batch.sums(first + t, SUB);
+        assert_eq!(token.len(), panel.groups);
+        token.as_ptr()
+    });
+    let (q, a, b) = (panel.q.as_ptr(), panel.a.as_ptr(), panel.b.as_ptr());
+    let mut acc = [_mm512_setzero_ps(); N];
+    for j in 0..panel.groups {
+        // The group's weights, four values of each row per register.
+        // SAFETY: `(j·SUB/4 + quad)·64 + 64 ≤ groups·SUB·ROWS` bytes.
+        let w: [__m512i; 8] = std::array::from_fn(|quad| {
+            if quad < SUB / 4 {
+                unsafe { _mm512_loadu_si512(q.add((j * SUB / 4 + quad) * 64).cast()) }
+            } else {
+                _mm512_setzero_si512()
+            }
+        });
+        // SAFETY: `j·ROWS + ROWS ≤ groups·ROWS` floats.
+        let (av, bv) = unsafe {
+            (
+                _mm512_loadu_ps(a.add(j * ROWS)),
+                _mm512_loadu_ps(b.add(j * ROWS)),
+            )
+        };
+        for t in 0..N {
+            let mut sum = _mm512_setzero_si512();
+            for (quad, w) in w.iter().enumerate().take(SUB / 4) {
+                // SAFETY: `j·SUB + quad·4 + 4 ≤ groups·SUB`, the token's length (asserted).
+                let x = unsafe { xq[t].add(j * SUB + quad * 4).cast::<i32>().read_unaligned() };
+                sum = _mm512_dpbusd_epi32(sum, *w, _mm512_set1_epi32(x));
+            }
+            // SAFETY: group `j` of token `t`'s scales and sums (lengths asserted).
+            let (dx, sx) = unsafe { (*d[t].add(j * SUB / QK), *s[t].add(j)) };
+            let scaled = _mm512_mul_ps(av, _mm512_set1_ps(dx));
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), scaled, acc[t]);
+            acc[t] = _mm512_fmadd_ps(bv, _mm512_set1_ps(sx), acc[t]);
+        }
+    }
+    for t in 0..N {
+        // SAFETY: `out[t]` is 16 floats.
+        unsafe { _mm512_storeu_ps(out[t].as_mut_ptr(), acc[t]) };
+    }
+}
