@@ -3,7 +3,7 @@
 //!
 //! A single token (decoding) meets each matrix as integer dot products split over
 //! [`super::pool`]'s spinning threads; a few tokens meet the rows one by one; a prompt batch of at
-//! least [`F32_MIN_TOKENS`] meets each matrix in 8-bit panels on AVX-512 VNNI
+//! least [`BATCH_MIN_TOKENS`] meets each matrix in 8-bit panels on AVX-512 VNNI
 //! ([`super::quant::panel`], as llama.cpp computes prompts) or, on CPUs without it, dequantizes
 //! the matrix once into an f32 GEMM, and runs attention as two GEMMs per head; its elementwise
 //! steps are split over the threads by rows. The KV cache keeps every position in f32. Its logits
@@ -352,7 +352,7 @@ impl Decoder for CpuTransformer {
             };
             let span = Span { pos0, n, window };
             let (k, v) = (&self.k_cache[li], &self.v_cache[li]);
-            if n >= F32_MIN_TOKENS {
+            if n >= BATCH_MIN_TOKENS {
                 attention_gemm(&cfg, &qkv, k, v, span, &mut att);
             } else {
                 attention(&cfg, &qkv, k, v, span, &mut att);
@@ -453,7 +453,7 @@ impl Scratch {
 }
 
 /// Prompts of at least this many tokens take the batch path (8-bit panels, or dequantize and GEMM).
-const F32_MIN_TOKENS: usize = 8;
+const BATCH_MIN_TOKENS: usize = 8;
 
 /// `out = x · mᵀ` for `n` rows of `x`.
 fn linear(
@@ -465,7 +465,7 @@ fn linear(
     out: &mut [f32],
 ) {
     let (rows, cols) = (m.rows(), m.cols());
-    if n >= F32_MIN_TOKENS {
+    if n >= BATCH_MIN_TOKENS {
         match panel::best_tile() {
             Some(tile) if panel::packable(m) => {
                 panel::matmul(m, x, n, tile, &mut scratch.panel, out)
