@@ -33,30 +33,35 @@ pub const CHITCHAT: Template = template!("chitchat", "1.0.0");
 pub const NOT_FOUND: Template = template!("not-found", "1.0.0");
 /// The deterministic answer when a generated answer was not supported by its passages.
 pub const UNSUPPORTED: Template = template!("unsupported", "1.0.0");
+/// In place of a generated answer the output check rejected: the passages' sentences that bear
+/// on the question, quoted with their citations.
+pub const QUOTED: Template = template!("quoted", "1.0.0");
 /// The last step of the fallback chain: every model failed; the best passage is quoted.
 pub const FALLBACK: Template = template!("fallback", "1.0.0");
 /// The polite refusal.
 pub const REFUSAL: Template = template!("refusal", "1.0.0");
 
 /// The default version of every template.
-pub const DEFAULTS: [Template; 7] = [
+pub const DEFAULTS: [Template; 8] = [
     GROUNDED,
     ANALYTICAL,
     CHITCHAT,
     NOT_FOUND,
     UNSUPPORTED,
+    QUOTED,
     FALLBACK,
     REFUSAL,
 ];
 
 /// Every template file, defaults or not.
-pub const ALL: [Template; 8] = [
+pub const ALL: [Template; 9] = [
     GROUNDED,
     template!("grounded", "1.1.0"),
     ANALYTICAL,
     CHITCHAT,
     NOT_FOUND,
     UNSUPPORTED,
+    QUOTED,
     FALLBACK,
     REFUSAL,
 ];

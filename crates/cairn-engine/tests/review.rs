@@ -57,6 +57,30 @@ async fn a_held_answer_waits_and_a_decision_rewrites_its_thread_once() {
     assert!(!note.original.is_empty());
     assert_ne!(note.original, answer.answer);
     assert!(answer.answer.contains("waiting for a person"));
+    // In its place, the passages' own sentences that bear on the question, each cited once.
+    assert!(
+        answer
+            .answer
+            .starts_with("I could not write an answer that these passages support"),
+        "{}",
+        answer.answer
+    );
+    assert!(answer.answer.contains("> “"), "{}", answer.answer);
+    assert!(
+        answer.answer.contains("1870"),
+        "the lens's year: {}",
+        answer.answer
+    );
+    assert!(!answer.citations.is_empty());
+    for (i, c) in answer.citations.iter().enumerate() {
+        assert_eq!((c.n, c.cited_by), (i + 1, "quote"));
+        assert!(answer.answer.contains(&format!("[{}]", c.n)));
+    }
+    assert!(
+        answer.route_reason.contains("quoted instead"),
+        "{}",
+        answer.route_reason
+    );
     let pending = library.reviews(false).unwrap();
     assert_eq!(pending.len(), 1);
     let item = &pending[0];
@@ -171,4 +195,24 @@ async fn a_warned_answer_is_shown_at_once_and_withdrawn_if_rejected() {
     let message = shown(&library, answer.thread_id);
     assert!(message.content.contains("withdrew"), "{}", message.content);
     assert!(message.citations.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_held_answer_declines_when_no_sentence_of_its_passages_comes_near_the_question() {
+    let data = tempfile::tempdir().unwrap();
+    let mut config = strict(ReviewMode::Hold);
+    config.guard.output.quote_floor = 2.0;
+    let library = fixture_library(data.path(), config).await;
+    let (answer, _) = ask(&library, QUESTION).await;
+    assert_eq!(answer.tier, Tier::Deterministic);
+    assert!(
+        answer
+            .answer
+            .starts_with("I found passages that may hold the answer"),
+        "{}",
+        answer.answer
+    );
+    assert!(answer.citations.is_empty());
+    assert!(!answer.closest.is_empty(), "the closest sources are listed");
+    assert!(answer.review.is_some());
 }

@@ -28,6 +28,8 @@ mod redact;
 
 pub use egress::{Egress, EgressError, EgressMessage, EgressReport, Guard, Outbound};
 pub use injection::{InjectionConfig, InjectionReport, Policy};
-pub use output::{OutputConfig, OutputReport, SentenceCheck, Similarity, check_output, citations};
+pub use output::{
+    OutputConfig, OutputReport, SentenceCheck, Similarity, check_output, citations, sentences,
+};
 pub use pii::{Entity, EntityKind, PiiConfig, PiiScanner, ScanError, char_offsets};
 pub use redact::{Redacted, Redactor, StreamRestorer};

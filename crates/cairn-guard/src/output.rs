@@ -18,6 +18,9 @@ pub struct OutputConfig {
     pub grounding_threshold: f32,
     /// Terms (case-insensitive, whole words) an answer may not contain.
     pub banned_terms: Vec<String>,
+    /// When an answer is not grounded, the passages' sentences whose similarity to the question
+    /// reaches this are quoted in its place; below it for every sentence, the answer declines.
+    pub quote_floor: f32,
 }
 
 impl Default for OutputConfig {
@@ -26,6 +29,7 @@ impl Default for OutputConfig {
             sentence_support: 0.45,
             grounding_threshold: 0.5,
             banned_terms: Vec::new(),
+            quote_floor: 0.35,
         }
     }
 }
@@ -78,7 +82,7 @@ pub fn check_output(
         .collect();
     let mut sentences = Vec::new();
     let mut invalid = Vec::new();
-    for sentence in split_sentences(answer) {
+    for sentence in self::sentences(answer) {
         let cited = citations(sentence);
         for n in &cited {
             if *n == 0 || *n > passages.len() {
@@ -174,7 +178,8 @@ pub fn check_output(
     }
 }
 
-fn split_sentences(text: &str) -> Vec<&str> {
+/// The sentences of `text`, each with the citation that follows its full stop (`"… 1870. [1]"`).
+pub fn sentences(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;
     let bytes = text.as_bytes();

@@ -1,5 +1,6 @@
 //! The shared tail of every generated answer, local or cloud: read its citations, run the output
-//! checks, build the [`Answer`] once, and withdraw it (or mark it) when it fails them.
+//! checks, build the [`Answer`] once, and withdraw it (or mark it) when it fails them: an answer
+//! its passages do not support gives way to their own sentences, quoted ([`super::quoted`]).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -10,6 +11,7 @@ use cairn_store::Tier;
 
 use crate::answer::citation::{Citation, cite};
 use crate::answer::fixed::{fixed, source_lines};
+use crate::answer::quoted::{render, supporting_sentences};
 use crate::answer::turn::{Generation, Turn};
 use crate::answer::value::{Answer, FallbackStep, ReviewNote, Timings};
 use crate::config::ReviewMode;
@@ -38,6 +40,24 @@ impl Library {
         })
         .await
         .map_err(|e| Error::Internal(e.to_string()))?;
+        // Should the answer be held back for failing the grounding check, the passages' own
+        // sentences are shown in its place: weighed now, while the embedder is at hand.
+        let quotes = if !output_check.grounded
+            && output_check.policy_hits.is_empty()
+            && self.config.review.mode == ReviewMode::Hold
+        {
+            let embedder = self.embedder()?;
+            let (question, passages) = (turn.question.to_string(), generation.passages.clone());
+            let floor = self.config.guard.output.quote_floor;
+            tokio::task::spawn_blocking(move || {
+                let quotes = supporting_sentences(&embedder, &question, &passages, floor);
+                render(&quotes, &passages)
+            })
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?
+        } else {
+            (String::new(), Vec::new())
+        };
         let answer = Answer {
             answer: generation.text,
             citations,
@@ -62,17 +82,19 @@ impl Library {
             redacted: generation.redacted,
             ..fixed(turn.facts, turn.template, "", Vec::new())
         };
-        Ok(self.enforce_output_check(answer, &generation.retrieved, turn))
+        Ok(self.enforce_output_check(answer, &generation.retrieved, turn, quotes))
     }
 
     /// A generated answer that failed the output checks is queued for review: under `review.mode
-    /// = hold` it is withdrawn (the person is told why) and replaced by a fixed answer pointing at
-    /// the passages; under `warn` it stands, marked.
+    /// = hold` it is withdrawn (the person is told why) and replaced by the passages' sentences
+    /// that bear on the question, quoted (`quotes`: the text and the passages it cites), or where
+    /// none do, by a fixed answer pointing at the passages; under `warn` it stands, marked.
     fn enforce_output_check(
         &self,
         answer: Answer,
         retrieved: &[Citation],
         turn: &Turn<'_>,
+        (quotes, quoted): (String, Vec<Citation>),
     ) -> Answer {
         let Some(check) = &answer.output_check else {
             return answer;
@@ -113,8 +135,24 @@ impl Library {
                 closest.push(c.clone());
             }
         }
-        let sources = source_lines("- ", &closest);
-        let withdrawn = fixed(turn.facts, replacement, &sources, closest);
+        let (withdrawn, why) = if quoted.is_empty() || !check.policy_hits.is_empty() {
+            let sources = source_lines("- ", &closest);
+            (
+                fixed(turn.facts, replacement, &sources, closest),
+                why.to_string(),
+            )
+        } else {
+            let template = self.template(prompts::QUOTED);
+            let shown = Answer {
+                answer: template
+                    .section("text", &[("quotes", &quotes)])
+                    .trim()
+                    .to_string(),
+                citations: quoted,
+                ..fixed(turn.facts, template, "", Vec::new())
+            };
+            (shown, format!("{why}; its passages are quoted instead"))
+        };
         Answer {
             answer: format!(
                 "{}\n\nWhat I wrote is waiting for a person to review it.",

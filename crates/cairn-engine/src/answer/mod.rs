@@ -24,6 +24,7 @@ pub(crate) mod fixed;
 pub(crate) mod local;
 pub(crate) mod prompt;
 pub(crate) mod question;
+pub(crate) mod quoted;
 pub(crate) mod routing;
 pub(crate) mod thread;
 pub(crate) mod trace;
