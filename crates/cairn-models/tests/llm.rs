@@ -129,9 +129,12 @@ fn chat_template_from_the_gguf_renders_like_jinja2() {
     }
 }
 
-/// The CPU runtime against candle's quantized llama on the same file (candle quantizes activations
-/// to 8 bits throughout; the runtime runs prompts through f32 GEMM): the next-token distributions
-/// agree closely and pick the same token.
+/// The CPU runtime against candle's quantized llama on the same file (both quantize activations to
+/// 8 bits, in blocks of their own): the next-token distributions agree closely and pick the same
+/// token, or one candle ranks within [`TIE`] of its own pick.
+/// Logits closer than this are a tie: which of two such tokens comes first depends on rounding.
+const TIE: f32 = 0.25;
+
 #[test]
 fn cpu_runtime_agrees_with_candle() {
     let _serial = serial();
@@ -167,7 +170,12 @@ fn cpu_runtime_agrees_with_candle() {
             ours.logits(&longer).unwrap(),
             reference.logits(&longer).unwrap(),
         );
-        assert_eq!(argmax(&a), argmax(&b), "{question}, second token");
+        let (ours_top, theirs_top) = (argmax(&a), argmax(&b));
+        assert!(
+            ours_top == theirs_top || b[theirs_top] - b[ours_top] < TIE,
+            "{question}, second token: {ours_top} where candle picks {theirs_top} by {}",
+            b[theirs_top] - b[ours_top]
+        );
     }
     let (answer, _, _) = reply(&mut ours, "What is the capital of France?", &greedy(24));
     assert!(answer.contains("Paris"), "{answer}");
@@ -213,7 +221,13 @@ fn stop_strings_and_max_tokens_end_the_reply() {
     assert_eq!(stop, StopReason::MaxTokens);
     assert!(!text.is_empty());
     let (full, _, _) = reply(&mut m, "Count from one to twenty in words.", &greedy(40));
-    let cut = full.split_whitespace().nth(2).unwrap().to_string();
+    // Three characters a third of the way in (the reply may be one long word).
+    let cut: String = full
+        .chars()
+        .skip(full.chars().count() / 3)
+        .take(3)
+        .collect();
+    assert_eq!(cut.chars().count(), 3, "{full:?}");
     let params = GenerateParams {
         stop: vec![cut.clone()],
         ..greedy(40)

@@ -1,0 +1,341 @@
+//! The answer-level evaluation: every question of `tests/eval` asked end to end through
+//! `Library::ask` over `tests/corpus`, once per chat model, and judged against its gold answers
+//! (`tests/eval/answers.jsonl`: an answer is correct when it contains any gold string,
+//! case-insensitively, whitespace collapsed). Prints one Markdown table row per model and split.
+//!
+//! ```sh
+//! cargo bench --profile dev -p cairn-engine --bench answers     # held-out part, every model under models/
+//! cargo bench --profile dev -p cairn-engine --bench answers -- --split dev --model /abs/path.gguf --limit 10 --show
+//! ```
+//!
+//! The dev profile builds the model crates optimised (see the workspace's `Cargo.toml`), so the
+//! model's times are the product's, and reuses the test build instead of a cold release build of
+//! LanceDB.
+//!
+//! Outcomes of an answerable question: **correct**; **correct and cited** (it also cites a
+//! passage of a relevant document); **wrong** (a model's answer without the gold: the worst
+//! outcome); **withheld** (a fixed answer without it: nothing found, quoted passages, declined).
+//! An unanswerable question is **declined** when the answer is a fixed one or the model says the
+//! passages do not hold it, else it is answered-but-wrong. Time to first token is from the question
+//! to the first streamed piece of text of a model's answer (routing, search and reranking
+//! included; the first question also loads the models).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cairn_engine::{AnswerEvent, AskRequest, CancelToken, Config, Library, Tier};
+use serde::Deserialize;
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+/// The same allocator as the `cairn` binary, so the figures are the product's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The chat models compared when none is named: the default and the two Qwen sizes, where
+/// `scripts/fetch-models` has put them.
+const MODELS: [&str; 3] = [
+    "models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf",
+    "models/Qwen2.5-Coder-0.5B-Instruct/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+    "models/Qwen2.5-Coder-1.5B-Instruct/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+];
+
+#[derive(Deserialize)]
+struct Question {
+    id: String,
+    question: String,
+    #[serde(default)]
+    relevant: Vec<Relevant>,
+}
+
+#[derive(Deserialize)]
+struct Relevant {
+    doc: String,
+}
+
+#[derive(Deserialize)]
+struct Gold {
+    id: String,
+    #[serde(default)]
+    gold: Vec<String>,
+    #[serde(default)]
+    question: Option<String>,
+    #[serde(default)]
+    unanswerable: bool,
+    split: String,
+}
+
+/// One question to ask, with what judges its answer.
+struct Case {
+    id: String,
+    question: String,
+    gold: Vec<String>,
+    relevant_docs: Vec<String>,
+    unanswerable: bool,
+    split: String,
+}
+
+fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
+    let text = std::fs::read_to_string(path)?;
+    let mut out = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        out.push(
+            serde_json::from_str(line)
+                .map_err(|e| format!("{} line {}: {e}", path.display(), i + 1))?,
+        );
+    }
+    Ok(out)
+}
+
+fn cases() -> Result<Vec<Case>> {
+    let eval = root().join("tests/eval");
+    let questions: Vec<Question> = read_jsonl(&eval.join("questions.jsonl"))?;
+    let golds: Vec<Gold> = read_jsonl(&eval.join("answers.jsonl"))?;
+    let mut out = Vec::new();
+    for g in golds {
+        let asked = questions.iter().find(|q| q.id == g.id);
+        let question = match (&g.question, asked) {
+            (Some(q), _) => q.clone(),
+            (None, Some(q)) => q.question.clone(),
+            (None, None) => return Err(format!("{}: no such question", g.id).into()),
+        };
+        if !g.unanswerable && g.gold.is_empty() {
+            return Err(format!("{}: an answerable question without gold answers", g.id).into());
+        }
+        out.push(Case {
+            id: g.id,
+            question,
+            gold: g.gold,
+            relevant_docs: asked
+                .map(|q| q.relevant.iter().map(|r| r.doc.clone()).collect())
+                .unwrap_or_default(),
+            unanswerable: g.unanswerable,
+            split: g.split,
+        });
+    }
+    Ok(out)
+}
+
+fn normalise(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// Phrases with which a model says the passages do not hold the answer.
+const DECLINES: [&str; 12] = [
+    "not mention",
+    "not mentioned",
+    "does not say",
+    "doesn't say",
+    "not stated",
+    "no information",
+    "don't know",
+    "do not know",
+    "cannot find",
+    "can't find",
+    "not provided",
+    "do not contain",
+];
+
+#[derive(Default)]
+struct Tally {
+    answerable: usize,
+    correct: usize,
+    cited: usize,
+    wrong: usize,
+    withheld: usize,
+    unanswerable: usize,
+    declined: usize,
+    first_token: Vec<Duration>,
+    total: Vec<Duration>,
+    retrieve: Vec<Duration>,
+    prompt_tokens: Vec<usize>,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn share(n: usize, of: usize) -> String {
+    if of == 0 {
+        "-".into()
+    } else {
+        format!("{:.2} ({n}/{of})", n as f64 / of as f64)
+    }
+}
+
+impl Tally {
+    fn row(&mut self, model: &str, split: &str) -> String {
+        self.first_token.sort();
+        self.total.sort();
+        self.retrieve.sort();
+        self.prompt_tokens.sort();
+        let tokens = self
+            .prompt_tokens
+            .get(self.prompt_tokens.len() / 2)
+            .copied()
+            .unwrap_or(0);
+        format!(
+            "| {model} | {split} | {} | {} | {} | {} | {} | {:.1} s | {:.1} s | {:.1} s | {:.1} s | {tokens} |",
+            share(self.correct, self.answerable),
+            share(self.cited, self.answerable),
+            share(self.wrong, self.answerable),
+            share(self.withheld, self.answerable),
+            share(self.declined, self.unanswerable),
+            percentile(&self.first_token, 0.5).as_secs_f64(),
+            percentile(&self.first_token, 0.95).as_secs_f64(),
+            percentile(&self.total, 0.5).as_secs_f64(),
+            percentile(&self.retrieve, 0.5).as_secs_f64(),
+        )
+    }
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = |flag: &str| -> Vec<String> {
+        args.windows(2)
+            .filter(|w| w[0] == flag)
+            .map(|w| w[1].clone())
+            .collect()
+    };
+    let split = value("--split").pop().unwrap_or_else(|| "held_out".into());
+    let limit: usize = value("--limit")
+        .pop()
+        .map_or(Ok(usize::MAX), |v| v.parse())?;
+    let show = args.iter().any(|a| a == "--show");
+    let mut models: Vec<PathBuf> = value("--model").into_iter().map(PathBuf::from).collect();
+    if models.is_empty() {
+        models = MODELS
+            .iter()
+            .map(|m| root().join(m))
+            .filter(|p| p.exists())
+            .collect();
+    }
+    let cases: Vec<Case> = cases()?
+        .into_iter()
+        .filter(|c| split == "all" || c.split == split)
+        .take(limit)
+        .collect();
+
+    let runtime = tokio::runtime::Runtime::new()?;
+    let data = tempfile::tempdir()?;
+    // The corpus is indexed once; each model opens the same library.
+    runtime.block_on(async {
+        let library = Library::open(data.path(), Config::default()).await?;
+        library
+            .add(
+                &[root().join("tests/corpus")],
+                "default",
+                &|_| {},
+                &CancelToken::new(),
+            )
+            .await?;
+        Ok::<_, Box<dyn std::error::Error>>(())
+    })?;
+
+    println!(
+        "## Answers on tests/eval ({split}: {} questions, {} of them unanswerable)\n",
+        cases.len(),
+        cases.iter().filter(|c| c.unanswerable).count()
+    );
+    println!(
+        "| model | split | correct | correct and cited | answered but wrong | withheld | unanswerable declined | TTFT p50 | TTFT p95 | total p50 | of which search p50 | prompt tokens p50 |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for model in &models {
+        let name = model
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        let mut config = Config::default();
+        config.models.chat = Some(model.clone());
+        // Every question answered afresh.
+        config.cache.enabled = false;
+        let mut tally = Tally::default();
+        runtime.block_on(async {
+            let library = Library::open(data.path(), config).await?;
+            for case in &cases {
+                let started = Instant::now();
+                let first = Arc::new(Mutex::new(None::<Duration>));
+                let seen = first.clone();
+                let on_event = Arc::new(move |event: AnswerEvent| {
+                    if matches!(event, AnswerEvent::Text { .. }) {
+                        seen.lock().unwrap().get_or_insert(started.elapsed());
+                    }
+                });
+                let answer = library
+                    .ask(
+                        &AskRequest::new(case.question.clone()),
+                        on_event,
+                        &CancelToken::new(),
+                    )
+                    .await?;
+                let total = started.elapsed();
+                let text = normalise(&answer.answer);
+                let fixed = answer.tier == Tier::Deterministic;
+                let verdict = if case.unanswerable {
+                    tally.unanswerable += 1;
+                    let declined = fixed || DECLINES.iter().any(|d| text.contains(d));
+                    tally.declined += usize::from(declined);
+                    if declined { "declined" } else { "answered" }
+                } else {
+                    tally.answerable += 1;
+                    let correct = case.gold.iter().any(|g| text.contains(&normalise(g)));
+                    let cited = correct
+                        && answer.citations.iter().any(|c| {
+                            case.relevant_docs
+                                .iter()
+                                .any(|d| c.doc_path.ends_with(d.as_str()))
+                        });
+                    tally.correct += usize::from(correct);
+                    tally.cited += usize::from(cited);
+                    match (correct, fixed) {
+                        (true, _) => "correct",
+                        (false, true) => {
+                            tally.withheld += 1;
+                            "withheld"
+                        }
+                        (false, false) => {
+                            tally.wrong += 1;
+                            "wrong"
+                        }
+                    }
+                };
+                if !fixed && let Some(t) = *first.lock().unwrap() {
+                    tally.first_token.push(t);
+                    tally.prompt_tokens.push(answer.tokens_in);
+                }
+                tally
+                    .retrieve
+                    .push(Duration::from_secs_f64(answer.timings_ms.retrieve / 1e3));
+                tally.total.push(total);
+                if show {
+                    eprintln!(
+                        "{name} {} [{verdict}] {:.1} s: {}\n  → {}\n",
+                        case.id,
+                        total.as_secs_f64(),
+                        case.question,
+                        answer.answer.replace('\n', " ")
+                    );
+                }
+            }
+            Ok::<_, Box<dyn std::error::Error>>(())
+        })?;
+        println!("{}", tally.row(&name, &split));
+    }
+    println!();
+    Ok(())
+}
