@@ -6,6 +6,7 @@
 //! ```sh
 //! cargo bench --profile dev -p cairn-engine --bench answers     # held-out part, every model under models/
 //! cargo bench --profile dev -p cairn-engine --bench answers -- --split dev --model /abs/path.gguf --limit 10 --show
+//! cargo bench --profile dev -p cairn-engine --bench answers -- --prompt grounded=1.1.0   # another template version
 //! ```
 //!
 //! The dev profile builds the model crates optimised (see the workspace's `Cargo.toml`), so the
@@ -14,7 +15,8 @@
 //!
 //! Outcomes of an answerable question: **correct**; **correct and cited** (it also cites a
 //! passage of a relevant document); **wrong** (a model's answer without the gold: the worst
-//! outcome); **withheld** (a fixed answer without it: nothing found, quoted passages, declined).
+//! outcome); **withheld** (a fixed answer without it: nothing found, quoted passages, declined; a
+//! fixed answer that cites nothing never counts as correct).
 //! An unanswerable question is **declined** when the answer is a fixed one or the model says the
 //! passages do not hold it, else it is answered-but-wrong. Time to first token is from the question
 //! to the first streamed piece of text of a model's answer (routing, search and reranking
@@ -264,6 +266,10 @@ fn main() -> Result<()> {
         config.models.chat = Some(model.clone());
         // Every question answered afresh.
         config.cache.enabled = false;
+        for pick in value("--prompt") {
+            let (name, version) = pick.split_once('=').ok_or("--prompt wants name=version")?;
+            config.prompts.insert(name.into(), version.into());
+        }
         let mut tally = Tally::default();
         runtime.block_on(async {
             let library = Library::open(data.path(), config).await?;
@@ -293,7 +299,10 @@ fn main() -> Result<()> {
                     if declined { "declined" } else { "answered" }
                 } else {
                     tally.answerable += 1;
-                    let correct = case.gold.iter().any(|g| text.contains(&normalise(g)));
+                    // A fixed answer that cites nothing (nothing found, a refusal) may name a
+                    // heading that holds a gold string; it does not answer.
+                    let answers = !(fixed && answer.citations.is_empty());
+                    let correct = answers && case.gold.iter().any(|g| text.contains(&normalise(g)));
                     let cited = correct
                         && answer.citations.iter().any(|c| {
                             case.relevant_docs
