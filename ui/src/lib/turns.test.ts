@@ -11,6 +11,7 @@ import {
   feedbackRequest,
   finishAnswer,
   pendingAnswer,
+  sourcesByDocument,
   turnFromMessage,
   why,
 } from "./turns";
@@ -225,5 +226,21 @@ describe("an answer that failed the checks", () => {
     expect(finishAnswer(pendingAnswer("a"), answer({ review })).review).toEqual(review);
     expect(finishAnswer(pendingAnswer("b"), answer()).review).toBeNull();
     expect(pendingAnswer("c").review).toBeNull();
+  });
+});
+
+describe("the sources under an answer", () => {
+  it("lists each document once, with its passages under it in the order first cited", () => {
+    const at = (n: number, doc_path: string) => ({ ...passage, n, doc_path });
+    const docs = sourcesByDocument([
+      at(1, "/docs/lighthouse.md"),
+      at(2, "/docs/tides.md"),
+      at(3, "/docs/lighthouse.md"),
+      at(4, "/docs/lighthouse.md"),
+    ]);
+    expect(docs.map((d) => d.doc_path)).toEqual(["/docs/lighthouse.md", "/docs/tides.md"]);
+    expect(docs[0].passages.map((p) => p.n)).toEqual([1, 3, 4]);
+    expect(docs[1].passages.map((p) => p.n)).toEqual([2]);
+    expect(sourcesByDocument([])).toEqual([]);
   });
 });

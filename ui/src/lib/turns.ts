@@ -192,3 +192,20 @@ export function feedbackRequest(traceId: number, up: boolean, correction?: strin
   const text = up ? "" : (correction ?? "").trim();
   return { trace_id: traceId, up, correction: text === "" ? null : text };
 }
+
+/** A document an answer draws on, with the passages of it that the answer cites. */
+export type SourceDocument<C> = { doc_path: string; passages: C[] };
+
+/**
+ * The passages an answer cites, grouped by document in the order each was first cited: every
+ * document is listed once, with its passages under it in their order.
+ */
+export function sourcesByDocument<C extends { doc_path: string }>(citations: C[]): SourceDocument<C>[] {
+  const documents: SourceDocument<C>[] = [];
+  for (const c of citations) {
+    const known = documents.find((d) => d.doc_path === c.doc_path);
+    if (known) known.passages.push(c);
+    else documents.push({ doc_path: c.doc_path, passages: [c] });
+  }
+  return documents;
+}

@@ -251,3 +251,23 @@ describe("an answer that failed the checks", () => {
     expect(api.reviews).not.toHaveBeenCalled();
   });
 });
+
+describe("the sources under an answer", () => {
+  it("names a document once, with a chip for each passage of it the answer cites", () => {
+    const at = (n: number, doc_path: string) => ({ ...citation, n, doc_path });
+    chat.turns = [
+      answered(null, {
+        answer: "It was made in 1870 [1], lit in 1871 [2] and moved [3].",
+        citations: [at(1, "/docs/lighthouse.md"), at(2, "/docs/tides.md"), at(3, "/docs/lighthouse.md")],
+      }),
+    ];
+    const { getAllByTestId } = render(Chat);
+    const docs = getAllByTestId("source-document");
+    expect(docs.map((d) => d.getAttribute("data-doc-path"))).toEqual(["/docs/lighthouse.md", "/docs/tides.md"]);
+    const chips = (d: HTMLElement) =>
+      [...d.querySelectorAll<HTMLElement>("[data-testid=citation-chip]")].map((c) => c.getAttribute("data-n"));
+    expect(chips(docs[0])).toEqual(["1", "3"]);
+    expect(chips(docs[1])).toEqual(["2"]);
+    expect(docs[0].textContent).toContain("lighthouse.md");
+  });
+});
