@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use super::arch::{Activation as Gate, RopeStyle, TransformerConfig};
 use super::decoder::Decoder;
 use super::pool::SpinPool;
-use super::quant::{Activation, QMatrix, panel};
+use super::quant::{self, Activation, QMatrix, panel};
 use super::weights::Weights;
 use crate::Result;
 use crate::matrix::{Matrix, exp, matmul_with, softmax_in_place};
@@ -466,7 +466,7 @@ fn linear(
 ) {
     let (rows, cols) = (m.rows(), m.cols());
     if n >= BATCH_MIN_TOKENS {
-        match panel::best_tile() {
+        match quant::best_panel_tile() {
             Some(tile) if panel::packable(m) => {
                 panel::matmul(m, x, n, tile, &mut scratch.panel, out)
             }

@@ -42,6 +42,16 @@ pub use format::{ActivationKind, Format};
 )))]
 use scalar as kernels;
 
+/// The fastest kernel this CPU runs for prompt batches ([`panel::matmul`]), or `None` where the
+/// integer path would be slower than dequantizing into an f32 GEMM (no VNNI).
+pub fn best_panel_tile() -> Option<panel::Tile> {
+    #[cfg(target_arch = "x86_64")]
+    if vnni::available() {
+        return Some(vnni::tile);
+    }
+    None
+}
+
 /// One tensor of a stack: `rows` rows of `cols` values in `format`.
 #[derive(Debug)]
 struct Part {

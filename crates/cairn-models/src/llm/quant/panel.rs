@@ -10,8 +10,9 @@
 //! of the matrix is written and the file's bytes stay the only copy of the weights.
 //!
 //! Per group and token: `Σ w·x ≈ a·dx·Σ q·xq + b·dx·Σ xq`, the integer sum on AVX-512 VNNI
-//! (`vpdpbusd`, 64 byte products an instruction) in [`super::vnni`]; [`tile_scalar`] is the
-//! definition the SIMD kernel is tested against, operation for operation.
+//! (`vpdpbusd`, 64 byte products an instruction) in `vnni.rs`, which [`super::best_panel_tile`]
+//! picks; [`tile_scalar`] is the definition the SIMD kernel is tested against, operation for
+//! operation.
 
 use rayon::prelude::*;
 
@@ -300,7 +301,7 @@ fn fifths(qs: &[u8], qh: u32, y: &mut [u8]) {
 }
 
 /// `out[t][row] = Σ_j a·dx·(Σ q·xq) + b·(dx·Σ xq)` for tokens `first..first + count` of `batch`
-/// (`count ≤ TOKENS`) and the panel's rows: the definition [`super::vnni`] computes.
+/// (`count ≤ TOKENS`) and the panel's rows: the definition the VNNI kernel (`vnni.rs`) computes.
 pub fn tile_scalar(
     panel: &Panel,
     batch: &Batch,
@@ -332,16 +333,6 @@ pub fn tile_scalar(
 
 /// A kernel: [`tile_scalar`]'s contract.
 pub type Tile = fn(&Panel, &Batch, usize, usize, &mut [[f32; ROWS]]);
-
-/// The fastest kernel this CPU runs, or `None` where the integer path would be slower than the
-/// f32 GEMM (no VNNI).
-pub fn best_tile() -> Option<Tile> {
-    #[cfg(target_arch = "x86_64")]
-    if super::vnni::available() {
-        return Some(super::vnni::tile);
-    }
-    None
-}
 
 /// What [`matmul`] reuses from one product to the next: the quantized batch and each panel's
 /// products.

@@ -162,7 +162,7 @@ fn a_prompt_batch_in_integers_computes_what_the_dequantized_rows_do() {
                 format.name()
             );
         }
-        if let Some(tile) = panel::best_tile() {
+        if let Some(tile) = best_panel_tile() {
             let mut fast = vec![0f32; n * rows];
             panel::matmul(&m, &xs, n, tile, &mut Default::default(), &mut fast);
             assert_eq!(
