@@ -124,6 +124,7 @@ impl App {
         }
         let downloads = self.downloads.clone();
         let id = entry.id;
+        let started = first.clone();
         tokio::spawn(async move {
             let progress = |p: &DownloadProgress| {
                 downloads.report(DownloadUpdate {
@@ -137,15 +138,7 @@ impl App {
                 })
             };
             let result = library.pull_model(&id, &progress, &cancel).await;
-            let mut last = downloads.latest().unwrap_or_else(|| DownloadUpdate {
-                id: id.clone(),
-                state: DownloadState::Downloading,
-                done: 0,
-                total: entry.bytes,
-                bytes_per_second: 0.0,
-                eta_secs: None,
-                error: None,
-            });
+            let mut last = downloads.latest().unwrap_or(started);
             last.eta_secs = None;
             match result {
                 Ok(model) => {

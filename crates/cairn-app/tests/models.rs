@@ -143,13 +143,7 @@ async fn a_catalog_model_downloads_with_progress_cancels_resumes_and_is_chosen()
     let end = f.events.end().await;
     assert_eq!(end.state, DownloadState::Done, "{:?}", end.error);
     assert_eq!((end.done, end.total), (2_000_000, 2_000_000));
-    let resumed = f
-        .server
-        .transfers()
-        .last()
-        .unwrap()
-        .header("range")
-        .map(str::to_string);
+    let resumed = f.server.last_range();
     assert!(
         resumed.is_some_and(|r| r.starts_with("bytes=")),
         "resumed from the part"

@@ -135,9 +135,8 @@ fn normalise(s: &str) -> String {
 }
 
 /// Phrases with which a model says the passages do not hold the answer.
-const DECLINES: [&str; 12] = [
+const DECLINES: [&str; 11] = [
     "not mention",
-    "not mentioned",
     "does not say",
     "doesn't say",
     "not stated",

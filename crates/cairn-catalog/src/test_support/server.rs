@@ -137,6 +137,16 @@ impl HubServer {
             .collect()
     }
 
+    /// The `Range` header of the last transfer (`None` where it asked for the whole file).
+    /// Panics when no transfer came.
+    pub fn last_range(&self) -> Option<String> {
+        self.transfers()
+            .last()
+            .expect("a transfer")
+            .header("range")
+            .map(str::to_string)
+    }
+
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }

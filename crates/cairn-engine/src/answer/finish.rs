@@ -35,8 +35,9 @@ impl Library {
         let passage_texts: Vec<String> =
             generation.passages.iter().map(|p| p.text.clone()).collect();
         let text = generation.text.clone();
+        let checker = embedder.clone();
         let output_check = tokio::task::spawn_blocking(move || {
-            check_answer(&embedder, &text, &passage_texts, &output_cfg)
+            check_answer(&checker, &text, &passage_texts, &output_cfg)
         })
         .await
         .map_err(|e| Error::Internal(e.to_string()))?;
@@ -46,7 +47,6 @@ impl Library {
             && output_check.policy_hits.is_empty()
             && self.config.review.mode == ReviewMode::Hold
         {
-            let embedder = self.embedder()?;
             let (question, passages) = (turn.question.to_string(), generation.passages.clone());
             let floor = self.config.guard.output.quote_floor;
             tokio::task::spawn_blocking(move || {
@@ -128,14 +128,14 @@ impl Library {
             };
         }
         turn.events.retract(why);
-        // The cited passages first, then the best retrieved; each once.
-        let mut closest: Vec<Citation> = Vec::new();
-        for c in answer.citations.iter().chain(retrieved) {
-            if closest.len() < 3 && closest.iter().all(|k| k.chunk_id != c.chunk_id) {
-                closest.push(c.clone());
+        let (withdrawn, why) = if quoted.is_empty() {
+            // The cited passages first, then the best retrieved; each once.
+            let mut closest: Vec<Citation> = Vec::new();
+            for c in answer.citations.iter().chain(retrieved) {
+                if closest.len() < 3 && closest.iter().all(|k| k.chunk_id != c.chunk_id) {
+                    closest.push(c.clone());
+                }
             }
-        }
-        let (withdrawn, why) = if quoted.is_empty() || !check.policy_hits.is_empty() {
             let sources = source_lines("- ", &closest);
             (
                 fixed(turn.facts, replacement, &sources, closest),

@@ -410,7 +410,7 @@ impl Decoder for CpuTransformer {
         let mut logits = vec![0f32; head.rows()];
         matvec(
             head,
-            &Activation::for_matrix(&normed, head),
+            Activation::for_matrix(&normed, head),
             &self.pool,
             &mut logits,
         );
@@ -419,10 +419,10 @@ impl Decoder for CpuTransformer {
 }
 
 /// `out = m · x` for one activation vector, the rows split evenly over the spinning pool.
-fn matvec(m: &Arc<QMatrix>, x: &Activation, pool: &SpinPool, out: &mut [f32]) {
+fn matvec(m: &Arc<QMatrix>, x: Activation, pool: &SpinPool, out: &mut [f32]) {
     let rows = m.rows();
     let per_part = rows.div_ceil(pool.parts());
-    let (matrix, x) = (m.clone(), Arc::new(x.clone()));
+    let (matrix, x) = (m.clone(), Arc::new(x));
     let parts = pool.run(Arc::new(move |part| {
         let start = (part * per_part).min(rows);
         let end = ((part + 1) * per_part).min(rows);
@@ -473,7 +473,7 @@ fn linear(
             _ => matmul_f32(m, x, n, &mut scratch.floats, out),
         }
     } else if n == 1 {
-        matvec(m, &Activation::for_matrix(&x[..cols], m), pool, out);
+        matvec(m, Activation::for_matrix(&x[..cols], m), pool, out);
     } else {
         let acts: Vec<Activation> = x
             .chunks_exact(cols)

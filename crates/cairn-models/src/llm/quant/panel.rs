@@ -37,14 +37,8 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// `n` vectors, `xs` row-major (`n × cols`, `cols` a multiple of 32).
-    pub fn quantize(xs: &[f32], n: usize, cols: usize) -> Batch {
-        let mut batch = Batch::default();
-        batch.set(xs, n, cols);
-        batch
-    }
-
-    /// As [`Batch::quantize`], in this batch's buffers.
+    /// Quantizes `n` vectors, `xs` row-major (`n × cols`, `cols` a multiple of 32), into this
+    /// batch's buffers.
     pub fn set(&mut self, xs: &[f32], n: usize, cols: usize) {
         self.cols = cols;
         self.qs.resize(n * cols, 0);
@@ -75,13 +69,8 @@ impl Batch {
     }
 
     /// Vectors in the batch.
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.qs.len() / self.cols
-    }
-
-    /// Whether the batch holds no vector.
-    pub fn is_empty(&self) -> bool {
-        self.qs.is_empty()
     }
 
     /// Token `t`'s bytes.

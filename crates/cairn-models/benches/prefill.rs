@@ -1,0 +1,102 @@
+//! Prompt batches: the 8-bit panel kernel alone, and whole prompts through a model.
+//!
+//! ```sh
+//! cargo bench -p cairn-models --bench prefill                         # the kernel, GMAC/s per format
+//! cargo bench -p cairn-models --bench prefill -- --model /abs/path.gguf   # and three 512-token prompts
+//! cargo bench --profile dev -p cairn-models --bench prefill -- --model /abs/path.gguf   # the dev build
+//! ```
+//!
+//! The kernel figures are for an FFN-sized matrix (8,960 × 1,536, Qwen2.5-1.5B's gate and up) of
+//! random blocks meeting 512 tokens, on the kernel this CPU gets (`best_panel_tile`; nothing is
+//! printed for it where the CPU has no VNNI). The prompt figures come from fresh loads of the
+//! model, as `perf record` sees a prefill: run the binary under it to see where the time goes.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use cairn_models::llm::quant::{Format, QMatrix, best_panel_tile, panel};
+use cairn_models::llm::{Backend, ChatModel, GenerateParams, Sampling};
+use candle_core::Device;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let models: Vec<PathBuf> = args
+        .windows(2)
+        .filter(|w| w[0] == "--model")
+        .map(|w| PathBuf::from(&w[1]))
+        .collect();
+    println!("threads: {}\n", rayon::current_num_threads());
+    kernel();
+    for model in &models {
+        prompts(model);
+    }
+}
+
+fn kernel() {
+    let Some(tile) = best_panel_tile() else {
+        println!("no 8-bit panel kernel on this CPU (no AVX-512 VNNI): prompts take the f32 GEMM");
+        return;
+    };
+    let (rows, cols, n) = (8960usize, 1536usize, 512usize);
+    println!("| format | {rows}×{cols} · {n} tokens | GMAC/s |");
+    println!("|---|---|---|");
+    for format in [Format::Q4K, Format::Q6K, Format::Q8_0] {
+        let blocks = rows * cols / format.block_values();
+        let mut seed = 1u64;
+        let mut data = vec![0u8; blocks * format.block_bytes()];
+        for b in data.iter_mut() {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+            *b = (seed >> 40) as u8;
+        }
+        // A small f16 scale where each format keeps it, so no value is infinite.
+        let scale_at = if format == Format::Q6K { 208 } else { 0 };
+        for block in data.chunks_exact_mut(format.block_bytes()) {
+            block[scale_at..scale_at + 2].copy_from_slice(&[0, 0x20]);
+        }
+        let m = QMatrix::new(format, rows, cols, data).expect("matrix");
+        let xs: Vec<f32> = (0..n * cols)
+            .map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0)
+            .collect();
+        let mut out = vec![0f32; n * rows];
+        let mut scratch = panel::Scratch::default();
+        panel::matmul(&m, &xs, n, tile, &mut scratch, &mut out);
+        let reps = 5;
+        let started = Instant::now();
+        for _ in 0..reps {
+            panel::matmul(&m, &xs, n, tile, &mut scratch, &mut out);
+        }
+        let secs = started.elapsed().as_secs_f64() / reps as f64;
+        println!(
+            "| {} | {:.1} ms | {:.0} |",
+            format.name(),
+            secs * 1e3,
+            (rows * cols * n) as f64 / secs / 1e9
+        );
+    }
+    println!();
+}
+
+fn prompts(path: &Path) {
+    let never = AtomicBool::new(false);
+    let name = path.file_stem().unwrap_or_default().to_string_lossy();
+    for run in 1..=3 {
+        let mut model = ChatModel::load(path, &Device::Cpu, Backend::Cpu).expect("load");
+        let vocab = model.tokenizer().vocab_size() as u32;
+        let ids: Vec<u32> = (0..512u32)
+            .map(|i| 200 + (i * 7919) % (vocab - 200))
+            .collect();
+        let params = GenerateParams {
+            max_tokens: 1,
+            sampling: Sampling::Greedy,
+            ..GenerateParams::default()
+        };
+        let g = model
+            .generate(&ids, &params, &never, &mut |_| {})
+            .expect("prefill");
+        println!(
+            "{name}: run {run}, pp512 {:.1} t/s",
+            512.0 / (g.ttft_ms / 1e3)
+        );
+    }
+}
