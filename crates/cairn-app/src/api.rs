@@ -382,6 +382,9 @@ pub struct AskArgs {
     /// Continue this thread; `null` starts one.
     #[ts(type = "number | null")]
     pub thread: Option<i64>,
+    /// "Ask about this document": the document's path; `null` asks the whole collection.
+    #[serde(default)]
+    pub document: Option<String>,
 }
 
 /// Stops an answer being written; what was written stays, marked as cut short.
@@ -397,12 +400,21 @@ pub struct StopRequest {
 pub enum ChatEvent {
     /// The question was routed.
     Route {
-        /// `chitchat`, `factual`, `analytical` or `out_of_scope`.
+        /// `chitchat`, `factual`, `analytical`, `document` or `out_of_scope`.
         route: String,
         /// The classifier's probability for it.
         confidence: f32,
         /// Why, in a few words.
         reason: String,
+    },
+    /// Reading a whole document part by part: `done` of `total` parts read so far.
+    Progress {
+        /// Parts read.
+        done: u32,
+        /// Parts in all.
+        total: u32,
+        /// What is happening, e.g. "Reading lease.pdf: part 2 of 7".
+        stage: String,
     },
     /// The numbered passages the model was given.
     Sources {

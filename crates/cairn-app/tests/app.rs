@@ -112,6 +112,7 @@ fn new_question(request_id: u32, question: &str) -> AskArgs {
         question: question.into(),
         collection: "default".into(),
         thread: None,
+        document: None,
     }
 }
 
@@ -341,7 +342,12 @@ async fn an_answer_streams_with_citations_into_a_thread_and_can_be_stopped() {
     );
     assert_eq!(answer.tier, "primary");
     assert!(answer.on_device);
-    assert!(answer.model.contains("SmolLM2"), "{}", answer.model);
+    // The strong local model answers by default (models.local_answers).
+    assert!(
+        answer.model.contains("qwen2.5-coder-1.5b"),
+        "{}",
+        answer.model
+    );
     assert!(
         answer
             .citations
@@ -608,7 +614,7 @@ async fn collections_about_and_errors() {
     assert!(about.offline);
     assert_eq!(about.version, env!("CARGO_PKG_VERSION"));
     let roles: Vec<&str> = about.models.iter().map(|m| m.role.as_str()).collect();
-    assert_eq!(roles, ["chat", "embedding"]);
+    assert_eq!(roles, ["chat", "strong_chat", "embedding"]);
     for model in &about.models {
         assert_eq!(model.licence.as_deref(), Some("Apache-2.0"));
         assert!(model.problem.is_none(), "{:?}", model.problem);

@@ -169,8 +169,17 @@ async fn a_catalog_model_downloads_with_progress_cancels_resumes_and_is_chosen()
     let config = std::fs::read_to_string(f.data.join("config.toml")).unwrap();
     assert!(config.starts_with("# my settings"), "{config}");
     assert!(config.contains(FILE), "{config}");
-    let settings = f.app.settings().await.unwrap();
-    assert!(format!("{settings:?}").contains(FILE));
+    // It answers questions: the strong model About lists (models.strong_chat).
+    let about = f.app.about().await.unwrap();
+    let strong = about
+        .models
+        .iter()
+        .find(|m| m.role == "strong_chat")
+        .unwrap();
+    assert!(
+        strong.path.as_deref().unwrap().ends_with(FILE),
+        "{strong:?}"
+    );
 
     let view = f
         .app

@@ -119,6 +119,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             thread,
             json,
             policy,
+            document,
         } => {
             ask::ask(
                 &open(data_dir).await?,
@@ -127,6 +128,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 thread,
                 json,
                 policy,
+                document,
             )
             .await
         }

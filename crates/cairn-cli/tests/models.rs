@@ -155,7 +155,7 @@ async fn a_model_is_pulled_resumed_listed_added_used_and_removed() {
     let out = s.run(&["rm", "Local-Model.Q4_K_M"]).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("the default model answers again"),
+        stderr(&out).contains("the default model takes its place again"),
         "{}",
         stderr(&out)
     );

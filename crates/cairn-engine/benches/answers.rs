@@ -7,7 +7,18 @@
 //! cargo bench --profile dev -p cairn-engine --bench answers     # held-out part, every model under models/
 //! cargo bench --profile dev -p cairn-engine --bench answers -- --split dev --model /abs/path.gguf --limit 10 --show
 //! cargo bench --profile dev -p cairn-engine --bench answers -- --prompt grounded=1.1.0   # another template version
+//! cargo bench --profile dev -p cairn-engine --bench answers -- --tiers   # the two local tiers, as shipped
 //! ```
+//!
+//! `--summarise FILE` times one whole-document summary instead ("Summarise <file name>" over a
+//! library of that file alone, the two tiers as shipped): parts read, time to the first progress
+//! event, to the first token of the answer, and in all.
+//!
+//! Each `--model` row is that model alone (`models.local_answers = "fast"`). `--tiers` adds the
+//! two tiers: the fast model (`models.chat`) for simple questions and the strong one
+//! (`models.strong_chat`) for the rest, picked by the complexity classifier; with `--tiers` and no
+//! `--model`, only that row. (The default, the strong model for every question, is the
+//! Qwen2.5-Coder-1.5B `--model` row.)
 //!
 //! The dev profile builds the model crates optimised (see the workspace's `Cargo.toml`), so the
 //! model's times are the product's, and reuses the test build instead of a cold release build of
@@ -213,13 +224,17 @@ fn main() -> Result<()> {
             .map(|w| w[1].clone())
             .collect()
     };
+    if let Some(file) = value("--summarise").pop() {
+        return summarise(Path::new(&file), args.iter().any(|a| a == "--show"));
+    }
     let split = value("--split").pop().unwrap_or_else(|| "held_out".into());
     let limit: usize = value("--limit")
         .pop()
         .map_or(Ok(usize::MAX), |v| v.parse())?;
     let show = args.iter().any(|a| a == "--show");
+    let tiers = args.iter().any(|a| a == "--tiers");
     let mut models: Vec<PathBuf> = value("--model").into_iter().map(PathBuf::from).collect();
-    if models.is_empty() {
+    if models.is_empty() && !tiers {
         models = MODELS
             .iter()
             .map(|m| root().join(m))
@@ -257,12 +272,26 @@ fn main() -> Result<()> {
         "| model | split | correct | correct and cited | answered but wrong | withheld | unanswerable declined | TTFT p50 | TTFT p95 | total p50 | of which search p50 | prompt tokens p50 |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
-    for model in &models {
-        let name = model
-            .file_stem()
-            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    // `None`: the two local tiers as shipped.
+    let mut strategies: Vec<Option<PathBuf>> = models.into_iter().map(Some).collect();
+    if tiers {
+        strategies.push(None);
+    }
+    for strategy in &strategies {
         let mut config = Config::default();
-        config.models.chat = Some(model.clone());
+        let name = match strategy {
+            Some(model) => {
+                config.models.chat = Some(model.clone());
+                config.models.local_answers = cairn_engine::LocalAnswers::Fast;
+                model
+                    .file_stem()
+                    .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
+            }
+            None => {
+                config.models.local_answers = cairn_engine::LocalAnswers::Tiers;
+                "two tiers: SmolLM2-135M fast, Qwen2.5-Coder-1.5B strong".to_string()
+            }
+        };
         // Every question answered afresh.
         config.cache.enabled = false;
         for pick in value("--prompt") {
@@ -332,9 +361,11 @@ fn main() -> Result<()> {
                 tally.total.push(total);
                 if show {
                     eprintln!(
-                        "{name} {} [{verdict}] {:.1} s: {}\n  → {}\n",
+                        "{name} {} [{verdict}] {:.1} s ({}, {}): {}\n  → {}\n",
                         case.id,
                         total.as_secs_f64(),
+                        answer.model,
+                        answer.route.label(),
                         case.question,
                         answer.answer.replace('\n', " ")
                     );
@@ -346,4 +377,70 @@ fn main() -> Result<()> {
     }
     println!();
     Ok(())
+}
+
+/// Times "Summarise <file name>" over a library holding `file` alone.
+fn summarise(file: &Path, show: bool) -> Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    let data = tempfile::tempdir()?;
+    let name = file
+        .file_name()
+        .ok_or("--summarise wants a file")?
+        .to_string_lossy()
+        .into_owned();
+    let words = std::fs::read_to_string(file)?.split_whitespace().count();
+    runtime.block_on(async {
+        let mut config = Config::default();
+        config.cache.enabled = false;
+        let library = Library::open(data.path(), config).await?;
+        library
+            .add(&[file.to_path_buf()], "default", &|_| {}, &CancelToken::new())
+            .await?;
+        // The models load before the clock starts, as in a running app.
+        library.chat_model()?;
+        library.chat_model_for(cairn_engine::LocalTier::Strong)?;
+        let started = Instant::now();
+        let seen = Arc::new(Mutex::new((None::<Duration>, None::<Duration>, 0usize)));
+        let sink = seen.clone();
+        let on_event = Arc::new(move |event: AnswerEvent| {
+            let mut s = sink.lock().unwrap();
+            match event {
+                AnswerEvent::Progress { total, .. } => {
+                    s.0.get_or_insert(started.elapsed());
+                    s.2 = total;
+                }
+                AnswerEvent::Text { .. } => {
+                    s.1.get_or_insert(started.elapsed());
+                }
+                _ => {}
+            }
+        });
+        let answer = library
+            .ask(
+                &AskRequest::new(format!("Summarise {name}")),
+                on_event,
+                &CancelToken::new(),
+            )
+            .await?;
+        let total = started.elapsed();
+        let (progress, first_token, parts) = *seen.lock().unwrap();
+        println!("## Whole-document summary\n");
+        println!(
+            "| document | words | parts read | first progress | TTFT | total | answer words | parts cited | route |"
+        );
+        println!("|---|---|---|---|---|---|---|---|---|");
+        println!(
+            "| {name} | {words} | {parts} | {:.1} s | {:.1} s | {:.1} s | {} | {} | {} |",
+            progress.unwrap_or_default().as_secs_f64(),
+            first_token.unwrap_or_default().as_secs_f64(),
+            total.as_secs_f64(),
+            answer.answer.split_whitespace().count(),
+            answer.citations.len(),
+            answer.route.label()
+        );
+        if show {
+            eprintln!("{}", answer.answer);
+        }
+        Ok::<_, Box<dyn std::error::Error>>(())
+    })
 }

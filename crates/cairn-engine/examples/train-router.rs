@@ -36,11 +36,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let z = logits(&weights, &bias, x);
         (0..z.len()).max_by(|a, b| z[*a].total_cmp(&z[*b])).unwrap()
     };
-    let mut confusion = [[0usize; 4]; 4];
+    let mut confusion = [[0usize; Route::ALL.len()]; Route::ALL.len()];
     for (x, &y) in test_x.iter().zip(&test_y) {
         confusion[y][predict(x)] += 1;
     }
-    let correct: usize = (0..4).map(|i| confusion[i][i]).sum();
+    let correct: usize = (0..Route::ALL.len()).map(|i| confusion[i][i]).sum();
     let accuracy = correct as f32 / test_y.len() as f32;
     let train_correct = train_x
         .iter()

@@ -19,6 +19,7 @@ use crate::config_file;
 use crate::error::{Error, Result};
 use crate::library::Library;
 use crate::paths::absolute;
+use crate::policy::LocalAnswers;
 
 /// The environment variable that overrides `models.hub_endpoint`.
 pub const HUB_ENDPOINT_VAR: &str = "CAIRN_HF_ENDPOINT";
@@ -232,8 +233,9 @@ impl Library {
         Ok(self.view(record))
     }
 
-    /// Forgets model `name`, deleting its file only if Cairn downloaded it. Were it the chat
-    /// model, `models.chat` is unset (the default model answers again). A catalog id with no model
+    /// Forgets model `name`, deleting its file only if Cairn downloaded it. Were it a chat model
+    /// (`models.chat` or `models.strong_chat`), that setting is unset (the default model takes
+    /// its place again). A catalog id with no model
     /// but an unfinished download has that download deleted.
     pub fn remove_model(&self, name: &str) -> Result<RemovedModel> {
         let Some(record) = self.store.model(name)? else {
@@ -255,8 +257,13 @@ impl Library {
         self.store.remove_model(name)?;
         let mut was_in_use = false;
         config_file::update(&self.config_path(), |config| {
-            if config.models.chat.as_deref() == Some(Path::new(&record.path)) {
+            let path = Some(Path::new(&record.path));
+            if config.models.chat.as_deref() == path {
                 config.models.chat = None;
+                was_in_use = true;
+            }
+            if config.models.strong_chat.as_deref() == path {
+                config.models.strong_chat = None;
                 was_in_use = true;
             }
             Ok::<(), Error>(())
@@ -268,7 +275,8 @@ impl Library {
         })
     }
 
-    /// Makes model `name` the chat model (`models.chat` in `config.toml`, comments kept). It takes
+    /// Makes model `name` the model that answers questions, in `config.toml` (comments kept):
+    /// `models.strong_chat`, or `models.chat` under `models.local_answers = "fast"`. It takes
     /// effect when the library is next opened.
     pub fn use_model(&self, name: &str) -> Result<InstalledModel> {
         let record = self
@@ -282,7 +290,11 @@ impl Library {
             )));
         }
         config_file::update(&self.config_path(), |config| {
-            config.models.chat = Some(PathBuf::from(&record.path));
+            let path = Some(PathBuf::from(&record.path));
+            match config.models.local_answers {
+                LocalAnswers::Fast => config.models.chat = path,
+                LocalAnswers::Strong | LocalAnswers::Tiers => config.models.strong_chat = path,
+            }
             Ok::<(), Error>(())
         })?;
         Ok(InstalledModel {
@@ -292,13 +304,21 @@ impl Library {
         })
     }
 
+    /// The setting that names the model answering questions, if set.
+    fn answering_model_setting(&self) -> Option<&Path> {
+        match self.config.models.local_answers {
+            LocalAnswers::Fast => self.config.models.chat.as_deref(),
+            LocalAnswers::Strong | LocalAnswers::Tiers => self.config.models.strong_chat.as_deref(),
+        }
+    }
+
     fn config_path(&self) -> PathBuf {
         self.data_dir.join("config.toml")
     }
 
     fn view(&self, record: ModelRecord) -> InstalledModel {
         InstalledModel {
-            in_use: self.config.models.chat.as_deref() == Some(Path::new(&record.path)),
+            in_use: self.answering_model_setting() == Some(Path::new(&record.path)),
             present: Path::new(&record.path).is_file(),
             record,
         }

@@ -8,6 +8,7 @@ use cairn_ingest::{ChunkerConfig, ParseLimits};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::policy::LocalAnswers;
 
 /// Everything that can be tuned.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -200,8 +201,16 @@ pub struct ModelsConfig {
     /// A BERT sentence-model directory. Unset: the default model, looked up in `$CAIRN_MODELS_DIR`,
     /// `<data dir>/models`, beside the executable, and in the source tree's `models/`.
     pub embedder: Option<PathBuf>,
-    /// A llama-family GGUF chat model. Unset: the default model, looked up like the embedder.
+    /// The fast on-device chat model (a GGUF file): notes on each part of a long document, and
+    /// simple questions under `local_answers = "tiers"`. Unset: the default (SmolLM2-135M-Instruct),
+    /// looked up like the embedder.
     pub chat: Option<PathBuf>,
+    /// The strong on-device chat model (a GGUF file). Unset: the default
+    /// (Qwen2.5-Coder-1.5B-Instruct) where it is installed, else `chat` does its work.
+    pub strong_chat: Option<PathBuf>,
+    /// Which of the two answers questions: `strong` (every question), `tiers` (the fast one for a
+    /// simple question, the strong one for the rest, by the complexity classifier) or `fast`.
+    pub local_answers: LocalAnswers,
     /// Where `cairn models pull` and the app's Download fetch catalog models from: a Hugging Face
     /// endpoint, https (or http on this machine). Unset: https://huggingface.co. The environment
     /// variable `CAIRN_HF_ENDPOINT` overrides it.
@@ -322,6 +331,10 @@ pub struct AnswerConfig {
     pub history_turns: usize,
     /// Longest question accepted, in characters.
     pub max_question_chars: usize,
+    /// Tokens of context each part of a document too long for one prompt is read in (capped by
+    /// the fast model's own). Longer parts mean fewer notes to write, and writing is what takes
+    /// the time (`benches/answers.rs --summarise`).
+    pub part_tokens: usize,
 }
 
 impl Default for AnswerConfig {
@@ -336,6 +349,7 @@ impl Default for AnswerConfig {
             repeat_penalty: 1.1,
             history_turns: 3,
             max_question_chars: 4000,
+            part_tokens: 4096,
         }
     }
 }

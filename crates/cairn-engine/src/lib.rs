@@ -77,7 +77,7 @@ pub use error::{Error, Result};
 pub use ingest::{AddReport, FileOutcome, FileStatus, Progress, Stage};
 pub use library::{Library, RemoveReport, Spend, probe_chat_model, probe_embedder};
 pub use maintenance::CheckReport;
-pub use policy::{ModelRoute, Policy, Target};
+pub use policy::{LocalAnswers, LocalTier, ModelRoute, Policy, Target};
 pub use prompts::PromptInfo;
 pub use redaction::{FoundEntity, RedactedText, redact_text};
 pub use review::{ReviewAction, ReviewItem};

@@ -18,6 +18,7 @@ use crate::complexity::ComplexityClassifier;
 use crate::config::{BudgetConfig, Config, RerankerChoice};
 use crate::error::{Error, Result};
 use crate::paths::absolute;
+use crate::policy::{LocalAnswers, LocalTier};
 use crate::prompts::{PromptInfo, infos};
 use crate::router::IntentRouter;
 use crate::search::cache::RetrievalCache;
@@ -27,6 +28,10 @@ const DEFAULT_EMBEDDER: &str = "all-MiniLM-L6-v2";
 
 /// The default chat model, under `models/`.
 const DEFAULT_CHAT: &str = "SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf";
+
+/// The default strong chat model, under `models/`.
+const DEFAULT_STRONG_CHAT: &str =
+    "Qwen2.5-Coder-1.5B-Instruct/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf";
 
 /// A data directory (`cairn.sqlite`, `lance/`, `config.toml`) and the models that work on it. Models
 /// load on first use, so listing documents never waits for them.
@@ -38,6 +43,7 @@ pub struct Library {
     embedder: OnceLock<Arc<BertEmbedder>>,
     reranker: OnceLock<Option<Arc<dyn Reranker>>>,
     chat: OnceLock<Arc<Mutex<ChatModel>>>,
+    strong_chat: OnceLock<Arc<Mutex<ChatModel>>>,
     bundled_models: Option<PathBuf>,
     pub(crate) router: IntentRouter,
     pub(crate) complexity: ComplexityClassifier,
@@ -97,6 +103,7 @@ impl Library {
             embedder: OnceLock::new(),
             reranker: OnceLock::new(),
             chat: OnceLock::new(),
+            strong_chat: OnceLock::new(),
             bundled_models: None,
             router: IntentRouter::builtin(),
             complexity: ComplexityClassifier::builtin(),
@@ -328,6 +335,39 @@ impl Library {
         let model = ChatModel::load(&path, &cairn_models::select_device(), Backend::Auto)?;
         Ok(self
             .chat
+            .get_or_init(|| Arc::new(Mutex::new(model)))
+            .clone())
+    }
+
+    /// The strong chat model's file: the configured one, or the default where it is installed;
+    /// `None` when there is none or `models.local_answers` is `fast`.
+    pub fn strong_chat_model_path(&self) -> Result<Option<PathBuf>> {
+        if self.config.models.local_answers == LocalAnswers::Fast {
+            return Ok(None);
+        }
+        match &self.config.models.strong_chat {
+            Some(path) => Ok(Some(path.clone())),
+            None => Ok(self
+                .find_model(DEFAULT_STRONG_CHAT, "", "models.strong_chat")
+                .ok()),
+        }
+    }
+
+    /// The chat model of `tier`, loaded on first use: the strong one where there is one, else the
+    /// fast one.
+    pub fn chat_model_for(&self, tier: LocalTier) -> Result<Arc<Mutex<ChatModel>>> {
+        if tier == LocalTier::Fast {
+            return self.chat_model();
+        }
+        if let Some(model) = self.strong_chat.get() {
+            return Ok(model.clone());
+        }
+        let Some(path) = self.strong_chat_model_path()? else {
+            return self.chat_model();
+        };
+        let model = ChatModel::load(&path, &cairn_models::select_device(), Backend::Auto)?;
+        Ok(self
+            .strong_chat
             .get_or_init(|| Arc::new(Mutex::new(model)))
             .clone())
     }

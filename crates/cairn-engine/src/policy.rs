@@ -126,6 +126,62 @@ impl Target {
     }
 }
 
+/// Which of the two on-device models answers a question (the strong one is the fast one when no
+/// strong model is installed or `models.local_answers` is `fast`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LocalTier {
+    /// `models.chat`: quick to first token.
+    Fast,
+    /// `models.strong_chat`: slower, right more often.
+    Strong,
+}
+
+impl LocalTier {
+    /// The tier for a question of `complexity`.
+    pub fn for_complexity(complexity: Complexity) -> LocalTier {
+        match complexity {
+            Complexity::Simple => LocalTier::Fast,
+            Complexity::Moderate | Complexity::Complex => LocalTier::Strong,
+        }
+    }
+
+    /// `fast` or `strong`.
+    pub fn label(self) -> &'static str {
+        match self {
+            LocalTier::Fast => "fast",
+            LocalTier::Strong => "strong",
+        }
+    }
+}
+
+/// Which on-device model answers questions (`models.local_answers`). Chosen by measurement
+/// (BENCHMARKS.md, "Answers"): on the held-out questions the strong model was right 12 times and
+/// wrong twice, the fast one right once and wrong 11 times, so the strong one answers by default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LocalAnswers {
+    /// The strong model answers every question; the fast one writes the notes on each part of a
+    /// long document.
+    #[default]
+    Strong,
+    /// The fast model answers simple questions, the strong one the rest.
+    Tiers,
+    /// The fast model answers everything; the strong one is never loaded.
+    Fast,
+}
+
+impl LocalAnswers {
+    /// The model for a question of `complexity`.
+    pub fn tier_for(self, complexity: Complexity) -> LocalTier {
+        match self {
+            LocalAnswers::Strong => LocalTier::Strong,
+            LocalAnswers::Tiers => LocalTier::for_complexity(complexity),
+            LocalAnswers::Fast => LocalTier::Fast,
+        }
+    }
+}
+
 /// The model router's decision, kept with the answer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelRoute {
@@ -139,6 +195,10 @@ pub struct ModelRoute {
     pub tier: &'static str,
     /// The model chosen.
     pub target: Target,
+    /// The on-device model for this question, should it be answered locally (as the chosen model
+    /// or a step of the fallback chain): by its complexity here, then as `models.local_answers`
+    /// says (`Library::route_model`).
+    pub local_tier: LocalTier,
     /// Why, in a sentence.
     pub reason: String,
 }
@@ -163,12 +223,14 @@ pub fn choose(
     complexity: &ComplexityDecision,
     candidates: &[Candidate<'_>],
 ) -> ModelRoute {
+    let local_tier = LocalTier::for_complexity(complexity.complexity);
     let route = |tier: &'static str, target: Target, reason: String| ModelRoute {
         policy,
         complexity: complexity.complexity,
         confidence: complexity.confidence,
         tier,
         target,
+        local_tier,
         reason,
     };
     let asked = format!(

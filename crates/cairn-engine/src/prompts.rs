@@ -40,9 +40,15 @@ pub const QUOTED: Template = template!("quoted", "1.0.0");
 pub const FALLBACK: Template = template!("fallback", "1.0.0");
 /// The polite refusal.
 pub const REFUSAL: Template = template!("refusal", "1.0.0");
+/// A request about one whole document: its passages in order, or notes on its parts.
+pub const DOCUMENT: Template = template!("document", "1.0.0");
+/// Notes on one part of a document too long for one prompt (the map step of reading it whole).
+pub const DOCUMENT_NOTES: Template = template!("document-notes", "1.0.0");
+/// The deterministic answer when the document a question names is not in the collection.
+pub const NO_DOCUMENT: Template = template!("no-document", "1.0.0");
 
 /// The default version of every template.
-pub const DEFAULTS: [Template; 8] = [
+pub const DEFAULTS: [Template; 11] = [
     GROUNDED,
     ANALYTICAL,
     CHITCHAT,
@@ -51,10 +57,13 @@ pub const DEFAULTS: [Template; 8] = [
     QUOTED,
     FALLBACK,
     REFUSAL,
+    DOCUMENT,
+    DOCUMENT_NOTES,
+    NO_DOCUMENT,
 ];
 
 /// Every template file, defaults or not.
-pub const ALL: [Template; 9] = [
+pub const ALL: [Template; 12] = [
     GROUNDED,
     template!("grounded", "1.1.0"),
     ANALYTICAL,
@@ -64,6 +73,9 @@ pub const ALL: [Template; 9] = [
     QUOTED,
     FALLBACK,
     REFUSAL,
+    DOCUMENT,
+    DOCUMENT_NOTES,
+    NO_DOCUMENT,
 ];
 
 /// The versions of template `name`, oldest first.

@@ -1,7 +1,7 @@
 //! The query router: what kind of message this is, decided without a language model.
 //!
 //! Multinomial logistic regression over the question's sentence embedding (the library's own
-//! embedder, so routing costs one embedding and a 4 × 384 product). Trained on
+//! embedder, so routing costs one embedding and a 5 × 384 product). Trained on
 //! `data/router/intents.jsonl` by `cargo run --release -p cairn-engine --example train-router`,
 //! which writes `data/router/intent-model.json`; the weights are compiled in.
 
@@ -17,17 +17,21 @@ pub enum Route {
     Factual,
     /// Reasoning across passages: step-wise grounded answer.
     Analytical,
+    /// About one whole document (summarise it, list every date in it): the document is read
+    /// passage by passage.
+    Document,
     /// Abusive, harmful or impossible here: a polite refusal.
     OutOfScope,
 }
 
 impl Route {
     /// Every route, in the order of the classifier's labels.
-    pub const ALL: [Route; 4] = [
+    pub const ALL: [Route; 5] = [
         Route::Chitchat,
         Route::Factual,
         Route::Analytical,
         Route::OutOfScope,
+        Route::Document,
     ];
 
     /// The label used in data files and JSON.
@@ -37,6 +41,7 @@ impl Route {
             Route::Factual => "factual",
             Route::Analytical => "analytical",
             Route::OutOfScope => "out_of_scope",
+            Route::Document => "document",
         }
     }
 
@@ -47,7 +52,7 @@ impl Route {
 
     /// Whether the route retrieves passages.
     pub fn retrieves(self) -> bool {
-        matches!(self, Route::Factual | Route::Analytical)
+        matches!(self, Route::Factual | Route::Analytical | Route::Document)
     }
 }
 
@@ -92,6 +97,11 @@ pub struct IntentRouter {
 /// looking in the library is the safer mistake.
 const MIN_CONFIDENCE: f32 = 0.5;
 
+/// A refusal needs more certainty: a question about one's own medical leaflet or IT runbook can
+/// sound like one to refuse, and a harmful request that is looked up instead finds nothing in the
+/// library and is answered "not found".
+const MIN_REFUSAL_CONFIDENCE: f32 = 0.8;
+
 impl IntentRouter {
     /// The weights shipped with Cairn.
     pub fn builtin() -> IntentRouter {
@@ -127,7 +137,12 @@ impl IntentRouter {
         let mut probs = self.probabilities(embedding);
         probs.sort_by(|a, b| b.1.total_cmp(&a.1));
         let (best, p) = probs[0];
-        if p < MIN_CONFIDENCE && !best.retrieves() {
+        let bar = if best == Route::OutOfScope {
+            MIN_REFUSAL_CONFIDENCE
+        } else {
+            MIN_CONFIDENCE
+        };
+        if p < bar && !best.retrieves() {
             let (fallback, q) = probs
                 .iter()
                 .copied()
@@ -295,7 +310,7 @@ mod tests {
     #[test]
     fn the_shipped_router_knows_every_route() {
         let router = IntentRouter::builtin();
-        assert_eq!(router.routes.len(), 4);
+        assert_eq!(router.routes.len(), 5);
         assert!(
             router.model().held_out_accuracy >= 0.9,
             "{}",

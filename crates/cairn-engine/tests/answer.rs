@@ -223,7 +223,9 @@ async fn a_prompt_larger_than_the_window_is_packed_with_whole_passages() {
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_questions_get_clear_errors_or_safe_answers() {
     let data = tempfile::tempdir().unwrap();
-    let library = Library::open(data.path(), Config::default()).await.unwrap();
+    let library = Library::open(data.path(), support::fast(Config::default()))
+        .await
+        .unwrap();
     for bad in ["", "   \n\t ", "\u{0}\u{1}\u{7f}"] {
         let err = library
             .ask(&AskRequest::new(bad), collect().0, &CancelToken::new())
@@ -269,7 +271,9 @@ async fn guardrails_clean_passages_and_withdraw_a_failed_answer() {
         },
         ..Config::default()
     };
-    let library = Library::open(data.path(), config).await.unwrap();
+    let library = Library::open(data.path(), support::fast(config))
+        .await
+        .unwrap();
     library
         .add(&[notes], "default", &|_| {}, &CancelToken::new())
         .await

@@ -25,7 +25,7 @@ async fn copied_library(data: &Path) -> (Library, PathBuf) {
         std::fs::copy(corpus.join(p), &to).unwrap();
         paths.push(to);
     }
-    let library = Library::open(&data.join("lib"), Config::default())
+    let library = Library::open(&data.join("lib"), support::fast(Config::default()))
         .await
         .unwrap();
     let report = library

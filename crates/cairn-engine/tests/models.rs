@@ -86,10 +86,12 @@ async fn a_pulled_model_is_verified_recorded_chosen_and_removed_with_its_file() 
 
     library.use_model("tiny").unwrap();
     let reopened = Library::open_with_config_file(data.path()).await.unwrap();
+    // It answers every question: the strong model's setting (models.local_answers = "strong").
     assert_eq!(
-        reopened.config().models.chat.as_deref(),
+        reopened.config().models.strong_chat.as_deref(),
         Some(path.as_path())
     );
+    assert_eq!(reopened.config().models.chat, None);
     assert!(reopened.installed_models().unwrap()[0].in_use);
 
     let removed = reopened.remove_model("tiny").unwrap();
@@ -98,7 +100,7 @@ async fn a_pulled_model_is_verified_recorded_chosen_and_removed_with_its_file() 
     assert!(!path.exists(), "a downloaded file goes with its model");
     let after = Library::open_with_config_file(data.path()).await.unwrap();
     assert_eq!(
-        after.config().models.chat,
+        after.config().models.strong_chat,
         None,
         "the default answers again"
     );

@@ -86,13 +86,13 @@ async fn every_path_leaves_one_trace() {
     // A failure: traced with its code, and the route it had reached.
     let broken = Library::open(
         &data.path().join("other"),
-        Config {
+        support::fast(Config {
             models: ModelsConfig {
                 chat: Some("/nowhere/model.gguf".into()),
                 ..ModelsConfig::default()
             },
             ..Config::default()
-        },
+        }),
     )
     .await
     .unwrap();

@@ -264,6 +264,31 @@ impl CollectionIndex {
         Ok(counts)
     }
 
+    /// Every passage of one document with its vector, in document order: what a question about
+    /// the whole document reads.
+    pub async fn document_rows(&self, doc_id: i64) -> Result<Vec<ChunkRow>> {
+        let mut columns: Vec<&str> = META_COLUMNS.to_vec();
+        columns.push(VECTOR);
+        let batches: Vec<RecordBatch> = self
+            .table
+            .query()
+            .only_if(format!("doc_id = {doc_id}"))
+            .select(Select::columns(&columns))
+            .execute()
+            .await?
+            .try_collect()
+            .await?;
+        let mut rows: Vec<ChunkRow> = schema::read_hits(&batches)?
+            .into_iter()
+            .map(|raw| ChunkRow {
+                passage: raw.passage,
+                vector: raw.vector.unwrap_or_default(),
+            })
+            .collect();
+        rows.sort_by_key(|r| r.passage.ordinal);
+        Ok(rows)
+    }
+
     /// Brings the indices up to date: creates the full-text index if missing, builds the vector index
     /// once the table reaches `settings.vector_index_min_rows`, folds new rows into existing indices,
     /// and compacts the small fragments that batched appends leave.

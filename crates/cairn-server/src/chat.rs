@@ -26,6 +26,9 @@ pub(crate) struct ChatRequest {
     messages: Vec<ChatMessage>,
     #[serde(default)]
     stream: bool,
+    /// Cairn's own field: ask about this document only (its path or file name).
+    #[serde(default)]
+    document: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -98,6 +101,7 @@ pub(crate) async fn chat(
         collection,
         thread,
         policy: None,
+        document: request.document.clone(),
     };
     let id = format!("chatcmpl-{}", now_nanos());
     if !request.stream {

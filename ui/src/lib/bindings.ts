@@ -504,7 +504,11 @@ collection: string,
 /**
  * Continue this thread; `null` starts one.
  */
-thread: number | null, };
+thread: number | null, 
+/**
+ * "Ask about this document": the document's path; `null` asks the whole collection.
+ */
+document: string | null, };
 
 /**
  * Stops an answer being written; what was written stays, marked as cut short.
@@ -520,7 +524,7 @@ request_id: number, };
  */
 export type ChatEvent = { "event": "route", 
 /**
- * `chitchat`, `factual`, `analytical` or `out_of_scope`.
+ * `chitchat`, `factual`, `analytical`, `document` or `out_of_scope`.
  */
 route: string, 
 /**
@@ -530,7 +534,19 @@ confidence: number,
 /**
  * Why, in a few words.
  */
-reason: string, } | { "event": "sources", 
+reason: string, } | { "event": "progress", 
+/**
+ * Parts read.
+ */
+done: number, 
+/**
+ * Parts in all.
+ */
+total: number, 
+/**
+ * What is happening, e.g. "Reading lease.pdf: part 2 of 7".
+ */
+stage: string, } | { "event": "sources", 
 /**
  * Numbered from 1.
  */

@@ -6,6 +6,7 @@ import { reviews } from "./reviews.svelte";
 import { traceModel, type TraceModel } from "./trace";
 import {
   applyEvent,
+  askArgs,
   feedbackRequest,
   citingSentences,
   failAnswer,
@@ -13,6 +14,7 @@ import {
   pendingAnswer,
   turnFromMessage,
   userTurn,
+  type AskDocument,
   type Turn,
 } from "./turns";
 
@@ -37,6 +39,9 @@ export class ChatStore {
   trace = $state<OpenTrace | null>(null);
   /** Verdicts given in this session, by trace id; a later one replaces the earlier. */
   verdicts = $state<Record<number, Verdict>>({});
+  /** "Ask about this document": the document questions go to until it is cleared; `null` asks the
+   * whole collection. */
+  document = $state<AskDocument | null>(null);
 
   private nextRequest = 1;
 
@@ -81,7 +86,25 @@ export class ChatStore {
     }
   }
 
-  /** Asks a question in the open thread (or a new one); the answer streams into the last turn. */
+  /** Sends the next questions to one document of a collection (the chip above the composer). */
+  askAbout(collection: string, path: string): void {
+    this.document = { collection, path };
+  }
+
+  /** Back to asking the whole collection. */
+  clearDocument(): void {
+    this.document = null;
+  }
+
+  /** The document the chip names, if it is one of `collection` (the chip shows only then). */
+  documentIn(collection: string): AskDocument | null {
+    return this.document && this.document.collection === collection ? this.document : null;
+  }
+
+  /**
+   * Asks a question in the open thread (or a new one), about the chosen document if one of this
+   * collection is; the answer streams into the last turn.
+   */
   async ask(question: string, collection: string): Promise<void> {
     const text = question.trim();
     if (!text || this.answering !== null) return;
@@ -100,10 +123,7 @@ export class ChatStore {
       if (turn && turn.streaming) this.turns[at] = applyEvent(turn, event);
     };
     try {
-      const answer = await commands.ask(
-        { request_id: requestId, question: text, collection, thread: this.thread },
-        channel,
-      );
+      const answer = await commands.ask(askArgs(requestId, text, collection, this.thread, this.document), channel);
       this.turns[at] = finishAnswer(this.turns[at], answer);
       this.thread = answer.thread_id;
       void this.loadThreads();

@@ -37,7 +37,9 @@ describe("prompt templates", () => {
     expect(promptDescription("grounded")).toMatch(/factual questions/);
     expect(promptDescription("analytical")).toMatch(/Step-by-step/);
     expect(promptDescription("chitchat")).toMatch(/Small talk/);
-    for (const name of ["not-found", "unsupported", "fallback", "refusal"]) {
+    expect(promptDescription("document")).toMatch(/one whole document/);
+    expect(promptDescription("document-notes")).toMatch(/^Notes on one part/);
+    for (const name of ["not-found", "unsupported", "fallback", "refusal", "no-document"]) {
       expect(promptDescription(name), name).toMatch(/^Fixed answer/);
     }
     expect(promptDescription("haiku")).toBe("A prompt template.");

@@ -12,6 +12,9 @@ const DESCRIPTIONS: Record<string, string> = {
   unsupported: "Fixed answer when a generated answer was not supported by its passages.",
   fallback: "Fixed answer when every model failed: the best passage is quoted.",
   refusal: "Fixed answer: the polite refusal.",
+  document: "Answers to a request about one whole document (“summarise it”), from its parts in order.",
+  "document-notes": "Notes on one part of a document too long to read at once, for the whole-document answer.",
+  "no-document": "Fixed answer when the document a question names is not in the collection.",
 };
 
 /** What a template is used for; a plain note for one this screen does not know yet. */

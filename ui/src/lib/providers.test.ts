@@ -19,6 +19,7 @@ import {
   parseBudgets,
   providerAddress,
   providerForm,
+  routeLabel,
   type AnswerFacts,
   type ProviderForm,
 } from "./providers";
@@ -223,6 +224,13 @@ describe("who made an answer", () => {
   it("says a local answer stayed on this device", () => {
     expect(answerBadge(local)).toBe("factual · on this device · SmolLM2");
     expect(answerBadge({ ...local, route: null })).toBe("on this device · SmolLM2");
+  });
+
+  it("names each route in words", () => {
+    expect(routeLabel("factual")).toBe("factual");
+    expect(routeLabel("out_of_scope")).toBe("out of scope");
+    expect(routeLabel("document")).toBe("whole document");
+    expect(answerBadge({ ...local, route: "document" })).toBe("whole document · on this device · SmolLM2");
   });
 
   it("says where a cloud answer went, with redactions and cost to four decimals", () => {

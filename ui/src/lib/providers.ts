@@ -270,10 +270,21 @@ function isFixed(a: AnswerFacts): boolean {
   return a.tier === "deterministic" || a.model === "none" || a.provider === "none";
 }
 
+/** Routes whose name does not read well as it is. */
+const ROUTE_LABELS: Record<string, string> = {
+  // A request about one document: read whole, or answered from that document only.
+  document: "whole document",
+};
+
+/** A route (`factual`, `out_of_scope`, `document`…) in words, for the badge and the trace. */
+export function routeLabel(route: string): string {
+  return ROUTE_LABELS[route] ?? route.replaceAll("_", " ");
+}
+
 /** The quiet line under an answer: route, who made it (and at what cost), with which model. */
 export function answerBadge(a: AnswerFacts): string {
   const parts: string[] = [];
-  if (a.route) parts.push(a.route.replaceAll("_", " "));
+  if (a.route) parts.push(routeLabel(a.route));
   if (isFixed(a)) {
     parts.push("fixed answer", "on this device");
   } else if (a.provider === "local") {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { AnswerView, CitationView } from "./bindings";
 import {
   applyEvent,
+  askArgs,
   badge,
   cachedNote,
   cachedSimilarity,
@@ -11,6 +12,7 @@ import {
   feedbackRequest,
   finishAnswer,
   pendingAnswer,
+  progressPercent,
   sourcesByDocument,
   turnFromMessage,
   why,
@@ -104,12 +106,82 @@ describe("an answer's stream", () => {
   });
 });
 
+describe("reading a long document before answering", () => {
+  const progress = (done: number, total: number) =>
+    ({ event: "progress", done, total, stage: `Reading lease.pdf: part ${done} of ${total}` }) as const;
+
+  it("keeps the latest progress while the answer is pending", () => {
+    let t = applyEvent(pendingAnswer("a1"), { event: "route", route: "document", confidence: 0.9, reason: "a summary" });
+    expect(t.progress).toBeNull();
+    t = applyEvent(t, progress(1, 7));
+    t = applyEvent(t, progress(2, 7));
+    expect(t.progress).toEqual({ done: 2, total: 7, stage: "Reading lease.pdf: part 2 of 7" });
+    expect(t.content).toBe("");
+    expect(t.streaming).toBe(true);
+    // The passages the answer is given do not end the reading; its text does.
+    t = applyEvent(applyEvent(t, progress(7, 7)), { event: "sources", passages: [passage] });
+    expect(t.progress?.done).toBe(7);
+  });
+
+  it("gives way to the answer's text once it streams", () => {
+    let t = applyEvent(pendingAnswer("a1"), progress(7, 7));
+    t = applyEvent(t, { event: "text", text: "The lease runs " });
+    expect(t.progress).toBeNull();
+    expect(t.content).toBe("The lease runs ");
+  });
+
+  it("is gone from a finished, stopped or failed answer", () => {
+    const reading = applyEvent(pendingAnswer("a1"), progress(2, 7));
+    expect(finishAnswer(reading, answer({ route: "document", truncated: true })).progress).toBeNull();
+    expect(failAnswer(reading, "the model could not be loaded").progress).toBeNull();
+    expect(pendingAnswer("a2").progress).toBeNull();
+  });
+
+  it("fills the bar by the parts read, within 0 and 100", () => {
+    expect(progressPercent({ done: 2, total: 7, stage: "" })).toBe(29);
+    expect(progressPercent({ done: 7, total: 7, stage: "" })).toBe(100);
+    expect(progressPercent({ done: 0, total: 0, stage: "" })).toBe(0);
+    expect(progressPercent({ done: 9, total: 7, stage: "" })).toBe(100);
+  });
+});
+
+describe("the ask request", () => {
+  const lease = { collection: "default", path: "/docs/lease.pdf" };
+
+  it("asks the whole collection when no document is chosen", () => {
+    expect(askArgs(3, "When does it end?", "default", null, null)).toEqual({
+      request_id: 3,
+      question: "When does it end?",
+      collection: "default",
+      thread: null,
+      document: null,
+    });
+  });
+
+  it("names the chosen document by its path", () => {
+    expect(askArgs(4, "Summarise it", "default", 9, lease)).toEqual({
+      request_id: 4,
+      question: "Summarise it",
+      collection: "default",
+      thread: 9,
+      document: "/docs/lease.pdf",
+    });
+  });
+
+  it("asks the whole collection when the chosen document is of another one", () => {
+    expect(askArgs(5, "Summarise it", "work", null, lease).document).toBeNull();
+  });
+});
+
 describe("badge", () => {
   it("names route and model and says it stayed on this device", () => {
     expect(badge(finishAnswer(pendingAnswer("a"), answer()))).toBe("factual · on this device · SmolLM2-135M-Instruct.Q4_1");
     expect(
       badge(finishAnswer(pendingAnswer("a"), answer({ route: "out_of_scope", tier: "deterministic", model: "none", provider: "none" }))),
     ).toBe("out of scope · fixed answer · on this device");
+    expect(badge(finishAnswer(pendingAnswer("a"), answer({ route: "document" })))).toBe(
+      "whole document · on this device · SmolLM2-135M-Instruct.Q4_1",
+    );
   });
 
   it("says where a cloud answer was sent, what was redacted and what it cost", () => {

@@ -3,6 +3,7 @@
 
 import type {
   AnswerView,
+  AskArgs,
   CachedView,
   ChatEvent,
   CitationView,
@@ -13,6 +14,16 @@ import type {
 import { formatDay } from "./dashboard";
 import { answerBadge, answerWhy } from "./providers";
 
+/** How far the reading of a long document has got, while an answer waits for it. */
+export type AnswerProgress = {
+  /** Parts read. */
+  done: number;
+  /** Parts in all. */
+  total: number;
+  /** What is happening, in words: "Reading lease.pdf: part 2 of 7". */
+  stage: string;
+};
+
 export type Turn = {
   /** Stable key for the list: the stored message id, or a local one while streaming. */
   key: string;
@@ -20,6 +31,8 @@ export type Turn = {
   content: string;
   /** True while the answer is being written. */
   streaming: boolean;
+  /** While a long document is read part by part, before any text: how far it has got. */
+  progress: AnswerProgress | null;
   /** The passages the answer cites (final), or the numbered passages it was given (streaming). */
   citations: CitationView[];
   route: string | null;
@@ -59,6 +72,7 @@ function blank(key: string, role: Turn["role"], content: string): Turn {
     role,
     content,
     streaming: false,
+    progress: null,
     citations: [],
     route: null,
     model: null,
@@ -107,10 +121,13 @@ export function applyEvent(turn: Turn, event: ChatEvent): Turn {
   switch (event.event) {
     case "route":
       return { ...turn, route: event.route };
+    case "progress":
+      return { ...turn, progress: { done: event.done, total: event.total, stage: event.stage } };
     case "sources":
       return { ...turn, citations: event.passages };
     case "text":
-      return { ...turn, content: turn.content + event.text };
+      // The reading is over once the answer's text arrives; the text takes its place.
+      return { ...turn, content: turn.content + event.text, progress: null };
     case "retracted":
       // What streamed is withdrawn; the final answer replaces it.
       return { ...turn, content: "", withdrawn: event.reason };
@@ -123,6 +140,7 @@ export function finishAnswer(turn: Turn, answer: AnswerView): Turn {
     ...turn,
     content: answer.answer,
     streaming: false,
+    progress: null,
     citations: answer.citations.length > 0 ? answer.citations : answer.closest,
     route: answer.route,
     model: answer.model,
@@ -145,7 +163,37 @@ export function finishAnswer(turn: Turn, answer: AnswerView): Turn {
 
 /** The answer after a failure: what streamed stays, with the reason. */
 export function failAnswer(turn: Turn, message: string): Turn {
-  return { ...turn, streaming: false, error: message };
+  return { ...turn, streaming: false, progress: null, error: message };
+}
+
+/** How much of the document is read, as a whole percentage from 0 to 100 (0 while the parts are not
+ * counted yet). */
+export function progressPercent(p: AnswerProgress): number {
+  if (!(p.total > 0)) return 0;
+  return Math.round(Math.min(1, Math.max(0, p.done / p.total)) * 100);
+}
+
+/** "Ask about this document": the document the next questions are about, in its collection. */
+export type AskDocument = { collection: string; path: string };
+
+/**
+ * The `ask` request for a question: about the chosen document when it belongs to the collection
+ * asked, else about the whole collection.
+ */
+export function askArgs(
+  requestId: number,
+  question: string,
+  collection: string,
+  thread: number | null,
+  document: AskDocument | null,
+): AskArgs {
+  return {
+    request_id: requestId,
+    question,
+    collection,
+    thread,
+    document: document && document.collection === collection ? document.path : null,
+  };
 }
 
 /** The quiet line under an answer: route, who made it (and at what cost), with which model. */

@@ -271,3 +271,96 @@ describe("the sources under an answer", () => {
     expect(docs[0].textContent).toContain("lighthouse.md");
   });
 });
+
+describe("asking about one document", () => {
+  const lease = { collection: "default", path: "/docs/lease.pdf" };
+
+  beforeEach(() => {
+    api.threads.mockResolvedValue([]);
+    api.ask.mockReset();
+    chat.turns = [];
+    chat.thread = null;
+    chat.clearDocument();
+  });
+
+  afterEach(() => chat.clearDocument());
+
+  async function send(getByTestId: (id: string) => HTMLElement, question: string) {
+    await fireEvent.input(getByTestId("chat-input"), { target: { value: question } });
+    await fireEvent.submit(getByTestId("chat-input").closest("form") as HTMLFormElement);
+  }
+
+  it("shows the chosen document's name on a chip, and sends its path with the question", async () => {
+    api.ask.mockResolvedValue(answerView(5, { route: "document" }));
+    chat.askAbout(lease.collection, lease.path);
+    const { getByTestId } = render(Chat);
+    const chip = getByTestId("ask-document-chip");
+    expect(chip.textContent).toContain("lease.pdf");
+    expect(chip.getAttribute("title")).toBe("/docs/lease.pdf");
+    expect(getByTestId("chat-input").getAttribute("placeholder")).toMatch(/^Ask about lease\.pdf…/);
+
+    await send(getByTestId, "Summarise it");
+    await waitFor(() => expect(api.ask).toHaveBeenCalledTimes(1));
+    expect(api.ask.mock.calls[0][0]).toMatchObject({ question: "Summarise it", collection: "default", document: "/docs/lease.pdf" });
+    await waitFor(() => expect(chat.answering).toBeNull());
+    // The chip stays for the follow-up questions.
+    expect(getByTestId("ask-document-chip")).toBeTruthy();
+    await waitFor(() => expect(getByTestId("answer-badge").textContent).toContain("whole document"));
+  });
+
+  it("goes back to the whole collection when the chip's × is clicked", async () => {
+    api.ask.mockResolvedValue(answerView(5));
+    chat.askAbout(lease.collection, lease.path);
+    const { getByTestId, queryByTestId } = render(Chat);
+    await fireEvent.click(getByTestId("ask-document-clear"));
+    expect(queryByTestId("ask-document-chip")).toBeNull();
+    expect(chat.document).toBeNull();
+
+    await send(getByTestId, "When?");
+    await waitFor(() => expect(api.ask).toHaveBeenCalledTimes(1));
+    expect(api.ask.mock.calls[0][0]).toMatchObject({ question: "When?", document: null });
+  });
+
+  it("shows no chip, and sends no document, for a document of another collection", async () => {
+    api.ask.mockResolvedValue(answerView(5));
+    chat.askAbout("work", "/srv/papers/plan.md");
+    const { getByTestId, queryByTestId } = render(Chat);
+    expect(queryByTestId("ask-document-chip")).toBeNull();
+    await send(getByTestId, "When?");
+    await waitFor(() => expect(api.ask).toHaveBeenCalledTimes(1));
+    expect(api.ask.mock.calls[0][0]).toMatchObject({ collection: "default", document: null });
+  });
+
+  it("shows how far a long document is read, until the answer's text streams", async () => {
+    let events: { onmessage: (e: unknown) => void } | undefined;
+    let reply: (a: AnswerView) => void = () => {};
+    api.ask.mockImplementation((_args: unknown, channel: { onmessage: (e: unknown) => void }) => {
+      events = channel;
+      return new Promise<AnswerView>((resolve) => (reply = resolve));
+    });
+    chat.askAbout(lease.collection, lease.path);
+    const { getByTestId, queryByTestId } = render(Chat);
+    await send(getByTestId, "Summarise it");
+    await waitFor(() => expect(events).toBeDefined());
+    expect(queryByTestId("answer-progress")).toBeNull();
+
+    events!.onmessage({ event: "route", route: "document", confidence: 0.9, reason: "a summary" });
+    events!.onmessage({ event: "progress", done: 2, total: 7, stage: "Reading lease.pdf: part 2 of 7" });
+    const progress = await waitFor(() => getByTestId("answer-progress"));
+    expect(progress.textContent).toContain("Reading lease.pdf: part 2 of 7");
+    const bar = progress.querySelector("[role=progressbar]") as HTMLElement;
+    expect(bar.getAttribute("aria-valuenow")).toBe("2");
+    expect(bar.getAttribute("aria-valuemax")).toBe("7");
+    expect((bar.firstElementChild as HTMLElement).style.width).toBe("29%");
+    // Stop stays on offer while it reads.
+    expect(getByTestId("chat-stop")).toBeTruthy();
+
+    events!.onmessage({ event: "text", text: "The lease runs to 2030 [1]." });
+    await waitFor(() => expect(queryByTestId("answer-progress")).toBeNull());
+    const contents = document.querySelectorAll("[data-testid=message-content]");
+    expect(contents[contents.length - 1].textContent).toContain("The lease runs to 2030");
+
+    reply(answerView(5, { answer: "The lease runs to 2030 [1].", route: "document" }));
+    await waitFor(() => expect(chat.answering).toBeNull());
+  });
+});

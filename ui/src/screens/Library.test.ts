@@ -27,6 +27,8 @@ globalThis.ResizeObserver ??= class {
 } as unknown as typeof ResizeObserver;
 
 const { library } = await import("../lib/library.svelte");
+const { chat } = await import("../lib/chat.svelte");
+const { nav } = await import("../lib/nav.svelte");
 const { default: Library } = await import("./Library.svelte");
 
 function doc(over: Partial<DocumentView>): DocumentView {
@@ -212,5 +214,35 @@ describe("the Library screen's progress", () => {
     library.onProgress(ingest({ kind: "retry", paths: [], eta_secs: null }));
     const { getByTestId } = render(Library);
     expect(getByTestId("ingest-title").textContent).toBe("Retrying failed files in default");
+  });
+});
+
+describe("asking about one document", () => {
+  afterEach(() => chat.clearDocument());
+
+  it("is offered on indexed documents only, and opens the chat about the one chosen", async () => {
+    nav.go("library");
+    const { container } = render(Library);
+    await waitFor(() => expect(row(container, "/docs/a.md")).not.toBeNull());
+    expect(within(row(container, "/docs/b.pdf")).queryByTestId("ask-about-document")).toBeNull();
+    expect(within(row(container, "/docs/c.pdf")).queryByTestId("ask-about-document")).toBeNull();
+    const ask = within(row(container, "/docs/a.md")).getByTestId("ask-about-document");
+    expect(ask.getAttribute("aria-label")).toBe("Ask about a.md");
+
+    await fireEvent.click(ask);
+    expect(chat.document).toEqual({ collection: "default", path: "/docs/a.md" });
+    expect(nav.screen).toBe("chat");
+  });
+
+  it("forgets the document once it is removed from the library", async () => {
+    chat.askAbout("default", "/docs/a.md");
+    api.removeDocuments.mockResolvedValue({ removed: ["/docs/a.md"] });
+    const { container } = render(Library);
+    await waitFor(() => expect(row(container, "/docs/a.md")).not.toBeNull());
+    api.libraryView.mockResolvedValue({ ...structuredClone(view), documents: view.documents.slice(1) });
+    const remove = within(row(container, "/docs/a.md")).getByTestId("file-remove");
+    await fireEvent.click(remove);
+    await fireEvent.click(remove);
+    await waitFor(() => expect(chat.document).toBeNull());
   });
 });

@@ -140,6 +140,10 @@ pub enum Command {
         /// offline_only, cost_aware, latency_aware, quality_first, hybrid.
         #[arg(long)]
         policy: Option<cairn_engine::Policy>,
+        /// Ask about this document only (its path or file name): a summary or a list reads it
+        /// whole, part by part, with progress on stderr.
+        #[arg(long)]
+        document: Option<String>,
     },
     /// An interactive conversation: each line is a question, answered in one thread. Ctrl-C stops
     /// the answer being written; Ctrl-D ends the session.

@@ -165,7 +165,8 @@ pub enum ModelsCommand {
         /// The model's name.
         name: String,
     },
-    /// Make a model the chat model (`models.chat` in config.toml).
+    /// Make a model the one that answers questions (`models.strong_chat` in config.toml;
+    /// `models.chat` under `models.local_answers = "fast"`).
     Use {
         /// The model's name.
         name: String,

@@ -20,6 +20,7 @@ pub async fn ask(
     thread: Option<i64>,
     json: bool,
     policy: Option<Policy>,
+    document: Option<String>,
 ) -> anyhow::Result<ExitCode> {
     // Arguments that are not valid UTF-8 are read with replacement characters, not refused.
     let request = AskRequest {
@@ -27,6 +28,7 @@ pub async fn ask(
         collection,
         thread,
         policy,
+        document,
     };
     let cancel = cancel_on_ctrl_c();
     let answer = answer(library, &request, !json, &cancel).await?;
@@ -71,6 +73,7 @@ pub async fn chat(
             collection: collection.clone(),
             thread,
             policy: None,
+            document: None,
         };
         match answer(library, &request, true, &cancel).await {
             Ok(answer) => thread = Some(answer.thread_id),
@@ -94,6 +97,9 @@ async fn answer(
             }
             (true, AnswerEvent::Retracted { reason }) => {
                 println!("\n\n[withdrawn: {reason}]\n");
+            }
+            (_, AnswerEvent::Progress { stage, .. }) => {
+                eprintln!("{stage}");
             }
             _ => {}
         });

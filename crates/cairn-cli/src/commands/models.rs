@@ -36,14 +36,14 @@ pub async fn models(library: &Library, command: ModelsCommand) -> anyhow::Result
                 None => eprintln!("removed {name}; its file stays (Cairn did not download it)"),
             }
             if removed.was_in_use {
-                eprintln!("it was the chat model: the default model answers again");
+                eprintln!("it was a chat model: the default model takes its place again");
             }
             Ok(ExitCode::SUCCESS)
         }
         ModelsCommand::Use { name } => {
             let chosen = library.use_model(&name)?;
             eprintln!(
-                "{name} now answers questions (models.chat = {} in {})",
+                "{name} now answers questions (models.strong_chat = {} in {}; models.chat under local_answers = \"fast\")",
                 chosen.record.path,
                 library.data_dir().join("config.toml").display()
             );

@@ -10,13 +10,19 @@ use crate::answer::turn::{Generation, Turn};
 use crate::config::AnswerConfig;
 use crate::error::{Error, Result};
 use crate::library::Library;
+use crate::policy::LocalTier;
 use crate::prompts;
 
 impl Library {
     /// Runs the chat model on `hits` screened and packed into its context window, streaming the
     /// reply as it is written.
     pub(crate) async fn generate_local(&self, turn: &Turn<'_>, hits: &[Hit]) -> Result<Generation> {
-        let model = self.chat_model()?;
+        let tier = turn
+            .facts
+            .model_route
+            .as_ref()
+            .map_or(LocalTier::Fast, |r| r.local_tier);
+        let model = self.chat_model_for(tier)?;
         let cfg = self.config.answer.clone();
         let template = turn.template;
         let question = turn.question.to_string();

@@ -17,14 +17,17 @@
 pub(crate) mod cached;
 pub(crate) mod citation;
 pub(crate) mod cloud;
+pub(crate) mod document;
 pub(crate) mod events;
 pub(crate) mod fallback;
 pub(crate) mod finish;
 pub(crate) mod fixed;
 pub(crate) mod local;
+pub(crate) mod named;
 pub(crate) mod prompt;
 pub(crate) mod question;
 pub(crate) mod quoted;
+pub(crate) mod relevance;
 pub(crate) mod routing;
 pub(crate) mod thread;
 pub(crate) mod trace;
@@ -37,9 +40,9 @@ use cairn_guard::injection;
 use cairn_store::Tier;
 
 use crate::answer::cached::Lookup;
-use crate::answer::citation::Citation;
+use crate::answer::document::DocumentRequest;
 use crate::answer::events::Events;
-use crate::answer::fixed::{fixed, source_lines};
+use crate::answer::fixed::fixed;
 use crate::answer::question::{clean_question, title};
 use crate::answer::trace::{CacheKey, CandidateTrace, Draft};
 use crate::answer::turn::{Facts, Turn};
@@ -50,7 +53,6 @@ use crate::error::{Error, Result};
 use crate::library::Library;
 use crate::prompts;
 use crate::router::Route;
-use crate::search::request::{SearchMode, SearchRequest};
 
 impl Library {
     /// Answers a question from the collection, streaming [`crate::AnswerEvent`]s, and saves the
@@ -130,6 +132,8 @@ impl Library {
             Some("the injection check flagged the question")
         } else if request.policy.is_some() {
             Some("a model policy was chosen for this question")
+        } else if request.document.is_some() {
+            Some("the question is about one document")
         } else {
             None
         };
@@ -209,37 +213,39 @@ impl Library {
                     self.respond(&turn(self.template(prompts::CHITCHAT)), &[], &model_route)
                         .await?
                 }
-                Route::Factual | Route::Analytical => {
-                    let search = SearchRequest {
-                        query: question.clone(),
-                        collection: request.collection.clone(),
-                        k: Some(self.config.answer.passages),
-                        mode: SearchMode::Hybrid,
-                        rerank: None,
+                route
+                    if request.document.is_some()
+                        || (route == Route::Document
+                            && self.reads_whole(
+                                &question,
+                                &request.collection,
+                                facts.decision.confidence,
+                            )?) =>
+                {
+                    let about = DocumentRequest {
+                        collection: &request.collection,
+                        picked: request.document.as_deref(),
+                        vector: &vector,
+                        model_route: &model_route,
                     };
-                    let hits = match self.search(&search).await {
-                        Ok(hits) => hits,
-                        Err(Error::NoSuchCollection(_)) => Vec::new(),
-                        Err(e) => return Err(e),
-                    };
+                    let answer = self
+                        .answer_document(&turn(self.template(prompts::DOCUMENT)), &about)
+                        .await?;
+                    timings.retrieve = ms(started) - timings.route;
+                    answer
+                }
+                Route::Factual | Route::Analytical | Route::Document => {
+                    let hits = self.search_for(&question, &request.collection).await?;
                     draft.candidates = hits.iter().map(CandidateTrace::from).collect();
                     timings.retrieve = ms(started) - timings.route;
-                    let best = hits
-                        .iter()
-                        .filter_map(|h| h.dense_score)
-                        .fold(f32::NEG_INFINITY, f32::max);
-                    if hits.is_empty() || best < self.config.answer.min_score {
-                        let closest = Citation::numbered(&hits[..hits.len().min(3)]);
-                        let sources = source_lines("Closest: ", &closest);
-                        Answer {
-                            route_reason: format!(
-                                "{}; best passage similarity {:.2} is below {:.2}",
-                                facts.decision.reason,
-                                best.max(0.0),
-                                self.config.answer.min_score
-                            ),
-                            ..fixed(&facts, self.template(prompts::NOT_FOUND), &sources, closest)
-                        }
+                    let min_score = self.config.answer.min_score;
+                    let relevance = relevance::judge(&question, &hits, min_score);
+                    if !relevance.relevant {
+                        self.nothing_found(
+                            &turn(self.template(prompts::NOT_FOUND)),
+                            &hits,
+                            &relevance,
+                        )
                     } else {
                         let template =
                             self.template(if facts.decision.route == Route::Analytical {

@@ -6,7 +6,7 @@ use cairn_models::Embedder;
 
 use crate::error::{Error, Result};
 use crate::library::Library;
-use crate::policy::{Candidate, ModelRoute, Policy};
+use crate::policy::{Candidate, ModelRoute, Policy, Target};
 use crate::router::RouteDecision;
 
 impl Library {
@@ -31,8 +31,20 @@ impl Library {
         question: &str,
     ) -> Result<ModelRoute> {
         let complexity = self.complexity.classify(vector, question);
+        let local_tier = self
+            .config
+            .models
+            .local_answers
+            .tier_for(complexity.complexity);
+        let with_tier = |mut route: ModelRoute| {
+            route.local_tier = local_tier;
+            if route.target == Target::Local {
+                route.reason = format!("{} (the {} local model)", route.reason, local_tier.label());
+            }
+            route
+        };
         if policy == Policy::OfflineOnly || self.config.providers.is_empty() {
-            return Ok(crate::policy::choose(policy, &complexity, &[]));
+            return Ok(with_tier(crate::policy::choose(policy, &complexity, &[])));
         }
         let providers = self.providers()?;
         let mut candidates = Vec::new();
@@ -49,6 +61,10 @@ impl Library {
                 });
             }
         }
-        Ok(crate::policy::choose(policy, &complexity, &candidates))
+        Ok(with_tier(crate::policy::choose(
+            policy,
+            &complexity,
+            &candidates,
+        )))
     }
 }

@@ -23,6 +23,10 @@ pub struct AskRequest {
     pub thread: Option<i64>,
     /// The model router's policy for this question; `None`: the config's `router.policy`.
     pub policy: Option<Policy>,
+    /// Ask about this document only (its path, or its file name): "Ask about this document".
+    /// A request about the whole of it reads it whole; a question about one fact in it is
+    /// answered from its passages closest to the question.
+    pub document: Option<String>,
 }
 
 impl AskRequest {
@@ -33,6 +37,7 @@ impl AskRequest {
             collection: DEFAULT_COLLECTION.into(),
             thread: None,
             policy: None,
+            document: None,
         }
     }
 }
@@ -45,6 +50,15 @@ impl AskRequest {
 pub enum AnswerEvent {
     /// The route was decided.
     Route(RouteDecision),
+    /// Reading a document part by part: `done` of `total` parts read.
+    Progress {
+        /// Parts read.
+        done: usize,
+        /// Parts in all.
+        total: usize,
+        /// What is happening, in words.
+        stage: String,
+    },
     /// The numbered passages the model was given.
     Sources {
         /// Passages, numbered from 1.

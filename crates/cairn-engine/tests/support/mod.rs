@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use cairn_engine::{AnswerEvent, CancelToken, Config, Library};
+use cairn_engine::{AnswerEvent, CancelToken, Config, Library, LocalAnswers};
 
 /// The sample documents every answer test indexes.
 pub const CORPUS: [&str; 5] = [
@@ -16,9 +16,18 @@ pub const CORPUS: [&str; 5] = [
     "tech/bloom-filters.md",
 ];
 
-/// A library in `data` with the sample corpus indexed into `default`.
+/// `config` with the fast model answering every question. The engine's tests check how answers
+/// are made on the quick SmolLM2; the strong default (Qwen2.5-Coder-1.5B) answers in the app's,
+/// the command's and the window's end-to-end tests and in `benches/answers.rs`.
+pub fn fast(mut config: Config) -> Config {
+    config.models.local_answers = LocalAnswers::Fast;
+    config
+}
+
+/// A library in `data` with the sample corpus indexed into `default`, answering with the fast
+/// model ([`fast`]).
 pub async fn fixture_library(data: &Path, config: Config) -> Library {
-    let library = Library::open(data, config).await.unwrap();
+    let library = Library::open(data, fast(config)).await.unwrap();
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus");
     let paths: Vec<_> = CORPUS
         .iter()
