@@ -3,7 +3,8 @@
 //! is read part by part.
 
 use cairn_engine::{
-    AnswerConfig, AnswerEvent, AskRequest, CancelToken, Config, Library, Tier, router::Route,
+    Answer, AnswerConfig, AnswerEvent, AskRequest, CancelToken, Citation, Config, Library, Tier,
+    router::Route,
 };
 
 mod support;
@@ -37,20 +38,33 @@ async fn library(data: &std::path::Path, context_tokens: usize) -> Library {
     fixture_library(data, config(context_tokens)).await
 }
 
+/// `request` asked of `library`: the answer, and the events it sent.
+async fn ask(library: &Library, request: &AskRequest) -> (Answer, Vec<AnswerEvent>) {
+    let (on_event, events) = collect();
+    let answer = library
+        .ask(request, on_event, &CancelToken::new())
+        .await
+        .unwrap();
+    let events = events.lock().unwrap().clone();
+    (answer, events)
+}
+
+/// The passages the model was given (the first `Sources` event).
+fn given(events: &[AnswerEvent]) -> Vec<Citation> {
+    events
+        .iter()
+        .find_map(|e| match e {
+            AnswerEvent::Sources { passages } => Some(passages.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_long_document_is_read_part_by_part_with_progress_and_each_part_cited() {
     let data = tempfile::tempdir().unwrap();
     let library = library(data.path(), 768).await;
-    let (on_event, events) = collect();
-    let answer = library
-        .ask(
-            &AskRequest::new("Summarise tides.md"),
-            on_event,
-            &CancelToken::new(),
-        )
-        .await
-        .unwrap();
-    let events = events.lock().unwrap().clone();
+    let (answer, events) = ask(&library, &AskRequest::new("Summarise tides.md")).await;
     assert_eq!(answer.route, Route::Document, "{}", answer.route_reason);
     let steps = progress(&events);
     let total = steps.first().map(|s| s.1).unwrap_or(0);
@@ -72,14 +86,7 @@ async fn a_long_document_is_read_part_by_part_with_progress_and_each_part_cited(
     assert_eq!(answer.tier, Tier::Primary, "{}", answer.answer);
     assert_eq!(answer.prompt_version, "document@1.0.0");
     // The parts the model was given are notes on parts of tides.md, and only of it.
-    let sources: Vec<_> = events
-        .iter()
-        .filter_map(|e| match e {
-            AnswerEvent::Sources { passages } => Some(passages.clone()),
-            _ => None,
-        })
-        .flatten()
-        .collect();
+    let sources = given(&events);
     assert!(!sources.is_empty());
     assert!(
         sources
@@ -100,25 +107,14 @@ async fn a_long_document_is_read_part_by_part_with_progress_and_each_part_cited(
 async fn a_short_document_is_read_in_one_prompt_in_document_order() {
     let data = tempfile::tempdir().unwrap();
     let library = library(data.path(), 4096).await;
-    let (on_event, events) = collect();
-    let answer = library
-        .ask(
-            &AskRequest::new("Summarise the bloom filters document"),
-            on_event,
-            &CancelToken::new(),
-        )
-        .await
-        .unwrap();
-    let events = events.lock().unwrap().clone();
+    let (answer, events) = ask(
+        &library,
+        &AskRequest::new("Summarise the bloom filters document"),
+    )
+    .await;
     assert_eq!(answer.route, Route::Document, "{}", answer.route_reason);
     assert!(progress(&events).is_empty(), "one prompt, no parts");
-    let given: Vec<_> = events
-        .iter()
-        .find_map(|e| match e {
-            AnswerEvent::Sources { passages } => Some(passages.clone()),
-            _ => None,
-        })
-        .unwrap();
+    let given = given(&events);
     assert!(given.len() >= 2, "{given:?}");
     assert!(
         given
@@ -213,20 +209,9 @@ async fn a_picked_document_answers_a_question_from_its_own_passages_only() {
         document: Some("tides.md".into()),
         ..AskRequest::new("When was the Fresnel lens of Skerrow Point lighthouse made?")
     };
-    let (on_event, events) = collect();
-    let answer = library
-        .ask(&picked, on_event, &CancelToken::new())
-        .await
-        .unwrap();
-    let events = events.lock().unwrap().clone();
+    let (answer, events) = ask(&library, &picked).await;
     assert_ne!(answer.route, Route::Document);
-    let given: Vec<_> = events
-        .iter()
-        .find_map(|e| match e {
-            AnswerEvent::Sources { passages } => Some(passages.clone()),
-            _ => None,
-        })
-        .unwrap();
+    let given = given(&events);
     assert!(!given.is_empty());
     assert!(
         given
