@@ -1,4 +1,4 @@
-//! Trains the query router: `cargo run --release -p cairn-engine --example train-router`.
+//! Trains the query router: `cargo run -p cairn-engine --example train-router`.
 //!
 //! Reads `data/router/intents.jsonl` (`{"text", "label"}` per line), embeds each text with the
 //! default embedder (all-MiniLM-L6-v2 from `models/`), holds out a fixed fifth (by a hash of the

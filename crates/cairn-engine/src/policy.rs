@@ -196,8 +196,7 @@ pub struct ModelRoute {
     /// The model chosen.
     pub target: Target,
     /// The on-device model for this question, should it be answered locally (as the chosen model
-    /// or a step of the fallback chain): by its complexity here, then as `models.local_answers`
-    /// says (`Library::route_model`).
+    /// or a step of the fallback chain), as `models.local_answers` gives it.
     pub local_tier: LocalTier,
     /// Why, in a sentence.
     pub reason: String,
@@ -217,21 +216,30 @@ pub struct Candidate<'a> {
 }
 
 /// Picks the model for a question of `complexity` under `policy` from `candidates` (in config
-/// order). With no usable cloud model, the local one answers, and the reason says why.
+/// order), and the on-device model `local_answers` gives it. With no usable cloud model, the local
+/// one answers, and the reason says why (and which local model).
 pub fn choose(
     policy: Policy,
     complexity: &ComplexityDecision,
+    local_answers: LocalAnswers,
     candidates: &[Candidate<'_>],
 ) -> ModelRoute {
-    let local_tier = LocalTier::for_complexity(complexity.complexity);
-    let route = |tier: &'static str, target: Target, reason: String| ModelRoute {
-        policy,
-        complexity: complexity.complexity,
-        confidence: complexity.confidence,
-        tier,
-        target,
-        local_tier,
-        reason,
+    let local_tier = local_answers.tier_for(complexity.complexity);
+    let route = |tier: &'static str, target: Target, reason: String| {
+        let reason = if target == Target::Local {
+            format!("{reason} (the {} local model)", local_tier.label())
+        } else {
+            reason
+        };
+        ModelRoute {
+            policy,
+            complexity: complexity.complexity,
+            confidence: complexity.confidence,
+            tier,
+            target,
+            local_tier,
+            reason,
+        }
     };
     let asked = format!(
         "{}: a {} question ({:.2})",
@@ -387,7 +395,7 @@ mod tests {
             c("openai", &big, Some(1500.0)),
         ];
         use Complexity::*;
-        let pick = |p, x| target(&choose(p, &decision(x), &all));
+        let pick = |p, x| target(&choose(p, &decision(x), LocalAnswers::Strong, &all));
         for x in Complexity::ALL {
             assert_eq!(pick(Policy::OfflineOnly, x), "local");
         }
@@ -400,7 +408,12 @@ mod tests {
         assert_eq!(pick(Policy::QualityFirst, Complex), "anthropic/opus");
         assert_eq!(pick(Policy::LatencyAware, Moderate), "mistral/small");
         assert_eq!(pick(Policy::LatencyAware, Complex), "openai/big");
-        let r = choose(Policy::CostAware, &decision(Complex), &all);
+        let r = choose(
+            Policy::CostAware,
+            &decision(Complex),
+            LocalAnswers::Strong,
+            &all,
+        );
         assert_eq!(r.tier, "large");
         assert!(
             r.reason.contains("cheapest large model openai/big"),
@@ -427,7 +440,12 @@ mod tests {
                 median_ms: None,
             },
         ];
-        let r = choose(Policy::LatencyAware, &decision(Complexity::Moderate), &new);
+        let r = choose(
+            Policy::LatencyAware,
+            &decision(Complexity::Moderate),
+            LocalAnswers::Strong,
+            &new,
+        );
         assert_eq!(target(&r), "q/b");
         assert!(r.reason.contains("not yet measured"));
 
@@ -436,6 +454,7 @@ mod tests {
         let r = choose(
             Policy::LatencyAware,
             &decision(Complexity::Moderate),
+            LocalAnswers::Strong,
             &resting,
         );
         assert_eq!(target(&r), "p/a");
@@ -446,11 +465,21 @@ mod tests {
         );
 
         // No large model: a mid one stands in; nothing usable: local.
-        let r = choose(Policy::QualityFirst, &decision(Complexity::Complex), &new);
+        let r = choose(
+            Policy::QualityFirst,
+            &decision(Complexity::Complex),
+            LocalAnswers::Strong,
+            &new,
+        );
         assert_eq!((r.tier, target(&r).as_str()), ("mid", "p/a"));
         assert!(r.reason.contains("no large model available"));
         resting[0].paused = true;
-        let r = choose(Policy::CostAware, &decision(Complexity::Complex), &resting);
+        let r = choose(
+            Policy::CostAware,
+            &decision(Complexity::Complex),
+            LocalAnswers::Strong,
+            &resting,
+        );
         assert_eq!(r.target, Target::Local);
         assert!(r.reason.contains("no cloud model is available"));
     }
@@ -474,5 +503,42 @@ mod tests {
             "openai/gpt-4o-mini"
         );
         assert_eq!(Target::parse("nonsense"), None);
+    }
+
+    #[test]
+    fn local_answers_pick_the_local_model_and_the_reason_names_it() {
+        let local = |answers, c| choose(Policy::OfflineOnly, &decision(c), answers, &[]);
+        let strong = local(LocalAnswers::Strong, Complexity::Simple);
+        assert_eq!(strong.local_tier, LocalTier::Strong);
+        assert!(
+            strong.reason.ends_with("(the strong local model)"),
+            "{}",
+            strong.reason
+        );
+        assert_eq!(
+            local(LocalAnswers::Tiers, Complexity::Simple).local_tier,
+            LocalTier::Fast
+        );
+        assert_eq!(
+            local(LocalAnswers::Tiers, Complexity::Complex).local_tier,
+            LocalTier::Strong
+        );
+        assert_eq!(
+            local(LocalAnswers::Fast, Complexity::Complex).local_tier,
+            LocalTier::Fast
+        );
+        // A cloud choice does not name a local model in its reason.
+        let cloud = choose(
+            Policy::QualityFirst,
+            &decision(Complexity::Complex),
+            LocalAnswers::Strong,
+            &[Candidate {
+                provider: "p",
+                model: &model("a", ModelTier::Large, 1.0, 2.0),
+                paused: false,
+                median_ms: None,
+            }],
+        );
+        assert!(!cloud.reason.contains("local model"), "{}", cloud.reason);
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Multinomial logistic regression over the question's sentence embedding (the library's own
 //! embedder, so routing costs one embedding and a 5 × 384 product). Trained on
-//! `data/router/intents.jsonl` by `cargo run --release -p cairn-engine --example train-router`,
+//! `data/router/intents.jsonl` by `cargo run -p cairn-engine --example train-router`,
 //! which writes `data/router/intent-model.json`; the weights are compiled in.
 
 use serde::{Deserialize, Serialize};

@@ -177,38 +177,35 @@ impl Library {
             template: self.template(prompts::DOCUMENT),
             ..*turn
         };
-        let answering = self.chat_model_for(route.local_tier)?;
-        let fast = self.chat_model()?;
-        let cfg = self.config.answer.clone();
         let question = turn.question.to_string();
-        let (whole_fits, parts) = {
-            let rows = rows.clone();
-            tokio::task::spawn_blocking(move || -> Result<(bool, Vec<Part>)> {
-                let answering = answering.lock().unwrap_or_else(|p| p.into_inner());
-                let window = cfg.context_tokens.min(answering.context_length());
-                let room = window.saturating_sub(
-                    cfg.max_tokens + prompt_tokens(&answering, prompts::DOCUMENT, &question)?,
-                );
-                let whole: usize = token_counts(&answering, &rows)?.iter().sum();
-                if whole <= room {
-                    return Ok((true, Vec::new()));
-                }
-                drop(answering);
-                let fast = fast.lock().unwrap_or_else(|p| p.into_inner());
-                let window = cfg.part_tokens.min(fast.context_length());
-                let room = window.saturating_sub(
-                    NOTES_TOKENS + prompt_tokens(&fast, prompts::DOCUMENT_NOTES, &question)?,
-                );
-                let counts = token_counts(&fast, &rows)?;
-                Ok((false, split_parts(rows, &counts, room)))
-            })
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))??
-        };
+        let cfg = self.config.answer.clone();
+        // Whether it fits the answering model's window; the fast model loads only when it does not.
+        let answering = self.chat_model_for(route.local_tier)?;
+        let counted = rows.clone();
+        let (q, c) = (question.clone(), cfg.clone());
+        let whole_fits = blocking(move || {
+            let answering = answering.lock().unwrap_or_else(|p| p.into_inner());
+            let window = c.context_tokens.min(answering.context_length());
+            let room = window
+                .saturating_sub(c.max_tokens + prompt_tokens(&answering, prompts::DOCUMENT, &q)?);
+            Ok(token_counts(&answering, &counted)?.iter().sum::<usize>() <= room)
+        })
+        .await?;
         if whole_fits {
-            let hits: Vec<Hit> = rows.iter().map(|r| row_hit(r.clone())).collect();
+            let hits: Vec<Hit> = rows.into_iter().map(row_hit).collect();
             return self.respond(&turn, &hits, route).await;
         }
+        let fast = self.chat_model()?;
+        let parts = blocking(move || {
+            let fast = fast.lock().unwrap_or_else(|p| p.into_inner());
+            let window = cfg.part_tokens.min(fast.context_length());
+            let room = window.saturating_sub(
+                NOTES_TOKENS + prompt_tokens(&fast, prompts::DOCUMENT_NOTES, &question)?,
+            );
+            let counts = token_counts(&fast, &rows)?;
+            Ok(split_parts(rows, &counts, room))
+        })
+        .await?;
         let total = parts.len();
         let name = file_name(document);
         let mut noted: Vec<Hit> = Vec::new();
@@ -450,6 +447,15 @@ impl Library {
             Err(e) => Err(e),
         }
     }
+}
+
+/// `work` on a blocking thread: tokenising a whole document is too long for the async one.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?
 }
 
 /// A document passage as a retrieved one, scored by nothing.

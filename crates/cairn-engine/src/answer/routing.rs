@@ -6,7 +6,7 @@ use cairn_models::Embedder;
 
 use crate::error::{Error, Result};
 use crate::library::Library;
-use crate::policy::{Candidate, ModelRoute, Policy, Target};
+use crate::policy::{Candidate, ModelRoute, Policy};
 use crate::router::RouteDecision;
 
 impl Library {
@@ -31,20 +31,9 @@ impl Library {
         question: &str,
     ) -> Result<ModelRoute> {
         let complexity = self.complexity.classify(vector, question);
-        let local_tier = self
-            .config
-            .models
-            .local_answers
-            .tier_for(complexity.complexity);
-        let with_tier = |mut route: ModelRoute| {
-            route.local_tier = local_tier;
-            if route.target == Target::Local {
-                route.reason = format!("{} (the {} local model)", route.reason, local_tier.label());
-            }
-            route
-        };
+        let local = self.config.models.local_answers;
         if policy == Policy::OfflineOnly || self.config.providers.is_empty() {
-            return Ok(with_tier(crate::policy::choose(policy, &complexity, &[])));
+            return Ok(crate::policy::choose(policy, &complexity, local, &[]));
         }
         let providers = self.providers()?;
         let mut candidates = Vec::new();
@@ -61,10 +50,11 @@ impl Library {
                 });
             }
         }
-        Ok(with_tier(crate::policy::choose(
+        Ok(crate::policy::choose(
             policy,
             &complexity,
+            local,
             &candidates,
-        )))
+        ))
     }
 }
