@@ -8,10 +8,16 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 mod models;
+mod settings;
 
 pub use models::{
     CatalogModelView, DownloadState, DownloadUpdate, InstalledModelView, ModelFileRequest,
     ModelNameRequest, ModelRequest, ModelsView,
+};
+pub use settings::{
+    AnswerSettings, BudgetSettings, ChunkingSettings, DataDirRequest, LocalAnswers, ModelCheck,
+    ModelCheckRequest, ModelRole, ModelSettings, PrivacyMode, PromptSetting, RetrievalSettings,
+    Settings, SettingsSaved,
 };
 
 /// A failure the UI shows: a stable code for the program and a sentence for the person.
@@ -602,126 +608,6 @@ pub struct TimingsView {
     pub total: f64,
 }
 
-/// The Settings screen.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct Settings {
-    /// The library's folder.
-    pub data_dir: String,
-    /// Set by the `CAIRN_DATA_DIR` environment variable, so not changeable here.
-    pub data_dir_locked: bool,
-    /// Models: `null` uses the default.
-    pub models: ModelSettings,
-    /// How documents are cut into passages.
-    pub chunking: ChunkingSettings,
-    /// How passages are found.
-    pub retrieval: RetrievalSettings,
-    /// How answers are made.
-    pub answers: AnswerSettings,
-    /// What may leave the device: the model router's policy.
-    pub privacy: PrivacyMode,
-    /// Spending limits on cloud models.
-    pub budget: BudgetSettings,
-    /// The prompt templates: which version of each is in use.
-    pub prompts: Vec<PromptSetting>,
-}
-
-/// A prompt template's versions, and the one in use (every answer's trace records it).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct PromptSetting {
-    /// The template: `grounded`, `analytical`, `chitchat`, …
-    pub name: String,
-    /// The version in use; set it to switch.
-    pub active: String,
-    /// The version used when none is chosen.
-    pub default: String,
-    /// Every version, oldest first.
-    pub versions: Vec<String>,
-    /// The version rolling back goes to (the one before `active`).
-    pub previous: Option<String>,
-}
-
-/// Model choices.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct ModelSettings {
-    /// A llama-family GGUF file; `null`: the bundled SmolLM2-135M-Instruct.
-    pub chat: Option<String>,
-    /// A BERT sentence-model folder; `null`: the bundled all-MiniLM-L6-v2.
-    pub embedder: Option<String>,
-}
-
-/// Passage windows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct ChunkingSettings {
-    /// Longest passage, in the embedding model's tokens.
-    pub max_tokens: u32,
-    /// Tokens a passage repeats from the one before it.
-    pub overlap_tokens: u32,
-}
-
-/// Retrieval tunables.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct RetrievalSettings {
-    /// Passages a search returns.
-    pub k: u32,
-    /// Candidates taken from each of the meaning and word searches.
-    pub candidates: u32,
-    /// Weight of meaning (vector) similarity in the blend.
-    pub dense_weight: f32,
-    /// Weight of word (BM25) similarity in the blend.
-    pub bm25_weight: f32,
-    /// Rescore the best candidates by token-level similarity (slower, more accurate).
-    pub rerank: bool,
-    /// How many candidates are rescored.
-    pub rerank_depth: u32,
-}
-
-/// Answer tunables.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct AnswerSettings {
-    /// Passages retrieved for an answer.
-    pub passages: u32,
-    /// Below this similarity of the best passage, the answer is "not found in your library".
-    pub min_score: f32,
-    /// Tokens of prompt and reply together.
-    pub context_tokens: u32,
-    /// Longest reply, in tokens.
-    pub max_tokens: u32,
-    /// 0: the same question always gets the same answer.
-    pub temperature: f32,
-    /// Answer a question asked before (or one close in meaning) from the answer cache.
-    pub cache: bool,
-    /// An answer that fails the checks waits for review behind a fixed answer (`true`), or is
-    /// shown at once with a warning (`false`).
-    pub hold_for_review: bool,
-}
-
-/// What may leave the device: the model router's policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum PrivacyMode {
-    /// Nothing leaves: every answer is made by the on-device model (the default).
-    OfflineOnly,
-    /// The cheapest model able to answer: local for simple questions, cloud for harder ones.
-    CostAware,
-    /// The fastest measured model able to answer.
-    LatencyAware,
-    /// The strongest cloud model configured, for every question.
-    QualityFirst,
-    /// Local unless the question is complex.
-    Hybrid,
-}
-
-/// Spending limits on cloud models, in US dollars; `null`: no limit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct BudgetSettings {
-    /// Per conversation.
-    pub conversation_usd: Option<f64>,
-    /// Per UTC day.
-    pub day_usd: Option<f64>,
-    /// Per UTC month.
-    pub month_usd: Option<f64>,
-}
-
 /// A cloud or OpenAI-compatible provider, as the Settings screen shows and edits it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ProviderView {
@@ -811,49 +697,6 @@ pub struct ModelSpendView {
     pub tokens: u64,
     /// US dollars.
     pub usd: f64,
-}
-
-/// What saving settings did.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct SettingsSaved {
-    /// The settings now in force.
-    pub settings: Settings,
-    /// Collections whose passages no longer match the settings (a new embedding model or new
-    /// windows): re-index them to apply.
-    pub reindex: Vec<String>,
-}
-
-/// Which kind of model a path should hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum ModelRole {
-    /// A llama-family GGUF chat model.
-    Chat,
-    /// A BERT sentence-model folder.
-    Embedder,
-}
-
-/// A model to try before choosing it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct ModelCheckRequest {
-    /// The file (chat) or folder (embedder).
-    pub path: String,
-    /// What it should be.
-    pub role: ModelRole,
-}
-
-/// A model that loaded.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct ModelCheck {
-    /// What it is, e.g. `llama, 30 layers, 2048-token context`.
-    pub summary: String,
-}
-
-/// Another folder to keep the library in.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct DataDirRequest {
-    /// An absolute path; the folder is created if missing.
-    pub path: String,
 }
 
 /// Which period the dashboards cover.

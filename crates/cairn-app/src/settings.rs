@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::App;
 use crate::api::{
-    AnswerSettings, ApiError, BudgetSettings, ChunkingSettings, ModelCheck, ModelCheckRequest,
-    ModelRole, ModelSettings, PrivacyMode, PromptSetting, RetrievalSettings, Settings,
-    SettingsSaved,
+    AnswerSettings, ApiError, BudgetSettings, ChunkingSettings, LocalAnswers, ModelCheck,
+    ModelCheckRequest, ModelRole, ModelSettings, PrivacyMode, PromptSetting, RetrievalSettings,
+    Settings, SettingsSaved,
 };
 
 /// The app's own settings file, outside any library.
@@ -76,6 +76,11 @@ impl App {
         apply(&mut next, &wanted)?;
         for (role, path, before) in [
             (ModelRole::Chat, &next.models.chat, &current.models.chat),
+            (
+                ModelRole::Chat,
+                &next.models.strong_chat,
+                &current.models.strong_chat,
+            ),
             (
                 ModelRole::Embedder,
                 &next.models.embedder,
@@ -167,7 +172,7 @@ async fn probe(path: &Path, role: ModelRole) -> Result<String, ApiError> {
     .await?;
     result.map_err(|e| {
         let what = match role {
-            ModelRole::Chat => "a llama-family GGUF chat model",
+            ModelRole::Chat => "a GGUF chat model (llama, mistral, qwen2, qwen3, gemma3 or phi3)",
             ModelRole::Embedder => "a BERT sentence-model folder",
         };
         ApiError::new(e.code(), format!("This is not {what} Cairn can load: {e}"))
@@ -192,6 +197,8 @@ fn settings_view(config: &Config, data_dir: &Path, data_dir_locked: bool) -> Set
         data_dir_locked,
         models: ModelSettings {
             chat: path(&config.models.chat),
+            strong_chat: path(&config.models.strong_chat),
+            local_answers: local_answers(config.models.local_answers),
             embedder: path(&config.models.embedder),
         },
         chunking: ChunkingSettings {
@@ -214,6 +221,7 @@ fn settings_view(config: &Config, data_dir: &Path, data_dir_locked: bool) -> Set
             temperature: config.answer.temperature,
             cache: config.cache.enabled,
             hold_for_review: config.review.mode == ReviewMode::Hold,
+            condense: config.answer.condense,
         },
         privacy: privacy_mode(config.router.policy),
         budget: BudgetSettings {
@@ -241,6 +249,22 @@ fn privacy_mode(policy: Policy) -> PrivacyMode {
         Policy::LatencyAware => PrivacyMode::LatencyAware,
         Policy::QualityFirst => PrivacyMode::QualityFirst,
         Policy::Hybrid => PrivacyMode::Hybrid,
+    }
+}
+
+fn local_answers(choice: cairn_engine::LocalAnswers) -> LocalAnswers {
+    match choice {
+        cairn_engine::LocalAnswers::Strong => LocalAnswers::Strong,
+        cairn_engine::LocalAnswers::Tiers => LocalAnswers::Tiers,
+        cairn_engine::LocalAnswers::Fast => LocalAnswers::Fast,
+    }
+}
+
+fn engine_local_answers(choice: LocalAnswers) -> cairn_engine::LocalAnswers {
+    match choice {
+        LocalAnswers::Strong => cairn_engine::LocalAnswers::Strong,
+        LocalAnswers::Tiers => cairn_engine::LocalAnswers::Tiers,
+        LocalAnswers::Fast => cairn_engine::LocalAnswers::Fast,
     }
 }
 
@@ -281,6 +305,8 @@ fn apply(config: &mut Config, s: &Settings) -> Result<(), ApiError> {
         }
     };
     config.models.chat = model(&s.models.chat)?;
+    config.models.strong_chat = model(&s.models.strong_chat)?;
+    config.models.local_answers = engine_local_answers(s.models.local_answers);
     config.models.embedder = model(&s.models.embedder)?;
 
     let max_tokens = check("Passage length", s.chunking.max_tokens, 32..=8192)?;
@@ -328,6 +354,7 @@ fn apply(config: &mut Config, s: &Settings) -> Result<(), ApiError> {
     config.answer.max_tokens = check("Longest reply", a.max_tokens, 16..=context / 2)? as usize;
     config.answer.temperature = check("Temperature", a.temperature, 0.0..=2.0)?;
     config.cache.enabled = a.cache;
+    config.answer.condense = a.condense;
     config.review.mode = if a.hold_for_review {
         ReviewMode::Hold
     } else {
@@ -434,6 +461,10 @@ mod tests {
                 "both be 0",
             ),
             (|s| s.models.chat = Some("models/x.gguf".into()), "absolute"),
+            (
+                |s| s.models.strong_chat = Some("models/y.gguf".into()),
+                "absolute",
+            ),
         ];
         for (change, expected) in cases {
             let mut s = screen(&config);
@@ -441,6 +472,46 @@ mod tests {
             let err = apply(&mut config.clone(), &s).unwrap_err();
             assert_eq!(err.code, "invalid_input");
             assert!(err.message.contains(expected), "{}", err.message);
+        }
+    }
+
+    #[test]
+    fn the_answering_model_and_which_model_answers_are_written_and_read_back() {
+        let text = "[models]\nchat = \"/m/fast.gguf\"\n";
+        let before = Config::parse(text).unwrap();
+        let mut wanted = screen(&before);
+        assert_eq!(wanted.models.strong_chat, None);
+        assert_eq!(wanted.models.local_answers, LocalAnswers::Strong);
+        assert!(wanted.answers.condense);
+        wanted.models.strong_chat = Some(" /m/strong.gguf ".into());
+        wanted.models.local_answers = LocalAnswers::Tiers;
+        wanted.answers.condense = false;
+        let mut after = before.clone();
+        apply(&mut after, &wanted).unwrap();
+        let edited = cairn_engine::config_file::edit_text(text, &before, &after).unwrap();
+        assert!(
+            edited.contains("strong_chat = \"/m/strong.gguf\""),
+            "{edited}"
+        );
+        assert!(edited.contains("local_answers = \"tiers\""), "{edited}");
+        assert!(edited.contains("condense = false"), "{edited}");
+        assert!(edited.contains("chat = \"/m/fast.gguf\""), "{edited}");
+        let reread = Config::parse(&edited).unwrap();
+        assert_eq!(reread, after);
+        let shown = screen(&reread);
+        assert_eq!(shown.models.strong_chat.as_deref(), Some("/m/strong.gguf"));
+        assert_eq!(shown.models.local_answers, LocalAnswers::Tiers);
+        assert!(!shown.answers.condense);
+
+        // Each choice reads back as itself, the default included.
+        for choice in [LocalAnswers::Fast, LocalAnswers::Strong] {
+            let mut wanted = shown.clone();
+            wanted.models.local_answers = choice;
+            let mut next = reread.clone();
+            apply(&mut next, &wanted).unwrap();
+            let again = cairn_engine::config_file::edit_text(&edited, &reread, &next).unwrap();
+            let parsed = Config::parse(&again).unwrap();
+            assert_eq!(screen(&parsed).models.local_answers, choice, "{again}");
         }
     }
 

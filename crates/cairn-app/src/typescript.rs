@@ -107,6 +107,7 @@ fn declarations() -> Vec<Declaration> {
         ApiSwitch,
         Settings,
         ModelSettings,
+        LocalAnswers,
         ChunkingSettings,
         RetrievalSettings,
         AnswerSettings,

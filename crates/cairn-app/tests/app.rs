@@ -476,6 +476,52 @@ async fn settings_are_saved_into_config_toml_and_applied() {
         .unwrap_err();
     assert_eq!(check.code, err.code);
 
+    // The answering model is checked like the fast one: a file that is not one is refused.
+    let mut wrong = saved.settings.clone();
+    wrong.models.strong_chat = Some(bogus.display().to_string());
+    let err = f.app.save_settings(wrong).await.unwrap_err();
+    assert!(err.message.contains("GGUF"), "{}", err.message);
+    assert_eq!(
+        std::fs::read_to_string(data.join("config.toml")).unwrap(),
+        text
+    );
+
+    // The answering model, which model answers, and condensed passages are written and read back.
+    assert_eq!(saved.settings.models.strong_chat, None);
+    assert_eq!(saved.settings.models.local_answers, LocalAnswers::Strong);
+    assert!(saved.settings.answers.condense);
+    let strong = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
+        .canonicalize()
+        .unwrap()
+        .display()
+        .to_string();
+    let mut settings = saved.settings.clone();
+    settings.models.strong_chat = Some(strong.clone());
+    settings.models.local_answers = LocalAnswers::Fast;
+    settings.answers.condense = false;
+    let saved = f.app.save_settings(settings).await.unwrap();
+    let text = std::fs::read_to_string(data.join("config.toml")).unwrap();
+    assert!(text.starts_with("# tuned by hand\n"), "{text}");
+    assert!(text.contains("local_answers = \"fast\""), "{text}");
+    assert!(text.contains("condense = false"), "{text}");
+    assert!(text.contains("strong_chat = "), "{text}");
+    for shown in [saved.settings, f.app.settings().await.unwrap()] {
+        assert_eq!(shown.models.strong_chat.as_deref(), Some(strong.as_str()));
+        assert_eq!(shown.models.local_answers, LocalAnswers::Fast);
+        assert!(!shown.answers.condense);
+    }
+    // Back to the bundled answering model: its key goes.
+    let mut settings = f.app.settings().await.unwrap();
+    settings.models.strong_chat = None;
+    settings.models.local_answers = LocalAnswers::Tiers;
+    let saved = f.app.save_settings(settings).await.unwrap();
+    assert_eq!(saved.settings.models.strong_chat, None);
+    assert_eq!(saved.settings.models.local_answers, LocalAnswers::Tiers);
+    let text = std::fs::read_to_string(data.join("config.toml")).unwrap();
+    assert!(!text.contains("strong_chat"), "{text}");
+    assert!(text.contains("local_answers = \"tiers\""), "{text}");
+
     // A prompt version is switched, then rolled back, each in one save.
     let mut settings = f.app.settings().await.unwrap();
     let grounded = |s: &Settings| {

@@ -8,7 +8,13 @@
 //! cargo bench --profile dev -p cairn-engine --bench answers -- --split dev --model /abs/path.gguf --limit 10 --show
 //! cargo bench --profile dev -p cairn-engine --bench answers -- --prompt grounded=1.1.0   # another template version
 //! cargo bench --profile dev -p cairn-engine --bench answers -- --tiers   # the two local tiers, as shipped
+//! cargo bench --profile dev -p cairn-engine --bench answers -- --whole-passages   # passages not condensed
+//! cargo bench --profile dev -p cairn-engine --bench answers -- --corpus licenses   # the second corpus
+//! cargo bench --profile dev -p cairn-engine --bench answers -- --split dev --only q004,q008   # those alone
 //! ```
+//!
+//! `--corpus licenses` asks the questions of `tests/eval/licenses.jsonl` over the ten licence
+//! texts Debian ships in `/usr/share/common-licenses` (text no one here wrote) instead.
 //!
 //! `--summarise FILE` times one whole-document summary instead ("Summarise <file name>" over a
 //! library of that file alone, the two tiers as shipped): parts read, time to the first progress
@@ -69,6 +75,68 @@ struct Question {
 #[derive(Deserialize)]
 struct Relevant {
     doc: String,
+}
+
+/// A question of the licence set: question, gold and split on one line.
+#[derive(Deserialize)]
+struct LicenceCase {
+    id: String,
+    question: String,
+    #[serde(default)]
+    gold: Vec<String>,
+    #[serde(default)]
+    relevant: Vec<Relevant>,
+    #[serde(default)]
+    unanswerable: bool,
+    split: String,
+}
+
+/// Where Debian's `base-files` keeps the licence texts of the second corpus.
+const LICENCES_DIR: &str = "/usr/share/common-licenses";
+
+/// The licence texts of the second corpus (`tests/eval/licenses.jsonl`).
+const LICENCES: [&str; 10] = [
+    "Apache-2.0",
+    "Artistic",
+    "BSD",
+    "CC0-1.0",
+    "GFDL-1.3",
+    "GPL-2",
+    "GPL-3",
+    "LGPL-2.1",
+    "LGPL-3",
+    "MPL-2.0",
+];
+
+/// The licence texts copied into `into` as `NAME.txt` (they have no extension to tell their
+/// format by), and the licence set's questions, their documents named as copied.
+fn licence_corpus(into: &Path) -> Result<Vec<Case>> {
+    std::fs::create_dir_all(into)?;
+    for name in LICENCES {
+        let from = Path::new(LICENCES_DIR).join(name);
+        std::fs::copy(&from, into.join(format!("{name}.txt"))).map_err(|e| {
+            format!(
+                "{}: {e} (Debian's base-files package has it)",
+                from.display()
+            )
+        })?;
+    }
+    let set: Vec<LicenceCase> = read_jsonl(&root().join("tests/eval/licenses.jsonl"))?;
+    Ok(set
+        .into_iter()
+        .map(|c| Case {
+            id: c.id,
+            question: c.question,
+            gold: c.gold,
+            relevant_docs: c
+                .relevant
+                .iter()
+                .map(|r| format!("{}.txt", r.doc))
+                .collect(),
+            unanswerable: c.unanswerable,
+            split: c.split,
+        })
+        .collect())
 }
 
 #[derive(Deserialize)]
@@ -146,8 +214,10 @@ fn normalise(s: &str) -> String {
 }
 
 /// Phrases with which a model says the passages do not hold the answer.
-const DECLINES: [&str; 11] = [
+const DECLINES: [&str; 13] = [
     "not mention",
+    "could not find",
+    "couldn't find",
     "does not say",
     "doesn't say",
     "not stated",
@@ -233,6 +303,7 @@ fn main() -> Result<()> {
         .map_or(Ok(usize::MAX), |v| v.parse())?;
     let show = args.iter().any(|a| a == "--show");
     let tiers = args.iter().any(|a| a == "--tiers");
+    let whole_passages = args.iter().any(|a| a == "--whole-passages");
     let mut models: Vec<PathBuf> = value("--model").into_iter().map(PathBuf::from).collect();
     if models.is_empty() && !tiers {
         models = MODELS
@@ -241,20 +312,36 @@ fn main() -> Result<()> {
             .filter(|p| p.exists())
             .collect();
     }
-    let cases: Vec<Case> = cases()?
-        .into_iter()
-        .filter(|c| split == "all" || c.split == split)
-        .take(limit)
-        .collect();
-
     let runtime = tokio::runtime::Runtime::new()?;
     let data = tempfile::tempdir()?;
+    let copied = tempfile::tempdir()?;
+    let corpus = value("--corpus").pop().unwrap_or_else(|| "tests".into());
+    let (all_cases, documents, corpus_name) = match corpus.as_str() {
+        "tests" => (cases()?, root().join("tests/corpus"), "tests/corpus"),
+        "licenses" => {
+            let dir = copied.path().join("licenses");
+            (licence_corpus(&dir)?, dir, "Debian's licence texts")
+        }
+        other => return Err(format!("--corpus is tests or licenses, not {other}").into()),
+    };
+    // `--only q004,q008`: those questions alone (of the split).
+    let only: Vec<String> = value("--only")
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(|id| id.trim().to_string())
+        .collect();
+    let cases: Vec<Case> = all_cases
+        .into_iter()
+        .filter(|c| split == "all" || c.split == split)
+        .filter(|c| only.is_empty() || only.contains(&c.id))
+        .take(limit)
+        .collect();
     // The corpus is indexed once; each model opens the same library.
     runtime.block_on(async {
         let library = Library::open(data.path(), Config::default()).await?;
         library
             .add(
-                &[root().join("tests/corpus")],
+                std::slice::from_ref(&documents),
                 "default",
                 &|_| {},
                 &CancelToken::new(),
@@ -264,7 +351,7 @@ fn main() -> Result<()> {
     })?;
 
     println!(
-        "## Answers on tests/eval ({split}: {} questions, {} of them unanswerable)\n",
+        "## Answers on {corpus_name} ({split}: {} questions, {} of them unanswerable)\n",
         cases.len(),
         cases.iter().filter(|c| c.unanswerable).count()
     );
@@ -294,6 +381,7 @@ fn main() -> Result<()> {
         };
         // Every question answered afresh.
         config.cache.enabled = false;
+        config.answer.condense = !whole_passages;
         for pick in value("--prompt") {
             let (name, version) = pick.split_once('=').ok_or("--prompt wants name=version")?;
             config.prompts.insert(name.into(), version.into());

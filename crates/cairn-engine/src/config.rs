@@ -335,6 +335,10 @@ pub struct AnswerConfig {
     /// the fast model's own). Longer parts mean fewer notes to write, and writing is what takes
     /// the time (`benches/answers.rs --summarise`).
     pub part_tokens: usize,
+    /// Whether a local model is given each passage cut to the sentences that bear on the question
+    /// (with their neighbours) instead of whole: shorter prompts, a sooner first token
+    /// (`benches/answers.rs`, BENCHMARKS.md "Answers").
+    pub condense: bool,
 }
 
 impl Default for AnswerConfig {
@@ -350,6 +354,7 @@ impl Default for AnswerConfig {
             history_turns: 3,
             max_question_chars: 4000,
             part_tokens: 4096,
+            condense: true,
         }
     }
 }

@@ -25,8 +25,9 @@ macro_rules! template {
 
 /// Grounded answers to factual questions.
 pub const GROUNDED: Template = template!("grounded", "1.0.0");
-/// Step-wise grounded answers to analytical questions.
-pub const ANALYTICAL: Template = template!("analytical", "1.0.0");
+/// Grounded answers to analytical questions, explained in two or three sentences (1.0.0's
+/// numbered steps ran past the reply's length; BENCHMARKS.md "Answers").
+pub const ANALYTICAL: Template = template!("analytical", "1.1.0");
 /// Small talk, without retrieval.
 pub const CHITCHAT: Template = template!("chitchat", "1.0.0");
 /// The deterministic answer when the library holds nothing relevant.
@@ -42,13 +43,15 @@ pub const FALLBACK: Template = template!("fallback", "1.0.0");
 pub const REFUSAL: Template = template!("refusal", "1.0.0");
 /// A request about one whole document: its passages in order, or notes on its parts.
 pub const DOCUMENT: Template = template!("document", "1.0.0");
+/// An overview of a document too long for one prompt, from the most typical passage of each part.
+pub const OVERVIEW: Template = template!("overview", "1.0.0");
 /// Notes on one part of a document too long for one prompt (the map step of reading it whole).
 pub const DOCUMENT_NOTES: Template = template!("document-notes", "1.0.0");
 /// The deterministic answer when the document a question names is not in the collection.
 pub const NO_DOCUMENT: Template = template!("no-document", "1.0.0");
 
 /// The default version of every template.
-pub const DEFAULTS: [Template; 11] = [
+pub const DEFAULTS: [Template; 12] = [
     GROUNDED,
     ANALYTICAL,
     CHITCHAT,
@@ -58,14 +61,16 @@ pub const DEFAULTS: [Template; 11] = [
     FALLBACK,
     REFUSAL,
     DOCUMENT,
+    OVERVIEW,
     DOCUMENT_NOTES,
     NO_DOCUMENT,
 ];
 
 /// Every template file, defaults or not.
-pub const ALL: [Template; 12] = [
+pub const ALL: [Template; 14] = [
     GROUNDED,
     template!("grounded", "1.1.0"),
+    template!("analytical", "1.0.0"),
     ANALYTICAL,
     CHITCHAT,
     NOT_FOUND,
@@ -74,6 +79,7 @@ pub const ALL: [Template; 12] = [
     FALLBACK,
     REFUSAL,
     DOCUMENT,
+    OVERVIEW,
     DOCUMENT_NOTES,
     NO_DOCUMENT,
 ];

@@ -155,6 +155,8 @@ async fn a_prompt_larger_than_the_window_is_packed_with_whole_passages() {
             context_tokens: 640,
             max_tokens: 64,
             passages: 8,
+            // Packing whole passages is what is tested; cutting them has its own test.
+            condense: false,
             ..AnswerConfig::default()
         },
         // This test is about packing; grounding has its own.
@@ -221,6 +223,69 @@ async fn a_prompt_larger_than_the_window_is_packed_with_whole_passages() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn passages_cut_to_the_question_make_a_shorter_prompt_and_are_cited_whole() {
+    let data = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.cache.enabled = false;
+    let question = "When was the Fresnel lens of Skerrow Point lighthouse made?";
+    let ask = |library: Library| async move {
+        let (on_event, events) = collect();
+        let answer = library
+            .ask(&AskRequest::new(question), on_event, &CancelToken::new())
+            .await
+            .unwrap();
+        let sources = events
+            .lock()
+            .unwrap()
+            .iter()
+            .find_map(|e| match e {
+                AnswerEvent::Sources { passages } => Some(passages.clone()),
+                _ => None,
+            })
+            .expect("a sources event");
+        (answer, sources)
+    };
+    let cut = fixture_library(data.path(), config.clone()).await;
+    let (condensed, condensed_sources) = ask(cut).await;
+    config.answer.condense = false;
+    let whole = Library::open(data.path(), support::fast(config))
+        .await
+        .unwrap();
+    let (full, full_sources) = ask(whole).await;
+    // The same passages, but the model read fewer tokens of them.
+    let ids =
+        |s: &[cairn_engine::Citation]| s.iter().map(|c| c.chunk_id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&condensed_sources), ids(&full_sources));
+    assert!(
+        condensed.tokens_in < full.tokens_in,
+        "cut {} tokens, whole {}",
+        condensed.tokens_in,
+        full.tokens_in
+    );
+    // The person is shown each passage whole, as indexed; the sentence that answers was kept.
+    for (c, f) in condensed_sources.iter().zip(&full_sources) {
+        assert_eq!(c.text, f.text);
+        assert!(c.tokens <= f.tokens, "{} > {}", c.tokens, f.tokens);
+    }
+    // The best passage went in whole; some other one was cut.
+    assert_eq!(condensed_sources[0].tokens, full_sources[0].tokens);
+    assert!(
+        condensed_sources
+            .iter()
+            .zip(&full_sources)
+            .skip(1)
+            .any(|(c, f)| c.tokens < f.tokens),
+        "no passage was cut"
+    );
+    assert!(
+        condensed.citations.iter().any(|c| c.text.contains("1870")),
+        "{}",
+        condensed.answer
+    );
+    assert!(condensed.answer.contains("1870"), "{}", condensed.answer);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn bad_questions_get_clear_errors_or_safe_answers() {
     let data = tempfile::tempdir().unwrap();
     let library = Library::open(data.path(), support::fast(Config::default()))
@@ -247,6 +312,40 @@ async fn bad_questions_get_clear_errors_or_safe_answers() {
         .await
         .unwrap();
     assert!(!answer.answer.is_empty());
+    // A 10,000-character question is refused with the limit and the setting that sets it.
+    let long = "Why do tides rise twice a day? ".repeat(323);
+    assert!(long.chars().count() >= 10_000);
+    let err = library
+        .ask(&AskRequest::new(long), collect().0, &CancelToken::new())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("answer.max_question_chars"),
+        "{err}"
+    );
+    // A question in another language, and a document that is not there, over an empty library:
+    // a plain reply each, written by no model.
+    for question in [
+        "Wann wurde die Fresnel-Linse des Leuchtturms gebaut?",
+        "Summarise lease-2019.pdf",
+    ] {
+        let answer = library
+            .ask(&AskRequest::new(question), collect().0, &CancelToken::new())
+            .await
+            .unwrap();
+        assert_eq!(
+            answer.tier,
+            Tier::Deterministic,
+            "{question}: {}",
+            answer.answer
+        );
+        assert!(!answer.answer.is_empty());
+        assert!(answer.trace_id.is_some());
+    }
+    // Every request left its trace, the refused ones included.
+    let traces = library.traces(100).unwrap();
+    assert_eq!(traces.len(), 8, "{traces:#?}");
+    assert_eq!(traces.iter().filter(|t| t.outcome == "failed").count(), 5);
 }
 
 #[tokio::test(flavor = "multi_thread")]

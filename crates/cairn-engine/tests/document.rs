@@ -64,7 +64,11 @@ fn given(events: &[AnswerEvent]) -> Vec<Citation> {
 async fn a_long_document_is_read_part_by_part_with_progress_and_each_part_cited() {
     let data = tempfile::tempdir().unwrap();
     let library = library(data.path(), 768).await;
-    let (answer, events) = ask(&library, &AskRequest::new("Summarise tides.md")).await;
+    let (answer, events) = ask(
+        &library,
+        &AskRequest::new("List every number mentioned in tides.md"),
+    )
+    .await;
     assert_eq!(answer.route, Route::Document, "{}", answer.route_reason);
     let steps = progress(&events);
     let total = steps.first().map(|s| s.1).unwrap_or(0);
@@ -101,6 +105,48 @@ async fn a_long_document_is_read_part_by_part_with_progress_and_each_part_cited(
     );
     assert_eq!(streamed(&events).trim(), answer.answer.trim());
     assert!(answer.trace_id.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_overview_of_a_long_document_is_written_from_the_typical_passage_of_each_part() {
+    let data = tempfile::tempdir().unwrap();
+    let library = library(data.path(), 768).await;
+    let (answer, events) = ask(&library, &AskRequest::new("Summarise tides.md")).await;
+    assert_eq!(answer.route, Route::Document, "{}", answer.route_reason);
+    // Every passage weighed at once: one progress event, done.
+    let steps = progress(&events);
+    assert_eq!(steps.len(), 1, "{steps:?}");
+    let (done, total) = steps[0];
+    assert_eq!(done, total);
+    assert!(answer.route_reason.contains("an overview of tides.md"));
+    // Some passages of tides.md, not all of them, in the document's order.
+    let given = given(&events);
+    assert!(
+        given.len() >= 2 && given.len() < total,
+        "{} of {total}",
+        given.len()
+    );
+    assert!(
+        given
+            .iter()
+            .all(|p| p.doc_path.ends_with("nature/tides.md"))
+    );
+    let ordinals: Vec<u32> = given
+        .iter()
+        .map(|p| p.chunk_id.rsplit(':').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(ordinals.windows(2).all(|w| w[0] < w[1]), "{ordinals:?}");
+    // They span the document: from its first half to its second.
+    assert!(
+        *ordinals.first().unwrap() < total as u32 / 2,
+        "{ordinals:?}"
+    );
+    assert!(
+        *ordinals.last().unwrap() >= total as u32 / 2,
+        "{ordinals:?}"
+    );
+    assert_eq!(answer.tier, Tier::Primary, "{}", answer.answer);
+    assert_eq!(streamed(&events).trim(), answer.answer.trim());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -143,7 +189,7 @@ async fn stopping_while_reading_keeps_the_notes_so_far_marked_cut_short() {
     });
     let answer = library
         .ask(
-            &AskRequest::new("Summarise ocean-currents.md"),
+            &AskRequest::new("List every current named in ocean-currents.md"),
             on_event,
             &cancel,
         )

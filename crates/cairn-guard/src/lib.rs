@@ -5,7 +5,8 @@
 //!   conversation, and restores the originals in what comes back, streamed or not.
 //! * [`injection`] flags instruction overrides, role play and invisible Unicode, in questions and in
 //!   retrieved passages, and applies a policy (warn, strip, block).
-//! * [`check_output`] checks an answer: grounding per sentence, citation validity, banned terms.
+//! * [`check_output`] checks an answer: grounding per sentence, figures no passage holds
+//!   ([`figures`]), citation validity, banned terms.
 //! * [`Guard::prepare`] is the egress gate: the only way to make the [`Egress`] type a network layer
 //!   accepts, from a request whose every part it has redacted and checked.
 //!
@@ -20,6 +21,7 @@
 #![deny(missing_docs)]
 
 mod egress;
+pub mod figures;
 pub mod injection;
 mod names;
 pub mod output;

@@ -58,7 +58,11 @@ pub struct OutputReport {
     pub sentences: Vec<SentenceCheck>,
     /// Supported share of the checked sentences (1.0 when none needed checking).
     pub grounded_fraction: f32,
-    /// Whether the answer is grounded.
+    /// Figures (numbers, times, codes) the answer states that no passage holds
+    /// ([`crate::figures`]).
+    pub unsupported_figures: Vec<String>,
+    /// Whether the answer is grounded: enough of its sentences supported, and no figure of its
+    /// own.
     pub grounded: bool,
     /// Citation numbers that name no passage.
     pub invalid_citations: Vec<usize>,
@@ -146,7 +150,16 @@ pub fn check_output(
     } else {
         sentences.iter().filter(|s| s.supported).count() as f32 / sentences.len() as f32
     };
-    let grounded = grounded_fraction >= config.grounding_threshold;
+    let unsupported_figures = if passages.is_empty() {
+        Vec::new()
+    } else {
+        crate::figures::unsupported_figures(answer, passages)
+    };
+    // Given passages, "[1]" alone (or nothing at all) answers nothing.
+    let says_something = passages.is_empty() || !content_words(&strip_citations(answer)).is_empty();
+    let grounded = grounded_fraction >= config.grounding_threshold
+        && unsupported_figures.is_empty()
+        && says_something;
     let lower = answer.to_lowercase();
     let policy_hits: Vec<String> = config
         .banned_terms
@@ -171,6 +184,7 @@ pub fn check_output(
     OutputReport {
         sentences,
         grounded_fraction,
+        unsupported_figures,
         grounded,
         invalid_citations: invalid,
         policy_hits,
@@ -232,7 +246,8 @@ pub fn citations(sentence: &str) -> Vec<usize> {
     out
 }
 
-fn strip_citations(sentence: &str) -> String {
+/// `sentence` without its `[n]` citations.
+pub(crate) fn strip_citations(sentence: &str) -> String {
     let mut out = String::new();
     let mut skip = false;
     for c in sentence.chars() {
@@ -290,6 +305,20 @@ mod tests {
             &OutputConfig::default(),
         );
         assert!(!invented.grounded && !invented.passed);
+        // Well-worded, but its year is not the passage's.
+        let misdated = check_output(
+            "The Fresnel lens was made in 1871 from brass and prisms [1].",
+            &PASSAGES,
+            None,
+            &OutputConfig::default(),
+        );
+        assert_eq!(misdated.unsupported_figures, ["1871"]);
+        assert!(misdated.sentences[0].supported && !misdated.grounded);
+        // A citation with no words is no answer.
+        let bare = check_output("[1]", &PASSAGES, None, &OutputConfig::default());
+        assert!(!bare.grounded);
+        let short = check_output("In 1870 [1].", &PASSAGES, None, &OutputConfig::default());
+        assert!(short.grounded);
     }
 
     #[test]

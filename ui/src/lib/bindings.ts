@@ -918,13 +918,29 @@ prompts: Array<PromptSetting>, };
  */
 export type ModelSettings = { 
 /**
- * A llama-family GGUF file; `null`: the bundled SmolLM2-135M-Instruct.
+ * The fast model, a GGUF chat model file; `null`: the bundled SmolLM2-135M-Instruct. It
+ * answers only under `local_answers` `tiers` (simple questions) or `fast`, and writes the notes
+ * on each part of a long document.
  */
 chat: string | null, 
+/**
+ * The answering model, a GGUF chat model file; `null`: the bundled
+ * Qwen2.5-Coder-1.5B-Instruct (the fast model does its work where it is not installed).
+ */
+strong_chat: string | null, 
+/**
+ * Which of the two answers questions on this device.
+ */
+local_answers: LocalAnswers, 
 /**
  * A BERT sentence-model folder; `null`: the bundled all-MiniLM-L6-v2.
  */
 embedder: string | null, };
+
+/**
+ * Which on-device model answers questions.
+ */
+export type LocalAnswers = "strong" | "tiers" | "fast";
 
 /**
  * Passage windows.
@@ -1000,7 +1016,12 @@ cache: boolean,
  * An answer that fails the checks waits for review behind a fixed answer (`true`), or is
  * shown at once with a warning (`false`).
  */
-hold_for_review: boolean, };
+hold_for_review: boolean, 
+/**
+ * Give an on-device model only the sentences of each passage that bear on the question (and
+ * their neighbours): a shorter prompt, a sooner first word.
+ */
+condense: boolean, };
 
 /**
  * What may leave the device: the model router's policy.

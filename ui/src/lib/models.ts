@@ -2,7 +2,7 @@
 // progress line, each catalog entry's marks and button, and what removing a model does. Pure, so
 // the rules are unit-tested.
 
-import type { CatalogModelView, DownloadUpdate, InstalledModelView, ModelsView } from "./bindings";
+import type { CatalogModelView, DownloadUpdate, InstalledModelView, LocalAnswers, ModelsView } from "./bindings";
 
 /** Bytes in decimal units, as Hugging Face shows file sizes: `806 MB`, `1.1 GB`. */
 export function formatBytes(bytes: number): string {
@@ -111,3 +111,10 @@ export function removeQuestion(model: InstalledModelView): string {
 export function withDownload(view: ModelsView, update: DownloadUpdate): ModelsView {
   return { ...view, download: update.state === "downloading" ? update : null };
 }
+
+/** Which on-device model answers questions, as the Settings screen offers the choice. */
+export const LOCAL_ANSWERS: readonly { value: LocalAnswers; label: string }[] = [
+  { value: "strong", label: "The answering model, every question (best answers)" },
+  { value: "tiers", label: "The fast model for simple questions, the answering model for the rest" },
+  { value: "fast", label: "The fast model, every question (quickest, least accurate)" },
+];

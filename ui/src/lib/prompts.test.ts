@@ -15,7 +15,7 @@ const refusal: PromptSetting = { name: "refusal", active: "1.0.0", default: "1.0
 const settings: Settings = {
   data_dir: "/data",
   data_dir_locked: false,
-  models: { chat: null, embedder: null },
+  models: { chat: null, strong_chat: null, local_answers: "strong", embedder: null },
   chunking: { max_tokens: 256, overlap_tokens: 32 },
   retrieval: { k: 8, candidates: 50, dense_weight: 0.7, bm25_weight: 0.3, rerank: false, rerank_depth: 20 },
   answers: {
@@ -26,6 +26,7 @@ const settings: Settings = {
     temperature: 0,
     cache: true,
     hold_for_review: true,
+    condense: true,
   },
   privacy: "offline_only",
   budget: { conversation_usd: null, day_usd: 2, month_usd: null },
@@ -35,11 +36,12 @@ const settings: Settings = {
 describe("prompt templates", () => {
   it("say what each template is for", () => {
     expect(promptDescription("grounded")).toMatch(/factual questions/);
-    expect(promptDescription("analytical")).toMatch(/Step-by-step/);
+    expect(promptDescription("analytical")).toMatch(/need reasoning/);
     expect(promptDescription("chitchat")).toMatch(/Small talk/);
     expect(promptDescription("document")).toMatch(/one whole document/);
     expect(promptDescription("document-notes")).toMatch(/^Notes on one part/);
-    for (const name of ["not-found", "unsupported", "fallback", "refusal", "no-document"]) {
+    expect(promptDescription("overview")).toMatch(/most typical passage/);
+    for (const name of ["not-found", "unsupported", "quoted", "fallback", "refusal", "no-document"]) {
       expect(promptDescription(name), name).toMatch(/^Fixed answer/);
     }
     expect(promptDescription("haiku")).toBe("A prompt template.");

@@ -6,13 +6,15 @@ import type { PromptSetting, Settings } from "./bindings";
 /** What each template is used for. */
 const DESCRIPTIONS: Record<string, string> = {
   grounded: "Answers to factual questions, from the library's passages.",
-  analytical: "Step-by-step answers to questions that need reasoning over the passages.",
+  analytical: "Short explained answers to questions that need reasoning over the passages.",
   chitchat: "Small talk, without searching the library.",
   "not-found": "Fixed answer when the library holds nothing relevant.",
   unsupported: "Fixed answer when a generated answer was not supported by its passages.",
   fallback: "Fixed answer when every model failed: the best passage is quoted.",
   refusal: "Fixed answer: the polite refusal.",
   document: "Answers to a request about one whole document (“summarise it”), from its parts in order.",
+  overview: "An overview of a document too long to read at once, from the most typical passage of each part.",
+  quoted: "Fixed answer quoting the passages' own sentences when a generated answer was not supported.",
   "document-notes": "Notes on one part of a document too long to read at once, for the whole-document answer.",
   "no-document": "Fixed answer when the document a question names is not in the collection.",
 };

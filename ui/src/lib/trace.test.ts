@@ -37,7 +37,7 @@ const full = {
       reason: "simple question, cheapest model",
     },
     input_check: { findings: ["instruction override", { kind: "exfiltration", reason: "asks for secrets" }] },
-    output_check: { grounded: true, grounded_fraction: 0.875, policy_hits: [] },
+    output_check: { grounded: false, grounded_fraction: 0.875, unsupported_figures: ["17:30"], policy_hits: [] },
     citations: [{ n: 1, doc_path: "/d/a.md", page: null, chunk_id: "c1", text: "…", tokens: 120 }],
     passages_used: 2,
     prompt_version: "grounded@1.0.0",
@@ -63,6 +63,8 @@ describe("traceModel", () => {
     expect(m.leftDevice).toBe(true);
     expect(m.redacted).toBe(2);
     expect(m.groundedFraction).toBe(0.875);
+    expect(m.grounded).toBe(false);
+    expect(m.unsupportedFigures).toEqual(["17:30"]);
     expect(m.inputFindings).toEqual(["instruction override", "exfiltration: asks for secrets"]);
     expect(m.fallbacks).toEqual([{ target: "local", tier: "primary", code: "timeout", reason: "took too long" }]);
     expect(m.timings.map((t) => t.stage)).toEqual(["route", "retrieve", "first_token", "total"]);

@@ -87,6 +87,8 @@ export type TraceModel = {
   inputFindings: string[];
   grounded: boolean | null;
   groundedFraction: number | null;
+  /** Numbers, times and codes the answer states that none of its passages holds. */
+  unsupportedFigures: string[];
   policyHits: string[];
   passagesUsed: number | null;
   candidates: TraceCandidate[];
@@ -256,6 +258,7 @@ export function traceModel(view: TraceView): TraceModel {
     inputFindings: arr(inputCheck?.findings).map(describe),
     grounded: typeof outputCheck?.grounded === "boolean" ? outputCheck.grounded : null,
     groundedFraction: num(outputCheck?.grounded_fraction),
+    unsupportedFigures: arr(outputCheck?.unsupported_figures).map(describe),
     policyHits: arr(outputCheck?.policy_hits).map(describe),
     passagesUsed: num(answer.passages_used),
     candidates,

@@ -7,6 +7,7 @@ import type { ApiStatus, ProviderView, Settings, SpendView } from "../lib/bindin
 const api = vi.hoisted(() => ({
   settings: vi.fn(),
   saveSettings: vi.fn(),
+  checkModel: vi.fn(),
   providers: vi.fn(),
   saveProvider: vi.fn(),
   removeProvider: vi.fn(),
@@ -19,14 +20,15 @@ const api = vi.hoisted(() => ({
   modelsView: vi.fn(),
 }));
 vi.mock("../lib/bindings", () => ({ commands: api, Channel: class {} }));
-vi.mock("@tauri-apps/plugin-dialog", () => ({ open: vi.fn() }));
+const dialog = vi.hoisted(() => ({ open: vi.fn() }));
+vi.mock("@tauri-apps/plugin-dialog", () => dialog);
 
 const { default: SettingsScreen } = await import("./Settings.svelte");
 
 const settings: Settings = {
   data_dir: "/data",
   data_dir_locked: false,
-  models: { chat: null, embedder: null },
+  models: { chat: null, strong_chat: null, local_answers: "strong", embedder: null },
   chunking: { max_tokens: 256, overlap_tokens: 32 },
   retrieval: { k: 8, candidates: 50, dense_weight: 0.7, bm25_weight: 0.3, rerank: false, rerank_depth: 20 },
   answers: {
@@ -37,6 +39,7 @@ const settings: Settings = {
     temperature: 0,
     cache: true,
     hold_for_review: true,
+    condense: true,
   },
   privacy: "offline_only",
   budget: { conversation_usd: null, day_usd: 2, month_usd: null },
@@ -136,6 +139,72 @@ describe("the Settings screen", () => {
     await fireEvent.click(getByTestId("settings-save"));
     await waitFor(() => expect(api.saveSettings).toHaveBeenCalledTimes(1));
     expect(api.saveSettings.mock.calls[0][0].answers).toMatchObject({ cache: false, hold_for_review: false });
+  });
+
+  it("saves condensed passages with the other answer settings", async () => {
+    api.saveSettings.mockImplementation(async (s: Settings) => ({ settings: s, reindex: [] }));
+    const { getByTestId, findByLabelText } = render(SettingsScreen);
+    const condense = (await findByLabelText(/Give the local model only the sentences that bear on the question/)) as HTMLInputElement;
+    expect(condense.checked).toBe(true);
+    await fireEvent.click(condense);
+    await fireEvent.click(getByTestId("settings-save"));
+    await waitFor(() => expect(api.saveSettings).toHaveBeenCalledTimes(1));
+    expect(api.saveSettings.mock.calls[0][0].answers).toMatchObject({ condense: false, cache: true });
+  });
+
+  it("shows the answering and fast models, bundled unless chosen, and the GGUF architectures that run", async () => {
+    const { findByTestId, getByTestId, getByRole } = render(SettingsScreen);
+    const strong = await findByTestId("model-strong-chat");
+    expect(getByTestId("model-strong-chat-path").textContent).toBe("Qwen2.5-Coder-1.5B-Instruct (bundled)");
+    expect(getByTestId("model-chat-path").textContent).toBe("SmolLM2-135M-Instruct (bundled)");
+    expect(getByRole("group", { name: "Answering model" })).toBe(strong);
+    expect(getByRole("group", { name: "Fast model" })).toBe(getByTestId("model-chat"));
+    expect(strong.textContent).not.toContain("Use bundled");
+    expect(getByTestId("models-hint").textContent).toMatch(/llama, mistral, qwen2, qwen3, gemma3 or phi3/);
+  });
+
+  it("saves which model answers, offered in plain words", async () => {
+    api.saveSettings.mockImplementation(async (s: Settings) => ({ settings: s, reindex: [] }));
+    const { getByTestId, findByLabelText } = render(SettingsScreen);
+    const select = (await findByLabelText("Which model answers")) as HTMLSelectElement;
+    expect(select.value).toBe("strong");
+    expect([...select.options].map((o) => [o.value, o.textContent])).toEqual([
+      ["strong", "The answering model, every question (best answers)"],
+      ["tiers", "The fast model for simple questions, the answering model for the rest"],
+      ["fast", "The fast model, every question (quickest, least accurate)"],
+    ]);
+    await fireEvent.change(select, { target: { value: "tiers" } });
+    await fireEvent.click(getByTestId("settings-save"));
+    await waitFor(() => expect(api.saveSettings).toHaveBeenCalledTimes(1));
+    expect(api.saveSettings.mock.calls[0][0].models).toEqual({
+      chat: null,
+      strong_chat: null,
+      local_answers: "tiers",
+      embedder: null,
+    });
+  });
+
+  it("checks a chosen answering model as a chat model and saves it; Use bundled clears it", async () => {
+    dialog.open.mockResolvedValue("/models/qwen3-4b.gguf");
+    api.checkModel.mockResolvedValue({ summary: "qwen3, 36 layers, 40960-token context" });
+    api.saveSettings.mockImplementation(async (s: Settings) => ({ settings: s, reindex: [] }));
+    const { findByTestId, getByTestId, findByText } = render(SettingsScreen);
+    const row = await findByTestId("model-strong-chat");
+    await fireEvent.click(row.querySelector("button") as HTMLButtonElement);
+    await findByText("qwen3, 36 layers, 40960-token context");
+    expect(dialog.open).toHaveBeenCalledWith(expect.objectContaining({ filters: [{ name: "GGUF model", extensions: ["gguf"] }] }));
+    expect(api.checkModel).toHaveBeenCalledWith({ path: "/models/qwen3-4b.gguf", role: "chat" });
+    expect(getByTestId("model-strong-chat-path").textContent).toBe("/models/qwen3-4b.gguf");
+    expect(getByTestId("model-chat-path").textContent).toBe("SmolLM2-135M-Instruct (bundled)");
+    await fireEvent.click(getByTestId("settings-save"));
+    await waitFor(() => expect(api.saveSettings).toHaveBeenCalledTimes(1));
+    expect(api.saveSettings.mock.calls[0][0].models).toMatchObject({ chat: null, strong_chat: "/models/qwen3-4b.gguf" });
+
+    await fireEvent.click(await findByText("Use bundled"));
+    expect(getByTestId("model-strong-chat-path").textContent).toBe("Qwen2.5-Coder-1.5B-Instruct (bundled)");
+    await fireEvent.click(getByTestId("settings-save"));
+    await waitFor(() => expect(api.saveSettings).toHaveBeenCalledTimes(2));
+    expect(api.saveSettings.mock.calls[1][0].models.strong_chat).toBeNull();
   });
 
   it("will not save a budget that is not an amount", async () => {

@@ -58,11 +58,16 @@ impl Citation {
             .collect()
     }
 
+    /// The document's file name.
+    pub(crate) fn file_name(&self) -> String {
+        std::path::Path::new(&self.doc_path)
+            .file_name()
+            .map_or(self.doc_path.clone(), |n| n.to_string_lossy().into_owned())
+    }
+
     /// `file.pdf, p. 3` or `notes.md, Heading > Sub`.
     pub(crate) fn label(&self) -> String {
-        let name = std::path::Path::new(&self.doc_path)
-            .file_name()
-            .map_or(self.doc_path.clone(), |n| n.to_string_lossy().into_owned());
+        let name = self.file_name();
         match (self.page, self.heading.is_empty()) {
             (Some(p), _) => format!("{name}, p. {p}"),
             (None, false) => format!("{name}, {}", self.heading),

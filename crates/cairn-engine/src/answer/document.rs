@@ -15,6 +15,7 @@ use cairn_store::{DocState, DocumentRecord};
 use crate::answer::citation::Citation;
 use crate::answer::fixed::{fixed, source_lines};
 use crate::answer::named::{Named, file_name, named_document, names_a_file};
+use crate::answer::overview::{asks_for_overview, typical_passages};
 use crate::answer::relevance;
 use crate::answer::turn::Turn;
 use crate::answer::value::Answer;
@@ -160,7 +161,7 @@ impl Library {
             };
             return self.respond(&turn, &hits, request.model_route).await;
         }
-        self.read_whole(turn, &document, rows, request.model_route)
+        self.read_whole(turn, &document, rows, request.model_route, request.vector)
             .await
     }
 
@@ -172,6 +173,7 @@ impl Library {
         document: &DocumentRecord,
         rows: Vec<ChunkRow>,
         route: &ModelRoute,
+        vector: &[f32],
     ) -> Result<Answer> {
         let turn = Turn {
             template: self.template(prompts::DOCUMENT),
@@ -183,17 +185,47 @@ impl Library {
         let answering = self.chat_model_for(route.local_tier)?;
         let counted = rows.clone();
         let (q, c) = (question.clone(), cfg.clone());
-        let whole_fits = blocking(move || {
+        let (counts, room) = blocking(move || {
             let answering = answering.lock().unwrap_or_else(|p| p.into_inner());
             let window = c.context_tokens.min(answering.context_length());
             let room = window
                 .saturating_sub(c.max_tokens + prompt_tokens(&answering, prompts::DOCUMENT, &q)?);
-            Ok(token_counts(&answering, &counted)?.iter().sum::<usize>() <= room)
+            Ok((token_counts(&answering, &counted)?, room))
         })
         .await?;
-        if whole_fits {
+        if counts.iter().sum::<usize>() <= room {
             let hits: Vec<Hit> = rows.into_iter().map(row_hit).collect();
             return self.respond(&turn, &hits, route).await;
+        }
+        if asks_for_overview(&question) {
+            let name = file_name(document);
+            let picked = typical_passages(&rows, &counts, room, vector);
+            turn.events.progress(
+                rows.len(),
+                rows.len(),
+                format!(
+                    "Weighed all {} passages of {name}; {} of them stand for its parts",
+                    rows.len(),
+                    picked.len()
+                ),
+            );
+            let weighed = rows.len();
+            let mut rows: Vec<Option<ChunkRow>> = rows.into_iter().map(Some).collect();
+            let hits: Vec<Hit> = picked
+                .into_iter()
+                .filter_map(|i| rows[i].take().map(row_hit))
+                .collect();
+            let stand_for = hits.len();
+            let turn = Turn {
+                template: self.template(prompts::OVERVIEW),
+                ..turn
+            };
+            let mut answer = self.respond(&turn, &hits, route).await?;
+            answer.route_reason = format!(
+                "{}; an overview of {name} from {stand_for} of its {weighed} passages, the most typical of each part",
+                answer.route_reason
+            );
+            return Ok(answer);
         }
         let fast = self.chat_model()?;
         let parts = blocking(move || {

@@ -53,11 +53,71 @@ pub(crate) fn fixed(
     }
 }
 
-/// A list of passages for a fixed answer's `{sources}`: one line each, `prefix` before its label.
+/// A list of passages for a fixed answer's `{sources}`: one line per document, `prefix` before
+/// its name, the headings of its passages after it (each once), in the order first listed.
 pub(crate) fn source_lines(prefix: &str, passages: &[Citation]) -> String {
-    passages
+    let mut documents: Vec<(String, Vec<String>)> = Vec::new();
+    for c in passages {
+        let name = c.file_name();
+        let place = match (c.page, c.heading.is_empty()) {
+            (Some(p), _) => format!("p. {p}"),
+            (None, false) => c.heading.clone(),
+            (None, true) => String::new(),
+        };
+        let places = match documents.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, places)) => places,
+            None => {
+                documents.push((name, Vec::new()));
+                &mut documents.last_mut().expect("just pushed").1
+            }
+        };
+        if !place.is_empty() && !places.contains(&place) {
+            places.push(place);
+        }
+    }
+    documents
         .iter()
-        .map(|c| format!("{prefix}{}", c.label()))
+        .map(|(name, places)| match places.is_empty() {
+            true => format!("{prefix}{name}"),
+            false => format!("{prefix}{name}: {}", places.join("; ")),
+        })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn passage(doc_path: &str, heading: &str, page: Option<u32>) -> Citation {
+        Citation {
+            n: 1,
+            doc_path: doc_path.into(),
+            page,
+            chunk_id: format!("{doc_path}{heading}"),
+            heading: heading.into(),
+            text: String::new(),
+            score: 0.5,
+            cited_by: "model",
+            tokens: 0,
+        }
+    }
+
+    #[test]
+    fn each_document_is_listed_once_with_its_places() {
+        let lines = source_lines(
+            "Closest: ",
+            &[
+                passage("/d/lighthouse.md", "History", None),
+                passage("/d/tides.md", "", None),
+                passage("/d/lighthouse.md", "The optic", None),
+                passage("/d/lighthouse.md", "History", None),
+                passage("/d/lease.pdf", "", Some(3)),
+            ],
+        );
+        assert_eq!(
+            lines,
+            "Closest: lighthouse.md: History; The optic\nClosest: tides.md\nClosest: lease.pdf: p. 3"
+        );
+    }
 }

@@ -1,10 +1,12 @@
 //! Generation on this device: the chat model, one answer at a time, on a blocking thread.
 
 use cairn_index::Hit;
+use cairn_models::BertEmbedder;
 use cairn_models::llm::{GenerateParams, Sampling, StopReason};
 use cairn_store::Provenance;
 
 use crate::answer::citation::Citation;
+use crate::answer::condense::condense;
 use crate::answer::prompt::{pack, screen};
 use crate::answer::turn::{Generation, Turn};
 use crate::config::AnswerConfig;
@@ -28,13 +30,31 @@ impl Library {
         let question = turn.question.to_string();
         let (hits, flagged) = screen(hits, &self.config.guard);
         let retrieved = Citation::numbered(&hits);
+        // Only a question's passages are cut: a document read whole, or the notes on its parts,
+        // are what the request is about.
+        let cut = [prompts::GROUNDED.name, prompts::ANALYTICAL.name].contains(&template.name);
+        let embedder = if cfg.condense && cut {
+            Some(self.embedder()?)
+        } else {
+            None
+        };
         let history = turn.history.to_vec();
         let events = turn.events.clone();
         let cancel = turn.cancel.clone();
         let started = turn.started;
         tokio::task::spawn_blocking(move || {
+            let given = match &embedder {
+                Some(embedder) => cut_to_question(embedder, &question, &hits),
+                None => hits.clone(),
+            };
             let mut model = model.lock().unwrap_or_else(|p| p.into_inner());
-            let packed = pack(&model, template, &question, &hits, &history, &cfg)?;
+            let mut packed = pack(&model, template, &question, &given, &history, &cfg)?;
+            // The person and the output check see each cited passage whole.
+            for passage in &mut packed.passages {
+                if let Some(whole) = hits.iter().find(|h| h.passage.chunk_id == passage.chunk_id) {
+                    passage.text = whole.passage.text.clone();
+                }
+            }
             if template.name != prompts::CHITCHAT.name {
                 events.sources(&packed.passages);
             }
@@ -73,6 +93,20 @@ impl Library {
         .await
         .map_err(|e| Error::Internal(e.to_string()))?
     }
+}
+
+/// `hits` with each passage cut to the sentences that bear on `question` ([`condense`]).
+fn cut_to_question(embedder: &BertEmbedder, question: &str, hits: &[Hit]) -> Vec<Hit> {
+    let texts: Vec<&str> = hits.iter().map(|h| h.passage.text.as_str()).collect();
+    let cut = condense(embedder, question, &texts);
+    hits.iter()
+        .zip(cut)
+        .map(|(hit, text)| {
+            let mut hit = hit.clone();
+            hit.passage.text = text;
+            hit
+        })
+        .collect()
 }
 
 /// Sampling as `[answer]` asks: greedy at temperature 0, else seeded top-k/top-p.

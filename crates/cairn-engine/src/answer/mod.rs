@@ -17,6 +17,7 @@
 pub(crate) mod cached;
 pub(crate) mod citation;
 pub(crate) mod cloud;
+pub(crate) mod condense;
 pub(crate) mod document;
 pub(crate) mod events;
 pub(crate) mod fallback;
@@ -24,6 +25,7 @@ pub(crate) mod finish;
 pub(crate) mod fixed;
 pub(crate) mod local;
 pub(crate) mod named;
+pub(crate) mod overview;
 pub(crate) mod prompt;
 pub(crate) mod question;
 pub(crate) mod quoted;

@@ -111,7 +111,7 @@ const COMMON: [&str; 24] = [
 ];
 
 /// Whether `word` occurs in `text` with no letter or digit either side.
-fn contains_word(text: &str, word: &str) -> bool {
+pub(crate) fn contains_word(text: &str, word: &str) -> bool {
     if word.is_empty() {
         return false;
     }
