@@ -60,6 +60,16 @@ fn given(events: &[AnswerEvent]) -> Vec<Citation> {
         .unwrap_or_default()
 }
 
+/// The passages' places in their document (from their chunk ids), asserted to ascend.
+fn in_document_order(given: &[Citation]) -> Vec<u32> {
+    let ordinals: Vec<u32> = given
+        .iter()
+        .map(|p| p.chunk_id.rsplit(':').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(ordinals.windows(2).all(|w| w[0] < w[1]), "{ordinals:?}");
+    ordinals
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_long_document_is_read_part_by_part_with_progress_and_each_part_cited() {
     let data = tempfile::tempdir().unwrap();
@@ -131,11 +141,7 @@ async fn an_overview_of_a_long_document_is_written_from_the_typical_passage_of_e
             .iter()
             .all(|p| p.doc_path.ends_with("nature/tides.md"))
     );
-    let ordinals: Vec<u32> = given
-        .iter()
-        .map(|p| p.chunk_id.rsplit(':').next().unwrap().parse().unwrap())
-        .collect();
-    assert!(ordinals.windows(2).all(|w| w[0] < w[1]), "{ordinals:?}");
+    let ordinals = in_document_order(&given);
     // They span the document: from its first half to its second.
     assert!(
         *ordinals.first().unwrap() < total as u32 / 2,
@@ -168,11 +174,7 @@ async fn a_short_document_is_read_in_one_prompt_in_document_order() {
             .all(|p| p.doc_path.ends_with("tech/bloom-filters.md"))
     );
     // In the document's order: ordinals ascend.
-    let ordinals: Vec<u32> = given
-        .iter()
-        .map(|p| p.chunk_id.rsplit(':').next().unwrap().parse().unwrap())
-        .collect();
-    assert!(ordinals.windows(2).all(|w| w[0] < w[1]), "{ordinals:?}");
+    in_document_order(&given);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -88,8 +88,9 @@ fn held(haystack: &str, figure: &str) -> bool {
         .is_some_and(|word| contains_whole(haystack, &word))
 }
 
-/// Whether `word` occurs in `text` with no letter or digit either side.
-fn contains_whole(text: &str, word: &str) -> bool {
+/// Whether `word` occurs in `text` with no letter or digit either side (a whole word, a whole
+/// code: `EX-7` is not in `EX-70`).
+pub fn contains_whole(text: &str, word: &str) -> bool {
     !word.is_empty()
         && text.match_indices(word).any(|(at, _)| {
             let before = text[..at].chars().next_back();

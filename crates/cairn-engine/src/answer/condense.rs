@@ -10,7 +10,9 @@
 use cairn_guard::sentences;
 use cairn_models::{BertEmbedder, Embedder};
 
-use crate::answer::relevance::{contains_word, distinctive_terms};
+use cairn_guard::figures::contains_whole;
+
+use crate::answer::relevance::distinctive_terms;
 
 /// A passage of at most this many sentences goes in whole.
 const WHOLE_UP_TO: usize = 3;
@@ -96,7 +98,7 @@ pub(crate) fn condense(embedder: &BertEmbedder, question: &str, passages: &[&str
                 .map(|&(a, b)| {
                     let v = next.next().expect("one vector a sentence");
                     let named = passage[a..b].to_lowercase();
-                    if terms.iter().any(|t| contains_word(&named, t)) {
+                    if terms.iter().any(|t| contains_whole(&named, t)) {
                         // A sentence naming the question's code or name is kept whatever its
                         // meaning's distance.
                         1.0

@@ -4,6 +4,7 @@
 //! Josiah Cleeve?") is exactly what a sentence embedding blurs, and exactly what a passage that
 //! answers the question repeats.
 
+use cairn_guard::figures::contains_whole;
 use cairn_index::Hit;
 
 /// The gate's verdict.
@@ -58,7 +59,7 @@ pub(crate) fn judge(question: &str, hits: &[Hit], min_score: f32) -> Relevance {
     }
     let matched_term = distinctive_terms(question).into_iter().find(|term| {
         hits.iter()
-            .any(|h| contains_word(&h.passage.text.to_lowercase(), &term.to_lowercase()))
+            .any(|h| contains_whole(&h.passage.text.to_lowercase(), &term.to_lowercase()))
     });
     Relevance {
         best_similarity: best,
@@ -109,18 +110,6 @@ const COMMON: [&str; 24] = [
     "the", "and", "what", "which", "who", "when", "where", "why", "how", "does", "did", "can",
     "could", "should", "would", "will", "are", "was", "were", "is", "for", "with", "about", "this",
 ];
-
-/// Whether `word` occurs in `text` with no letter or digit either side.
-pub(crate) fn contains_word(text: &str, word: &str) -> bool {
-    if word.is_empty() {
-        return false;
-    }
-    text.match_indices(word).any(|(at, _)| {
-        let before = text[..at].chars().next_back();
-        let after = text[at + word.len()..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-    })
-}
 
 #[cfg(test)]
 mod tests {
