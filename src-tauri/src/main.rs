@@ -11,6 +11,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 fn main() {
+    // Started as a parse worker, the process parses one file and exits here.
+    cairn_engine::parse_worker::serve_if_asked();
     // A long-lived app must give back what indexing used. By default mimalloc purges freed
     // memory only on later allocator activity in the same thread, and the threads that embedded
     // a batch then sit idle: after indexing 1,000 documents the app kept ~300 MB it no longer

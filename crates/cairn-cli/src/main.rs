@@ -31,6 +31,8 @@ mod text;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // Started as a parse worker, the process parses one file and exits here.
+    cairn_engine::parse_worker::serve_if_asked();
     cairn_engine::logging::init();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {

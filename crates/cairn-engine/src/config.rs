@@ -230,6 +230,8 @@ pub struct IngestConfig {
     pub max_archive_bytes: u64,
     /// A parser still running after this many seconds is abandoned.
     pub timeout_secs: f64,
+    /// Memory a parse worker may take for one file; at the limit the file fails alone.
+    pub max_parse_memory_bytes: u64,
     /// Chunks embedded and written together: one LanceDB append per batch.
     pub batch_chunks: usize,
 }
@@ -241,6 +243,7 @@ impl Default for IngestConfig {
             max_file_bytes: limits.max_file_bytes,
             max_archive_bytes: limits.max_archive_bytes,
             timeout_secs: limits.timeout.as_secs_f64(),
+            max_parse_memory_bytes: limits.max_memory_bytes,
             batch_chunks: 256,
         }
     }
@@ -254,6 +257,7 @@ impl IngestConfig {
             max_archive_bytes: self.max_archive_bytes,
             timeout: std::time::Duration::try_from_secs_f64(self.timeout_secs)
                 .unwrap_or(ParseLimits::default().timeout),
+            max_memory_bytes: self.max_parse_memory_bytes,
         }
     }
 }

@@ -613,7 +613,7 @@ fn read_and_parse(
     if let Some((_, code, reason)) = seen.quarantined.get(&key).filter(|(h, ..)| *h == hash) {
         return Work::Quarantined(path.to_path_buf(), code.clone(), reason.clone());
     }
-    let doc = match cairn_ingest::parse_bytes(kind, bytes, limits) {
+    let doc = match cairn_ingest::parse_isolated(kind, bytes, limits) {
         Ok(doc) => doc,
         Err(e) => return Work::Failed(path.to_path_buf(), e, Some(hash)),
     };

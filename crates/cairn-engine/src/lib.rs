@@ -57,6 +57,13 @@ pub use cairn_catalog::{CatalogError, DownloadProgress, Entry as CatalogEntry, G
 pub use cairn_guard::{InjectionReport, OutputReport, PiiConfig};
 pub use cairn_index::{Fusion, Hit, IndexSettings, Passage, SearchParams};
 pub use cairn_ingest::{ChunkerConfig, ParseLimits};
+
+/// Parsing in worker processes: each binary that indexes calls [`parse_worker::serve_if_asked`]
+/// first in `main`, so that every file is parsed by a child process of that binary, under memory,
+/// CPU-time and wall-clock limits, and a parser that crashes fails its file, not the program.
+pub mod parse_worker {
+    pub use cairn_ingest::{WORKER_ARG, isolated, serve_if_asked, use_program};
+}
 pub use cairn_providers::{KeySource, ModelConfig, ModelTier, ProviderConfig, ProviderKind};
 pub use cairn_store::{
     AuditEntry, AuditVerdict, CacheUsage, CitationRecord, CollectionRecord, DocState,

@@ -39,7 +39,7 @@ impl DocumentKind {
 
 /// How a section's text divides into units that a chunk never cuts through unless a unit alone is
 /// larger than a chunk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Splitting {
     /// Prose: split on sentence boundaries (Unicode UAX #29).
     Sentences,
@@ -48,7 +48,7 @@ pub enum Splitting {
 }
 
 /// A run of text that shares one page and one heading path.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Section {
     /// 1-based page number, for paged formats (PDF).
     pub page: Option<u32>,
@@ -75,7 +75,7 @@ impl Section {
 /// A parsed document.
 ///
 /// Character offsets in chunks refer to [`Document::full_text`]: the sections joined by a blank line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Document {
     /// The sections in reading order. Empty sections are never stored.
     pub sections: Vec<Section>,

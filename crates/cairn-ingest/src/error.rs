@@ -48,6 +48,23 @@ pub enum ParseError {
     /// The parser crashed on this file.
     #[error("the parser crashed on this file: {0}")]
     ParserCrashed(String),
+    /// The parse worker reached its memory limit and was stopped.
+    #[error(
+        "parsing needed more than {} MB of memory (ingest.max_parse_memory_bytes) and was stopped",
+        limit / (1024 * 1024)
+    )]
+    MemoryLimit {
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// A failure a parse worker reported from its own process: its code and its sentence.
+    #[error("{message}")]
+    Reported {
+        /// The failure's [`ParseError::code`] in the worker.
+        code: &'static str,
+        /// What the worker said.
+        message: String,
+    },
     /// The file could not be read from disk.
     #[error("the file could not be read: {0}")]
     Io(#[from] std::io::Error),
@@ -66,7 +83,35 @@ impl ParseError {
             ParseError::ArchiveTooLarge { .. } => "archive_too_large",
             ParseError::Timeout(_) => "timeout",
             ParseError::ParserCrashed(_) => "parser_crashed",
+            ParseError::MemoryLimit { .. } => "memory_limit",
+            ParseError::Reported { code, .. } => code,
             ParseError::Io(_) => "io",
         }
     }
+
+    /// The failure a worker reported as `code` and `message`, as this process's error. An unknown
+    /// code (from a worker of another version) reads as a crash.
+    pub(crate) fn reported(code: &str, message: String) -> ParseError {
+        let code = CODES
+            .iter()
+            .find(|known| **known == code)
+            .copied()
+            .unwrap_or("parser_crashed");
+        ParseError::Reported { code, message }
+    }
 }
+
+/// Every [`ParseError::code`].
+const CODES: [&str; 11] = [
+    "empty",
+    "too_large",
+    "unsupported",
+    "wrong_format",
+    "encrypted",
+    "corrupt",
+    "archive_too_large",
+    "timeout",
+    "parser_crashed",
+    "memory_limit",
+    "io",
+];

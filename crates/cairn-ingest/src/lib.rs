@@ -5,7 +5,10 @@
 //! * [`parse_file`] reads one file (PDF, DOCX, Markdown, plain text, HTML, EPUB or source code) into a
 //!   [`Document`]: a list of [`Section`]s, each with the page it came from and the heading path above it.
 //!   Every failure is a [`ParseError`] with a stable code and a sentence a person understands; a panic
-//!   inside a third-party parser is caught and reported the same way.
+//!   inside a third-party parser is caught and reported the same way. [`parse_isolated`] runs the
+//!   parser in a worker process of the same executable instead, where the program offered one
+//!   ([`serve_if_asked`]): a stack overflow, an out-of-memory abort or a hang then ends the worker,
+//!   not the program.
 //! * [`Chunker`] cuts a document into [`Chunk`]s on sentence boundaries, in windows measured by a
 //!   [`Tokenize`] implementation (the embedding model's tokenizer in production), with overlap.
 //!
@@ -25,8 +28,10 @@ mod chunk;
 mod document;
 mod error;
 mod parse;
+mod worker;
 
 pub use chunk::{Chunk, Chunker, ChunkerConfig, Tokenize, WhitespaceTokens};
 pub use document::{Document, DocumentKind, Section, Splitting};
 pub use error::ParseError;
 pub use parse::{ParseLimits, detect_kind, is_supported, parse_bytes, parse_file, read_file};
+pub use worker::{WORKER_ARG, isolated, parse_isolated, serve_if_asked, use_program};

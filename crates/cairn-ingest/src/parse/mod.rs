@@ -27,9 +27,13 @@ pub struct ParseLimits {
     pub max_file_bytes: u64,
     /// Archives (DOCX, EPUB) may expand to at most this many bytes in total.
     pub max_archive_bytes: u64,
-    /// A parser still running after this long is abandoned and the file reported as failed.
+    /// A parser still running after this long is abandoned and the file reported as failed (in a
+    /// parse worker: killed, and its CPU time is capped at the same).
     #[serde(with = "seconds")]
     pub timeout: Duration,
+    /// Memory a parse worker may take beyond what it holds when it starts; at the limit it is
+    /// stopped and the file fails (enforced on Linux).
+    pub max_memory_bytes: u64,
 }
 
 impl Default for ParseLimits {
@@ -38,6 +42,7 @@ impl Default for ParseLimits {
             max_file_bytes: 256 * 1024 * 1024,
             max_archive_bytes: 512 * 1024 * 1024,
             timeout: Duration::from_secs(120),
+            max_memory_bytes: 2 * 1024 * 1024 * 1024,
         }
     }
 }
@@ -203,7 +208,7 @@ pub fn parse_bytes(
     std::thread::Builder::new()
         .name(PARSER_THREAD.to_string())
         // Generous stack: recursive parsers meet deeply nested input (PDF object trees).
-        .stack_size(64 * 1024 * 1024)
+        .stack_size(PARSER_STACK_BYTES)
         .spawn(move || {
             let result = std::panic::catch_unwind(|| parse_kind(kind, &bytes, &limits));
             let _ = tx.send(result);
@@ -247,6 +252,9 @@ fn parse_kind(
 }
 
 const PARSER_THREAD: &str = "cairn-parser";
+
+/// The parser thread's stack.
+pub(crate) const PARSER_STACK_BYTES: usize = 64 * 1024 * 1024;
 
 /// Third-party parsers may panic on malformed input (pdf-extract does so by design). Those panics are
 /// caught and reported per file; this keeps them from also printing a backtrace banner to stderr.

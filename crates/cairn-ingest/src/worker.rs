@@ -1,0 +1,362 @@
+//! Parsing in a worker process.
+//!
+//! A parser that overflows its stack, runs out of memory or never ends takes down the process it
+//! runs in: `catch_unwind` and a thread stop panics, not aborts. So where the program allows it,
+//! each file is parsed by a child process of the same executable, started as a parse worker: every
+//! binary that may serve as one calls [`serve_if_asked`] first thing in `main`. The child caps its
+//! own memory (Linux) and CPU time (Unix), reads the file's bytes from stdin (the bytes the parent
+//! hashed, so a file that changes while it is read is parsed as it was hashed), parses them as
+//! [`crate::parse_bytes`] does, and writes one [`Reply`] as JSON to stdout. The parent kills it at
+//! the wall-clock limit and turns however it ended into a [`ParseError`]: "needed more than
+//! 2048 MB", "took longer than 120 s", "the parser crashed (stack overflow)". The file fails alone;
+//! the process and the rest of the batch go on.
+//!
+//! A program that never called [`serve_if_asked`] (a test binary, a library user) parses in its
+//! own process, on a thread, as before.
+
+use std::ffi::OsStr;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use wait_timeout::ChildExt;
+
+use crate::document::{Document, DocumentKind};
+use crate::error::ParseError;
+use crate::parse::{PARSER_STACK_BYTES, ParseLimits, parse_bytes};
+
+/// The first argument that makes a Cairn binary a parse worker.
+pub const WORKER_ARG: &str = "--cairn-parse-worker";
+
+/// The executable started as a parse worker, once a binary offered itself.
+static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
+
+/// The last bytes of a worker's stderr kept to tell how it ended.
+const STDERR_TAIL: usize = 8 * 1024;
+
+/// Grace beyond the parse's own time limit, for the worker to start and write its reply.
+const START_GRACE: Duration = Duration::from_secs(10);
+
+/// Call first in `main`. Started as a parse worker, the process serves one file and exits here;
+/// otherwise this executable becomes the program later parses run in.
+pub fn serve_if_asked() {
+    let mut args = std::env::args_os().skip(1);
+    if args.next().as_deref() == Some(OsStr::new(WORKER_ARG)) {
+        let request = args.next().unwrap_or_default();
+        std::process::exit(serve(&request.to_string_lossy()));
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        let _ = PROGRAM.set(exe);
+    }
+}
+
+/// Parses in worker processes of `program` (which must call [`serve_if_asked`]) from now on: for
+/// a host whose own executable cannot serve. The first program set stays.
+pub fn use_program(program: &Path) {
+    let _ = PROGRAM.set(program.to_path_buf());
+}
+
+/// Whether parses run in a worker process.
+pub fn isolated() -> bool {
+    PROGRAM.get().is_some()
+}
+
+/// What the parent asks of a worker, as its second argument.
+#[derive(Debug, Serialize, Deserialize)]
+struct Request {
+    kind: DocumentKind,
+    limits: ParseLimits,
+}
+
+/// What a worker answers on stdout.
+#[derive(Debug, Serialize, Deserialize)]
+enum Reply {
+    Parsed(Document),
+    Failed { code: String, message: String },
+}
+
+/// Parses `bytes` of a document of `kind` within `limits`: in a worker process where the program
+/// offered one ([`serve_if_asked`]), else in this process as [`parse_bytes`] does.
+pub fn parse_isolated(
+    kind: DocumentKind,
+    bytes: Vec<u8>,
+    limits: &ParseLimits,
+) -> Result<Document, ParseError> {
+    match PROGRAM.get() {
+        Some(program) => parse_in_worker(program, kind, bytes, limits),
+        None => parse_bytes(kind, bytes, limits),
+    }
+}
+
+fn parse_in_worker(
+    program: &Path,
+    kind: DocumentKind,
+    bytes: Vec<u8>,
+    limits: &ParseLimits,
+) -> Result<Document, ParseError> {
+    if bytes.is_empty() {
+        return Err(ParseError::Empty);
+    }
+    let request = serde_json::to_string(&Request {
+        kind,
+        limits: *limits,
+    })
+    .map_err(|e| ParseError::ParserCrashed(format!("the request could not be written: {e}")))?;
+    let mut child = Command::new(program)
+        .arg(WORKER_ARG)
+        .arg(request)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // mimalloc (the binaries' allocator) reserves a 1 GiB arena up front, which the address
+        // space the worker starts with would count and the parse could then fill beyond its
+        // limit. Reserving nothing ahead, the worker's address space is what it uses.
+        .env("MIMALLOC_ARENA_RESERVE", "0")
+        .spawn()
+        .map_err(|e| ParseError::ParserCrashed(format!("the parse worker did not start: {e}")))?;
+    // Each pipe on its own thread: a worker blocked writing its reply must not wait on us writing.
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let feeder = std::thread::spawn(move || {
+        // A worker that died early closes the pipe; how it ended is read from its status.
+        let _ = stdin.write_all(&bytes);
+    });
+    let mut stdout = child.stdout.take().expect("stdout is piped");
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        stdout.read_to_end(&mut out).map(|_| out)
+    });
+    let mut stderr = child.stderr.take().expect("stderr is piped");
+    let errors = std::thread::spawn(move || {
+        let mut err = Vec::new();
+        let _ = stderr.read_to_end(&mut err);
+        let from = err.len().saturating_sub(STDERR_TAIL);
+        String::from_utf8_lossy(&err[from..]).into_owned()
+    });
+    let waited = child.wait_timeout(limits.timeout + START_GRACE);
+    let status = match waited {
+        Ok(Some(status)) => status,
+        Ok(None) | Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            let _ = feeder.join();
+            return Err(ParseError::Timeout(limits.timeout));
+        }
+    };
+    let _ = feeder.join();
+    let out = reader
+        .join()
+        .map_err(|_| ParseError::ParserCrashed("the worker's reply was lost".into()))?
+        .map_err(ParseError::Io)?;
+    let stderr = errors.join().unwrap_or_default();
+    if !status.success() {
+        return Err(ended_badly(status, &stderr, limits));
+    }
+    match serde_json::from_slice::<Reply>(&out) {
+        Ok(Reply::Parsed(doc)) => Ok(doc),
+        Ok(Reply::Failed { code, message }) => Err(ParseError::reported(&code, message)),
+        Err(e) => Err(ParseError::ParserCrashed(format!(
+            "the parse worker's reply could not be read: {e}"
+        ))),
+    }
+}
+
+/// Why a worker that exited without its reply ended, from its status and the end of its stderr.
+fn ended_badly(status: ExitStatus, stderr: &str, limits: &ParseLimits) -> ParseError {
+    if stderr.contains("memory allocation of") || stderr.contains("out of memory") {
+        return ParseError::MemoryLimit {
+            limit: limits.max_memory_bytes,
+        };
+    }
+    if stderr.contains("has overflowed its stack") {
+        return ParseError::ParserCrashed(
+            "stack overflow (the file nests or refers to itself too deeply)".into(),
+        );
+    }
+    if cpu_limit(status) {
+        return ParseError::Timeout(limits.timeout);
+    }
+    let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
+    ParseError::ParserCrashed(match last {
+        Some(line) => format!("the parse worker {} ({})", describe(status), line.trim()),
+        None => format!("the parse worker {}", describe(status)),
+    })
+}
+
+#[cfg(unix)]
+fn cpu_limit(status: ExitStatus) -> bool {
+    use std::os::unix::process::ExitStatusExt;
+    // SIGXCPU: the soft CPU-time limit was reached.
+    status.signal() == Some(24)
+}
+
+#[cfg(not(unix))]
+fn cpu_limit(_: ExitStatus) -> bool {
+    false
+}
+
+fn describe(status: ExitStatus) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return format!("was killed by signal {signal}");
+        }
+    }
+    match status.code() {
+        Some(code) => format!("exited with status {code}"),
+        None => "ended".into(),
+    }
+}
+
+/// The worker's side: limits, then the file from stdin, then one reply on stdout. The exit status
+/// is 0 whenever a reply was written, failed parse or not.
+fn serve(request: &str) -> i32 {
+    let request: Request = match serde_json::from_str(request) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("a parse worker was started with a request it cannot read: {e}");
+            return 2;
+        }
+    };
+    limit_self(&request.limits);
+    let mut bytes = Vec::new();
+    let read = std::io::stdin()
+        .take(request.limits.max_file_bytes.saturating_add(1))
+        .read_to_end(&mut bytes);
+    let reply = match read {
+        Err(e) => Reply::Failed {
+            code: "io".into(),
+            message: ParseError::Io(e).to_string(),
+        },
+        Ok(_) => match parse_bytes(request.kind, bytes, &request.limits) {
+            Ok(doc) => Reply::Parsed(doc),
+            Err(e) => Reply::Failed {
+                code: e.code().into(),
+                message: e.to_string(),
+            },
+        },
+    };
+    let mut out = std::io::stdout().lock();
+    let written = serde_json::to_writer(&mut out, &reply)
+        .map_err(std::io::Error::from)
+        .and_then(|()| out.flush());
+    match written {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("the parse worker could not write its reply: {e}");
+            3
+        }
+    }
+}
+
+/// Caps this worker's address space at what it holds now, plus the parser thread's stack, plus
+/// the memory limit (Linux, where the kernel enforces it), and its CPU time at the time limit
+/// (Unix).
+fn limit_self(limits: &ParseLimits) {
+    #[cfg(target_os = "linux")]
+    if let Some(now) = address_space_now() {
+        let cap = now
+            .saturating_add(PARSER_STACK_BYTES as u64)
+            .saturating_add(limits.max_memory_bytes);
+        if let Err(e) = rlimit::setrlimit(rlimit::Resource::AS, cap, cap) {
+            eprintln!("the parse worker could not cap its memory: {e}");
+        }
+    }
+    #[cfg(unix)]
+    {
+        let seconds = limits.timeout.as_secs().max(1) + 1;
+        if let Err(e) = rlimit::setrlimit(rlimit::Resource::CPU, seconds, seconds + 5) {
+            eprintln!("the parse worker could not cap its CPU time: {e}");
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = limits;
+}
+
+/// This process's address space in bytes (`VmSize`), on Linux.
+#[cfg(target_os = "linux")]
+fn address_space_now() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmSize:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_and_a_reply_survive_the_pipe() {
+        let request = Request {
+            kind: DocumentKind::Pdf,
+            limits: ParseLimits::default(),
+        };
+        let text = serde_json::to_string(&request).unwrap();
+        let back: Request = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.kind, DocumentKind::Pdf);
+        assert_eq!(back.limits, ParseLimits::default());
+        let doc =
+            Document::from_sections(vec![crate::Section::new(Some(3), vec!["H".into()], "x")]);
+        let reply = serde_json::to_vec(&Reply::Parsed(doc.clone())).unwrap();
+        match serde_json::from_slice::<Reply>(&reply).unwrap() {
+            Reply::Parsed(back) => assert_eq!(back, doc),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_worker_that_died_is_named_by_how_it_died() {
+        let limits = ParseLimits::default();
+        let status = Command::new("sh")
+            .args(["-c", "exit 134"])
+            .status()
+            .unwrap();
+        let oom = ended_badly(
+            status,
+            "memory allocation of 4294967296 bytes failed\n",
+            &limits,
+        );
+        assert_eq!(oom.code(), "memory_limit");
+        assert!(oom.to_string().contains("2048 MB"), "{oom}");
+        let deep = ended_badly(
+            status,
+            "\nthread 'cairn-parser' has overflowed its stack\nfatal runtime error: stack overflow",
+            &limits,
+        );
+        assert_eq!(deep.code(), "parser_crashed");
+        assert!(deep.to_string().contains("stack overflow"), "{deep}");
+        let other = ended_badly(status, "something broke\n", &limits);
+        assert!(
+            other.to_string().contains("exited with status 134"),
+            "{other}"
+        );
+        assert!(other.to_string().contains("something broke"), "{other}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_worker_past_its_cpu_time_reads_as_a_timeout() {
+        let status = Command::new("sh")
+            .args(["-c", "kill -XCPU $$"])
+            .status()
+            .unwrap();
+        let err = ended_badly(status, "", &ParseLimits::default());
+        assert_eq!(err.code(), "timeout", "{err}");
+    }
+
+    #[test]
+    fn an_unknown_code_from_a_worker_reads_as_a_crash() {
+        assert_eq!(
+            ParseError::reported("encrypted", "x".into()).code(),
+            "encrypted"
+        );
+        assert_eq!(
+            ParseError::reported("from-the-future", "x".into()).code(),
+            "parser_crashed"
+        );
+    }
+}
