@@ -212,3 +212,95 @@ fn hostile_pdfs_fail_alone_with_their_reasons_and_the_process_and_batch_go_on() 
         "{found:?}"
     );
 }
+
+/// A cross-reference table whose `/Prev` points at itself.
+fn xref_loop() -> Vec<u8> {
+    let mut doc = pdf(&[
+        CATALOG.to_vec(),
+        ONE_PAGE.to_vec(),
+        page("<< >>", "4 0 R"),
+        stream("", b"BT 72 720 Td (Loop) Tj ET"),
+    ]);
+    let start = doc
+        .windows(9)
+        .rposition(|w| w == b"startxref")
+        .expect("a startxref");
+    let xref_at: usize = String::from_utf8_lossy(&doc[start + 10..])
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let trailer = doc.windows(7).rposition(|w| w == b"trailer").unwrap();
+    let tail = format!(
+        "trailer\n<< /Size 5 /Root 1 0 R /Prev {xref_at} >>\nstartxref\n{xref_at}\n%%EOF\n"
+    );
+    doc.truncate(trailer);
+    doc.extend_from_slice(tail.as_bytes());
+    doc
+}
+
+#[test]
+fn every_other_kind_of_bad_file_fails_alone_with_its_code_through_the_worker() {
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(
+        data.path().join("config.toml"),
+        "[ingest]\nmax_archive_bytes = 1048576\n",
+    )
+    .unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../cairn-ingest/tests/fixtures");
+    for name in ["bomb.docx", "truncated.pdf", "encrypted.pdf"] {
+        std::fs::copy(fixtures.join(name), docs.path().join(name)).unwrap();
+    }
+    // 2 GiB on disk without writing it: refused before it is read.
+    std::fs::File::create(docs.path().join("huge.txt"))
+        .unwrap()
+        .set_len(2 << 30)
+        .unwrap();
+    std::fs::write(
+        docs.path().join("binary.md"),
+        [0x7F, b'E', b'L', b'F', 0, 0, 1, 2],
+    )
+    .unwrap();
+    std::fs::write(
+        docs.path().join("latin1.md"),
+        b"# Caf\xe9\n\nThe caf\xe9 opens at dawn.\n",
+    )
+    .unwrap();
+    std::fs::write(docs.path().join("xref-loop.pdf"), xref_loop()).unwrap();
+    std::fs::write(
+        docs.path().join("keeper.md"),
+        "# The keeper\n\nThe lighthouse keeper wrote in the log every day at dawn.\n",
+    )
+    .unwrap();
+
+    let out = cairn(data.path())
+        .args(["add", "--json"])
+        .arg(docs.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let lines = json_lines(&out);
+    // Each code crossed the process boundary as the parser gave it.
+    for (name, code) in [
+        ("bomb.docx", "archive_too_large"),
+        ("truncated.pdf", "corrupt"),
+        ("encrypted.pdf", "encrypted"),
+        ("huge.txt", "too_large"),
+        ("binary.md", "wrong_format"),
+    ] {
+        let line = outcome(&lines, name, &out);
+        assert_eq!(line["code"], code, "{line}");
+        assert!(!line["reason"].as_str().unwrap().is_empty(), "{line}");
+    }
+    for name in ["latin1.md", "xref-loop.pdf"] {
+        let line = outcome(&lines, name, &out);
+        let indexed = line["status"] == "indexed";
+        let failed_with_reason =
+            line["status"] == "failed" && !line["reason"].as_str().unwrap_or("").is_empty();
+        assert!(indexed || failed_with_reason, "{line}");
+    }
+    assert_eq!(outcome(&lines, "keeper.md", &out)["status"], "indexed");
+}
