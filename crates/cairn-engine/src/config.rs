@@ -232,6 +232,8 @@ pub struct IngestConfig {
     pub timeout_secs: f64,
     /// Memory a parse worker may take for one file; at the limit the file fails alone.
     pub max_parse_memory_bytes: u64,
+    /// Files parsed at once, each in its own worker process; 0 is one per core.
+    pub parse_workers: usize,
     /// Chunks embedded and written together: one LanceDB append per batch.
     pub batch_chunks: usize,
 }
@@ -244,6 +246,7 @@ impl Default for IngestConfig {
             max_archive_bytes: limits.max_archive_bytes,
             timeout_secs: limits.timeout.as_secs_f64(),
             max_parse_memory_bytes: limits.max_memory_bytes,
+            parse_workers: 0,
             batch_chunks: 256,
         }
     }

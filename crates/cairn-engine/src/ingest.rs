@@ -12,7 +12,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cairn_index::{ChunkRow, CollectionIndex, Passage};
@@ -271,8 +271,9 @@ impl Library {
             indexed: snapshot,
             quarantined: self.store.quarantined(collection)?,
         };
-        let worker = spawn_parser(
+        let parsers = spawn_parsers(
             discovery.files,
+            parse_threads(self.config.ingest.parse_workers),
             seen,
             chunker,
             self.config.ingest.limits(),
@@ -350,9 +351,11 @@ impl Library {
             report.chunks_written += written.iter().map(chunk_count).sum::<usize>();
             written.into_iter().for_each(|o| finish(&mut report, o));
         }
-        worker
-            .join()
-            .map_err(|_| Error::Internal("the parser thread panicked".into()))?;
+        for parser in parsers {
+            parser
+                .join()
+                .map_err(|_| Error::Internal("a parser thread panicked".into()))?;
+        }
         if report.chunks_written > 0 || report.removed() > 0 || !interrupted.is_empty() {
             index.optimize(&self.config.index).await?;
         }
@@ -557,30 +560,62 @@ fn discover(
     }
 }
 
-/// Reads, hashes, parses and chunks files on a thread of its own, so parsing overlaps embedding.
-fn spawn_parser(
+/// Reads, hashes, parses and chunks files on `threads` threads of their own, so parsing overlaps
+/// embedding and one slow file does not hold the others: each thread takes the next file from one
+/// queue (and, where the program offered one, waits on that file's parse worker process). Results
+/// arrive in the order they are done.
+#[allow(clippy::too_many_arguments)]
+fn spawn_parsers(
     files: Vec<PathBuf>,
+    threads: usize,
     seen: Seen,
     chunker: Chunker,
     limits: ParseLimits,
     embedder: Arc<BertEmbedder>,
     cancel: CancelToken,
     tx: mpsc::Sender<Work>,
-) -> std::thread::JoinHandle<()> {
-    std::thread::Builder::new()
-        .name("cairn-ingest".into())
-        .spawn(move || {
-            for path in files {
-                if cancel.is_cancelled() || tx.blocking_send(Work::Started(path.clone())).is_err() {
-                    return;
-                }
-                let work = read_and_parse(&path, &seen, &chunker, &limits, embedder.as_ref());
-                if tx.blocking_send(work).is_err() {
-                    return;
-                }
-            }
+) -> Vec<std::thread::JoinHandle<()>> {
+    let threads = threads.clamp(1, files.len().max(1));
+    let queue = Arc::new(Mutex::new(files.into_iter()));
+    let shared = Arc::new((seen, chunker));
+    (0..threads)
+        .map(|i| {
+            let (queue, shared, embedder, cancel, tx) = (
+                queue.clone(),
+                shared.clone(),
+                embedder.clone(),
+                cancel.clone(),
+                tx.clone(),
+            );
+            std::thread::Builder::new()
+                .name(format!("cairn-ingest-{i}"))
+                .spawn(move || {
+                    let (seen, chunker) = &*shared;
+                    loop {
+                        let next = queue.lock().unwrap_or_else(|p| p.into_inner()).next();
+                        let Some(path) = next else { return };
+                        if cancel.is_cancelled()
+                            || tx.blocking_send(Work::Started(path.clone())).is_err()
+                        {
+                            return;
+                        }
+                        let work = read_and_parse(&path, seen, chunker, &limits, embedder.as_ref());
+                        if tx.blocking_send(work).is_err() {
+                            return;
+                        }
+                    }
+                })
+                .expect("spawning an ingest thread")
         })
-        .expect("spawning the ingest thread")
+        .collect()
+}
+
+/// How many files are parsed at once: `ingest.parse_workers`, or one per core when it is 0.
+fn parse_threads(configured: usize) -> usize {
+    match configured {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
 }
 
 /// What a collection already knows of its files' contents.
