@@ -26,7 +26,7 @@ pub fn unsupported_figures(answer: &str, passages: &[&str]) -> Vec<String> {
 /// The figure in a whitespace-separated token: its citations removed, trimmed of the punctuation
 /// around it, lowercased, thousands separators dropped; `None` when it has no digit.
 fn figure(token: &str) -> Option<String> {
-    let bare = crate::output::strip_citations(token);
+    let bare = crate::citations::strip_citations(token);
     let trimmed = bare.trim_matches(|c: char| !c.is_alphanumeric());
     if !trimmed.chars().any(|c| c.is_ascii_digit()) {
         return None;

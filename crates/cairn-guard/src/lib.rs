@@ -20,6 +20,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod citations;
 mod egress;
 pub mod figures;
 pub mod injection;
@@ -28,10 +29,9 @@ pub mod output;
 pub mod pii;
 mod redact;
 
+pub use citations::citations;
 pub use egress::{Egress, EgressError, EgressMessage, EgressReport, Guard, Outbound};
 pub use injection::{InjectionConfig, InjectionReport, Policy};
-pub use output::{
-    OutputConfig, OutputReport, SentenceCheck, Similarity, check_output, citations, sentences,
-};
+pub use output::{OutputConfig, OutputReport, SentenceCheck, Similarity, check_output, sentences};
 pub use pii::{Entity, EntityKind, PiiConfig, PiiScanner, ScanError, char_offsets};
 pub use redact::{Redacted, Redactor, StreamRestorer};
