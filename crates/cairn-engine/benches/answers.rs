@@ -8,6 +8,7 @@
 //! cargo bench --profile dev -p cairn-engine --bench answers -- --split dev --model /abs/path.gguf --limit 10 --show
 //! cargo bench --profile dev -p cairn-engine --bench answers -- --prompt grounded=1.1.0   # another template version
 //! cargo bench --profile dev -p cairn-engine --bench answers -- --tiers   # the two local tiers, as shipped
+//! cargo bench --profile dev -p cairn-engine --bench answers -- --tiers --fast /abs/0.5b.gguf   # another fast tier
 //! cargo bench --profile dev -p cairn-engine --bench answers -- --whole-passages   # passages not condensed
 //! cargo bench --profile dev -p cairn-engine --bench answers -- --corpus licenses   # the second corpus
 //! cargo bench --profile dev -p cairn-engine --bench answers -- --split dev --only q004,q008   # those alone
@@ -303,6 +304,8 @@ fn main() -> Result<()> {
         .map_or(Ok(usize::MAX), |v| v.parse())?;
     let show = args.iter().any(|a| a == "--show");
     let tiers = args.iter().any(|a| a == "--tiers");
+    // `--tiers --fast PATH`: that model as the fast tier instead of `models.chat`'s default.
+    let fast_model: Option<PathBuf> = value("--fast").pop().map(PathBuf::from);
     let whole_passages = args.iter().any(|a| a == "--whole-passages");
     let mut models: Vec<PathBuf> = value("--model").into_iter().map(PathBuf::from).collect();
     if models.is_empty() && !tiers {
@@ -376,7 +379,15 @@ fn main() -> Result<()> {
             }
             None => {
                 config.models.local_answers = cairn_engine::LocalAnswers::Tiers;
-                "two tiers: SmolLM2-135M fast, Qwen2.5-Coder-1.5B strong".to_string()
+                let fast_name = match &fast_model {
+                    Some(fast) => {
+                        config.models.chat = Some(fast.clone());
+                        fast.file_stem()
+                            .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
+                    }
+                    None => "SmolLM2-135M".to_string(),
+                };
+                format!("two tiers: {fast_name} fast, Qwen2.5-Coder-1.5B strong")
             }
         };
         // Every question answered afresh.
