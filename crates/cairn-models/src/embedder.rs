@@ -256,16 +256,23 @@ impl Embedder for BertEmbedder {
         &self.info
     }
 
+    /// Texts are tokenized and sorted by length [`ENCODE_WINDOW`] at a time: a whole large
+    /// document at once would hold an `Encoding` (ids, offsets, token strings) for every chunk of it
+    /// (gigabytes for a 180 MB text file), while a window keeps padding as low.
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        let encodings = self.encode(texts)?;
-        let mut out = vec![Vec::new(); texts.len()];
-        for batch in length_sorted_batches(&encodings, self.batch_size) {
-            let refs: Vec<&Encoding> = batch.iter().map(|&i| &encodings[i]).collect();
-            let (hidden, mask) = self.forward(&refs)?;
-            let vectors = self.pool(&hidden, &mask)?.to_vec2::<f32>()?;
-            for (&i, v) in batch.iter().zip(vectors) {
-                out[i] = v;
+        let mut out = Vec::with_capacity(texts.len());
+        for window in texts.chunks(ENCODE_WINDOW) {
+            let encodings = self.encode(window)?;
+            let mut vectors = vec![Vec::new(); window.len()];
+            for batch in length_sorted_batches(&encodings, self.batch_size) {
+                let refs: Vec<&Encoding> = batch.iter().map(|&i| &encodings[i]).collect();
+                let (hidden, mask) = self.forward(&refs)?;
+                let pooled = self.pool(&hidden, &mask)?.to_vec2::<f32>()?;
+                for (&i, v) in batch.iter().zip(pooled) {
+                    vectors[i] = v;
+                }
             }
+            out.extend(vectors);
         }
         Ok(out)
     }
@@ -280,6 +287,9 @@ impl cairn_ingest::Tokenize for BertEmbedder {
         }
     }
 }
+
+/// Texts tokenized at once by [`Embedder::embed`].
+const ENCODE_WINDOW: usize = 2048;
 
 /// Indices of `encodings` grouped into batches of similar length, so padding wastes little work.
 fn length_sorted_batches(encodings: &[Encoding], batch_size: usize) -> Vec<Vec<usize>> {

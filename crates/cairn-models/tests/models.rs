@@ -83,6 +83,26 @@ fn batch_size_does_not_change_the_vectors() {
     }
 }
 
+/// More texts than are tokenized at once (2,048): each vector still lands at its own text.
+#[test]
+fn texts_past_one_encoding_window_keep_their_order() {
+    let texts: Vec<String> = (0..2_100)
+        .map(|i| match i % 3 {
+            0 => format!("note {i}"),
+            1 => format!("the lighthouse keeper wrote entry {i} in the log at dawn"),
+            _ => format!("tide table {i}"),
+        })
+        .collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let model = minilm();
+    let all = model.embed(&refs).unwrap();
+    assert_eq!(all.len(), texts.len());
+    for i in [0, 1, 2, 2_046, 2_047, 2_048, 2_049, 2_099] {
+        let alone = model.embed(&[refs[i]]).unwrap();
+        assert!(cosine(&all[i], &alone[0]) > 0.99999, "text {i}");
+    }
+}
+
 #[test]
 fn token_spans_cover_the_text_without_special_tokens() {
     let embedder = minilm();
