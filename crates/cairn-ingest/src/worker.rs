@@ -349,6 +349,32 @@ mod tests {
     }
 
     #[test]
+    fn every_failure_keeps_its_code_across_the_process_boundary() {
+        // The codes a worker may send are listed apart from `ParseError::code`: one of each.
+        let every = [
+            ParseError::Empty,
+            ParseError::TooLarge { size: 2, limit: 1 },
+            ParseError::Unsupported("png".into()),
+            ParseError::WrongFormat {
+                expected: "a PDF",
+                detail: "x".into(),
+            },
+            ParseError::Encrypted,
+            ParseError::Corrupt("x".into()),
+            ParseError::ArchiveTooLarge { limit: 1 },
+            ParseError::Timeout(Duration::from_secs(1)),
+            ParseError::ParserCrashed("x".into()),
+            ParseError::MemoryLimit { limit: 1 },
+            ParseError::Io(std::io::Error::other("x")),
+        ];
+        for error in every {
+            let back = ParseError::reported(error.code(), error.to_string());
+            assert_eq!(back.code(), error.code());
+            assert_eq!(back.to_string(), error.to_string());
+        }
+    }
+
+    #[test]
     fn an_unknown_code_from_a_worker_reads_as_a_crash() {
         assert_eq!(
             ParseError::reported("encrypted", "x".into()).code(),
