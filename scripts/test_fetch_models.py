@@ -398,6 +398,22 @@ class Manifest(unittest.TestCase):
                     for entry in model["files"]:
                         self.assertRegex(entry["sha256"], hex64)
 
+    def test_a_library_is_fetched_only_for_the_platform_it_is_built_for(self):
+        libraries = self.manifest["library"]
+        self.assertEqual({lib["name"] for lib in libraries}, {"pdfium"})
+        platforms = [lib["platform"] for lib in libraries]
+        self.assertEqual(len(platforms), len(set(platforms)), "one entry per platform")
+        self.assertIn("linux-x86_64", platforms)
+        chosen = [m for m in self.models if m["name"] == "pdfium"]
+        self.assertLessEqual(len(chosen), 1)
+        if chosen:
+            self.assertEqual(chosen[0]["platform"], fm.this_platform())
+        with mock.patch.object(fm, "this_platform", return_value="plan9-mips"):
+            self.assertFalse([m for m in fm.manifest_models(self.manifest) if m["name"] == "pdfium"])
+        with mock.patch.object(fm, "this_platform", return_value="windows-x86_64"):
+            (dll,) = [m for m in fm.manifest_models(self.manifest) if m["name"] == "pdfium"]
+            self.assertEqual([f["path"] for f in dll["files"]], ["pdfium.dll"])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use cairn_index::{Fusion, IndexSettings, SearchParams};
-use cairn_ingest::{ChunkerConfig, ParseLimits};
+use cairn_ingest::{ChunkerConfig, ParseLimits, PdfReader};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -236,6 +236,12 @@ pub struct IngestConfig {
     pub parse_workers: usize,
     /// Chunks embedded and written together: one LanceDB append per batch.
     pub batch_chunks: usize,
+    /// How PDFs are read: `pdfium` (falling back to the built-in reader, with a warning, where
+    /// the library is missing) or `builtin`.
+    pub pdf_reader: PdfReader,
+    /// The PDFium library (`libpdfium.so`, `libpdfium.dylib`, `pdfium.dll`). Unset: looked up
+    /// where the default models are, under `pdfium/`.
+    pub pdfium_library: Option<PathBuf>,
 }
 
 impl Default for IngestConfig {
@@ -248,6 +254,8 @@ impl Default for IngestConfig {
             max_parse_memory_bytes: limits.max_memory_bytes,
             parse_workers: 0,
             batch_chunks: 256,
+            pdf_reader: PdfReader::default(),
+            pdfium_library: None,
         }
     }
 }
@@ -261,6 +269,7 @@ impl IngestConfig {
             timeout: std::time::Duration::try_from_secs_f64(self.timeout_secs)
                 .unwrap_or(ParseLimits::default().timeout),
             max_memory_bytes: self.max_parse_memory_bytes,
+            pdf_reader: self.pdf_reader,
         }
     }
 }

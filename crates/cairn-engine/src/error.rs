@@ -68,6 +68,9 @@ pub enum Error {
     /// A background task failed.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A document could not be read or drawn.
+    #[error("{0}")]
+    Document(#[from] cairn_ingest::ParseError),
 }
 
 impl Error {
@@ -92,6 +95,7 @@ impl Error {
             Error::InvalidInput(_) => "invalid_input",
             Error::Provider(e) => e.code(),
             Error::Internal(_) => "internal",
+            Error::Document(e) => e.code(),
         }
     }
 }

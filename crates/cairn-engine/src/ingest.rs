@@ -271,6 +271,8 @@ impl Library {
             indexed: snapshot,
             quarantined: self.store.quarantined(collection)?,
         };
+        // Binds PDFium (where it is found) before the first PDF is parsed.
+        self.pdfium();
         let parsers = spawn_parsers(
             discovery.files,
             parse_threads(self.config.ingest.parse_workers),

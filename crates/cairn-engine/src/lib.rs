@@ -37,6 +37,7 @@ mod ingest;
 mod library;
 pub mod logging;
 mod maintenance;
+mod page;
 mod paths;
 pub mod policy;
 pub mod prompts;
@@ -56,7 +57,7 @@ pub use answer::value::{
 pub use cairn_catalog::{CatalogError, DownloadProgress, Entry as CatalogEntry, GgufInfo};
 pub use cairn_guard::{InjectionReport, OutputReport, PiiConfig};
 pub use cairn_index::{Fusion, Hit, IndexSettings, Passage, SearchParams};
-pub use cairn_ingest::{ChunkerConfig, ParseLimits};
+pub use cairn_ingest::{ChunkerConfig, ParseLimits, PdfReader, RenderedPage};
 
 /// Parsing in worker processes: each binary that indexes calls [`parse_worker::serve_if_asked`]
 /// first in `main`, so that every file is parsed by a child process of that binary, under memory,

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use cairn_index::{CollectionIndex, EmbedderStamp, Index};
+use cairn_ingest::PdfReader;
 use cairn_models::llm::{Backend, ChatModel};
 use cairn_models::{BertEmbedder, CrossEncoderReranker, Embedder, MaxSimReranker, Reranker};
 use cairn_store::{CollectionRecord, DocumentRecord, Store};
@@ -27,6 +28,14 @@ use crate::search::cache::RetrievalCache;
 const DEFAULT_EMBEDDER: &str = "all-MiniLM-L6-v2";
 
 /// The default chat model, under `models/`.
+/// PDFium's library file on this OS.
+const PDFIUM_LIBRARY: &str = if cfg!(target_os = "windows") {
+    "pdfium.dll"
+} else if cfg!(target_os = "macos") {
+    "libpdfium.dylib"
+} else {
+    "libpdfium.so"
+};
 const DEFAULT_CHAT: &str = "SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf";
 
 /// The default strong chat model, under `models/`.
@@ -372,10 +381,10 @@ impl Library {
             .clone())
     }
 
-    /// A default model (`relative` under a models directory, containing `marker` if a directory),
-    /// looked up in `$CAIRN_MODELS_DIR`, `<data dir>/models`, beside the executable, and in the source
-    /// tree's `models/` (where scripts/fetch-models puts them).
-    fn find_model(&self, relative: &str, marker: &str, setting: &str) -> Result<PathBuf> {
+    /// Where a default model (`relative` under a models directory) may be, in the order they are
+    /// tried: `$CAIRN_MODELS_DIR`, `<data dir>/models`, the folder an installed app bundles, beside
+    /// the executable, and the source tree's `models/` (where scripts/fetch-models puts them).
+    fn model_candidates(&self, relative: &str) -> Vec<PathBuf> {
         let mut candidates = Vec::new();
         if let Some(dir) = std::env::var_os("CAIRN_MODELS_DIR") {
             candidates.push(PathBuf::from(dir).join(relative));
@@ -396,6 +405,33 @@ impl Library {
                 .join("../../models")
                 .join(relative),
         );
+        candidates
+    }
+
+    /// The PDFium library PDFs are read with: `ingest.pdfium_library`, else the first found where
+    /// the default models are (under `pdfium/`). `None` when `ingest.pdf_reader` is `builtin` or
+    /// no library is found; PDFs are then read by the built-in reader. The library found is bound
+    /// for this process and the parse workers it starts.
+    pub fn pdfium(&self) -> Option<PathBuf> {
+        if self.config.ingest.pdf_reader == PdfReader::Builtin {
+            return None;
+        }
+        let found = match &self.config.ingest.pdfium_library {
+            Some(path) => Some(path.clone()).filter(|p| p.is_file()),
+            None => self
+                .model_candidates(&format!("pdfium/{PDFIUM_LIBRARY}"))
+                .into_iter()
+                .find(|p| p.is_file()),
+        }?;
+        cairn_ingest::use_pdfium(&found);
+        Some(found)
+    }
+
+    /// A default model (`relative` under a models directory, containing `marker` if a directory),
+    /// looked up in `$CAIRN_MODELS_DIR`, `<data dir>/models`, beside the executable, and in the source
+    /// tree's `models/` (where scripts/fetch-models puts them).
+    fn find_model(&self, relative: &str, marker: &str, setting: &str) -> Result<PathBuf> {
+        let candidates = self.model_candidates(relative);
         let present = |p: &PathBuf| {
             if marker.is_empty() {
                 p.is_file()

@@ -57,6 +57,9 @@ pub enum ParseError {
         /// The limit in bytes.
         limit: u64,
     },
+    /// Drawing a PDF page needs PDFium, which this installation lacks.
+    #[error("drawing PDF pages needs PDFium, which is not installed (README: \"PDF engine\")")]
+    NoPdfEngine,
     /// A failure a parse worker reported from its own process: its code and its sentence.
     #[error("{message}")]
     Reported {
@@ -84,6 +87,7 @@ impl ParseError {
             ParseError::Timeout(_) => "timeout",
             ParseError::ParserCrashed(_) => "parser_crashed",
             ParseError::MemoryLimit { .. } => "memory_limit",
+            ParseError::NoPdfEngine => "no_pdf_engine",
             ParseError::Reported { code, .. } => code,
             ParseError::Io(_) => "io",
         }
@@ -102,7 +106,7 @@ impl ParseError {
 }
 
 /// Every [`ParseError::code`].
-const CODES: [&str; 11] = [
+const CODES: [&str; 12] = [
     "empty",
     "too_large",
     "unsupported",
@@ -113,5 +117,6 @@ const CODES: [&str; 11] = [
     "timeout",
     "parser_crashed",
     "memory_limit",
+    "no_pdf_engine",
     "io",
 ];

@@ -33,5 +33,10 @@ mod worker;
 pub use chunk::{Chunk, Chunker, ChunkerConfig, Tokenize, WhitespaceTokens};
 pub use document::{Document, DocumentKind, Section, Splitting};
 pub use error::ParseError;
-pub use parse::{ParseLimits, detect_kind, is_supported, parse_bytes, parse_file, read_file};
-pub use worker::{WORKER_ARG, isolated, parse_isolated, serve_if_asked, use_program};
+pub use parse::{
+    ParseLimits, PdfReader, RenderedPage, detect_kind, is_supported, parse_bytes, parse_file,
+    pdfium_library, read_file, render_page, use_pdfium,
+};
+pub use worker::{
+    WORKER_ARG, isolated, parse_isolated, render_isolated, serve_if_asked, use_program,
+};

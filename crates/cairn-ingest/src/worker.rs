@@ -26,7 +26,7 @@ use wait_timeout::ChildExt;
 
 use crate::document::{Document, DocumentKind};
 use crate::error::ParseError;
-use crate::parse::{PARSER_STACK_BYTES, ParseLimits, parse_bytes};
+use crate::parse::{PARSER_STACK_BYTES, ParseLimits, RenderedPage, parse_bytes, render_page};
 
 /// The first argument that makes a Cairn binary a parse worker.
 pub const WORKER_ARG: &str = "--cairn-parse-worker";
@@ -36,6 +36,9 @@ static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
 
 /// The last bytes of a worker's stderr kept to tell how it ended.
 const STDERR_TAIL: usize = 8 * 1024;
+
+/// The most of a passage a render request carries.
+const MAX_PASSAGE_CHARS: usize = 8 * 1024;
 
 /// Grace beyond the parse's own time limit, for the worker to start and write its reply.
 const START_GRACE: Duration = Duration::from_secs(10);
@@ -69,12 +72,33 @@ pub fn isolated() -> bool {
 struct Request {
     kind: DocumentKind,
     limits: ParseLimits,
+    /// The PDFium library the parent reads PDFs with ([`crate::use_pdfium`]).
+    #[serde(default)]
+    pdfium: Option<PathBuf>,
+    /// What to do with the bytes.
+    #[serde(default)]
+    job: Job,
+}
+
+/// What a worker does with the bytes it reads.
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+enum Job {
+    /// Parse them as a document of the request's kind.
+    #[default]
+    Parse,
+    /// Draw a page of a PDF with a passage highlighted ([`crate::render_page`]).
+    Render {
+        page: u32,
+        width: u32,
+        passage: String,
+    },
 }
 
 /// What a worker answers on stdout.
 #[derive(Debug, Serialize, Deserialize)]
 enum Reply {
     Parsed(Document),
+    Rendered(RenderedPage),
     Failed { code: String, message: String },
 }
 
@@ -91,18 +115,72 @@ pub fn parse_isolated(
     }
 }
 
+/// Draws page `page` (1-based) of a PDF at `width` pixels with `passage` highlighted, in a worker
+/// process where the program offered one (a hostile file then cannot take the caller down), else
+/// here. Needs PDFium ([`crate::use_pdfium`]).
+pub fn render_isolated(
+    bytes: Vec<u8>,
+    page: u32,
+    width: u32,
+    passage: &str,
+    limits: &ParseLimits,
+) -> Result<RenderedPage, ParseError> {
+    let Some(program) = PROGRAM.get() else {
+        return render_page(&bytes, page, width, passage);
+    };
+    // The request travels as an argument, which the OS caps (128 KiB on Linux): a passage is
+    // found by its words, and its first few thousand are plenty.
+    let passage: String = passage.chars().take(MAX_PASSAGE_CHARS).collect();
+    let job = Job::Render {
+        page,
+        width,
+        passage,
+    };
+    match run_in_worker(program, DocumentKind::Pdf, job, bytes, limits)? {
+        Reply::Rendered(page) => Ok(page),
+        other => Err(unexpected(other)),
+    }
+}
+
 fn parse_in_worker(
     program: &Path,
     kind: DocumentKind,
     bytes: Vec<u8>,
     limits: &ParseLimits,
 ) -> Result<Document, ParseError> {
+    match run_in_worker(program, kind, Job::Parse, bytes, limits)? {
+        Reply::Parsed(doc) => Ok(doc),
+        other => Err(unexpected(other)),
+    }
+}
+
+fn unexpected(reply: Reply) -> ParseError {
+    let what = match reply {
+        Reply::Parsed(_) => "a parsed document",
+        Reply::Rendered(_) => "a drawn page",
+        Reply::Failed { .. } => "a failure",
+    };
+    ParseError::ParserCrashed(format!(
+        "the worker answered with {what}, not what was asked"
+    ))
+}
+
+/// Runs `job` on `bytes` in a worker process; a failure the worker reports is returned as its error.
+fn run_in_worker(
+    program: &Path,
+    kind: DocumentKind,
+    job: Job,
+    bytes: Vec<u8>,
+    limits: &ParseLimits,
+) -> Result<Reply, ParseError> {
     if bytes.is_empty() {
         return Err(ParseError::Empty);
     }
     let request = serde_json::to_string(&Request {
         kind,
         limits: *limits,
+        pdfium: crate::pdfium_library().map(Path::to_path_buf),
+        job,
     })
     .map_err(|e| ParseError::ParserCrashed(format!("the request could not be written: {e}")))?;
     let mut child = Command::new(program)
@@ -155,8 +233,8 @@ fn parse_in_worker(
         return Err(ended_badly(status, &stderr, limits));
     }
     match serde_json::from_slice::<Reply>(&out) {
-        Ok(Reply::Parsed(doc)) => Ok(doc),
         Ok(Reply::Failed { code, message }) => Err(ParseError::reported(&code, message)),
+        Ok(reply) => Ok(reply),
         Err(e) => Err(ParseError::ParserCrashed(format!(
             "the parse worker's reply could not be read: {e}"
         ))),
@@ -221,7 +299,12 @@ fn serve(request: &str) -> i32 {
             return 2;
         }
     };
+    if let Some(library) = &request.pdfium {
+        crate::use_pdfium(library);
+    }
     limit_self(&request.limits);
+    #[cfg(target_os = "linux")]
+    say_when_memory_ran_out();
     let mut bytes = Vec::new();
     let read = std::io::stdin()
         .take(request.limits.max_file_bytes.saturating_add(1))
@@ -231,13 +314,20 @@ fn serve(request: &str) -> i32 {
             code: "io".into(),
             message: ParseError::Io(e).to_string(),
         },
-        Ok(_) => match parse_bytes(request.kind, bytes, &request.limits) {
-            Ok(doc) => Reply::Parsed(doc),
-            Err(e) => Reply::Failed {
+        Ok(_) => {
+            let done = match request.job {
+                Job::Parse => parse_bytes(request.kind, bytes, &request.limits).map(Reply::Parsed),
+                Job::Render {
+                    page,
+                    width,
+                    passage,
+                } => render_page(&bytes, page, width, &passage).map(Reply::Rendered),
+            };
+            done.unwrap_or_else(|e| Reply::Failed {
                 code: e.code().into(),
                 message: e.to_string(),
-            },
-        },
+            })
+        }
     };
     let mut out = std::io::stdout().lock();
     let written = serde_json::to_writer(&mut out, &reply)
@@ -276,6 +366,35 @@ fn limit_self(limits: &ParseLimits) {
     let _ = limits;
 }
 
+/// Native code (PDFium) that cannot allocate calls `abort()` without a word, where Rust code says
+/// "memory allocation of N bytes failed". On SIGABRT with `errno` ENOMEM (the failed `mmap`/`brk`
+/// just before) this handler writes "out of memory" to stderr, which the parent reads as the memory
+/// limit, then aborts as before.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn say_when_memory_ran_out() {
+    extern "C" fn on_abort(_: libc::c_int) {
+        const SAID: &[u8] = b"\nout of memory: an allocation failed at the parse worker's cap\n";
+        // SAFETY: only async-signal-safe calls (reading errno, write(2), signal(2), raise(3)), on
+        // a static buffer. The default action is restored first, so the raise ends the process.
+        unsafe {
+            if *libc::__errno_location() == libc::ENOMEM {
+                libc::write(2, SAID.as_ptr().cast(), SAID.len());
+            }
+            libc::signal(libc::SIGABRT, libc::SIG_DFL);
+            libc::raise(libc::SIGABRT);
+        }
+    }
+    // SAFETY: installs a handler that is itself async-signal-safe (above); nothing else in the
+    // worker handles SIGABRT.
+    unsafe {
+        libc::signal(
+            libc::SIGABRT,
+            on_abort as extern "C" fn(libc::c_int) as libc::sighandler_t,
+        );
+    }
+}
+
 /// This process's address space in bytes (`VmSize`), on Linux.
 #[cfg(target_os = "linux")]
 fn address_space_now() -> Option<u64> {
@@ -294,11 +413,21 @@ mod tests {
         let request = Request {
             kind: DocumentKind::Pdf,
             limits: ParseLimits::default(),
+            pdfium: Some("/opt/cairn/libpdfium.so".into()),
+            job: Job::Render {
+                page: 2,
+                width: 900,
+                passage: "x".into(),
+            },
         };
         let text = serde_json::to_string(&request).unwrap();
         let back: Request = serde_json::from_str(&text).unwrap();
         assert_eq!(back.kind, DocumentKind::Pdf);
         assert_eq!(back.limits, ParseLimits::default());
+        assert_eq!(back.pdfium, request.pdfium);
+        assert_eq!(back.job, request.job);
+        let old: Request = serde_json::from_str(r#"{"kind":"pdf","limits":{}}"#).unwrap();
+        assert_eq!(old.job, Job::Parse, "a request without a job parses");
         let doc =
             Document::from_sections(vec![crate::Section::new(Some(3), vec!["H".into()], "x")]);
         let reply = serde_json::to_vec(&Reply::Parsed(doc.clone())).unwrap();
@@ -365,6 +494,7 @@ mod tests {
             ParseError::Timeout(Duration::from_secs(1)),
             ParseError::ParserCrashed("x".into()),
             ParseError::MemoryLimit { limit: 1 },
+            ParseError::NoPdfEngine,
             ParseError::Io(std::io::Error::other("x")),
         ];
         for error in every {

@@ -19,6 +19,8 @@ use serde::{Deserialize, Serialize};
 use crate::document::{Document, DocumentKind, Section, Splitting};
 use crate::error::ParseError;
 
+pub use pdf::{RenderedPage, pdfium_library, render_page, use_pdfium};
+
 /// Bounds that keep one hostile or huge file from taking the whole ingest down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -34,6 +36,20 @@ pub struct ParseLimits {
     /// Memory a parse worker may take beyond what it holds when it starts; at the limit it is
     /// stopped and the file fails (enforced on Linux).
     pub max_memory_bytes: u64,
+    /// How PDFs are read.
+    pub pdf_reader: PdfReader,
+}
+
+/// How PDFs are read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PdfReader {
+    /// PDFium, where the program named its library ([`use_pdfium`]); else the built-in reader, with a
+    /// warning on the document.
+    #[default]
+    Pdfium,
+    /// The built-in reader (`pdf-extract`), always.
+    Builtin,
 }
 
 impl Default for ParseLimits {
@@ -43,6 +59,7 @@ impl Default for ParseLimits {
             max_archive_bytes: 512 * 1024 * 1024,
             timeout: Duration::from_secs(120),
             max_memory_bytes: 2 * 1024 * 1024 * 1024,
+            pdf_reader: PdfReader::default(),
         }
     }
 }
@@ -230,7 +247,7 @@ fn parse_kind(
     limits: &ParseLimits,
 ) -> Result<Document, ParseError> {
     match kind {
-        DocumentKind::Pdf => pdf::parse(bytes),
+        DocumentKind::Pdf => pdf::parse(bytes, limits.pdf_reader),
         DocumentKind::Docx => docx::parse(bytes, limits),
         DocumentKind::Markdown => markdown::parse(&text::decode(bytes)?),
         DocumentKind::Text => Ok(Document::from_sections(vec![Section::new(

@@ -1,5 +1,6 @@
-//! PDF: text per page through `pdf-extract` (over `lopdf`), one page at a time so one bad page costs
-//! only itself.
+//! The built-in PDF reader, for when PDFium is not installed: text per page through `pdf-extract`
+//! (over `lopdf`), one page at a time so one bad page costs only itself. It misses text in some
+//! fonts (CID, Type3, symbolic TrueType) that PDFium reads.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -8,14 +9,7 @@ use pdf_extract::{Document as PdfDocument, OutputError, PlainTextOutput};
 use crate::document::{Document, Section};
 use crate::error::ParseError;
 
-pub(crate) fn parse(bytes: &[u8]) -> Result<Document, ParseError> {
-    let head = &bytes[..bytes.len().min(1024)];
-    if !head.windows(5).any(|w| w == b"%PDF-") {
-        return Err(ParseError::WrongFormat {
-            expected: "a PDF",
-            detail: "it has no %PDF- header".into(),
-        });
-    }
+pub(super) fn parse(bytes: &[u8]) -> Result<Document, ParseError> {
     let mut pdf = PdfDocument::load_mem(bytes).map_err(pdf_error)?;
     if pdf.is_encrypted() {
         // Many PDFs are "encrypted" with an empty user password only to set permissions.
@@ -37,7 +31,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Document, ParseError> {
             Ok(Ok(())) => sections.push(Section::new(
                 Some(page),
                 Vec::new(),
-                super::docx::tidy(&text),
+                super::super::docx::tidy(&text),
             )),
             Ok(Err(e)) => warnings.push(format!("page {page} could not be read: {}", describe(&e))),
             Err(_) => warnings.push(format!(
