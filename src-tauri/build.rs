@@ -38,6 +38,7 @@ const COMMANDS: &[&str] = &[
     "stats",
     "feedback",
     "trace",
+    "cited_page",
     "reviews",
     "decide_review",
     "api_status",

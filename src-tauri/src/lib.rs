@@ -128,6 +128,8 @@ commands! {
     fn feedback(request: FeedbackRequest) -> ();
     /// The trace behind an answer.
     fn trace(request: TraceRequest) -> TraceView;
+    /// A cited PDF page, drawn, the passage highlighted.
+    fn cited_page(request: PageRequest) -> PageImage;
 }
 
 /// An answer's events, sent down the channel the UI gave. A closed window drops them.

@@ -15,9 +15,9 @@ pub use models::{
     ModelNameRequest, ModelRequest, ModelsView,
 };
 pub use settings::{
-    AnswerSettings, BudgetSettings, ChunkingSettings, DataDirRequest, LocalAnswers, ModelCheck,
-    ModelCheckRequest, ModelRole, ModelSettings, PrivacyMode, PromptSetting, RetrievalSettings,
-    Settings, SettingsSaved,
+    AnswerSettings, BudgetSettings, ChunkingSettings, DataDirRequest, DocumentSettings,
+    LocalAnswers, ModelCheck, ModelCheckRequest, ModelRole, ModelSettings, PrivacyMode,
+    PromptSetting, RetrievalSettings, Settings, SettingsSaved,
 };
 
 /// A failure the UI shows: a stable code for the program and a sentence for the person.
@@ -791,6 +791,48 @@ pub struct FeedbackRequest {
     pub up: bool,
     /// What it should have said.
     pub correction: Option<String>,
+}
+
+/// A page of a cited PDF to draw, with the cited passage highlighted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct PageRequest {
+    /// The document, as the citation names it.
+    pub doc_path: String,
+    /// The page, 1-based.
+    pub page: u32,
+    /// The passage whose lines are highlighted (matched word by word).
+    pub passage: String,
+    /// Width to draw at, in device pixels (clamped to 400–2400).
+    pub width: u32,
+}
+
+/// A drawn page of a PDF.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct PageImage {
+    /// The page as a `data:image/png;base64,…` URL, highlights drawn in.
+    pub data_url: String,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// The highlighted lines, in pixels from the top-left corner. Empty when the passage is not
+    /// on the page as the file is now (it changed since it was indexed).
+    pub highlights: Vec<PageBox>,
+    /// Pages in the document.
+    pub page_count: u32,
+}
+
+/// A box on a drawn page, in pixels from its top-left corner.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, TS)]
+pub struct PageBox {
+    /// Left edge.
+    pub left: u32,
+    /// Top edge.
+    pub top: u32,
+    /// Right edge.
+    pub right: u32,
+    /// Bottom edge.
+    pub bottom: u32,
 }
 
 /// Names a trace.

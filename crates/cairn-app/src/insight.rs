@@ -1,12 +1,16 @@
-//! Dashboards, feedback, traces and the review queue: the figures of `cairn stats`, a verdict on
-//! an answer, the trace behind "Why this answer?", and the answers waiting for a person.
+//! Dashboards, feedback, traces, cited pages and the review queue: the figures of `cairn stats`, a
+//! verdict on an answer, the trace behind "Why this answer?", the PDF page a citation opens, and
+//! the answers waiting for a person.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use cairn_engine::{ReviewAction, ReviewItem};
 
 use crate::App;
 use crate::api::{
-    ApiError, DayView, FeedbackRequest, ReviewDecision, ReviewVerdict, ReviewView, ReviewsRequest,
-    StageLatency, StatsRequest, StatsView, TraceRequest, TraceView,
+    ApiError, DayView, FeedbackRequest, PageBox, PageImage, PageRequest, ReviewDecision,
+    ReviewVerdict, ReviewView, ReviewsRequest, StageLatency, StatsRequest, StatsView, TraceRequest,
+    TraceView,
 };
 use crate::chat::citation_view;
 
@@ -82,6 +86,36 @@ impl App {
         self.library()?
             .feedback(request.trace_id, request.up, request.correction.as_deref())?;
         Ok(())
+    }
+
+    /// A page of a cited PDF, drawn, with the cited passage's lines highlighted: what a citation
+    /// of a PDF opens.
+    pub async fn cited_page(&self, request: PageRequest) -> Result<PageImage, ApiError> {
+        let drawn = self
+            .library()?
+            .cited_page(
+                &request.doc_path,
+                request.page,
+                &request.passage,
+                request.width,
+            )
+            .await?;
+        Ok(PageImage {
+            data_url: format!("data:image/png;base64,{}", BASE64.encode(&drawn.png)),
+            width: drawn.width,
+            height: drawn.height,
+            highlights: drawn
+                .highlights
+                .iter()
+                .map(|&[left, top, right, bottom]| PageBox {
+                    left,
+                    top,
+                    right,
+                    bottom,
+                })
+                .collect(),
+            page_count: drawn.page_count,
+        })
     }
 
     /// The trace of an answer, whole.

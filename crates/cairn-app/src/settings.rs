@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::App;
 use crate::api::{
-    AnswerSettings, ApiError, BudgetSettings, ChunkingSettings, LocalAnswers, ModelCheck,
-    ModelCheckRequest, ModelRole, ModelSettings, PrivacyMode, PromptSetting, RetrievalSettings,
-    Settings, SettingsSaved,
+    AnswerSettings, ApiError, BudgetSettings, ChunkingSettings, DocumentSettings, LocalAnswers,
+    ModelCheck, ModelCheckRequest, ModelRole, ModelSettings, PrivacyMode, PromptSetting,
+    RetrievalSettings, Settings, SettingsSaved,
 };
 
 /// The app's own settings file, outside any library.
@@ -205,6 +205,10 @@ fn settings_view(config: &Config, data_dir: &Path, data_dir_locked: bool) -> Set
             max_tokens: config.chunking.max_tokens as u32,
             overlap_tokens: config.chunking.overlap_tokens as u32,
         },
+        documents: DocumentSettings {
+            ocr: config.ingest.ocr,
+            ocr_languages: config.ingest.ocr_languages.clone(),
+        },
         retrieval: RetrievalSettings {
             k: config.search.k as u32,
             candidates: config.search.candidates as u32,
@@ -316,6 +320,17 @@ fn apply(config: &mut Config, s: &Settings) -> Result<(), ApiError> {
         s.chunking.overlap_tokens,
         0..=max_tokens / 2,
     )? as usize;
+
+    config.ingest.ocr = s.documents.ocr;
+    let languages = s.documents.ocr_languages.trim();
+    let known = |l: &str| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !languages.split('+').all(known) {
+        return Err(ApiError::invalid(format!(
+            "OCR languages must be Tesseract language names joined by '+', like eng+deu \
+             (it is '{languages}')"
+        )));
+    }
+    config.ingest.ocr_languages = languages.to_string();
 
     let r = &s.retrieval;
     let k = check("Passages per search", r.k, 1..=100)?;
@@ -449,6 +464,11 @@ mod tests {
         let cases: Vec<(Change, &str)> = vec![
             (|s| s.chunking.max_tokens = 4, "Passage length"),
             (|s| s.chunking.overlap_tokens = 200, "Passage overlap"),
+            (
+                |s| s.documents.ocr_languages = "eng; rm -rf".into(),
+                "OCR languages",
+            ),
+            (|s| s.documents.ocr_languages = " ".into(), "OCR languages"),
             (|s| s.retrieval.k = 0, "Passages per search"),
             (|s| s.retrieval.candidates = 2, "Candidates"),
             (|s| s.answers.temperature = 3.0, "Temperature"),

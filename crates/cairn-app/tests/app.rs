@@ -1086,3 +1086,59 @@ async fn a_folder_added_is_kept_in_sync_and_failed_files_can_be_retried() {
         .unwrap_err();
     assert_eq!(again.code, "invalid_input");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cited_pdf_page_is_drawn_with_its_passage_highlighted() {
+    let f = fixture().await;
+    let folder = f.root.join("pdfs");
+    std::fs::create_dir_all(&folder).unwrap();
+    let pdf = folder.join("three-pages.pdf");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../cairn-ingest/tests/fixtures/three-pages.pdf"),
+        &pdf,
+    )
+    .unwrap();
+    let notes = folder.join("notes.md");
+    std::fs::write(&notes, "# Notes\n\nThe lamp is lit at dusk.\n").unwrap();
+    let ticket = f.app.add_paths(add(&folder)).await.unwrap();
+    let end = f.events.end_of(ticket.job).await;
+    assert_eq!((end.done, end.failed), (2, 0), "{:?}", end.error);
+
+    let page = |doc_path: &Path, page: u32, passage: &str| PageRequest {
+        doc_path: doc_path.display().to_string(),
+        page,
+        passage: passage.into(),
+        width: 700,
+    };
+    let drawn = f
+        .app
+        .cited_page(page(&pdf, 2, "Fresnel lenses focus the beam."))
+        .await
+        .unwrap();
+    assert!(drawn.data_url.starts_with("data:image/png;base64,iVBOR"));
+    assert_eq!((drawn.width, drawn.page_count), (700, 3));
+    assert!(drawn.height > drawn.width, "a portrait page");
+    let line = drawn
+        .highlights
+        .first()
+        .expect("the passage is highlighted");
+    assert!(line.right > line.left && line.bottom > line.top && line.bottom <= drawn.height);
+    // Not on page 1: the page is drawn, nothing is highlighted.
+    let other = f
+        .app
+        .cited_page(page(&pdf, 1, "Fresnel lenses focus the beam."))
+        .await
+        .unwrap();
+    assert!(other.highlights.is_empty());
+
+    for (request, code) in [
+        (page(&pdf, 9, "x"), "corrupt"),
+        (page(&notes, 1, "lamp"), "invalid_input"),
+        (page(&f.root.join("elsewhere.pdf"), 1, "x"), "invalid_input"),
+    ] {
+        let err = f.app.cited_page(request.clone()).await.unwrap_err();
+        assert_eq!(err.code, code, "{request:?}: {err:?}");
+        assert!(!err.message.is_empty());
+    }
+}

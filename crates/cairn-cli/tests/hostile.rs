@@ -329,3 +329,55 @@ fn every_other_kind_of_bad_file_fails_alone_with_its_code_through_the_worker() {
     }
     assert_eq!(outcome(&lines, "keeper.md", &out)["status"], "indexed");
 }
+
+/// A scanned page (an image, no text layer) goes through the worker to Tesseract and comes back
+/// as text that can be found; with OCR off it fails alone and says why.
+#[test]
+fn a_scanned_pdf_is_read_by_ocr_through_the_worker() {
+    let docs = tempfile::tempdir().unwrap();
+    let scan = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../cairn-ingest/tests/fixtures/scanned-page.pdf");
+    std::fs::copy(&scan, docs.path().join("scanned-page.pdf")).unwrap();
+
+    let data = tempfile::tempdir().unwrap();
+    let out = cairn(data.path())
+        .args(["add", "--json"])
+        .arg(docs.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let lines = json_lines(&out);
+    let line = outcome(&lines, "scanned-page.pdf", &out);
+    assert_eq!(line["status"], "indexed", "{line}");
+    assert_eq!(line["pages"], 1, "{line}");
+    let found = cairn(data.path())
+        .args([
+            "search",
+            "--json",
+            "adjusting the grind until a new bag of beans tastes right",
+        ])
+        .output()
+        .unwrap();
+    let found = String::from_utf8_lossy(&found.stdout);
+    assert!(found.contains("dialling in"), "{found}");
+
+    let off = tempfile::tempdir().unwrap();
+    std::fs::write(off.path().join("config.toml"), "[ingest]\nocr = false\n").unwrap();
+    let out = cairn(off.path())
+        .args(["add", "--json"])
+        .arg(docs.path())
+        .output()
+        .unwrap();
+    // Exit status 3: nothing could be indexed.
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let lines = json_lines(&out);
+    let line = outcome(&lines, "scanned-page.pdf", &out);
+    assert_eq!(line["code"], "needs_ocr", "{line}");
+    assert!(
+        line["reason"]
+            .as_str()
+            .unwrap()
+            .contains("OCR is turned off"),
+        "{line}"
+    );
+}

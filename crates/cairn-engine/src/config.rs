@@ -242,6 +242,13 @@ pub struct IngestConfig {
     /// The PDFium library (`libpdfium.so`, `libpdfium.dylib`, `pdfium.dll`). Unset: looked up
     /// where the default models are, under `pdfium/`.
     pub pdfium_library: Option<PathBuf>,
+    /// Whether scanned PDF pages (no text layer, an image) are read by OCR.
+    pub ocr: bool,
+    /// The languages OCR reads, as Tesseract's `-l` names them (`eng`, `eng+deu`); each needs its
+    /// traineddata installed.
+    pub ocr_languages: String,
+    /// The `tesseract` program. Unset: looked up on `PATH` and in the usual install folders.
+    pub tesseract: Option<PathBuf>,
 }
 
 impl Default for IngestConfig {
@@ -256,6 +263,9 @@ impl Default for IngestConfig {
             batch_chunks: 256,
             pdf_reader: PdfReader::default(),
             pdfium_library: None,
+            ocr: true,
+            ocr_languages: "eng".into(),
+            tesseract: None,
         }
     }
 }
@@ -270,6 +280,7 @@ impl IngestConfig {
                 .unwrap_or(ParseLimits::default().timeout),
             max_memory_bytes: self.max_parse_memory_bytes,
             pdf_reader: self.pdf_reader,
+            ocr: self.ocr,
         }
     }
 }

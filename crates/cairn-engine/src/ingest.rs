@@ -271,8 +271,9 @@ impl Library {
             indexed: snapshot,
             quarantined: self.store.quarantined(collection)?,
         };
-        // Binds PDFium (where it is found) before the first PDF is parsed.
+        // Binds PDFium and sets Tesseract (where they are found) before the first PDF is parsed.
         self.pdfium();
+        self.ocr();
         let parsers = spawn_parsers(
             discovery.files,
             parse_threads(self.config.ingest.parse_workers),

@@ -37,6 +37,7 @@ mod ingest;
 mod library;
 pub mod logging;
 mod maintenance;
+mod ocr;
 mod page;
 mod paths;
 pub mod policy;

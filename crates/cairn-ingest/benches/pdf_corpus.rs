@@ -13,7 +13,8 @@
 //! multiset of words both give over `pdftotext`'s; summed over the corpus), pages per second over
 //! the whole run, and peak memory.
 //!
-//! PDFium is `$CAIRN_PDFIUM` or `models/pdfium/libpdfium.so` (`scripts/fetch-models`).
+//! PDFium is `$CAIRN_PDFIUM` or `models/pdfium/libpdfium.so` (`scripts/fetch-models`); scanned
+//! pages are read by `tesseract` from `PATH` (English), as `cairn add` reads them.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -175,6 +176,10 @@ fn read_one(file: &Path, builtin: bool) -> i32 {
                 Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/pdfium/libpdfium.so")
             });
         cairn_ingest::use_pdfium(&library);
+        cairn_ingest::use_tesseract(Some(cairn_ingest::Tesseract {
+            program: "tesseract".into(),
+            languages: "eng".into(),
+        }));
     }
     let bytes = match std::fs::read(file) {
         Ok(b) => b,

@@ -57,6 +57,14 @@ pub enum ParseError {
         /// The limit in bytes.
         limit: u64,
     },
+    /// A PDF whose pages are scanned images, with no text layer, that OCR could not read.
+    #[error("{pages} scanned with no text layer, and {why}")]
+    NeedsOcr {
+        /// "page 1 is" or "pages 1-3 are".
+        pages: String,
+        /// Why OCR did not read them.
+        why: &'static str,
+    },
     /// Drawing a PDF page needs PDFium, which this installation lacks.
     #[error("drawing PDF pages needs PDFium, which is not installed (README: \"PDF engine\")")]
     NoPdfEngine,
@@ -88,6 +96,7 @@ impl ParseError {
             ParseError::ParserCrashed(_) => "parser_crashed",
             ParseError::MemoryLimit { .. } => "memory_limit",
             ParseError::NoPdfEngine => "no_pdf_engine",
+            ParseError::NeedsOcr { .. } => "needs_ocr",
             ParseError::Reported { code, .. } => code,
             ParseError::Io(_) => "io",
         }
@@ -106,7 +115,7 @@ impl ParseError {
 }
 
 /// Every [`ParseError::code`].
-const CODES: [&str; 12] = [
+const CODES: [&str; 13] = [
     "empty",
     "too_large",
     "unsupported",
@@ -118,5 +127,6 @@ const CODES: [&str; 12] = [
     "parser_crashed",
     "memory_limit",
     "no_pdf_engine",
+    "needs_ocr",
     "io",
 ];

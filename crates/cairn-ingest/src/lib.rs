@@ -34,8 +34,8 @@ pub use chunk::{Chunk, Chunker, ChunkerConfig, Tokenize, WhitespaceTokens};
 pub use document::{Document, DocumentKind, Section, Splitting};
 pub use error::ParseError;
 pub use parse::{
-    ParseLimits, PdfReader, RenderedPage, detect_kind, is_supported, parse_bytes, parse_file,
-    pdfium_library, read_file, render_page, use_pdfium,
+    ParseLimits, PdfReader, RenderedPage, Tesseract, detect_kind, is_supported, parse_bytes,
+    parse_file, pdfium_library, read_file, render_page, tesseract, use_pdfium, use_tesseract,
 };
 pub use worker::{
     WORKER_ARG, isolated, parse_isolated, render_isolated, serve_if_asked, use_program,

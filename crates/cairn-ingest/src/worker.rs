@@ -75,6 +75,9 @@ struct Request {
     /// The PDFium library the parent reads PDFs with ([`crate::use_pdfium`]).
     #[serde(default)]
     pdfium: Option<PathBuf>,
+    /// The Tesseract the parent reads scanned pages with ([`crate::use_tesseract`]).
+    #[serde(default)]
+    tesseract: Option<crate::Tesseract>,
     /// What to do with the bytes.
     #[serde(default)]
     job: Job,
@@ -180,6 +183,7 @@ fn run_in_worker(
         kind,
         limits: *limits,
         pdfium: crate::pdfium_library().map(Path::to_path_buf),
+        tesseract: crate::tesseract(),
         job,
     })
     .map_err(|e| ParseError::ParserCrashed(format!("the request could not be written: {e}")))?;
@@ -302,6 +306,7 @@ fn serve(request: &str) -> i32 {
     if let Some(library) = &request.pdfium {
         crate::use_pdfium(library);
     }
+    crate::use_tesseract(request.tesseract.clone());
     limit_self(&request.limits);
     #[cfg(target_os = "linux")]
     say_when_memory_ran_out();
@@ -414,6 +419,10 @@ mod tests {
             kind: DocumentKind::Pdf,
             limits: ParseLimits::default(),
             pdfium: Some("/opt/cairn/libpdfium.so".into()),
+            tesseract: Some(crate::Tesseract {
+                program: "/usr/bin/tesseract".into(),
+                languages: "eng+deu".into(),
+            }),
             job: Job::Render {
                 page: 2,
                 width: 900,
@@ -426,6 +435,7 @@ mod tests {
         assert_eq!(back.limits, ParseLimits::default());
         assert_eq!(back.pdfium, request.pdfium);
         assert_eq!(back.job, request.job);
+        assert_eq!(back.tesseract, request.tesseract);
         let old: Request = serde_json::from_str(r#"{"kind":"pdf","limits":{}}"#).unwrap();
         assert_eq!(old.job, Job::Parse, "a request without a job parses");
         let doc =
@@ -495,6 +505,10 @@ mod tests {
             ParseError::ParserCrashed("x".into()),
             ParseError::MemoryLimit { limit: 1 },
             ParseError::NoPdfEngine,
+            ParseError::NeedsOcr {
+                pages: "page 1 is".into(),
+                why: "OCR is turned off (ingest.ocr)",
+            },
             ParseError::Io(std::io::Error::other("x")),
         ];
         for error in every {

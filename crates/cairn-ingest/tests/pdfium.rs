@@ -82,7 +82,10 @@ fn pdfium_keeps_the_text_of_each_page_with_its_number() {
         .collect();
     assert_eq!(pages.len(), 3, "{pages:?}");
     assert_eq!(pages[1].0, Some(2));
-    assert!(pages[1].1.contains("Fresnel lenses focus the beam"), "{pages:?}");
+    assert!(
+        pages[1].1.contains("Fresnel lenses focus the beam"),
+        "{pages:?}"
+    );
     assert!(pages[2].1.contains("Automation replaced"), "{pages:?}");
 }
 
@@ -149,7 +152,74 @@ fn a_cited_page_is_drawn_with_the_passage_lines_highlighted() {
     assert_eq!(far, [255, 255, 255]);
 
     let elsewhere = render_page(&bytes, 1, 600, "Fresnel lenses focus the beam.").unwrap();
-    assert!(elsewhere.highlights.is_empty(), "{:?}", elsewhere.highlights);
+    assert!(
+        elsewhere.highlights.is_empty(),
+        "{:?}",
+        elsewhere.highlights
+    );
     let err = render_page(&bytes, 4, 600, "x").unwrap_err();
     assert!(err.to_string().contains("no page 4"), "{err}");
+}
+
+/// Whitespace runs as one space: line breaks are layout.
+fn squash(text: &str) -> Vec<char> {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .collect()
+}
+
+fn edit_distance(a: &[char], b: &[char]) -> usize {
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != cb))
+                .min(row[j] + 1)
+                .min(above + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+#[test]
+fn a_scanned_page_is_read_by_ocr_with_its_page_number() {
+    with_pdfium();
+    // A page drawn from known text at 300 dpi, turned up to 1.5 degrees, with noise, saved as a
+    // black-and-white image with no text layer (scripts/make-scanned-pdfs.py, seed 7).
+    let program = std::env::split_paths(&std::env::var_os("PATH").unwrap())
+        .map(|dir| dir.join("tesseract"))
+        .find(|p| p.is_file())
+        .expect("tesseract is on PATH (Debian tesseract-ocr, installed by scripts/setup)");
+    cairn_ingest::use_tesseract(Some(cairn_ingest::Tesseract {
+        program,
+        languages: "eng".into(),
+    }));
+    let (_, doc) = parse_file(&fixture("scanned-page.pdf"), &ParseLimits::default()).unwrap();
+    assert!(doc.warnings.is_empty(), "{:?}", doc.warnings);
+    assert_eq!(doc.sections.len(), 1);
+    assert_eq!(doc.sections[0].page, Some(1));
+    let truth = squash(&std::fs::read_to_string(fixture("scanned-page.txt")).unwrap());
+    let read = squash(&doc.sections[0].text);
+    let errors = edit_distance(&truth, &read);
+    assert!(
+        errors * 100 <= truth.len() * 3,
+        "character error rate {errors}/{} over 3%: {}",
+        truth.len(),
+        read.iter().collect::<String>()
+    );
+
+    // Turned off, the scan fails with a reason a person can act on, not as "empty".
+    let off = ParseLimits {
+        ocr: false,
+        ..ParseLimits::default()
+    };
+    let err = parse_file(&fixture("scanned-page.pdf"), &off).unwrap_err();
+    assert_eq!(err.code(), "needs_ocr");
+    assert!(err.to_string().contains("page 1 is scanned"), "{err}");
+    assert!(err.to_string().contains("turned off"), "{err}");
 }

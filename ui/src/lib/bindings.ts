@@ -893,6 +893,10 @@ models: ModelSettings,
  */
 chunking: ChunkingSettings, 
 /**
+ * How documents are read.
+ */
+documents: DocumentSettings, 
+/**
  * How passages are found.
  */
 retrieval: RetrievalSettings, 
@@ -954,6 +958,19 @@ max_tokens: number,
  * Tokens a passage repeats from the one before it.
  */
 overlap_tokens: number, };
+
+/**
+ * How documents are read.
+ */
+export type DocumentSettings = { 
+/**
+ * Read scanned PDF pages (an image, no text layer) by OCR, with Tesseract.
+ */
+ocr: boolean, 
+/**
+ * The languages OCR reads, as Tesseract names them: `eng`, `eng+deu`.
+ */
+ocr_languages: string, };
 
 /**
  * Retrieval tunables.
@@ -1334,6 +1351,74 @@ export type TraceRequest = {
 trace_id: number, };
 
 /**
+ * A page of a cited PDF to draw, with the cited passage highlighted.
+ */
+export type PageRequest = { 
+/**
+ * The document, as the citation names it.
+ */
+doc_path: string, 
+/**
+ * The page, 1-based.
+ */
+page: number, 
+/**
+ * The passage whose lines are highlighted (matched word by word).
+ */
+passage: string, 
+/**
+ * Width to draw at, in device pixels (clamped to 400–2400).
+ */
+width: number, };
+
+/**
+ * A drawn page of a PDF.
+ */
+export type PageImage = { 
+/**
+ * The page as a `data:image/png;base64,…` URL, highlights drawn in.
+ */
+data_url: string, 
+/**
+ * Width in pixels.
+ */
+width: number, 
+/**
+ * Height in pixels.
+ */
+height: number, 
+/**
+ * The highlighted lines, in pixels from the top-left corner. Empty when the passage is not
+ * on the page as the file is now (it changed since it was indexed).
+ */
+highlights: Array<PageBox>, 
+/**
+ * Pages in the document.
+ */
+page_count: number, };
+
+/**
+ * A box on a drawn page, in pixels from its top-left corner.
+ */
+export type PageBox = { 
+/**
+ * Left edge.
+ */
+left: number, 
+/**
+ * Top edge.
+ */
+top: number, 
+/**
+ * Right edge.
+ */
+right: number, 
+/**
+ * Bottom edge.
+ */
+bottom: number, };
+
+/**
  * A trace, whole, for "Why this answer?": `question`, `outcome`, `follow_up`, `error`,
  * `route {route, confidence, reason}`, `cache`, `candidates [{chunk_id, doc_path, page, dense,
  * bm25, fused, rerank}]`, `answer` (the answer with `model_route`, `input_check`,
@@ -1638,4 +1723,5 @@ export const commands = {
   stats: (request: StatsRequest): Promise<StatsView> => invoke("stats", { request }),
   feedback: (request: FeedbackRequest): Promise<null> => invoke("feedback", { request }),
   trace: (request: TraceRequest): Promise<TraceView> => invoke("trace", { request }),
+  citedPage: (request: PageRequest): Promise<PageImage> => invoke("cited_page", { request }),
 };

@@ -1,14 +1,22 @@
 import { cleanup, fireEvent, render, waitFor } from "@testing-library/svelte";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { AnswerView, TraceView } from "../lib/bindings";
+import type { AnswerView, PageImage, PageRequest, TraceView } from "../lib/bindings";
 
-const api = vi.hoisted(() => ({ feedback: vi.fn(), trace: vi.fn(), threads: vi.fn(), ask: vi.fn(), reviews: vi.fn() }));
+const api = vi.hoisted(() => ({
+  feedback: vi.fn(),
+  trace: vi.fn(),
+  threads: vi.fn(),
+  ask: vi.fn(),
+  reviews: vi.fn(),
+  citedPage: vi.fn(),
+}));
 vi.mock("../lib/bindings", () => ({ commands: api, Channel: class {} }));
 
 const { chat } = await import("../lib/chat.svelte");
 const { nav } = await import("../lib/nav.svelte");
 const { reviews } = await import("../lib/reviews.svelte");
 const { finishAnswer, pendingAnswer } = await import("../lib/turns");
+const { pageCache } = await import("../lib/pageView.svelte");
 const { default: Chat } = await import("./Chat.svelte");
 
 const citation = {
@@ -81,6 +89,7 @@ beforeEach(() => {
   chat.turns = [answered(5)];
   chat.verdicts = {};
   chat.trace = null;
+  chat.passage = null;
   chat.error = null;
 });
 
@@ -362,5 +371,198 @@ describe("asking about one document", () => {
 
     reply(answerView(5, { answer: "The lease runs to 2030 [1].", route: "document" }));
     await waitFor(() => expect(chat.answering).toBeNull());
+  });
+});
+
+describe("the cited page of a PDF", () => {
+  const pdf = { ...citation, doc_path: "/docs/report.pdf", page: 2, text: "The lens was made in 1870." };
+  const highlights = [{ left: 80, top: 400, right: 700, bottom: 430 }];
+
+  function drawn(request: PageRequest, over: Partial<PageImage> = {}): PageImage {
+    return {
+      data_url: `data:image/png;base64,${request.doc_path}#${request.page}`,
+      width: 800,
+      height: 1035,
+      highlights: request.page === 2 ? highlights : [],
+      page_count: 3,
+      ...over,
+    };
+  }
+
+  beforeEach(() => {
+    pageCache.clear();
+    api.citedPage.mockReset().mockImplementation(async (request: PageRequest) => drawn(request));
+    chat.turns = [answered(5, { citations: [pdf] })];
+  });
+
+  function openCitation(getAllByTestId: (id: string) => HTMLElement[], n = 1) {
+    const chip = getAllByTestId("citation-chip").find((c) => c.getAttribute("data-n") === String(n));
+    return fireEvent.click(chip as HTMLElement);
+  }
+
+  it("draws the cited page, the cited lines highlighted, above the passage's text", async () => {
+    const { getAllByTestId, getByTestId, findByTestId, queryByTestId } = render(Chat);
+    await openCitation(getAllByTestId);
+    const img = (await findByTestId("passage-page-image")) as HTMLImageElement;
+    expect(api.citedPage).toHaveBeenCalledTimes(1);
+    // jsdom lays nothing out: the panel's width is unknown, so the default width is asked for.
+    expect(api.citedPage).toHaveBeenCalledWith({ doc_path: "/docs/report.pdf", page: 2, passage: pdf.text, width: 800 });
+    expect(img.getAttribute("alt")).toBe("Page 2 of report.pdf, the cited lines highlighted");
+    expect(img.getAttribute("src")).toBe("data:image/png;base64,/docs/report.pdf#2");
+    expect(getByTestId("passage-page-number").textContent).toBe("Page 2 of 3");
+    expect(queryByTestId("passage-page-moved")).toBeNull();
+    expect(queryByTestId("passage-page-loading")).toBeNull();
+    // The text view is still there, under the page.
+    const text = getByTestId("passage-text");
+    expect(text.textContent).toContain("The lens was made in 1870.");
+    expect(img.compareDocumentPosition(text) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    expect(getByTestId("passage-panel").classList.contains("pdf")).toBe(true);
+  });
+
+  it("shows a placeholder while the page is drawn", async () => {
+    let reply: (i: PageImage) => void = () => {};
+    api.citedPage.mockImplementation(() => new Promise<PageImage>((resolve) => (reply = resolve)));
+    const { getAllByTestId, getByTestId, queryByTestId, findByTestId } = render(Chat);
+    await openCitation(getAllByTestId);
+    await waitFor(() => expect(api.citedPage).toHaveBeenCalledTimes(1));
+    expect(getByTestId("passage-page-loading")).toBeTruthy();
+    expect(queryByTestId("passage-page-image")).toBeNull();
+    expect(getByTestId("passage-text").textContent).toContain("1870");
+    reply(drawn(api.citedPage.mock.calls[0][0]));
+    await findByTestId("passage-page-image");
+    expect(queryByTestId("passage-page-loading")).toBeNull();
+  });
+
+  it("turns the pages, disabled at either end, and draws a page only once", async () => {
+    const { getAllByTestId, getByTestId, findByTestId, queryByTestId } = render(Chat);
+    await openCitation(getAllByTestId);
+    await findByTestId("passage-page-image");
+    const prev = getByTestId("passage-page-prev") as HTMLButtonElement;
+    const next = getByTestId("passage-page-next") as HTMLButtonElement;
+    expect(prev.disabled).toBe(false);
+    expect(next.disabled).toBe(false);
+    expect(queryByTestId("passage-page-cited")).toBeNull();
+
+    await fireEvent.click(prev);
+    await waitFor(() => expect(getByTestId("passage-page-number").textContent).toBe("Page 1 of 3"));
+    const page1 = await waitFor(() => {
+      const img = getByTestId("passage-page-image");
+      expect(img.getAttribute("alt")).toBe("Page 1 of report.pdf");
+      return img;
+    });
+    expect(page1.getAttribute("src")).toBe("data:image/png;base64,/docs/report.pdf#1");
+    expect(prev.disabled).toBe(true);
+    // The passage is sent with every page; it is found (and highlighted) on its own page only.
+    expect(api.citedPage).toHaveBeenLastCalledWith({ doc_path: "/docs/report.pdf", page: 1, passage: pdf.text, width: 800 });
+    // Off the cited page, no highlight is no news.
+    expect(queryByTestId("passage-page-moved")).toBeNull();
+
+    await fireEvent.click(next);
+    await waitFor(() =>
+      expect(getByTestId("passage-page-image").getAttribute("alt")).toBe("Page 2 of report.pdf, the cited lines highlighted"),
+    );
+    await fireEvent.click(next);
+    await waitFor(() => expect(getByTestId("passage-page-image").getAttribute("alt")).toBe("Page 3 of report.pdf"));
+    expect(next.disabled).toBe(true);
+    expect(getByTestId("passage-page-number").textContent).toBe("Page 3 of 3");
+
+    await fireEvent.click(getByTestId("passage-page-cited"));
+    await waitFor(() => expect(getByTestId("passage-page-number").textContent).toBe("Page 2 of 3"));
+    // Pages 2, 1 and 3, each drawn once; going back to one came from the cache.
+    expect(api.citedPage.mock.calls.map(([r]) => r.page)).toEqual([2, 1, 3]);
+  });
+
+  it("goes back to the cited page when the citation is opened again, and closes cleanly", async () => {
+    const { getAllByTestId, getByTestId, findByTestId, queryByTestId } = render(Chat);
+    await openCitation(getAllByTestId);
+    await findByTestId("passage-page-image");
+    await fireEvent.click(getByTestId("passage-page-next"));
+    await waitFor(() => expect(getByTestId("passage-page-image").getAttribute("alt")).toBe("Page 3 of report.pdf"));
+    await openCitation(getAllByTestId);
+    await waitFor(() =>
+      expect(getByTestId("passage-page-image").getAttribute("alt")).toBe("Page 2 of report.pdf, the cited lines highlighted"),
+    );
+    expect(api.citedPage).toHaveBeenCalledTimes(2);
+    await fireEvent.click(getByTestId("passage-panel").querySelector("button.close") as HTMLButtonElement);
+    expect(queryByTestId("passage-panel")).toBeNull();
+    expect(queryByTestId("passage-page-view")).toBeNull();
+  });
+
+  it("scrolls the panel to the first highlight once the page is shown", async () => {
+    const { getAllByTestId, getByTestId, findByTestId } = render(Chat);
+    await openCitation(getAllByTestId);
+    const img = await findByTestId("passage-page-image");
+    const panel = getByTestId("passage-panel");
+    let scrollTop = 0;
+    Object.defineProperty(panel, "scrollTop", { configurable: true, get: () => scrollTop, set: (v) => (scrollTop = v) });
+    Object.defineProperty(panel, "clientHeight", { configurable: true, value: 300 });
+    panel.getBoundingClientRect = () => ({ top: 50 }) as DOMRect;
+    // Shown 400px wide, 100px down the panel: the highlight is at 300..315, below the fold.
+    img.getBoundingClientRect = () => ({ top: 150, width: 400 }) as DOMRect;
+    await fireEvent.load(img);
+    expect(scrollTop).toBe(200);
+  });
+
+  it("says when the passage is no longer on its page", async () => {
+    api.citedPage.mockImplementation(async (request: PageRequest) => drawn(request, { highlights: [] }));
+    const { getAllByTestId, getByTestId, findByTestId } = render(Chat);
+    await openCitation(getAllByTestId);
+    expect((await findByTestId("passage-page-moved")).textContent).toContain(
+      "The passage was not found on this page; the file may have changed since it was indexed.",
+    );
+    expect(getByTestId("passage-page-image").getAttribute("alt")).toBe("Page 2 of report.pdf");
+  });
+
+  it("says why a page could not be drawn, and keeps the passage's text", async () => {
+    api.citedPage.mockRejectedValue({ code: "no_pdf_engine", message: "PDFium is not installed." });
+    const { getAllByTestId, getByTestId, findByTestId, queryByTestId } = render(Chat);
+    await openCitation(getAllByTestId);
+    const note = await findByTestId("passage-page-error");
+    expect(note.textContent).toBe("The page could not be drawn: PDFium is not installed.");
+    expect(queryByTestId("passage-page-image")).toBeNull();
+    expect(queryByTestId("passage-page-loading")).toBeNull();
+    expect(queryByTestId("passage-page-prev")).toBeNull();
+    expect(getByTestId("passage-text").textContent).toContain("The lens was made in 1870.");
+  });
+
+  it("shows the page of the citation clicked last, whichever answer arrives last", async () => {
+    const other = { ...pdf, n: 2, doc_path: "/docs/tides.PDF", page: 7, text: "High tide at noon." };
+    chat.turns = [answered(5, { answer: "Made in 1870 [1], tides at noon [2].", citations: [pdf, other] })];
+    const replies: ((i: PageImage) => void)[] = [];
+    api.citedPage.mockImplementation(() => new Promise<PageImage>((resolve) => replies.push(resolve)));
+    const { getAllByTestId, getByTestId, findByTestId } = render(Chat);
+    await openCitation(getAllByTestId, 1);
+    await waitFor(() => expect(replies).toHaveLength(1));
+    await openCitation(getAllByTestId, 2);
+    await waitFor(() => expect(replies).toHaveLength(2));
+    expect(api.citedPage.mock.calls[1][0]).toMatchObject({ doc_path: "/docs/tides.PDF", page: 7, passage: "High tide at noon." });
+    replies[1](drawn(api.citedPage.mock.calls[1][0], { page_count: 12 }));
+    const img = await findByTestId("passage-page-image");
+    replies[0](drawn(api.citedPage.mock.calls[0][0]));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(img.getAttribute("alt")).toBe("Page 7 of tides.PDF");
+    expect(getByTestId("passage-page-image").getAttribute("src")).toBe("data:image/png;base64,/docs/tides.PDF#7");
+    expect(getByTestId("passage-page-number").textContent).toBe("Page 7 of 12");
+  });
+
+  it("draws no page for a Markdown citation", async () => {
+    chat.turns = [answered(5)];
+    const { getAllByTestId, getByTestId, queryByTestId } = render(Chat);
+    await openCitation(getAllByTestId);
+    expect(getByTestId("passage-text").textContent).toContain("The lens was made in 1870.");
+    expect(queryByTestId("passage-page-view")).toBeNull();
+    expect(queryByTestId("passage-page-image")).toBeNull();
+    expect(queryByTestId("passage-page-loading")).toBeNull();
+    expect(getByTestId("passage-panel").classList.contains("pdf")).toBe(false);
+    expect(api.citedPage).not.toHaveBeenCalled();
+  });
+
+  it("draws no page for a PDF citation without a page", async () => {
+    chat.turns = [answered(5, { citations: [{ ...pdf, page: null }] })];
+    const { getAllByTestId, getByTestId, queryByTestId } = render(Chat);
+    await openCitation(getAllByTestId);
+    expect(getByTestId("passage-text")).toBeTruthy();
+    expect(queryByTestId("passage-page-view")).toBeNull();
+    expect(api.citedPage).not.toHaveBeenCalled();
   });
 });

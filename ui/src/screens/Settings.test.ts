@@ -30,6 +30,7 @@ const settings: Settings = {
   data_dir_locked: false,
   models: { chat: null, strong_chat: null, local_answers: "strong", embedder: null },
   chunking: { max_tokens: 256, overlap_tokens: 32 },
+  documents: { ocr: true, ocr_languages: "eng" },
   retrieval: { k: 8, candidates: 50, dense_weight: 0.7, bm25_weight: 0.3, rerank: false, rerank_depth: 20 },
   answers: {
     passages: 5,
@@ -125,6 +126,21 @@ describe("the Settings screen", () => {
     await fireEvent.click(getByTestId("settings-save"));
     await waitFor(() => expect(api.saveSettings).toHaveBeenCalledTimes(1));
     expect(api.saveSettings.mock.calls[0][0].budget).toEqual({ conversation_usd: null, day_usd: null, month_usd: 10.5 });
+  });
+
+  it("turns OCR off and names its languages with the other settings", async () => {
+    api.saveSettings.mockImplementation(async (s: Settings) => ({ settings: s, reindex: [] }));
+    const { getByTestId, findByTestId } = render(SettingsScreen);
+    const ocr = (await findByTestId("settings-ocr")) as HTMLInputElement;
+    const languages = getByTestId("settings-ocr-languages") as HTMLInputElement;
+    expect(ocr.checked).toBe(true);
+    expect(languages.value).toBe("eng");
+    await fireEvent.input(languages, { target: { value: "eng+deu" } });
+    await fireEvent.click(ocr);
+    expect(languages.disabled).toBe(true);
+    await fireEvent.click(getByTestId("settings-save"));
+    await waitFor(() => expect(api.saveSettings).toHaveBeenCalledTimes(1));
+    expect(api.saveSettings.mock.calls[0][0].documents).toEqual({ ocr: false, ocr_languages: "eng+deu" });
   });
 
   it("saves the answer cache and review choices with the other settings", async () => {

@@ -15,6 +15,8 @@ pub struct Settings {
     pub models: ModelSettings,
     /// How documents are cut into passages.
     pub chunking: ChunkingSettings,
+    /// How documents are read.
+    pub documents: DocumentSettings,
     /// How passages are found.
     pub retrieval: RetrievalSettings,
     /// How answers are made.
@@ -77,6 +79,15 @@ pub struct ChunkingSettings {
     pub max_tokens: u32,
     /// Tokens a passage repeats from the one before it.
     pub overlap_tokens: u32,
+}
+
+/// How documents are read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DocumentSettings {
+    /// Read scanned PDF pages (an image, no text layer) by OCR, with Tesseract.
+    pub ocr: bool,
+    /// The languages OCR reads, as Tesseract names them: `eng`, `eng+deu`.
+    pub ocr_languages: String,
 }
 
 /// Retrieval tunables.

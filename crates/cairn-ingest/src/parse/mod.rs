@@ -19,7 +19,9 @@ use serde::{Deserialize, Serialize};
 use crate::document::{Document, DocumentKind, Section, Splitting};
 use crate::error::ParseError;
 
-pub use pdf::{RenderedPage, pdfium_library, render_page, use_pdfium};
+pub use pdf::{
+    RenderedPage, Tesseract, pdfium_library, render_page, tesseract, use_pdfium, use_tesseract,
+};
 
 /// Bounds that keep one hostile or huge file from taking the whole ingest down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +40,8 @@ pub struct ParseLimits {
     pub max_memory_bytes: u64,
     /// How PDFs are read.
     pub pdf_reader: PdfReader,
+    /// Whether scanned PDF pages are read by OCR (where Tesseract is set: [`use_tesseract`]).
+    pub ocr: bool,
 }
 
 /// How PDFs are read.
@@ -60,6 +64,7 @@ impl Default for ParseLimits {
             timeout: Duration::from_secs(120),
             max_memory_bytes: 2 * 1024 * 1024 * 1024,
             pdf_reader: PdfReader::default(),
+            ocr: true,
         }
     }
 }
@@ -247,7 +252,7 @@ fn parse_kind(
     limits: &ParseLimits,
 ) -> Result<Document, ParseError> {
     match kind {
-        DocumentKind::Pdf => pdf::parse(bytes, limits.pdf_reader),
+        DocumentKind::Pdf => pdf::parse(bytes, limits),
         DocumentKind::Docx => docx::parse(bytes, limits),
         DocumentKind::Markdown => markdown::parse(&text::decode(bytes)?),
         DocumentKind::Text => Ok(Document::from_sections(vec![Section::new(

@@ -3,6 +3,7 @@
 
 mod builtin;
 mod locate;
+mod ocr;
 mod pdfium;
 
 use std::path::{Path, PathBuf};
@@ -10,9 +11,10 @@ use std::sync::OnceLock;
 
 use crate::document::Document;
 use crate::error::ParseError;
-use crate::parse::PdfReader;
+use crate::parse::{ParseLimits, PdfReader};
 
 pub(crate) use locate::find_passage;
+pub use ocr::{Tesseract, tesseract, use_tesseract};
 pub use pdfium::RenderedPage;
 
 /// The PDFium library this process reads PDFs with, once the program named one.
@@ -30,7 +32,7 @@ pub fn pdfium_library() -> Option<&'static Path> {
     LIBRARY.get().map(PathBuf::as_path)
 }
 
-pub(crate) fn parse(bytes: &[u8], reader: PdfReader) -> Result<Document, ParseError> {
+pub(crate) fn parse(bytes: &[u8], limits: &ParseLimits) -> Result<Document, ParseError> {
     let head = &bytes[..bytes.len().min(1024)];
     if !head.windows(5).any(|w| w == b"%PDF-") {
         return Err(ParseError::WrongFormat {
@@ -38,7 +40,7 @@ pub(crate) fn parse(bytes: &[u8], reader: PdfReader) -> Result<Document, ParseEr
             detail: "it has no %PDF- header".into(),
         });
     }
-    if reader == PdfReader::Builtin {
+    if limits.pdf_reader == PdfReader::Builtin {
         return builtin::parse(bytes);
     }
     let Some(library) = pdfium_library() else {
@@ -47,7 +49,7 @@ pub(crate) fn parse(bytes: &[u8], reader: PdfReader) -> Result<Document, ParseEr
         return Ok(doc);
     };
     match pdfium::bind(library) {
-        Ok(pdfium) => pdfium::parse(pdfium, bytes),
+        Ok(pdfium) => pdfium::parse(pdfium, bytes, limits),
         Err(why) => {
             let mut doc = builtin::parse(bytes)?;
             doc.warnings.push(format!("{why}; {BUILTIN_WARNING}"));

@@ -11,6 +11,9 @@ use pdfium_render::prelude::*;
 
 use crate::document::{Document, Section};
 use crate::error::ParseError;
+use crate::parse::ParseLimits;
+
+use super::ocr;
 
 /// PDFium, bound to `library` on first use. Later calls get the same binding whatever they name:
 /// a process holds one PDFium.
@@ -31,7 +34,12 @@ pub(super) fn bind(library: &Path) -> Result<&'static Pdfium, String> {
         .map_err(Clone::clone)
 }
 
-pub(super) fn parse(pdfium: &Pdfium, bytes: &[u8]) -> Result<Document, ParseError> {
+pub(super) fn parse(
+    pdfium: &Pdfium,
+    bytes: &[u8],
+    limits: &ParseLimits,
+) -> Result<Document, ParseError> {
+    let deadline = std::time::Instant::now() + limits.timeout;
     let pdf = pdfium
         .load_pdf_from_byte_slice(bytes, None)
         .map_err(load_error)?;
@@ -40,21 +48,62 @@ pub(super) fn parse(pdfium: &Pdfium, bytes: &[u8]) -> Result<Document, ParseErro
     if count <= 0 {
         return Err(ParseError::Corrupt("the PDF has no pages".into()));
     }
+    let tesseract = limits.ocr.then(ocr::tesseract).flatten();
     let mut sections = Vec::with_capacity(count as usize);
     let mut warnings = Vec::new();
+    let mut unread_scans = Vec::new();
     for index in 0..count {
         let number = index as u32 + 1;
-        let text = pages
-            .get(index)
-            .and_then(|page| page.text().map(|text| text.inside_rect(PdfRect::MAX)));
-        match text {
-            Ok(text) => sections.push(Section::new(
-                Some(number),
-                Vec::new(),
-                super::super::docx::tidy(&clean(&text)),
-            )),
-            Err(e) => warnings.push(format!("page {number} could not be read: {e:?}")),
+        let page = match pages.get(index) {
+            Ok(page) => page,
+            Err(e) => {
+                warnings.push(format!("page {number} could not be read: {e:?}"));
+                continue;
+            }
+        };
+        // The whole text page: `all()` keeps only what lies inside the page box, which loses
+        // rotated and offset text.
+        let mut text = match page.text() {
+            Ok(text) => clean(&text.inside_rect(PdfRect::MAX)),
+            Err(e) => {
+                warnings.push(format!("page {number} could not be read: {e:?}"));
+                continue;
+            }
+        };
+        if ocr::looks_scanned(&page, &text) {
+            match &tesseract {
+                Some(tesseract) => match ocr::read_page(&page, tesseract, deadline) {
+                    Ok(read) => text = read,
+                    Err(why) => {
+                        warnings.push(format!("page {number} could not be read by OCR: {why}"))
+                    }
+                },
+                None => unread_scans.push(number),
+            }
         }
+        sections.push(Section::new(
+            Some(number),
+            Vec::new(),
+            super::super::docx::tidy(&text),
+        ));
+    }
+    if !unread_scans.is_empty() {
+        let scans = ParseError::NeedsOcr {
+            pages: if unread_scans.len() == 1 {
+                format!("page {} is", unread_scans[0])
+            } else {
+                format!("pages {} are", page_list(&unread_scans))
+            },
+            why: if limits.ocr {
+                "OCR (Tesseract) is not installed"
+            } else {
+                "OCR is turned off (ingest.ocr)"
+            },
+        };
+        if sections.iter().all(|s| s.text.trim().is_empty()) {
+            return Err(scans);
+        }
+        warnings.push(scans.to_string());
     }
     if sections.is_empty() {
         return Err(ParseError::Corrupt(
@@ -64,6 +113,27 @@ pub(super) fn parse(pdfium: &Pdfium, bytes: &[u8]) -> Result<Document, ParseErro
     let mut doc = Document::from_sections(sections);
     doc.warnings = warnings;
     Ok(doc)
+}
+
+/// "3", "1-4, 7": page numbers as runs.
+fn page_list(pages: &[u32]) -> String {
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for &p in pages {
+        match runs.last_mut() {
+            Some((_, end)) if *end + 1 == p => *end = p,
+            _ => runs.push((p, p)),
+        }
+    }
+    runs.iter()
+        .map(|&(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// PDFium's page text with its line ends made plain: CR LF becomes LF, a hyphen PDFium marks as
@@ -273,7 +343,13 @@ fn encode_png(rgba: &[u8], width: u32, height: u32) -> Result<Vec<u8>, ParseErro
 
 #[cfg(test)]
 mod tests {
-    use super::clean;
+    use super::{clean, page_list};
+
+    #[test]
+    fn pages_are_listed_as_runs() {
+        assert_eq!(page_list(&[3]), "3");
+        assert_eq!(page_list(&[1, 2, 3, 4, 7, 9, 10]), "1-4, 7, 9-10");
+    }
 
     #[test]
     fn line_ends_and_soft_hyphens_come_out_plain() {
