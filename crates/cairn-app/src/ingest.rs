@@ -389,6 +389,8 @@ impl Tracker {
                 };
                 self.push(path, state);
             }
+            // The file stays in its embedding state; its passages' count is not shown yet.
+            Progress::Passages { .. } => {}
             Progress::Finished(outcome) => {
                 if let Some(i) = self.open.iter().position(|p| *p == outcome.path) {
                     self.open.swap_remove(i);

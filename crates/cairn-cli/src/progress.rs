@@ -61,6 +61,17 @@ impl Reporter {
                     );
                 }
             }
+            Progress::Passages { path, done, total } => {
+                if let Some(bar) = &self.bar {
+                    let name = std::path::Path::new(path)
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned());
+                    bar.set_message(format!(
+                        "embedding: {} ({done} of {total} passages)",
+                        name.unwrap_or_default()
+                    ));
+                }
+            }
             Progress::Finished(outcome) => {
                 if self.json {
                     let line = serde_json::to_string(outcome).unwrap_or_default();

@@ -9,6 +9,12 @@
 //!
 //! A document found in `writing` at the start of a run was interrupted between 1 and 4: its rows are
 //! deleted and it is done again. Hence every file ends indexed exactly once.
+//!
+//! A document of more chunks than a batch (`ingest.batch_chunks`) is written on its own, streamed:
+//! marked `writing` once, then embedded and appended a batch of chunks at a time (step 3 repeated),
+//! reporting [`Progress::Passages`], then marked `indexed`. Between its slices the small documents
+//! parsed meanwhile are written, so they do not wait behind it; a cancel between slices leaves it
+//! `writing`, to be redone by the next run.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -59,6 +65,15 @@ pub enum Progress {
         path: String,
         /// The stage.
         stage: Stage,
+    },
+    /// A large document's passages embedded and written so far, as it is streamed.
+    Passages {
+        /// The file.
+        path: String,
+        /// Passages written.
+        done: usize,
+        /// Passages in the document.
+        total: usize,
     },
     /// A file is done, one way or another.
     Finished(FileOutcome),
@@ -180,6 +195,13 @@ struct Pending {
     had_rows: bool,
 }
 
+/// A document too large for one batch, being written a slice at a time.
+struct Streaming {
+    pending: Pending,
+    /// Chunks written so far; 0 until the journal marks it `writing`.
+    written: usize,
+}
+
 impl Library {
     /// Indexes files and folders (recursively) into `collection`, creating it if needed.
     ///
@@ -286,11 +308,69 @@ impl Library {
         );
 
         let mut batch: Vec<Pending> = Vec::new();
+        let mut large: std::collections::VecDeque<Streaming> = Default::default();
         let batch_chunks = self.config.ingest.batch_chunks.max(1);
-        while let Some(work) = rx.recv().await {
+        loop {
             if cancel.is_cancelled() {
                 break;
             }
+            // With a large document under way, a slice of it is written whenever no other work is
+            // ready; the small documents gathered meanwhile go first.
+            let work = if large.is_empty() {
+                rx.recv().await
+            } else {
+                match rx.try_recv() {
+                    Ok(work) => Some(work),
+                    Err(mpsc::error::TryRecvError::Empty) => {
+                        if !batch.is_empty() {
+                            let written = self
+                                .write_batch(
+                                    &index,
+                                    &embedder,
+                                    std::mem::take(&mut batch),
+                                    progress,
+                                )
+                                .await?;
+                            report.chunks_written += written.iter().map(chunk_count).sum::<usize>();
+                            written.into_iter().for_each(|o| finish(&mut report, o));
+                        }
+                        let streaming = large.front_mut().expect("not empty");
+                        if let Some(done) = self
+                            .write_slice(&index, &embedder, streaming, batch_chunks, progress)
+                            .await?
+                        {
+                            large.pop_front();
+                            report.chunks_written += chunk_count(&done);
+                            finish(&mut report, done);
+                        }
+                        continue;
+                    }
+                    Err(mpsc::error::TryRecvError::Disconnected) => None,
+                }
+            };
+            let Some(work) = work else {
+                if large.is_empty() {
+                    break;
+                }
+                // Every file is parsed: what is left is the large documents' slices.
+                if !batch.is_empty() {
+                    let written = self
+                        .write_batch(&index, &embedder, std::mem::take(&mut batch), progress)
+                        .await?;
+                    report.chunks_written += written.iter().map(chunk_count).sum::<usize>();
+                    written.into_iter().for_each(|o| finish(&mut report, o));
+                }
+                let streaming = large.front_mut().expect("not empty");
+                if let Some(done) = self
+                    .write_slice(&index, &embedder, streaming, batch_chunks, progress)
+                    .await?
+                {
+                    large.pop_front();
+                    report.chunks_written += chunk_count(&done);
+                    finish(&mut report, done);
+                }
+                continue;
+            };
             match work {
                 Work::Started(path) => progress(Progress::Stage {
                     path: path.display().to_string(),
@@ -335,7 +415,15 @@ impl Library {
                     let had_rows = known
                         .get(&path)
                         .is_some_and(|d| matches!(d.state, DocState::Indexed | DocState::Writing));
-                    batch.push(Pending { doc, id, had_rows });
+                    let pending = Pending { doc, id, had_rows };
+                    if pending.doc.chunks.len() > batch_chunks {
+                        large.push_back(Streaming {
+                            pending,
+                            written: 0,
+                        });
+                        continue;
+                    }
+                    batch.push(pending);
                     if batch.iter().map(|p| p.doc.chunks.len()).sum::<usize>() >= batch_chunks {
                         let written = self
                             .write_batch(&index, &embedder, std::mem::take(&mut batch), progress)
@@ -366,6 +454,56 @@ impl Library {
         Ok(report)
     }
 
+    /// Embeds and appends the next slice (`batch_chunks` chunks) of a large document under the
+    /// journal protocol: marked `writing` (and its old rows deleted) before the first slice,
+    /// `indexed` after the last, when its outcome is returned.
+    async fn write_slice(
+        &self,
+        index: &CollectionIndex,
+        embedder: &Arc<BertEmbedder>,
+        streaming: &mut Streaming,
+        batch_chunks: usize,
+        progress: &(dyn Fn(Progress) + Sync),
+    ) -> Result<Option<FileOutcome>> {
+        let p = &streaming.pending;
+        let path = p.doc.path.display().to_string();
+        let total = p.doc.chunks.len();
+        if streaming.written == 0 {
+            progress(Progress::Stage {
+                path: path.clone(),
+                stage: Stage::Embedding,
+            });
+            self.store.begin_writes(&[(p.id, p.doc.hash.as_str())])?;
+            if p.had_rows {
+                index.delete_documents(&[p.id]).await?;
+            }
+        }
+        let end = (streaming.written + batch_chunks).min(total);
+        let slice = &p.doc.chunks[streaming.written..end];
+        let vectors = embed(embedder, slice.iter().map(embedding_text).collect()).await?;
+        let rows = rows_for(p, slice, vectors)?;
+        index.add(&rows).await?;
+        streaming.written = end;
+        progress(Progress::Passages {
+            path: path.clone(),
+            done: end,
+            total,
+        });
+        if end < total {
+            return Ok(None);
+        }
+        self.store.finish_writes(&[indexed(p)])?;
+        Ok(Some(FileOutcome {
+            path,
+            status: FileStatus::Indexed {
+                chunks: total,
+                pages: p.doc.pages,
+                replaced: p.had_rows,
+            },
+            warnings: p.doc.warnings.clone(),
+        }))
+    }
+
     /// Embeds and writes one batch of documents under the journal protocol (see the module docs).
     async fn write_batch(
         &self,
@@ -384,38 +522,15 @@ impl Library {
             .iter()
             .flat_map(|p| p.doc.chunks.iter().map(embedding_text))
             .collect();
-        let embedder_for_task = embedder.clone();
-        let vectors = tokio::task::spawn_blocking(move || {
-            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-            embedder_for_task.embed(&refs)
-        })
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))??;
-
-        let mut rows = Vec::with_capacity(vectors.len());
-        let mut vectors = vectors.into_iter();
+        let mut vectors = embed(embedder, texts).await?.into_iter();
+        let mut rows = Vec::new();
         for p in &batch {
             progress(Progress::Stage {
                 path: p.doc.path.display().to_string(),
                 stage: Stage::Writing,
             });
-            for chunk in &p.doc.chunks {
-                let passage = Passage {
-                    chunk_id: format!("{}:{}", p.id, chunk.ordinal),
-                    doc_id: p.id,
-                    doc_path: p.doc.path.display().to_string(),
-                    ordinal: chunk.ordinal,
-                    page: chunk.page,
-                    heading: chunk.heading_path.join(" > "),
-                    char_start: chunk.char_start,
-                    char_end: chunk.char_end,
-                    text: chunk.text.clone(),
-                };
-                let vector = vectors
-                    .next()
-                    .ok_or_else(|| Error::Internal("embedder returned too few vectors".into()))?;
-                rows.push(ChunkRow { passage, vector });
-            }
+            let vectors: Vec<Vec<f32>> = vectors.by_ref().take(p.doc.chunks.len()).collect();
+            rows.extend(rows_for(p, &p.doc.chunks, vectors)?);
         }
 
         let journal: Vec<(i64, &str)> = batch.iter().map(|p| (p.id, p.doc.hash.as_str())).collect();
@@ -425,18 +540,7 @@ impl Library {
             index.delete_documents(&replaced).await?;
         }
         index.add(&rows).await?;
-        let done: Vec<IndexedDocument> = batch
-            .iter()
-            .map(|p| IndexedDocument {
-                id: p.id,
-                kind: p.doc.kind.as_str().to_string(),
-                content_hash: p.doc.hash.clone(),
-                size_bytes: p.doc.size as i64,
-                chunk_count: p.doc.chunks.len() as i64,
-                page_count: p.doc.pages.map(i64::from),
-                warnings: p.doc.warnings.clone(),
-            })
-            .collect();
+        let done: Vec<IndexedDocument> = batch.iter().map(indexed).collect();
         self.store.finish_writes(&done)?;
         Ok(batch
             .into_iter()
@@ -450,6 +554,60 @@ impl Library {
                 warnings: p.doc.warnings,
             })
             .collect())
+    }
+}
+
+/// Embeds `texts` off the async runtime.
+async fn embed(embedder: &Arc<BertEmbedder>, texts: Vec<String>) -> Result<Vec<Vec<f32>>> {
+    let embedder = embedder.clone();
+    tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        embedder.embed(&refs)
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))?
+    .map_err(Error::from)
+}
+
+/// The index rows of `chunks` of a document, with their vectors (one per chunk, in order).
+fn rows_for(p: &Pending, chunks: &[Chunk], vectors: Vec<Vec<f32>>) -> Result<Vec<ChunkRow>> {
+    if vectors.len() != chunks.len() {
+        return Err(Error::Internal(format!(
+            "the embedder returned {} vectors for {} chunks",
+            vectors.len(),
+            chunks.len()
+        )));
+    }
+    Ok(chunks
+        .iter()
+        .zip(vectors)
+        .map(|(chunk, vector)| ChunkRow {
+            passage: Passage {
+                chunk_id: format!("{}:{}", p.id, chunk.ordinal),
+                doc_id: p.id,
+                doc_path: p.doc.path.display().to_string(),
+                ordinal: chunk.ordinal,
+                page: chunk.page,
+                heading: chunk.heading_path.join(" > "),
+                char_start: chunk.char_start,
+                char_end: chunk.char_end,
+                text: chunk.text.clone(),
+            },
+            vector,
+        })
+        .collect())
+}
+
+/// The store's record of a document whose rows are all written.
+fn indexed(p: &Pending) -> IndexedDocument {
+    IndexedDocument {
+        id: p.id,
+        kind: p.doc.kind.as_str().to_string(),
+        content_hash: p.doc.hash.clone(),
+        size_bytes: p.doc.size as i64,
+        chunk_count: p.doc.chunks.len() as i64,
+        page_count: p.doc.pages.map(i64::from),
+        warnings: p.doc.warnings.clone(),
     }
 }
 

@@ -606,3 +606,103 @@ async fn the_retrieval_cache_serves_a_repeat_until_the_index_changes() {
     assert_eq!(library.searches_cached(), 1);
     assert!(after.iter().all(|h| !h.passage.text.contains("Hedgehogs")));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_document_is_streamed_in_slices_and_small_files_do_not_wait_behind_it() {
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    // 400 paragraphs of distinct sentences: far more chunks than a batch of 8.
+    let big: String = (0..400)
+        .map(|i| {
+            format!(
+                "Ledger entry {i} records that lighthouse number {i} was painted in colour {}.\n\n",
+                i * 7
+            )
+        })
+        .collect::<String>()
+        + "The final entry says the keeper of the northern light retired to Skerrow.\n";
+    write(docs.path(), "big/ledger.txt", &big);
+    for i in 0..4 {
+        write(
+            docs.path(),
+            &format!("small/note-{i}.md"),
+            format!("# Note {i}\n\nOwls number {i} hunt by sound at night.\n"),
+        );
+    }
+    let mut config = Config::default();
+    config.ingest.batch_chunks = 8;
+    let library = Library::open(data.path(), config).await.unwrap();
+    let events = std::sync::Mutex::new(Vec::new());
+    let report = library
+        .add(
+            &[docs.path().to_path_buf()],
+            "default",
+            &|e| events.lock().unwrap().push(e),
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.indexed(), 5, "{:#?}", report.outcomes);
+    let FileStatus::Indexed { chunks, .. } = status_of(&report, "ledger.txt") else {
+        panic!("{:?}", status_of(&report, "ledger.txt"));
+    };
+    assert!(*chunks > 8 * 3, "the ledger is several batches: {chunks}");
+
+    let events = events.into_inner().unwrap();
+    let slices: Vec<(usize, usize)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Progress::Passages { path, done, total } if path.ends_with("ledger.txt") => {
+                Some((*done, *total))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(slices.len(), chunks.div_ceil(8), "{slices:?}");
+    assert!(slices.windows(2).all(|w| w[0].0 < w[1].0), "{slices:?}");
+    assert_eq!(slices.last(), Some(&(*chunks, *chunks)));
+    let finished = |name: &str| {
+        events
+            .iter()
+            .position(|e| matches!(e, Progress::Finished(o) if o.path.ends_with(name)))
+            .unwrap()
+    };
+    let ledger_done = finished("ledger.txt");
+    for i in 0..4 {
+        assert!(
+            finished(&format!("note-{i}.md")) < ledger_done,
+            "note-{i}.md waited behind the ledger"
+        );
+    }
+
+    // Every slice reached the index, the last one too; a second run reads nothing again.
+    let hits = search(
+        &library,
+        "where did the keeper of the northern light retire",
+        SearchMode::Hybrid,
+    )
+    .await;
+    assert!(
+        hits[0].passage.text.contains("retired to Skerrow"),
+        "{hits:?}"
+    );
+    let again = library
+        .add(
+            &[docs.path().to_path_buf()],
+            "default",
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.unchanged(), 5);
+    assert_eq!(
+        library
+            .documents(Some("default"))
+            .unwrap()
+            .iter()
+            .map(|d| d.chunk_count)
+            .sum::<i64>(),
+        *chunks as i64 + 4
+    );
+}

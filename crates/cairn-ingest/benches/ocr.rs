@@ -10,8 +10,13 @@
 //! and its text is compared with `scan-NN.txt`: the edit distance between the two, whitespace
 //! runs made one space, over the length of the known text.
 
+#[path = "../tests/support/cer.rs"]
+mod cer;
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+use cer::{edit_distance as levenshtein, squash};
 
 fn main() {
     let dir = std::env::args()
@@ -62,29 +67,4 @@ fn main() {
         100.0 * errors as f64 / chars.max(1) as f64,
         seconds / pdfs.len().max(1) as f64
     );
-}
-
-/// Whitespace runs as one space, ends trimmed: line breaks are layout, not characters read.
-fn squash(text: &str) -> Vec<char> {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .collect()
-}
-
-fn levenshtein(a: &[char], b: &[char]) -> usize {
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (diagonal + usize::from(ca != cb))
-                .min(row[j] + 1)
-                .min(above + 1);
-            diagonal = above;
-        }
-    }
-    row[b.len()]
 }

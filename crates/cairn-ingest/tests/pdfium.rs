@@ -1,10 +1,14 @@
 //! PDFs read and drawn by the real PDFium library (`models/pdfium/`, placed by
 //! `scripts/fetch-models`). A process binds one PDFium, so these tests share one binding.
 
+#[path = "support/cer.rs"]
+mod cer;
+
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 use cairn_ingest::{DocumentKind, ParseLimits, PdfReader, parse_bytes, parse_file, render_page};
+use cer::{edit_distance, squash};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -159,31 +163,6 @@ fn a_cited_page_is_drawn_with_the_passage_lines_highlighted() {
     );
     let err = render_page(&bytes, 4, 600, "x").unwrap_err();
     assert!(err.to_string().contains("no page 4"), "{err}");
-}
-
-/// Whitespace runs as one space: line breaks are layout.
-fn squash(text: &str) -> Vec<char> {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .collect()
-}
-
-fn edit_distance(a: &[char], b: &[char]) -> usize {
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (diagonal + usize::from(ca != cb))
-                .min(row[j] + 1)
-                .min(above + 1);
-            diagonal = above;
-        }
-    }
-    row[b.len()]
 }
 
 #[test]
