@@ -234,8 +234,11 @@ pub struct FileUpdate {
     pub path: String,
     /// Its new state.
     pub state: FileState,
-    /// Passages written, once indexed.
+    /// Passages written, once indexed; while a large document is written in slices, those
+    /// written so far.
     pub chunks: Option<u32>,
+    /// Passages in a large document being written in slices; `null` otherwise.
+    pub chunks_total: Option<u32>,
     /// Stable failure code, when failed.
     pub code: Option<String>,
     /// The failure, in words.

@@ -366,6 +366,7 @@ impl Tracker {
             path,
             state,
             chunks: None,
+            chunks_total: None,
             code: None,
             reason: None,
         });
@@ -389,8 +390,11 @@ impl Tracker {
                 };
                 self.push(path, state);
             }
-            // The file stays in its embedding state; its passages' count is not shown yet.
-            Progress::Passages { .. } => {}
+            Progress::Passages { path, done, total } => {
+                let update = self.push(path, FileState::Embedding);
+                update.chunks = Some(done as u32);
+                update.chunks_total = Some(total as u32);
+            }
             Progress::Finished(outcome) => {
                 if let Some(i) = self.open.iter().position(|p| *p == outcome.path) {
                     self.open.swap_remove(i);
@@ -567,6 +571,37 @@ mod tests {
             ("/docs/c.txt", FileState::Cancelled)
         );
         assert_eq!(t.update(Vec::new(), 0).state, JobState::Cancelled);
+    }
+
+    #[test]
+    fn a_large_document_reports_its_passages_as_they_are_written() {
+        let mut t = Tracker::new(&job());
+        t.apply(Progress::Discovered {
+            files: 1,
+            paths: vec!["/docs/manual.pdf".into()],
+        });
+        for done in [256, 512, 600] {
+            t.apply(Progress::Passages {
+                path: "/docs/manual.pdf".into(),
+                done,
+                total: 600,
+            });
+        }
+        let files = t.drain(usize::MAX);
+        let progress: Vec<(FileState, Option<u32>, Option<u32>)> = files
+            .iter()
+            .skip(1)
+            .map(|f| (f.state, f.chunks, f.chunks_total))
+            .collect();
+        assert_eq!(
+            progress,
+            [
+                (FileState::Embedding, Some(256), Some(600)),
+                (FileState::Embedding, Some(512), Some(600)),
+                (FileState::Embedding, Some(600), Some(600)),
+            ]
+        );
+        assert_eq!(files[0].chunks_total, None);
     }
 
     #[test]

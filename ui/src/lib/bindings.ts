@@ -294,9 +294,14 @@ path: string,
  */
 state: FileState, 
 /**
- * Passages written, once indexed.
+ * Passages written, once indexed; while a large document is written in slices, those
+ * written so far.
  */
 chunks: number | null, 
+/**
+ * Passages in a large document being written in slices; `null` otherwise.
+ */
+chunks_total: number | null, 
 /**
  * Stable failure code, when failed.
  */

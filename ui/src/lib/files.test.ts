@@ -26,7 +26,7 @@ function update(files: Partial<FileUpdate>[], over: Partial<IngestUpdate> = {}):
     eta_secs: null,
     queued_jobs: 0,
     error: null,
-    files: files.map((f) => ({ path: "/docs/a.md", state: "queued", chunks: null, code: null, reason: null, ...f })),
+    files: files.map((f) => ({ path: "/docs/a.md", state: "queued", chunks: null, chunks_total: null, code: null, reason: null, ...f })),
     ...over,
   };
 }
@@ -68,6 +68,19 @@ describe("applyUpdate", () => {
     expect(row.dir).toBe("/docs");
     expect(job.current).toBeNull();
     expect(job.done).toBe(1);
+  });
+
+  it("counts a large document's passages as they are written, then its total", () => {
+    const rows = new Map<string, FileRow>();
+    const key = rowKey("default", "/docs/manual.pdf");
+    applyUpdate(rows, update([{ path: "/docs/manual.pdf", state: "embedding" }]), null);
+    expect(rows.get(key)?.chunksTotal).toBeNull();
+    applyUpdate(rows, update([{ path: "/docs/manual.pdf", state: "embedding", chunks: 256, chunks_total: 600 }]), null);
+    expect(rows.get(key)).toMatchObject({ state: "embedding", chunks: 256, chunksTotal: 600 });
+    applyUpdate(rows, update([{ path: "/docs/manual.pdf", state: "embedding", chunks: 512, chunks_total: 600 }]), null);
+    expect(rows.get(key)?.chunks).toBe(512);
+    applyUpdate(rows, update([{ path: "/docs/manual.pdf", state: "indexed", chunks: 600 }], { done: 1, state: "finished" }), null);
+    expect(rows.get(key)).toMatchObject({ state: "indexed", chunks: 600, chunksTotal: null });
   });
 
   it("carries the job's kind and paths", () => {

@@ -14,6 +14,8 @@ export type FileRow = {
   dir: string;
   state: RowState;
   chunks: number | null;
+  /** While a large document is written in slices: its passages in all (`chunks` counts those written). */
+  chunksTotal: number | null;
   pages: number | null;
   kind: string | null;
   /** Why it failed, or what could not be read of it. */
@@ -41,6 +43,7 @@ export function rowFromDocument(d: DocumentView): FileRow {
     // A document the journal holds as `new` with an error has failed; `writing` was cut short.
     state: d.state === "new" && d.error_message ? "failed" : d.state,
     chunks: d.chunks,
+    chunksTotal: null,
     pages: d.pages,
     kind: d.kind,
     reason,
@@ -91,13 +94,19 @@ export function applyUpdate(
       dir,
       state: "queued",
       chunks: null,
+      chunksTotal: null,
       pages: null,
       kind: null,
       reason: null,
       code: null,
     };
     row.state = nextState(existing?.state ?? null, f.state);
+    if (f.state === "embedding" && f.chunks_total !== null) {
+      row.chunks = f.chunks;
+      row.chunksTotal = f.chunks_total;
+    }
     if (f.state === "indexed") {
+      row.chunksTotal = null;
       row.chunks = f.chunks;
       row.reason = f.reason;
       row.code = null;

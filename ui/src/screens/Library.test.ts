@@ -210,6 +210,17 @@ describe("the Library screen's progress", () => {
     expect(card.textContent).toMatch(/about 2 min 5 s left/);
   });
 
+  it("counts the passages of a large document as they are written", async () => {
+    library.onProgress(
+      ingest({
+        kind: "add",
+        files: [{ path: "/docs/manual.pdf", state: "embedding", chunks: 512, chunks_total: 5988, code: null, reason: null }],
+      }),
+    );
+    const { findByTestId } = render(Library);
+    expect((await findByTestId("file-passages")).textContent).toBe("512 of 5988 passages");
+  });
+
   it("names a retry of every failed file", async () => {
     library.onProgress(ingest({ kind: "retry", paths: [], eta_secs: null }));
     const { getByTestId } = render(Library);
