@@ -319,55 +319,26 @@ impl Library {
             let work = if large.is_empty() {
                 rx.recv().await
             } else {
-                match rx.try_recv() {
-                    Ok(work) => Some(work),
-                    Err(mpsc::error::TryRecvError::Empty) => {
-                        if !batch.is_empty() {
-                            let written = self
-                                .write_batch(
-                                    &index,
-                                    &embedder,
-                                    std::mem::take(&mut batch),
-                                    progress,
-                                )
-                                .await?;
-                            report.chunks_written += written.iter().map(chunk_count).sum::<usize>();
-                            written.into_iter().for_each(|o| finish(&mut report, o));
-                        }
-                        let streaming = large.front_mut().expect("not empty");
-                        if let Some(done) = self
-                            .write_slice(&index, &embedder, streaming, batch_chunks, progress)
-                            .await?
-                        {
-                            large.pop_front();
-                            report.chunks_written += chunk_count(&done);
-                            finish(&mut report, done);
-                        }
-                        continue;
-                    }
-                    Err(mpsc::error::TryRecvError::Disconnected) => None,
-                }
+                rx.try_recv().ok()
             };
             let Some(work) = work else {
                 if large.is_empty() {
                     break;
                 }
-                // Every file is parsed: what is left is the large documents' slices.
-                if !batch.is_empty() {
-                    let written = self
-                        .write_batch(&index, &embedder, std::mem::take(&mut batch), progress)
-                        .await?;
-                    report.chunks_written += written.iter().map(chunk_count).sum::<usize>();
-                    written.into_iter().for_each(|o| finish(&mut report, o));
-                }
-                let streaming = large.front_mut().expect("not empty");
-                if let Some(done) = self
-                    .write_slice(&index, &embedder, streaming, batch_chunks, progress)
-                    .await?
-                {
-                    large.pop_front();
-                    report.chunks_written += chunk_count(&done);
-                    finish(&mut report, done);
+                // Nothing else is ready (or every file is parsed): the next slice.
+                let written = self
+                    .write_next_slice(
+                        &index,
+                        &embedder,
+                        &mut batch,
+                        &mut large,
+                        batch_chunks,
+                        progress,
+                    )
+                    .await?;
+                for outcome in written {
+                    report.chunks_written += chunk_count(&outcome);
+                    finish(&mut report, outcome);
                 }
                 continue;
             };
@@ -452,6 +423,36 @@ impl Library {
         }
         report.elapsed = started.elapsed();
         Ok(report)
+    }
+
+    /// Writes the small documents waiting in `batch`, then the next slice of the first large
+    /// document; returns the documents finished.
+    async fn write_next_slice(
+        &self,
+        index: &CollectionIndex,
+        embedder: &Arc<BertEmbedder>,
+        batch: &mut Vec<Pending>,
+        large: &mut std::collections::VecDeque<Streaming>,
+        batch_chunks: usize,
+        progress: &(dyn Fn(Progress) + Sync),
+    ) -> Result<Vec<FileOutcome>> {
+        let mut finished = if batch.is_empty() {
+            Vec::new()
+        } else {
+            self.write_batch(index, embedder, std::mem::take(batch), progress)
+                .await?
+        };
+        let Some(streaming) = large.front_mut() else {
+            return Ok(finished);
+        };
+        if let Some(done) = self
+            .write_slice(index, embedder, streaming, batch_chunks, progress)
+            .await?
+        {
+            large.pop_front();
+            finished.push(done);
+        }
+        Ok(finished)
     }
 
     /// Embeds and appends the next slice (`batch_chunks` chunks) of a large document under the
@@ -557,8 +558,11 @@ impl Library {
     }
 }
 
-/// Embeds `texts` off the async runtime.
-async fn embed(embedder: &Arc<BertEmbedder>, texts: Vec<String>) -> Result<Vec<Vec<f32>>> {
+/// Embeds `texts` off the async runtime: one unit-length vector per text, in order.
+pub(crate) async fn embed(
+    embedder: &Arc<BertEmbedder>,
+    texts: Vec<String>,
+) -> Result<Vec<Vec<f32>>> {
     let embedder = embedder.clone();
     tokio::task::spawn_blocking(move || {
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();

@@ -164,14 +164,7 @@ impl Library {
     /// Embeds `texts` with the library's embedding model, on a blocking thread: one unit-length
     /// vector per text, in order.
     pub async fn embed_texts(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>> {
-        let embedder = self.embedder()?;
-        tokio::task::spawn_blocking(move || {
-            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-            embedder.embed(&refs)
-        })
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))?
-        .map_err(Error::from)
+        crate::ingest::embed(&self.embedder()?, texts).await
     }
 
     /// The configured reranker, if any, loaded on first use.
