@@ -237,8 +237,17 @@ pub struct FileUpdate {
     /// Passages written, once indexed; while a large document is written in slices, those
     /// written so far.
     pub chunks: Option<u32>,
-    /// Passages in a large document being written in slices; `null` otherwise.
+    /// Passages in a large document being written in slices (estimated while it is still being
+    /// cut into passages); `null` otherwise.
     pub chunks_total: Option<u32>,
+    /// Seconds until a large document's last passage is written; `null` when not known.
+    pub eta_seconds: Option<u32>,
+    /// Pages read so far of a paged document being parsed; `null` otherwise.
+    pub pages_read: Option<u32>,
+    /// Pages in that document.
+    pub pages_total: Option<u32>,
+    /// The last page read was a scan, read by OCR.
+    pub ocr: bool,
     /// Stable failure code, when failed.
     pub code: Option<String>,
     /// The failure, in words.

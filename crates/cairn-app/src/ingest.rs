@@ -367,6 +367,10 @@ impl Tracker {
             state,
             chunks: None,
             chunks_total: None,
+            eta_seconds: None,
+            pages_read: None,
+            pages_total: None,
+            ocr: false,
             code: None,
             reason: None,
         });
@@ -390,10 +394,27 @@ impl Tracker {
                 };
                 self.push(path, state);
             }
-            Progress::Passages { path, done, total } => {
+            Progress::Pages {
+                path,
+                done,
+                total,
+                ocr,
+            } => {
+                let update = self.push(path, FileState::Parsing);
+                update.pages_read = Some(done);
+                update.pages_total = Some(total);
+                update.ocr = ocr;
+            }
+            Progress::Passages {
+                path,
+                done,
+                total,
+                eta_seconds,
+            } => {
                 let update = self.push(path, FileState::Embedding);
                 update.chunks = Some(done as u32);
                 update.chunks_total = Some(total as u32);
+                update.eta_seconds = eta_seconds.map(|s| s.min(u32::MAX as u64) as u32);
             }
             Progress::Finished(outcome) => {
                 if let Some(i) = self.open.iter().position(|p| *p == outcome.path) {
@@ -580,25 +601,48 @@ mod tests {
             files: 1,
             paths: vec!["/docs/manual.pdf".into()],
         });
-        for done in [256, 512, 600] {
+        for (done, total) in [(1, 3), (2, 3), (3, 3)] {
+            t.apply(Progress::Pages {
+                path: "/docs/manual.pdf".into(),
+                done,
+                total,
+                ocr: done == 2,
+            });
+        }
+        for (done, eta) in [(256, 30), (512, 10), (600, 0)] {
             t.apply(Progress::Passages {
                 path: "/docs/manual.pdf".into(),
                 done,
                 total: 600,
+                eta_seconds: Some(eta),
             });
         }
         let files = t.drain(usize::MAX);
-        let progress: Vec<(FileState, Option<u32>, Option<u32>)> = files
+        let pages: Vec<(FileState, Option<u32>, Option<u32>, bool)> = files
             .iter()
             .skip(1)
-            .map(|f| (f.state, f.chunks, f.chunks_total))
+            .take(3)
+            .map(|f| (f.state, f.pages_read, f.pages_total, f.ocr))
+            .collect();
+        assert_eq!(
+            pages,
+            [
+                (FileState::Parsing, Some(1), Some(3), false),
+                (FileState::Parsing, Some(2), Some(3), true),
+                (FileState::Parsing, Some(3), Some(3), false),
+            ]
+        );
+        assert!(files[4..].iter().all(|f| f.state == FileState::Embedding));
+        let progress: Vec<[Option<u32>; 3]> = files[4..]
+            .iter()
+            .map(|f| [f.chunks, f.chunks_total, f.eta_seconds])
             .collect();
         assert_eq!(
             progress,
             [
-                (FileState::Embedding, Some(256), Some(600)),
-                (FileState::Embedding, Some(512), Some(600)),
-                (FileState::Embedding, Some(600), Some(600)),
+                [Some(256), Some(600), Some(30)],
+                [Some(512), Some(600), Some(10)],
+                [Some(600), Some(600), Some(0)],
             ]
         );
         assert_eq!(files[0].chunks_total, None);

@@ -3,6 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use cairn_engine::{AddReport, CancelToken, FileStatus, Progress};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -34,9 +35,11 @@ impl Reporter {
         let bar = (!json && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::new(0);
             bar.set_style(
-                ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} files  {elapsed_precise}  eta {eta}  {wide_msg}")
-                    .expect("valid template")
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "{spinner} [{bar:30}] {pos}/{len} files  {elapsed_precise}  {wide_msg}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
             );
             bar
         });
@@ -53,22 +56,43 @@ impl Reporter {
             }
             Progress::Stage { path, stage } => {
                 if let Some(bar) = &self.bar {
-                    let name = std::path::Path::new(path)
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned());
-                    bar.set_message(
-                        format!("{stage:?}: {}", name.unwrap_or_default()).to_lowercase(),
-                    );
+                    bar.set_message(format!(
+                        "{}: {}",
+                        format!("{stage:?}").to_lowercase(),
+                        file_name(path)
+                    ));
                 }
             }
-            Progress::Passages { path, done, total } => {
+            Progress::Pages {
+                path,
+                done,
+                total,
+                ocr,
+            } => {
                 if let Some(bar) = &self.bar {
-                    let name = std::path::Path::new(path)
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned());
+                    let how = if *ocr { "OCR" } else { "reading" };
                     bar.set_message(format!(
-                        "embedding: {} ({done} of {total} passages)",
-                        name.unwrap_or_default()
+                        "{how}: {} (page {done} of {total})",
+                        file_name(path)
+                    ));
+                }
+            }
+            Progress::Passages {
+                path,
+                done,
+                total,
+                eta_seconds,
+            } => {
+                if let Some(bar) = &self.bar {
+                    let left = eta_seconds.map_or(String::new(), |s| {
+                        format!(
+                            ", {} left",
+                            indicatif::HumanDuration(Duration::from_secs(s))
+                        )
+                    });
+                    bar.set_message(format!(
+                        "embedding: {} ({done} of {total} passages{left})",
+                        file_name(path)
                     ));
                 }
             }
@@ -122,6 +146,14 @@ impl Reporter {
         }
         Ok(report)
     }
+}
+
+/// The last part of a path, for a progress line.
+fn file_name(path: &str) -> String {
+    std::path::Path::new(path)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// The exit code of a finished add-like operation (see [`exit`]); with `--json`, first prints its

@@ -236,6 +236,9 @@ pub struct IngestConfig {
     pub parse_workers: usize,
     /// Chunks embedded and written together: one LanceDB append per batch.
     pub batch_chunks: usize,
+    /// A document whose text has more characters than this is cut into chunks while they are
+    /// written, a batch at a time, instead of all before the first is written.
+    pub stream_text_chars: usize,
     /// How PDFs are read: `pdfium` (falling back to the built-in reader, with a warning, where
     /// the library is missing) or `builtin`.
     pub pdf_reader: PdfReader,
@@ -261,6 +264,7 @@ impl Default for IngestConfig {
             max_parse_memory_bytes: limits.max_memory_bytes,
             parse_workers: 0,
             batch_chunks: 256,
+            stream_text_chars: 10 << 20,
             pdf_reader: PdfReader::default(),
             pdfium_library: None,
             ocr: true,

@@ -12,19 +12,29 @@
 //!
 //! A document of more chunks than a batch (`ingest.batch_chunks`) is written on its own, streamed:
 //! marked `writing` once, then embedded and appended a batch of chunks at a time (step 3 repeated),
-//! reporting [`Progress::Passages`], then marked `indexed`. Between its slices the small documents
-//! parsed meanwhile are written, so they do not wait behind it; a cancel between slices leaves it
-//! `writing`, to be redone by the next run.
+//! reporting [`Progress::Passages`], then marked `indexed`. A long one is cut into chunks as it is
+//! written, on a thread of its own that stays at most two slices ahead, so its chunks never sit in
+//! memory all at once. Between its slices the small documents parsed meanwhile are written, so they
+//! do not wait behind it; a cancel between slices leaves it `writing`, to be redone by the next run.
+//!
+//! Before a file is read (parsed and chunked) its content hash is marked as being read, and the mark
+//! is cleared once it has been. A mark found at the start of a run was left by a run that stopped
+//! while reading that file, perhaps because the file crashed it: the file is quarantined, not read
+//! again, until it changes or is retried.
 
 use std::collections::{HashMap, HashSet};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cairn_index::{ChunkRow, CollectionIndex, Passage};
-use cairn_ingest::{Chunk, Chunker, ChunkerConfig, DocumentKind, ParseError, ParseLimits};
+use cairn_ingest::{
+    Chunk, Chunker, ChunkerConfig, DocumentKind, OnParseProgress, ParseError, ParseLimits,
+    ParseProgress,
+};
 use cairn_models::{BertEmbedder, Embedder};
-use cairn_store::{DocState, DocumentRecord, IndexedDocument};
+use cairn_store::{DocState, DocumentRecord, IndexedDocument, Store};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
@@ -66,14 +76,28 @@ pub enum Progress {
         /// The stage.
         stage: Stage,
     },
+    /// Pages of a paged document (PDF) read so far; every page read by OCR is told.
+    Pages {
+        /// The file.
+        path: String,
+        /// Pages read.
+        done: u32,
+        /// Pages in the document.
+        total: u32,
+        /// The last page read was a scan, read by OCR.
+        ocr: bool,
+    },
     /// A large document's passages embedded and written so far, as it is streamed.
     Passages {
         /// The file.
         path: String,
         /// Passages written.
         done: usize,
-        /// Passages in the document.
+        /// Passages in the document: while it is still being cut into passages, estimated from how
+        /// much of its text they cover.
         total: usize,
+        /// Seconds until its last passage is written, at the pace of those written so far.
+        eta_seconds: Option<u64>,
     },
     /// A file is done, one way or another.
     Finished(FileOutcome),
@@ -167,6 +191,9 @@ impl AddReport {
     }
 }
 
+/// How long documents gathered in a batch wait for more before they are written anyway.
+const BATCH_WAIT: Duration = Duration::from_secs(2);
+
 /// What the worker thread hands to the writer.
 enum Work {
     Started(PathBuf),
@@ -175,7 +202,21 @@ enum Work {
     Failed(PathBuf, ParseError, Option<String>),
     /// The same content failed before: not parsed again.
     Quarantined(PathBuf, String, String),
+    /// Pages read so far.
+    Pages(PathBuf, ParseProgress),
+    /// A document of at most a batch of chunks.
     Parsed(Parsed),
+    /// A document of more chunks than a batch: they follow through the receiver, a slice at a
+    /// time, as they are cut.
+    Streamed(Parsed, mpsc::Receiver<Slice>),
+}
+
+/// Part of a streamed document.
+enum Slice {
+    /// Its next chunks, in order.
+    Chunks(Vec<Chunk>),
+    /// Every chunk was sent. A stream that closes without this did not finish.
+    End,
 }
 
 struct Parsed {
@@ -183,9 +224,14 @@ struct Parsed {
     kind: DocumentKind,
     hash: String,
     size: u64,
+    /// Its chunks; for a streamed document, none (they come through its stream).
     chunks: Vec<Chunk>,
     pages: Option<u32>,
     warnings: Vec<String>,
+    /// Characters of its text, for estimating a streamed document's passages.
+    chars: usize,
+    /// Its chunks in all, when they were counted before the first was written.
+    chunk_total: Option<usize>,
 }
 
 /// A parsed document waiting in the current batch.
@@ -198,8 +244,13 @@ struct Pending {
 /// A document too large for one batch, being written a slice at a time.
 struct Streaming {
     pending: Pending,
-    /// Chunks written so far; 0 until the journal marks it `writing`.
+    slices: mpsc::Receiver<Slice>,
+    /// Chunks written so far.
     written: usize,
+    /// Where the last chunk written ends in the document's text, in characters.
+    reached: usize,
+    /// When its first slice was begun (and the journal marked it `writing`).
+    started: Option<Instant>,
 }
 
 impl Library {
@@ -237,6 +288,16 @@ impl Library {
             index
                 .delete_documents(&interrupted.iter().map(|d| d.id).collect::<Vec<_>>())
                 .await?;
+        }
+
+        // Files a run stopped while reading may have crashed it: not read again.
+        let stopped = self.store.quarantine_interrupted_parses(
+            collection,
+            "interrupted",
+            "Cairn stopped while reading this file, which may have made it crash",
+        )?;
+        if !stopped.is_empty() {
+            tracing::warn!(files = ?stopped, "quarantined files a stopped run was reading");
         }
 
         let known: HashMap<String, DocumentRecord> = self
@@ -296,12 +357,20 @@ impl Library {
         // Binds PDFium and sets Tesseract (where they are found) before the first PDF is parsed.
         self.pdfium();
         self.ocr();
+        let batch_chunks = self.config.ingest.batch_chunks.max(1);
         let parsers = spawn_parsers(
             discovery.files,
             parse_threads(self.config.ingest.parse_workers),
-            seen,
-            chunker,
-            self.config.ingest.limits(),
+            ParseContext {
+                seen,
+                chunker,
+                limits: self.config.ingest.limits(),
+                store: self.store.clone(),
+                collection: collection.to_string(),
+                batch_chunks,
+                stream_text_chars: self.config.ingest.stream_text_chars,
+                streams: Arc::new(StreamSlots::new(MAX_STREAMS)),
+            },
             embedder.clone(),
             cancel.clone(),
             tx,
@@ -309,17 +378,30 @@ impl Library {
 
         let mut batch: Vec<Pending> = Vec::new();
         let mut large: std::collections::VecDeque<Streaming> = Default::default();
-        let batch_chunks = self.config.ingest.batch_chunks.max(1);
         loop {
             if cancel.is_cancelled() {
                 break;
             }
             // With a large document under way, a slice of it is written whenever no other work is
-            // ready; the small documents gathered meanwhile go first.
-            let work = if large.is_empty() {
+            // ready; the small documents gathered meanwhile go first. Without one, documents
+            // gathered in a batch are written once nothing more has come for a while (a long
+            // parse under way), so they are searchable without waiting for it.
+            let work = if !large.is_empty() {
+                rx.try_recv().ok()
+            } else if batch.is_empty() {
                 rx.recv().await
             } else {
-                rx.try_recv().ok()
+                match tokio::time::timeout(BATCH_WAIT, rx.recv()).await {
+                    Ok(work) => work,
+                    Err(_) => {
+                        let written = self
+                            .write_batch(&index, &embedder, std::mem::take(&mut batch), progress)
+                            .await?;
+                        report.chunks_written += written.iter().map(chunk_count).sum::<usize>();
+                        written.into_iter().for_each(|o| finish(&mut report, o));
+                        continue;
+                    }
+                }
             };
             let Some(work) = work else {
                 if large.is_empty() {
@@ -327,14 +409,7 @@ impl Library {
                 }
                 // Nothing else is ready (or every file is parsed): the next slice.
                 let written = self
-                    .write_next_slice(
-                        &index,
-                        &embedder,
-                        &mut batch,
-                        &mut large,
-                        batch_chunks,
-                        progress,
-                    )
+                    .write_next_slice(&index, &embedder, &mut batch, &mut large, progress)
                     .await?;
                 for outcome in written {
                     report.chunks_written += chunk_count(&outcome);
@@ -346,6 +421,12 @@ impl Library {
                 Work::Started(path) => progress(Progress::Stage {
                     path: path.display().to_string(),
                     stage: Stage::Parsing,
+                }),
+                Work::Pages(path, read) => progress(Progress::Pages {
+                    path: path.display().to_string(),
+                    done: read.done,
+                    total: read.total,
+                    ocr: read.ocr,
                 }),
                 Work::Unchanged(path) => finish(
                     &mut report,
@@ -380,21 +461,18 @@ impl Library {
                         failed(&path_str, error.code(), &error.to_string(), Vec::new()),
                     );
                 }
+                Work::Streamed(doc, slices) => {
+                    let pending = self.pending(collection, &known, doc)?;
+                    large.push_back(Streaming {
+                        pending,
+                        slices,
+                        written: 0,
+                        reached: 0,
+                        started: None,
+                    });
+                }
                 Work::Parsed(doc) => {
-                    let path = doc.path.display().to_string();
-                    let id = self.store.ensure_document(collection, &path)?;
-                    let had_rows = known
-                        .get(&path)
-                        .is_some_and(|d| matches!(d.state, DocState::Indexed | DocState::Writing));
-                    let pending = Pending { doc, id, had_rows };
-                    if pending.doc.chunks.len() > batch_chunks {
-                        large.push_back(Streaming {
-                            pending,
-                            written: 0,
-                        });
-                        continue;
-                    }
-                    batch.push(pending);
+                    batch.push(self.pending(collection, &known, doc)?);
                     if batch.iter().map(|p| p.doc.chunks.len()).sum::<usize>() >= batch_chunks {
                         let written = self
                             .write_batch(&index, &embedder, std::mem::take(&mut batch), progress)
@@ -405,6 +483,8 @@ impl Library {
                 }
             }
         }
+        // Closed streams end the threads cutting them, and free the parsers waiting for a slot.
+        drop(large);
         drop(rx);
         if cancel.is_cancelled() {
             report.cancelled = true;
@@ -425,6 +505,21 @@ impl Library {
         Ok(report)
     }
 
+    /// A parsed document's place in the store, and whether it has rows to replace.
+    fn pending(
+        &self,
+        collection: &str,
+        known: &HashMap<String, DocumentRecord>,
+        doc: Parsed,
+    ) -> Result<Pending> {
+        let path = doc.path.display().to_string();
+        let id = self.store.ensure_document(collection, &path)?;
+        let had_rows = known
+            .get(&path)
+            .is_some_and(|d| matches!(d.state, DocState::Indexed | DocState::Writing));
+        Ok(Pending { doc, id, had_rows })
+    }
+
     /// Writes the small documents waiting in `batch`, then the next slice of the first large
     /// document; returns the documents finished.
     async fn write_next_slice(
@@ -433,7 +528,6 @@ impl Library {
         embedder: &Arc<BertEmbedder>,
         batch: &mut Vec<Pending>,
         large: &mut std::collections::VecDeque<Streaming>,
-        batch_chunks: usize,
         progress: &(dyn Fn(Progress) + Sync),
     ) -> Result<Vec<FileOutcome>> {
         let mut finished = if batch.is_empty() {
@@ -446,7 +540,7 @@ impl Library {
             return Ok(finished);
         };
         if let Some(done) = self
-            .write_slice(index, embedder, streaming, batch_chunks, progress)
+            .write_slice(index, embedder, streaming, progress)
             .await?
         {
             large.pop_front();
@@ -455,54 +549,76 @@ impl Library {
         Ok(finished)
     }
 
-    /// Embeds and appends the next slice (`batch_chunks` chunks) of a large document under the
-    /// journal protocol: marked `writing` (and its old rows deleted) before the first slice,
-    /// `indexed` after the last, when its outcome is returned.
+    /// Embeds and appends the next slice of a large document under the journal protocol: marked
+    /// `writing` (and its old rows deleted) before the first slice, `indexed` after the last, when
+    /// its outcome is returned.
     async fn write_slice(
         &self,
         index: &CollectionIndex,
         embedder: &Arc<BertEmbedder>,
         streaming: &mut Streaming,
-        batch_chunks: usize,
         progress: &(dyn Fn(Progress) + Sync),
     ) -> Result<Option<FileOutcome>> {
         let p = &streaming.pending;
         let path = p.doc.path.display().to_string();
-        let total = p.doc.chunks.len();
-        if streaming.written == 0 {
-            progress(Progress::Stage {
-                path: path.clone(),
-                stage: Stage::Embedding,
-            });
-            self.store.begin_writes(&[(p.id, p.doc.hash.as_str())])?;
-            if p.had_rows {
-                index.delete_documents(&[p.id]).await?;
+        let started = match streaming.started {
+            Some(started) => started,
+            None => {
+                progress(Progress::Stage {
+                    path: path.clone(),
+                    stage: Stage::Embedding,
+                });
+                self.store.begin_writes(&[(p.id, p.doc.hash.as_str())])?;
+                if p.had_rows {
+                    index.delete_documents(&[p.id]).await?;
+                }
+                *streaming.started.insert(Instant::now())
             }
-        }
-        let end = (streaming.written + batch_chunks).min(total);
-        let slice = &p.doc.chunks[streaming.written..end];
+        };
+        let slice = match streaming.slices.recv().await {
+            Some(Slice::Chunks(slice)) => slice,
+            Some(Slice::End) => {
+                let written = streaming.written;
+                self.store.finish_writes(&[indexed(p, written)])?;
+                return Ok(Some(FileOutcome {
+                    path,
+                    status: FileStatus::Indexed {
+                        chunks: written,
+                        pages: p.doc.pages,
+                        replaced: p.had_rows,
+                    },
+                    warnings: p.doc.warnings.clone(),
+                }));
+            }
+            // Left `writing`: the next run deletes what was written and reads it again.
+            None => {
+                return Ok(Some(failed(
+                    &path,
+                    "parser_crashed",
+                    "it stopped being cut into passages before its end; it is read again on the next add",
+                    p.doc.warnings.clone(),
+                )));
+            }
+        };
         let vectors = embed(embedder, slice.iter().map(embedding_text).collect()).await?;
-        let rows = rows_for(p, slice, vectors)?;
+        let rows = rows_for(p, &slice, vectors)?;
         index.add(&rows).await?;
-        streaming.written = end;
+        streaming.written += slice.len();
+        streaming.reached = slice
+            .last()
+            .map_or(streaming.reached, |c| c.char_end as usize);
+        let total = p
+            .doc
+            .chunk_total
+            .unwrap_or_else(|| estimate_total(streaming.written, streaming.reached, p.doc.chars));
+        let eta_seconds = eta(streaming.written, total, started.elapsed());
         progress(Progress::Passages {
-            path: path.clone(),
-            done: end,
-            total,
-        });
-        if end < total {
-            return Ok(None);
-        }
-        self.store.finish_writes(&[indexed(p)])?;
-        Ok(Some(FileOutcome {
             path,
-            status: FileStatus::Indexed {
-                chunks: total,
-                pages: p.doc.pages,
-                replaced: p.had_rows,
-            },
-            warnings: p.doc.warnings.clone(),
-        }))
+            done: streaming.written,
+            total,
+            eta_seconds,
+        });
+        Ok(None)
     }
 
     /// Embeds and writes one batch of documents under the journal protocol (see the module docs).
@@ -541,7 +657,10 @@ impl Library {
             index.delete_documents(&replaced).await?;
         }
         index.add(&rows).await?;
-        let done: Vec<IndexedDocument> = batch.iter().map(indexed).collect();
+        let done: Vec<IndexedDocument> = batch
+            .iter()
+            .map(|p| indexed(p, p.doc.chunks.len()))
+            .collect();
         self.store.finish_writes(&done)?;
         Ok(batch
             .into_iter()
@@ -602,14 +721,33 @@ fn rows_for(p: &Pending, chunks: &[Chunk], vectors: Vec<Vec<f32>>) -> Result<Vec
         .collect())
 }
 
-/// The store's record of a document whose rows are all written.
-fn indexed(p: &Pending) -> IndexedDocument {
+/// Passages in a document still being cut, from the `written` ones, whose last ends at character
+/// `reached` of its `chars`: they cover the text at the same density to its end.
+fn estimate_total(written: usize, reached: usize, chars: usize) -> usize {
+    if reached == 0 {
+        return written;
+    }
+    let total = (written as f64 * chars as f64 / reached as f64).round() as usize;
+    total.max(written)
+}
+
+/// Seconds until `total` passages are written, at the pace of the `written` ones in `elapsed`.
+fn eta(written: usize, total: usize, elapsed: Duration) -> Option<u64> {
+    if written == 0 {
+        return None;
+    }
+    let per_passage = elapsed.as_secs_f64() / written as f64;
+    Some((total.saturating_sub(written) as f64 * per_passage).round() as u64)
+}
+
+/// The store's record of a document whose `chunks` rows are all written.
+fn indexed(p: &Pending, chunks: usize) -> IndexedDocument {
     IndexedDocument {
         id: p.id,
         kind: p.doc.kind.as_str().to_string(),
         content_hash: p.doc.hash.clone(),
         size_bytes: p.doc.size as i64,
-        chunk_count: p.doc.chunks.len() as i64,
+        chunk_count: chunks as i64,
         page_count: p.doc.pages.map(i64::from),
         warnings: p.doc.warnings.clone(),
     }
@@ -725,29 +863,77 @@ fn discover(
     }
 }
 
+/// Streamed documents cut into chunks at once; a parser with another waits for a slot, so the
+/// texts held while their chunks are written stay few.
+const MAX_STREAMS: usize = 2;
+
+/// What every parser thread shares.
+struct ParseContext {
+    seen: Seen,
+    chunker: Chunker,
+    limits: ParseLimits,
+    store: Arc<Store>,
+    collection: String,
+    batch_chunks: usize,
+    /// Texts longer than this are cut into chunks while they are written (`ingest.stream_text_chars`).
+    stream_text_chars: usize,
+    streams: Arc<StreamSlots>,
+}
+
+/// Counts the documents being cut into chunks as they are written.
+struct StreamSlots {
+    free: Mutex<usize>,
+    freed: std::sync::Condvar,
+}
+
+impl StreamSlots {
+    fn new(slots: usize) -> StreamSlots {
+        StreamSlots {
+            free: Mutex::new(slots),
+            freed: std::sync::Condvar::new(),
+        }
+    }
+
+    /// Waits for a free slot and takes it until the returned guard is dropped.
+    fn take(self: &Arc<Self>) -> StreamSlot {
+        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(|p| p.into_inner());
+        }
+        *free -= 1;
+        StreamSlot(self.clone())
+    }
+}
+
+struct StreamSlot(Arc<StreamSlots>);
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        *self.0.free.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        self.0.freed.notify_one();
+    }
+}
+
 /// Reads, hashes, parses and chunks files on `threads` threads of their own, so parsing overlaps
 /// embedding and one slow file does not hold the others: each thread takes the next file from one
 /// queue (and, where the program offered one, waits on that file's parse worker process). Results
 /// arrive in the order they are done.
-#[allow(clippy::too_many_arguments)]
 fn spawn_parsers(
     files: Vec<PathBuf>,
     threads: usize,
-    seen: Seen,
-    chunker: Chunker,
-    limits: ParseLimits,
+    context: ParseContext,
     embedder: Arc<BertEmbedder>,
     cancel: CancelToken,
     tx: mpsc::Sender<Work>,
 ) -> Vec<std::thread::JoinHandle<()>> {
     let threads = threads.clamp(1, files.len().max(1));
     let queue = Arc::new(Mutex::new(files.into_iter()));
-    let shared = Arc::new((seen, chunker));
+    let context = Arc::new(context);
     (0..threads)
         .map(|i| {
-            let (queue, shared, embedder, cancel, tx) = (
+            let (queue, context, embedder, cancel, tx) = (
                 queue.clone(),
-                shared.clone(),
+                context.clone(),
                 embedder.clone(),
                 cancel.clone(),
                 tx.clone(),
@@ -755,7 +941,6 @@ fn spawn_parsers(
             std::thread::Builder::new()
                 .name(format!("cairn-ingest-{i}"))
                 .spawn(move || {
-                    let (seen, chunker) = &*shared;
                     loop {
                         let next = queue.lock().unwrap_or_else(|p| p.into_inner()).next();
                         let Some(path) = next else { return };
@@ -764,7 +949,9 @@ fn spawn_parsers(
                         {
                             return;
                         }
-                        let work = read_and_parse(&path, seen, chunker, &limits, embedder.as_ref());
+                        let Some(work) = read_and_parse(&path, &context, &embedder, &tx) else {
+                            continue;
+                        };
                         if tx.blocking_send(work).is_err() {
                             return;
                         }
@@ -791,43 +978,173 @@ struct Seen {
     quarantined: HashMap<String, (String, String, String)>,
 }
 
+/// The parse mark of a document being read; cleared when dropped, however the reading ended.
+struct ParseMark {
+    store: Arc<Store>,
+    id: Option<i64>,
+}
+
+impl ParseMark {
+    fn begin(context: &ParseContext, path: &str, hash: &str) -> ParseMark {
+        let id = context
+            .store
+            .begin_parse(&context.collection, path, hash)
+            .map_err(|e| tracing::warn!(path, error = %e, "could not mark a file as being read"))
+            .ok();
+        ParseMark {
+            store: context.store.clone(),
+            id,
+        }
+    }
+}
+
+impl Drop for ParseMark {
+    fn drop(&mut self) {
+        if let Some(id) = self.id
+            && let Err(e) = self.store.end_parse(id)
+        {
+            tracing::warn!(id, error = %e, "could not clear a file's being-read mark");
+        }
+    }
+}
+
 /// Reads and parses one file: unchanged when its content hash matches what is indexed,
-/// quarantined when it matches content that failed before.
+/// quarantined when it matches content that failed before. A document of more chunks than a batch
+/// is handed over as [`Work::Streamed`] here, and `None` returned.
 fn read_and_parse(
     path: &Path,
-    seen: &Seen,
-    chunker: &Chunker,
-    limits: &ParseLimits,
-    tokenizer: &BertEmbedder,
-) -> Work {
-    let (kind, bytes) = match cairn_ingest::read_file(path, limits) {
+    context: &ParseContext,
+    embedder: &Arc<BertEmbedder>,
+    tx: &mpsc::Sender<Work>,
+) -> Option<Work> {
+    let (kind, bytes) = match cairn_ingest::read_file(path, &context.limits) {
         Ok(read) => read,
-        Err(e) => return Work::Failed(path.to_path_buf(), e, None),
+        Err(e) => return Some(Work::Failed(path.to_path_buf(), e, None)),
     };
     let size = bytes.len() as u64;
     let hash = format!("sha256:{:x}", Sha256::digest(&bytes));
     let key = path.display().to_string();
+    let seen = &context.seen;
     if seen.indexed.get(&key) == Some(&hash) {
-        return Work::Unchanged(path.to_path_buf());
+        return Some(Work::Unchanged(path.to_path_buf()));
     }
     if let Some((_, code, reason)) = seen.quarantined.get(&key).filter(|(h, ..)| *h == hash) {
-        return Work::Quarantined(path.to_path_buf(), code.clone(), reason.clone());
+        return Some(Work::Quarantined(
+            path.to_path_buf(),
+            code.clone(),
+            reason.clone(),
+        ));
     }
-    let doc = match cairn_ingest::parse_isolated(kind, bytes, limits) {
-        Ok(doc) => doc,
-        Err(e) => return Work::Failed(path.to_path_buf(), e, Some(hash)),
-    };
-    let chunks = chunker.chunk(&doc, tokenizer);
-    if chunks.is_empty() {
-        return Work::Failed(path.to_path_buf(), ParseError::Empty, Some(hash));
-    }
-    Work::Parsed(Parsed {
+    let mark = ParseMark::begin(context, &key, &hash);
+    let pages = tx.clone();
+    let pages_of = path.to_path_buf();
+    // Told often; dropped when the writer is busy, as the next will say more.
+    let on_progress: OnParseProgress = Arc::new(move |read| {
+        let _ = pages.try_send(Work::Pages(pages_of.clone(), read));
+    });
+    let doc =
+        match cairn_ingest::parse_isolated_reporting(kind, bytes, &context.limits, on_progress) {
+            Ok(doc) => doc,
+            Err(e) => return Some(Work::Failed(path.to_path_buf(), e, Some(hash))),
+        };
+    let parsed = Parsed {
         path: path.to_path_buf(),
         kind,
         hash,
         size,
         pages: doc.page_count(),
-        warnings: doc.warnings,
-        chunks,
-    })
+        chars: doc
+            .sections
+            .iter()
+            .map(|s| s.text.chars().count() + 2)
+            .sum(),
+        warnings: doc.warnings.clone(),
+        chunks: Vec::new(),
+        chunk_total: None,
+    };
+    if parsed.chars > context.stream_text_chars {
+        stream_chunks(doc, parsed, mark, context, embedder, tx);
+        return None;
+    }
+    let chunks = context.chunker.chunk(&doc, embedder.as_ref());
+    drop(mark);
+    if chunks.is_empty() {
+        return Some(Work::Failed(
+            parsed.path,
+            ParseError::Empty,
+            Some(parsed.hash),
+        ));
+    }
+    if chunks.len() <= context.batch_chunks {
+        return Some(Work::Parsed(Parsed { chunks, ..parsed }));
+    }
+    // Already cut: every slice fits in the stream at once.
+    let slices: Vec<Vec<Chunk>> = chunks
+        .chunks(context.batch_chunks)
+        .map(<[Chunk]>::to_vec)
+        .collect();
+    let (sender, receiver) = mpsc::channel(slices.len() + 1);
+    for slice in slices {
+        let _ = sender.try_send(Slice::Chunks(slice));
+    }
+    let _ = sender.try_send(Slice::End);
+    let chunk_total = Some(chunks.len());
+    Some(Work::Streamed(
+        Parsed {
+            chunk_total,
+            ..parsed
+        },
+        receiver,
+    ))
+}
+
+/// Hands `doc` over as [`Work::Streamed`] and cuts it into chunks on a thread of its own, a batch
+/// at a time, at most two batches ahead of the writer; the parse mark is cleared when it is cut.
+fn stream_chunks(
+    doc: cairn_ingest::Document,
+    parsed: Parsed,
+    mark: ParseMark,
+    context: &ParseContext,
+    embedder: &Arc<BertEmbedder>,
+    tx: &mpsc::Sender<Work>,
+) {
+    let slot = context.streams.take();
+    let (sender, receiver) = mpsc::channel(2);
+    if tx.blocking_send(Work::Streamed(parsed, receiver)).is_err() {
+        return;
+    }
+    let (chunker, batch_chunks, embedder) = (
+        context.chunker.clone(),
+        context.batch_chunks,
+        embedder.clone(),
+    );
+    let cut = move || {
+        let _held = (slot, mark);
+        let mut slice = Vec::with_capacity(batch_chunks);
+        let flow = chunker.chunk_each(&doc, embedder.as_ref(), &mut |chunk| {
+            slice.push(chunk);
+            if slice.len() < batch_chunks {
+                return ControlFlow::Continue(());
+            }
+            let full = std::mem::replace(&mut slice, Vec::with_capacity(batch_chunks));
+            match sender.blocking_send(Slice::Chunks(full)) {
+                Ok(()) => ControlFlow::Continue(()),
+                // The writer stopped (a cancel): nothing more to cut.
+                Err(_) => ControlFlow::Break(()),
+            }
+        });
+        if flow.is_continue() {
+            if !slice.is_empty() {
+                let _ = sender.blocking_send(Slice::Chunks(slice));
+            }
+            let _ = sender.blocking_send(Slice::End);
+        }
+    };
+    if let Err(e) = std::thread::Builder::new()
+        .name("cairn-chunk-stream".into())
+        .spawn(cut)
+    {
+        // The receiver closes unfinished: the writer reports it and the next run reads it again.
+        tracing::warn!(error = %e, "could not start a thread to cut a large document");
+    }
 }

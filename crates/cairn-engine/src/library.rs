@@ -47,7 +47,7 @@ const DEFAULT_STRONG_CHAT: &str =
 pub struct Library {
     pub(crate) data_dir: PathBuf,
     pub(crate) config: Config,
-    pub(crate) store: Store,
+    pub(crate) store: Arc<Store>,
     pub(crate) index: Index,
     embedder: OnceLock<Arc<BertEmbedder>>,
     reranker: OnceLock<Option<Arc<dyn Reranker>>>,
@@ -107,7 +107,7 @@ impl Library {
         Ok(Library {
             data_dir: data_dir.to_path_buf(),
             config,
-            store,
+            store: Arc::new(store),
             index,
             embedder: OnceLock::new(),
             reranker: OnceLock::new(),

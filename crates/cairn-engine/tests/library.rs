@@ -652,9 +652,9 @@ async fn a_large_document_is_streamed_in_slices_and_small_files_do_not_wait_behi
     let slices: Vec<(usize, usize)> = events
         .iter()
         .filter_map(|e| match e {
-            Progress::Passages { path, done, total } if path.ends_with("ledger.txt") => {
-                Some((*done, *total))
-            }
+            Progress::Passages {
+                path, done, total, ..
+            } if path.ends_with("ledger.txt") => Some((*done, *total)),
             _ => None,
         })
         .collect();
@@ -705,4 +705,157 @@ async fn a_large_document_is_streamed_in_slices_and_small_files_do_not_wait_behi
             .sum::<i64>(),
         *chunks as i64 + 4
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_text_is_cut_into_passages_while_they_are_written_with_an_estimate_and_eta() {
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let big: String = (0..300)
+        .map(|i| {
+            format!(
+                "Tide table {i} lists high water at {} past the hour.\n\n",
+                i % 60
+            )
+        })
+        .collect::<String>()
+        + "The last table notes that the ferry to Skerrow sails only at neap tides.\n";
+    write(docs.path(), "tides.txt", &big);
+    write(
+        docs.path(),
+        "owls.md",
+        "# Owls\n\nBarn owls hunt by sound at night.\n",
+    );
+    let mut config = Config::default();
+    config.ingest.batch_chunks = 8;
+    // Any text past 1,000 characters is cut while it is written.
+    config.ingest.stream_text_chars = 1000;
+    let library = Library::open(data.path(), config).await.unwrap();
+    let events = std::sync::Mutex::new(Vec::new());
+    let report = library
+        .add(
+            &[docs.path().to_path_buf()],
+            "default",
+            &|e| events.lock().unwrap().push(e),
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.indexed(), 2, "{:#?}", report.outcomes);
+    let FileStatus::Indexed { chunks, .. } = status_of(&report, "tides.txt") else {
+        panic!("{:?}", status_of(&report, "tides.txt"));
+    };
+    let events = events.into_inner().unwrap();
+    let slices: Vec<(usize, usize, Option<u64>)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Progress::Passages {
+                path,
+                done,
+                total,
+                eta_seconds,
+            } if path.ends_with("tides.txt") => Some((*done, *total, *eta_seconds)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(slices.len(), chunks.div_ceil(8), "{slices:?}");
+    // Estimated from the text covered: within a fifth of the truth from the first slice on.
+    for (done, total, eta) in &slices {
+        assert!(
+            total.abs_diff(*chunks) * 5 <= *chunks,
+            "estimated {total} of {chunks} at {done}"
+        );
+        assert!(eta.is_some(), "{slices:?}");
+    }
+    assert_eq!(slices.last().unwrap().0, *chunks);
+    assert_eq!(slices.last().unwrap().2, Some(0), "nothing left at the end");
+
+    let hits = search(
+        &library,
+        "when does the ferry to Skerrow sail",
+        SearchMode::Hybrid,
+    )
+    .await;
+    assert!(hits[0].passage.text.contains("neap tides"), "{hits:?}");
+    let record = library
+        .documents(Some("default"))
+        .unwrap()
+        .into_iter()
+        .find(|d| d.path.ends_with("tides.txt"))
+        .unwrap();
+    assert_eq!(record.chunk_count, *chunks as i64);
+    assert_eq!(record.state, cairn_store::DocState::Indexed);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_a_stopped_run_was_reading_is_quarantined_not_read_again() {
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    write(
+        docs.path(),
+        "crasher.md",
+        "# Crasher\n\nThis file took the last run down.\n",
+    );
+    write(docs.path(), "fine.md", "# Fine\n\nNothing wrong here.\n");
+    let crasher = docs.path().join("crasher.md");
+    let hash = format!(
+        "sha256:{:x}",
+        <sha2::Sha256 as sha2::Digest>::digest(std::fs::read(&crasher).unwrap())
+    );
+    {
+        // What a run that died while reading it leaves behind.
+        let store = cairn_store::Store::open(&data.path().join("cairn.sqlite")).unwrap();
+        let library = Library::open(data.path(), Config::default()).await.unwrap();
+        library
+            .add(
+                &[docs.path().join("fine.md")],
+                "default",
+                &|_| {},
+                &CancelToken::new(),
+            )
+            .await
+            .unwrap();
+        store
+            .begin_parse("default", &crasher.display().to_string(), &hash)
+            .unwrap();
+    }
+    let library = Library::open(data.path(), Config::default()).await.unwrap();
+    let report = library
+        .add(
+            &[docs.path().to_path_buf()],
+            "default",
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap();
+    let FileStatus::Failed { code, reason } = status_of(&report, "crasher.md") else {
+        panic!("{:?}", status_of(&report, "crasher.md"));
+    };
+    assert_eq!(code, "quarantined");
+    assert!(reason.contains("stopped while reading"), "{reason}");
+    assert_eq!(*status_of(&report, "fine.md"), FileStatus::Unchanged);
+
+    // Retried, it is read again, and a clean read leaves no mark behind.
+    let retried = library
+        .retry(&[], "default", &|_| {}, &CancelToken::new())
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            status_of(&retried, "crasher.md"),
+            FileStatus::Indexed { .. }
+        ),
+        "{retried:?}"
+    );
+    let again = library
+        .add(
+            &[docs.path().to_path_buf()],
+            "default",
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.unchanged(), 2, "{:?}", again.outcomes);
 }

@@ -1,6 +1,6 @@
 //! Sentence-aligned chunking in token windows with overlap.
 
-use std::ops::Range;
+use std::ops::{ControlFlow, Range};
 
 use serde::{Deserialize, Serialize};
 use unicode_segmentation::UnicodeSegmentation;
@@ -82,6 +82,8 @@ pub struct Chunk {
 #[derive(Debug, Clone)]
 pub struct Chunker {
     config: ChunkerConfig,
+    /// Text of a section gathered before its pieces are tokenized and packed into windows.
+    block_bytes: usize,
 }
 
 /// A unit that chunk boundaries respect: a sentence, a line, or a piece of an over-long one.
@@ -90,6 +92,10 @@ struct Piece {
     bytes: Range<usize>,
     tokens: usize,
 }
+
+/// Text of one section tokenized and windowed at a time: a section of any size (a 200 MB text file
+/// is one) is chunked a block at a time, so the units and token spans held at once stay small.
+const BLOCK_BYTES: usize = 1 << 20;
 
 impl Chunker {
     /// A chunker with the given window. A zero window is treated as one token, and an overlap of the
@@ -102,6 +108,7 @@ impl Chunker {
                 max_tokens,
                 overlap_tokens,
             },
+            block_bytes: BLOCK_BYTES,
         }
     }
 
@@ -114,56 +121,81 @@ impl Chunker {
     /// and one heading path.
     pub fn chunk(&self, doc: &Document, tokenizer: &dyn Tokenize) -> Vec<Chunk> {
         let mut chunks = Vec::new();
-        let mut section_char_start = 0usize;
-        for section in &doc.sections {
-            let pieces = self.pieces(&section.text, section.splitting, tokenizer);
-            let mut offsets = CharOffsets::new(&section.text);
-            for window in self.windows(&pieces) {
-                let raw = &section.text[window.bytes.clone()];
-                let trimmed_start = window.bytes.start + (raw.len() - raw.trim_start().len());
-                let trimmed_end = window.bytes.end - (raw.len() - raw.trim_end().len());
-                if trimmed_start >= trimmed_end {
-                    continue;
-                }
-                let char_start = section_char_start + offsets.char_index(trimmed_start);
-                let char_end = section_char_start + offsets.char_index(trimmed_end);
-                chunks.push(Chunk {
-                    ordinal: chunks.len() as u32,
-                    page: section.page,
-                    heading_path: section.heading_path.clone(),
-                    char_start: char_start as u32,
-                    char_end: char_end as u32,
-                    token_count: window.tokens as u32,
-                    text: section.text[trimmed_start..trimmed_end].to_string(),
-                });
-            }
-            section_char_start += section.text.chars().count() + SECTION_SEPARATOR.chars().count();
-        }
+        let _ = self.chunk_each(doc, tokenizer, &mut |chunk| {
+            chunks.push(chunk);
+            ControlFlow::Continue(())
+        });
         chunks
     }
 
-    /// Splits a section into units no larger than the window, each with its token count.
-    fn pieces(&self, text: &str, splitting: Splitting, tokenizer: &dyn Tokenize) -> Vec<Piece> {
-        let units: Vec<Range<usize>> = match splitting {
-            Splitting::Sentences => text
-                .split_sentence_bound_indices()
-                .map(|(start, s)| start..start + s.len())
-                .collect(),
-            Splitting::Lines => {
-                let mut start = 0;
-                text.split_inclusive('\n')
-                    .map(|line| {
-                        let range = start..start + line.len();
-                        start = range.end;
-                        range
-                    })
-                    .collect()
+    /// Cuts `doc` into the chunks [`Chunker::chunk`] returns, handing each to `emit` as soon as it
+    /// is cut, and stops early when `emit` breaks. Sections are tokenized a block (about 1 MB of
+    /// text) at a time, so what this holds beyond the document does not grow with its size.
+    pub fn chunk_each(
+        &self,
+        doc: &Document,
+        tokenizer: &dyn Tokenize,
+        emit: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        let mut ordinal = 0u32;
+        let mut section_char_start = 0usize;
+        for section in &doc.sections {
+            let text = section.text.as_str();
+            let mut offsets = CharOffsets::new(text);
+            let mut units = units(text, section.splitting).peekable();
+            // Pieces not yet in a finished window; the first may be the overlap of the last one.
+            let mut pieces: Vec<Piece> = Vec::new();
+            loop {
+                let mut block = Vec::new();
+                for unit in units.by_ref() {
+                    let full = unit.end
+                        - block.first().map_or(unit.start, |b: &Range<usize>| b.start)
+                        >= self.block_bytes;
+                    block.push(unit);
+                    if full {
+                        break;
+                    }
+                }
+                let last = units.peek().is_none();
+                pieces.extend(self.pieces(text, &block, tokenizer));
+                let (windows, consumed) = self.windows(&pieces, last);
+                for window in windows {
+                    let raw = &text[window.bytes.clone()];
+                    let trimmed_start = window.bytes.start + (raw.len() - raw.trim_start().len());
+                    let trimmed_end = window.bytes.end - (raw.len() - raw.trim_end().len());
+                    if trimmed_start >= trimmed_end {
+                        continue;
+                    }
+                    let char_start = section_char_start + offsets.char_index(trimmed_start);
+                    let char_end = section_char_start + offsets.char_index(trimmed_end);
+                    emit(Chunk {
+                        ordinal,
+                        page: section.page,
+                        heading_path: section.heading_path.clone(),
+                        char_start: char_start as u32,
+                        char_end: char_end as u32,
+                        token_count: window.tokens as u32,
+                        text: text[trimmed_start..trimmed_end].to_string(),
+                    })?;
+                    ordinal += 1;
+                }
+                pieces.drain(..consumed);
+                if last {
+                    break;
+                }
             }
-        };
-        let spans = segmented_token_spans(text, &units, tokenizer);
+            section_char_start += text.chars().count() + SECTION_SEPARATOR.chars().count();
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Splits `units` of a section's `text` into pieces no larger than the window, each with its
+    /// token count.
+    fn pieces(&self, text: &str, units: &[Range<usize>], tokenizer: &dyn Tokenize) -> Vec<Piece> {
+        let spans = segmented_token_spans(text, units, tokenizer);
         let mut pieces = Vec::with_capacity(units.len());
         let mut next_token = 0;
-        for unit in units {
+        for unit in units.iter().cloned() {
             let first = next_token;
             while next_token < spans.len() && spans[next_token].start < unit.end {
                 next_token += 1;
@@ -193,8 +225,10 @@ impl Chunker {
     }
 
     /// Packs pieces into windows of at most `max_tokens`, each new window repeating up to
-    /// `overlap_tokens` from the end of the previous one.
-    fn windows(&self, pieces: &[Piece]) -> Vec<Piece> {
+    /// `overlap_tokens` from the end of the previous one. Unless these are the `last` pieces of
+    /// their section, a window that reaches the end is not cut, for more pieces may join it.
+    /// Returns the windows and how many leading pieces no later window needs.
+    fn windows(&self, pieces: &[Piece], last: bool) -> (Vec<Piece>, usize) {
         let mut windows = Vec::new();
         let mut first = 0;
         while first < pieces.len() {
@@ -206,12 +240,15 @@ impl Chunker {
                 tokens += pieces[end].tokens;
                 end += 1;
             }
+            if end == pieces.len() && !last {
+                break;
+            }
             windows.push(Piece {
                 bytes: pieces[first].bytes.start..pieces[end - 1].bytes.end,
                 tokens,
             });
             if end == pieces.len() {
-                break;
+                return (windows, end);
             }
             // Step back over whole pieces while they fit in the overlap, but always move forward.
             let mut next = end;
@@ -224,7 +261,22 @@ impl Chunker {
             }
             first = next;
         }
-        windows
+        (windows, first)
+    }
+}
+
+/// The units of a section that chunk boundaries respect, as byte ranges in order.
+fn units(text: &str, splitting: Splitting) -> Box<dyn Iterator<Item = Range<usize>> + '_> {
+    match splitting {
+        Splitting::Sentences => Box::new(
+            text.split_sentence_bound_indices()
+                .map(|(start, s)| start..start + s.len()),
+        ),
+        Splitting::Lines => Box::new(text.split_inclusive('\n').scan(0, |start, line| {
+            let range = *start..*start + line.len();
+            *start = range.end;
+            Some(range)
+        })),
     }
 }
 
@@ -413,6 +465,61 @@ mod tests {
         let covered: u32 = chunks.iter().map(|c| c.token_count).sum();
         assert!(covered >= total_words, "every token is in some chunk");
         assert_spans_exact(&doc, &chunks);
+    }
+
+    #[test]
+    fn a_section_chunked_in_blocks_gives_the_chunks_of_one_pass() {
+        let sentence = "Gulls follow the ferry out past the breakwater at dawn. ";
+        let mut text = String::new();
+        for i in 0..4000 {
+            text.push_str(&format!("{i} {sentence}"));
+            if i % 7 == 0 {
+                // A sentence longer than a window, which is cut at token boundaries.
+                text.push_str(&"lantern ".repeat(60));
+                text.push_str(". ");
+            }
+        }
+        let doc = Document::from_sections(vec![
+            Section::new(Some(1), vec!["A".into()], text.clone()),
+            Section::new(Some(2), vec![], text),
+        ]);
+        let config = ChunkerConfig {
+            max_tokens: 40,
+            overlap_tokens: 9,
+        };
+        let one_pass = Chunker {
+            block_bytes: usize::MAX,
+            ..Chunker::new(config)
+        }
+        .chunk(&doc, &WhitespaceTokens);
+        let blocks = Chunker {
+            block_bytes: 1000,
+            ..Chunker::new(config)
+        };
+        let mut streamed = Vec::new();
+        let flow = blocks.chunk_each(&doc, &WhitespaceTokens, &mut |c| {
+            streamed.push(c);
+            ControlFlow::Continue(())
+        });
+        assert_eq!(flow, ControlFlow::Continue(()));
+        assert!(one_pass.len() > 500, "{}", one_pass.len());
+        assert_eq!(streamed, one_pass);
+        assert_spans_exact(&doc, &streamed);
+
+        let mut taken = 0;
+        let flow = blocks.chunk_each(&doc, &WhitespaceTokens, &mut |_| {
+            taken += 1;
+            if taken == 3 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+        assert_eq!(
+            (flow, taken),
+            (ControlFlow::Break(()), 3),
+            "emit stops the chunking"
+        );
     }
 
     #[test]

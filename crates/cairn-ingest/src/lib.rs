@@ -28,6 +28,7 @@ mod chunk;
 mod document;
 mod error;
 mod parse;
+mod progress;
 mod worker;
 
 pub use chunk::{Chunk, Chunker, ChunkerConfig, Tokenize, WhitespaceTokens};
@@ -35,8 +36,11 @@ pub use document::{Document, DocumentKind, Section, Splitting};
 pub use error::ParseError;
 pub use parse::{
     ParseLimits, PdfReader, RenderedPage, Tesseract, detect_kind, is_supported, parse_bytes,
-    parse_file, pdfium_library, read_file, render_page, tesseract, use_pdfium, use_tesseract,
+    parse_bytes_reporting, parse_file, pdfium_library, read_file, render_page, tesseract,
+    use_pdfium, use_tesseract,
 };
+pub use progress::{OnParseProgress, ParseProgress, ignore_progress};
 pub use worker::{
-    WORKER_ARG, isolated, parse_isolated, render_isolated, serve_if_asked, use_program,
+    WORKER_ARG, isolated, parse_isolated, parse_isolated_reporting, render_isolated,
+    serve_if_asked, use_program,
 };

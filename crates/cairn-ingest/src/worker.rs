@@ -6,7 +6,8 @@
 //! binary that may serve as one calls [`serve_if_asked`] first thing in `main`. The child caps its
 //! own memory (Linux) and CPU time (Unix), reads the file's bytes from stdin (the bytes the parent
 //! hashed, so a file that changes while it is read is parsed as it was hashed), parses them as
-//! [`crate::parse_bytes`] does, and writes one [`Reply`] as JSON to stdout. The parent kills it at
+//! [`crate::parse_bytes`] does, and writes JSON to stdout: a [`Reply::Progress`] for each stretch
+//! of pages read, then one final [`Reply`]. The parent kills it at
 //! the wall-clock limit and turns however it ended into a [`ParseError`]: "needed more than
 //! 2048 MB", "took longer than 120 s", "the parser crashed (stack overflow)". The file fails alone;
 //! the process and the rest of the batch go on.
@@ -18,7 +19,7 @@ use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -26,7 +27,10 @@ use wait_timeout::ChildExt;
 
 use crate::document::{Document, DocumentKind};
 use crate::error::ParseError;
-use crate::parse::{PARSER_STACK_BYTES, ParseLimits, RenderedPage, parse_bytes, render_page};
+use crate::parse::{
+    PARSER_STACK_BYTES, ParseLimits, RenderedPage, parse_bytes_reporting, render_page,
+};
+use crate::progress::{OnParseProgress, ParseProgress};
 
 /// The first argument that makes a Cairn binary a parse worker.
 pub const WORKER_ARG: &str = "--cairn-parse-worker";
@@ -97,9 +101,10 @@ enum Job {
     },
 }
 
-/// What a worker answers on stdout.
+/// What a worker writes on stdout: any number of `Progress`, then one of the others.
 #[derive(Debug, Serialize, Deserialize)]
 enum Reply {
+    Progress(ParseProgress),
     Parsed(Document),
     Rendered(RenderedPage),
     Failed { code: String, message: String },
@@ -112,9 +117,30 @@ pub fn parse_isolated(
     bytes: Vec<u8>,
     limits: &ParseLimits,
 ) -> Result<Document, ParseError> {
-    match PROGRAM.get() {
-        Some(program) => parse_in_worker(program, kind, bytes, limits),
-        None => parse_bytes(kind, bytes, limits),
+    parse_isolated_reporting(kind, bytes, limits, crate::ignore_progress())
+}
+
+/// [`parse_isolated`], telling `on_progress` of the pages read as it goes (from a worker, as it
+/// reports them).
+pub fn parse_isolated_reporting(
+    kind: DocumentKind,
+    bytes: Vec<u8>,
+    limits: &ParseLimits,
+    on_progress: OnParseProgress,
+) -> Result<Document, ParseError> {
+    let Some(program) = PROGRAM.get() else {
+        return parse_bytes_reporting(kind, bytes, limits, on_progress);
+    };
+    match run_in_worker(
+        program,
+        kind,
+        Job::Parse,
+        bytes,
+        limits,
+        on_progress.as_ref(),
+    )? {
+        Reply::Parsed(doc) => Ok(doc),
+        other => Err(unexpected(other)),
     }
 }
 
@@ -139,26 +165,15 @@ pub fn render_isolated(
         width,
         passage,
     };
-    match run_in_worker(program, DocumentKind::Pdf, job, bytes, limits)? {
+    match run_in_worker(program, DocumentKind::Pdf, job, bytes, limits, &|_| {})? {
         Reply::Rendered(page) => Ok(page),
-        other => Err(unexpected(other)),
-    }
-}
-
-fn parse_in_worker(
-    program: &Path,
-    kind: DocumentKind,
-    bytes: Vec<u8>,
-    limits: &ParseLimits,
-) -> Result<Document, ParseError> {
-    match run_in_worker(program, kind, Job::Parse, bytes, limits)? {
-        Reply::Parsed(doc) => Ok(doc),
         other => Err(unexpected(other)),
     }
 }
 
 fn unexpected(reply: Reply) -> ParseError {
     let what = match reply {
+        Reply::Progress(_) => "progress alone",
         Reply::Parsed(_) => "a parsed document",
         Reply::Rendered(_) => "a drawn page",
         Reply::Failed { .. } => "a failure",
@@ -168,13 +183,15 @@ fn unexpected(reply: Reply) -> ParseError {
     ))
 }
 
-/// Runs `job` on `bytes` in a worker process; a failure the worker reports is returned as its error.
+/// Runs `job` on `bytes` in a worker process, passing the progress it reports to `on_progress`;
+/// a failure the worker reports is returned as its error.
 fn run_in_worker(
     program: &Path,
     kind: DocumentKind,
     job: Job,
     bytes: Vec<u8>,
     limits: &ParseLimits,
+    on_progress: &(dyn Fn(ParseProgress) + Sync),
 ) -> Result<Reply, ParseError> {
     if bytes.is_empty() {
         return Err(ParseError::Empty);
@@ -199,50 +216,66 @@ fn run_in_worker(
         .env("MIMALLOC_ARENA_RESERVE", "0")
         .spawn()
         .map_err(|e| ParseError::ParserCrashed(format!("the parse worker did not start: {e}")))?;
-    // Each pipe on its own thread: a worker blocked writing its reply must not wait on us writing.
     let mut stdin = child.stdin.take().expect("stdin is piped");
-    let feeder = std::thread::spawn(move || {
-        // A worker that died early closes the pipe; how it ended is read from its status.
-        let _ = stdin.write_all(&bytes);
-    });
-    let mut stdout = child.stdout.take().expect("stdout is piped");
-    let reader = std::thread::spawn(move || {
-        let mut out = Vec::new();
-        stdout.read_to_end(&mut out).map(|_| out)
-    });
+    let stdout = child.stdout.take().expect("stdout is piped");
     let mut stderr = child.stderr.take().expect("stderr is piped");
-    let errors = std::thread::spawn(move || {
-        let mut err = Vec::new();
-        let _ = stderr.read_to_end(&mut err);
-        let from = err.len().saturating_sub(STDERR_TAIL);
-        String::from_utf8_lossy(&err[from..]).into_owned()
-    });
-    let waited = child.wait_timeout(limits.timeout + START_GRACE);
-    let status = match waited {
-        Ok(Some(status)) => status,
-        Ok(None) | Err(_) => {
-            let _ = child.kill();
-            let _ = child.wait();
-            let _ = feeder.join();
-            return Err(ParseError::Timeout(limits.timeout));
+    // Each pipe on its own thread: a worker blocked writing its reply must not wait on us writing.
+    std::thread::scope(|scope| {
+        let feeder = scope.spawn(move || {
+            // A worker that died early closes the pipe; how it ended is read from its status.
+            let _ = stdin.write_all(&bytes);
+        });
+        // The reply is read as it streams: progress as it comes, and the document decoded from
+        // the pipe without first holding its whole JSON.
+        let reader = scope.spawn(move || read_replies(stdout, on_progress));
+        let errors = scope.spawn(move || {
+            let mut err = Vec::new();
+            let _ = stderr.read_to_end(&mut err);
+            let from = err.len().saturating_sub(STDERR_TAIL);
+            String::from_utf8_lossy(&err[from..]).into_owned()
+        });
+        let status = match child.wait_timeout(limits.timeout + START_GRACE) {
+            Ok(Some(status)) => status,
+            Ok(None) | Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(ParseError::Timeout(limits.timeout));
+            }
+        };
+        let _ = feeder.join();
+        let reply = reader
+            .join()
+            .map_err(|_| ParseError::ParserCrashed("the worker's reply was lost".into()))?;
+        let stderr = errors.join().unwrap_or_default();
+        if !status.success() {
+            return Err(ended_badly(status, &stderr, limits));
         }
-    };
-    let _ = feeder.join();
-    let out = reader
-        .join()
-        .map_err(|_| ParseError::ParserCrashed("the worker's reply was lost".into()))?
-        .map_err(ParseError::Io)?;
-    let stderr = errors.join().unwrap_or_default();
-    if !status.success() {
-        return Err(ended_badly(status, &stderr, limits));
+        match reply {
+            Ok(Reply::Failed { code, message }) => Err(ParseError::reported(&code, message)),
+            Ok(reply) => Ok(reply),
+            Err(e) => Err(ParseError::ParserCrashed(format!(
+                "the parse worker's reply could not be read: {e}"
+            ))),
+        }
+    })
+}
+
+/// Reads a worker's replies to the end of its stdout: progress is passed on, the last other reply
+/// returned.
+fn read_replies(
+    stdout: impl Read,
+    on_progress: &(dyn Fn(ParseProgress) + Sync),
+) -> Result<Reply, String> {
+    let replies =
+        serde_json::Deserializer::from_reader(std::io::BufReader::new(stdout)).into_iter::<Reply>();
+    let mut last = None;
+    for reply in replies {
+        match reply.map_err(|e| e.to_string())? {
+            Reply::Progress(progress) => on_progress(progress),
+            other => last = Some(other),
+        }
     }
-    match serde_json::from_slice::<Reply>(&out) {
-        Ok(Reply::Failed { code, message }) => Err(ParseError::reported(&code, message)),
-        Ok(reply) => Ok(reply),
-        Err(e) => Err(ParseError::ParserCrashed(format!(
-            "the parse worker's reply could not be read: {e}"
-        ))),
-    }
+    last.ok_or_else(|| "it ended without one".to_string())
 }
 
 /// Why a worker that exited without its reply ended, from its status and the end of its stderr.
@@ -321,7 +354,10 @@ fn serve(request: &str) -> i32 {
         },
         Ok(_) => {
             let done = match request.job {
-                Job::Parse => parse_bytes(request.kind, bytes, &request.limits).map(Reply::Parsed),
+                Job::Parse => {
+                    parse_bytes_reporting(request.kind, bytes, &request.limits, Arc::new(tell))
+                        .map(Reply::Parsed)
+                }
                 Job::Render {
                     page,
                     width,
@@ -344,6 +380,16 @@ fn serve(request: &str) -> i32 {
             eprintln!("the parse worker could not write its reply: {e}");
             3
         }
+    }
+}
+
+/// Writes a worker's progress to the parent, one line at a time.
+fn tell(progress: ParseProgress) {
+    let mut out = std::io::stdout().lock();
+    // A parent that stopped reading is told nothing; the final reply says how it went.
+    if serde_json::to_writer(&mut out, &Reply::Progress(progress)).is_ok() {
+        let _ = out.write_all(b"\n");
+        let _ = out.flush();
     }
 }
 
@@ -445,6 +491,38 @@ mod tests {
             Reply::Parsed(back) => assert_eq!(back, doc),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn progress_is_passed_on_as_it_streams_and_the_final_reply_returned() {
+        let mut out = Vec::new();
+        for done in 1..=3 {
+            serde_json::to_writer(
+                &mut out,
+                &Reply::Progress(ParseProgress {
+                    done,
+                    total: 3,
+                    ocr: done == 2,
+                }),
+            )
+            .unwrap();
+            out.push(b'\n');
+        }
+        let doc =
+            Document::from_sections(vec![crate::Section::new(Some(1), vec![], "Tides turn.")]);
+        serde_json::to_writer(&mut out, &Reply::Parsed(doc.clone())).unwrap();
+        let told = std::sync::Mutex::new(Vec::new());
+        let reply = read_replies(&out[..], &|p| told.lock().unwrap().push(p)).unwrap();
+        assert!(matches!(reply, Reply::Parsed(back) if back == doc));
+        let told = told.into_inner().unwrap();
+        assert_eq!(told.len(), 3);
+        assert_eq!((told[1].done, told[1].ocr), (2, true));
+
+        // Progress alone, then the pipe closes (the worker died): no reply.
+        let cut = &out[..out.iter().position(|&b| b == b'\n').unwrap() + 1];
+        assert!(read_replies(cut, &|_| {}).is_err());
+        // A reply cut off mid-way is an error, not a document.
+        assert!(read_replies(&out[..out.len() - 5], &|_| {}).is_err());
     }
 
     #[test]

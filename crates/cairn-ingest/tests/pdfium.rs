@@ -5,9 +5,12 @@
 mod cer;
 
 use std::path::{Path, PathBuf};
-use std::sync::Once;
+use std::sync::{Arc, Mutex, Once};
 
-use cairn_ingest::{DocumentKind, ParseLimits, PdfReader, parse_bytes, parse_file, render_page};
+use cairn_ingest::{
+    DocumentKind, ParseLimits, ParseProgress, PdfReader, parse_bytes, parse_bytes_reporting,
+    parse_file, render_page,
+};
 use cer::{edit_distance, squash};
 
 fn fixture(name: &str) -> PathBuf {
@@ -76,6 +79,25 @@ fn one_page_pdf(media_box: &str, rotate: u32, content: &str) -> Vec<u8> {
 #[test]
 fn pdfium_keeps_the_text_of_each_page_with_its_number() {
     with_pdfium();
+    let told = Arc::new(Mutex::new(Vec::new()));
+    let sink = told.clone();
+    parse_bytes_reporting(
+        DocumentKind::Pdf,
+        std::fs::read(fixture("three-pages.pdf")).unwrap(),
+        &ParseLimits::default(),
+        Arc::new(move |p| sink.lock().unwrap().push(p)),
+    )
+    .unwrap();
+    let told = told.lock().unwrap();
+    assert_eq!(
+        told.last(),
+        Some(&ParseProgress {
+            done: 3,
+            total: 3,
+            ocr: false
+        }),
+        "the last page is always told: {told:?}"
+    );
     let (kind, doc) = parse_file(&fixture("three-pages.pdf"), &ParseLimits::default()).unwrap();
     assert_eq!(kind, DocumentKind::Pdf);
     assert!(doc.warnings.is_empty(), "{:?}", doc.warnings);
@@ -178,7 +200,24 @@ fn a_scanned_page_is_read_by_ocr_with_its_page_number() {
         program,
         languages: "eng".into(),
     }));
-    let (_, doc) = parse_file(&fixture("scanned-page.pdf"), &ParseLimits::default()).unwrap();
+    let told = Arc::new(Mutex::new(Vec::new()));
+    let sink = told.clone();
+    let doc = parse_bytes_reporting(
+        DocumentKind::Pdf,
+        std::fs::read(fixture("scanned-page.pdf")).unwrap(),
+        &ParseLimits::default(),
+        Arc::new(move |p| sink.lock().unwrap().push(p)),
+    )
+    .unwrap();
+    assert_eq!(
+        *told.lock().unwrap(),
+        vec![ParseProgress {
+            done: 1,
+            total: 1,
+            ocr: true
+        }],
+        "the page read by OCR is told as such"
+    );
     assert!(doc.warnings.is_empty(), "{:?}", doc.warnings);
     assert_eq!(doc.sections.len(), 1);
     assert_eq!(doc.sections[0].page, Some(1));

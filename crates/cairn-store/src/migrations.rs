@@ -16,4 +16,5 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0011_quarantine.sql"),
     include_str!("../migrations/0012_watched_folders.sql"),
     include_str!("../migrations/0013_models.sql"),
+    include_str!("../migrations/0014_parsing.sql"),
 ];

@@ -268,6 +268,59 @@ impl Store {
         Ok(())
     }
 
+    /// Marks the document at `path` as being read (parsed and chunked) with content `hash`,
+    /// creating its record if needed; returns its id. Cleared by [`Store::end_parse`]; a mark
+    /// found by [`Store::quarantine_interrupted_parses`] outlived the run that wrote it.
+    pub fn begin_parse(&self, collection: &str, path: &str, hash: &str) -> Result<i64> {
+        let id = self.ensure_document(collection, path)?;
+        self.conn().execute(
+            "UPDATE documents SET parsing_hash = ?2 WHERE id = ?1",
+            params![id, hash],
+        )?;
+        Ok(id)
+    }
+
+    /// The document is no longer being read, however its reading ended.
+    pub fn end_parse(&self, id: i64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE documents SET parsing_hash = NULL WHERE id = ?1",
+            [id],
+        )?;
+        Ok(())
+    }
+
+    /// Documents of `collection` that were being read when the program last stopped: each is
+    /// quarantined with `code` and `message` (its content is not read again until it changes or a
+    /// retry releases it) and its mark cleared. One indexed before keeps its rows and state, as
+    /// with [`Store::record_failure`]; call this after any half-written rows were deleted. Returns
+    /// their paths.
+    pub fn quarantine_interrupted_parses(
+        &self,
+        collection: &str,
+        code: &str,
+        message: &str,
+    ) -> Result<Vec<String>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let paths: Vec<String> = {
+            let mut stmt = tx.prepare(
+                "SELECT path FROM documents WHERE collection = ?1 AND parsing_hash IS NOT NULL \
+                 ORDER BY path",
+            )?;
+            let rows = stmt.query_map([collection], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        tx.execute(
+            "UPDATE documents SET error_code = ?2, error_message = ?3, failed_hash = parsing_hash, \
+             parsing_hash = NULL, \
+             state = CASE WHEN state IN ('indexed', 'writing') THEN state ELSE 'failed' END \
+             WHERE collection = ?1 AND parsing_hash IS NOT NULL",
+            params![collection, code, message],
+        )?;
+        tx.commit()?;
+        Ok(paths)
+    }
+
     /// The quarantined files of a collection: path → (the content hash that failed, its code, its
     /// reason).
     pub fn quarantined(

@@ -109,3 +109,44 @@ fn replacing_the_embedder_marks_every_document_for_reindexing() {
         DocState::New
     );
 }
+
+#[test]
+fn a_parse_mark_left_by_a_stopped_run_quarantines_that_content() {
+    let (_dir, store) = store();
+    // Read to the end: the mark goes.
+    let done = store.begin_parse("c", "/d/fine.pdf", "sha256:f").unwrap();
+    store.end_parse(done).unwrap();
+    // An indexed document whose new content was being read, and a new one.
+    let old = store.begin_parse("c", "/d/old.pdf", "sha256:o1").unwrap();
+    store.begin_writes(&[(old, "sha256:o1")]).unwrap();
+    store.finish_writes(&[indexed(old, "sha256:o1")]).unwrap();
+    store.begin_parse("c", "/d/old.pdf", "sha256:o2").unwrap();
+    store.begin_parse("c", "/d/new.pdf", "sha256:n").unwrap();
+
+    let stopped = store
+        .quarantine_interrupted_parses("c", "interrupted", "stopped while reading")
+        .unwrap();
+    assert_eq!(
+        stopped,
+        vec!["/d/new.pdf".to_string(), "/d/old.pdf".to_string()]
+    );
+    let q = store.quarantined("c").unwrap();
+    assert_eq!(q.len(), 2, "{q:?}");
+    assert_eq!(q["/d/new.pdf"].0, "sha256:n");
+    assert_eq!(
+        q["/d/old.pdf"].0, "sha256:o2",
+        "the content being read, not the indexed one"
+    );
+    assert_eq!(q["/d/new.pdf"].1, "interrupted");
+    let old = store.document("c", "/d/old.pdf").unwrap().unwrap();
+    assert_eq!(old.state, DocState::Indexed, "what was indexed stays");
+    let new = store.document("c", "/d/new.pdf").unwrap().unwrap();
+    assert_eq!(new.state, DocState::Failed);
+    assert!(
+        store
+            .quarantine_interrupted_parses("c", "interrupted", "x")
+            .unwrap()
+            .is_empty(),
+        "each mark is taken once"
+    );
+}

@@ -299,9 +299,26 @@ state: FileState,
  */
 chunks: number | null, 
 /**
- * Passages in a large document being written in slices; `null` otherwise.
+ * Passages in a large document being written in slices (estimated while it is still being
+ * cut into passages); `null` otherwise.
  */
 chunks_total: number | null, 
+/**
+ * Seconds until a large document's last passage is written; `null` when not known.
+ */
+eta_seconds: number | null, 
+/**
+ * Pages read so far of a paged document being parsed; `null` otherwise.
+ */
+pages_read: number | null, 
+/**
+ * Pages in that document.
+ */
+pages_total: number | null, 
+/**
+ * The last page read was a scan, read by OCR.
+ */
+ocr: boolean, 
 /**
  * Stable failure code, when failed.
  */

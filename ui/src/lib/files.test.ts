@@ -26,7 +26,7 @@ function update(files: Partial<FileUpdate>[], over: Partial<IngestUpdate> = {}):
     eta_secs: null,
     queued_jobs: 0,
     error: null,
-    files: files.map((f) => ({ path: "/docs/a.md", state: "queued", chunks: null, chunks_total: null, code: null, reason: null, ...f })),
+    files: files.map((f) => ({ path: "/docs/a.md", state: "queued", chunks: null, chunks_total: null, eta_seconds: null, pages_read: null, pages_total: null, ocr: false, code: null, reason: null, ...f })),
     ...over,
   };
 }
@@ -73,14 +73,16 @@ describe("applyUpdate", () => {
   it("counts a large document's passages as they are written, then its total", () => {
     const rows = new Map<string, FileRow>();
     const key = rowKey("default", "/docs/manual.pdf");
+    applyUpdate(rows, update([{ path: "/docs/manual.pdf", state: "parsing", pages_read: 2, pages_total: 9, ocr: true }]), null);
+    expect(rows.get(key)).toMatchObject({ state: "parsing", pagesRead: 2, pages: 9, ocr: true });
     applyUpdate(rows, update([{ path: "/docs/manual.pdf", state: "embedding" }]), null);
-    expect(rows.get(key)?.chunksTotal).toBeNull();
-    applyUpdate(rows, update([{ path: "/docs/manual.pdf", state: "embedding", chunks: 256, chunks_total: 600 }]), null);
-    expect(rows.get(key)).toMatchObject({ state: "embedding", chunks: 256, chunksTotal: 600 });
+    expect(rows.get(key)).toMatchObject({ chunksTotal: null, pagesRead: null, ocr: false });
+    applyUpdate(rows, update([{ path: "/docs/manual.pdf", state: "embedding", chunks: 256, chunks_total: 600, eta_seconds: 95 }]), null);
+    expect(rows.get(key)).toMatchObject({ state: "embedding", chunks: 256, chunksTotal: 600, etaSeconds: 95 });
     applyUpdate(rows, update([{ path: "/docs/manual.pdf", state: "embedding", chunks: 512, chunks_total: 600 }]), null);
     expect(rows.get(key)?.chunks).toBe(512);
     applyUpdate(rows, update([{ path: "/docs/manual.pdf", state: "indexed", chunks: 600 }], { done: 1, state: "finished" }), null);
-    expect(rows.get(key)).toMatchObject({ state: "indexed", chunks: 600, chunksTotal: null });
+    expect(rows.get(key)).toMatchObject({ state: "indexed", chunks: 600, chunksTotal: null, etaSeconds: null });
   });
 
   it("carries the job's kind and paths", () => {

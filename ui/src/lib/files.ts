@@ -16,6 +16,12 @@ export type FileRow = {
   chunks: number | null;
   /** While a large document is written in slices: its passages in all (`chunks` counts those written). */
   chunksTotal: number | null;
+  /** Seconds until a large document's last passage is written, while it is. */
+  etaSeconds: number | null;
+  /** Pages read so far while a paged document is parsed (`pages` is then its page count). */
+  pagesRead: number | null;
+  /** The last page read was a scan, read by OCR. */
+  ocr: boolean;
   pages: number | null;
   kind: string | null;
   /** Why it failed, or what could not be read of it. */
@@ -44,6 +50,9 @@ export function rowFromDocument(d: DocumentView): FileRow {
     state: d.state === "new" && d.error_message ? "failed" : d.state,
     chunks: d.chunks,
     chunksTotal: null,
+    etaSeconds: null,
+    pagesRead: null,
+    ocr: false,
     pages: d.pages,
     kind: d.kind,
     reason,
@@ -95,18 +104,32 @@ export function applyUpdate(
       state: "queued",
       chunks: null,
       chunksTotal: null,
+      etaSeconds: null,
+      pagesRead: null,
+      ocr: false,
       pages: null,
       kind: null,
       reason: null,
       code: null,
     };
     row.state = nextState(existing?.state ?? null, f.state);
+    if (f.state === "parsing" && f.pages_read !== null) {
+      row.pagesRead = f.pages_read;
+      row.pages = f.pages_total;
+      row.ocr = f.ocr;
+    }
     if (f.state === "embedding" && f.chunks_total !== null) {
       row.chunks = f.chunks;
       row.chunksTotal = f.chunks_total;
+      row.etaSeconds = f.eta_seconds;
+    }
+    if (f.state !== "parsing") {
+      row.pagesRead = null;
+      row.ocr = false;
     }
     if (f.state === "indexed") {
       row.chunksTotal = null;
+      row.etaSeconds = null;
       row.chunks = f.chunks;
       row.reason = f.reason;
       row.code = null;

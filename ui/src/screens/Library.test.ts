@@ -214,11 +214,50 @@ describe("the Library screen's progress", () => {
     library.onProgress(
       ingest({
         kind: "add",
-        files: [{ path: "/docs/manual.pdf", state: "embedding", chunks: 512, chunks_total: 5988, code: null, reason: null }],
+        files: [
+          {
+            path: "/docs/manual.pdf",
+            state: "embedding",
+            chunks: 512,
+            chunks_total: 5988,
+            eta_seconds: 754,
+            pages_read: null,
+            pages_total: null,
+            ocr: false,
+            code: null,
+            reason: null,
+          },
+        ],
       }),
     );
     const { findByTestId } = render(Library);
-    expect((await findByTestId("file-passages")).textContent).toBe("512 of 5988 passages");
+    expect((await findByTestId("file-passages")).textContent?.replace(/\s+/g, " ")).toBe(
+      "512 of 5988 passages · about 12 min 34 s left",
+    );
+  });
+
+  it("counts the pages of a PDF as they are read, saying which are read by OCR", async () => {
+    library.onProgress(
+      ingest({
+        kind: "add",
+        files: [
+          {
+            path: "/docs/scans.pdf",
+            state: "parsing",
+            chunks: null,
+            chunks_total: null,
+            eta_seconds: null,
+            pages_read: 3,
+            pages_total: 12,
+            ocr: true,
+            code: null,
+            reason: null,
+          },
+        ],
+      }),
+    );
+    const { findByTestId } = render(Library);
+    expect((await findByTestId("file-pages")).textContent).toBe("OCR: page 3 of 12");
   });
 
   it("names a retry of every failed file", async () => {

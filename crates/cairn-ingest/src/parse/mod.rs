@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::document::{Document, DocumentKind, Section, Splitting};
 use crate::error::ParseError;
+use crate::progress::{OnParseProgress, ParseProgress};
 
 pub use pdf::{
     RenderedPage, Tesseract, pdfium_library, render_page, tesseract, use_pdfium, use_tesseract,
@@ -221,6 +222,16 @@ pub fn parse_bytes(
     bytes: Vec<u8>,
     limits: &ParseLimits,
 ) -> Result<Document, ParseError> {
+    parse_bytes_reporting(kind, bytes, limits, crate::ignore_progress())
+}
+
+/// [`parse_bytes`], telling `on_progress` of the pages read as it goes.
+pub fn parse_bytes_reporting(
+    kind: DocumentKind,
+    bytes: Vec<u8>,
+    limits: &ParseLimits,
+    on_progress: OnParseProgress,
+) -> Result<Document, ParseError> {
     if bytes.is_empty() {
         return Err(ParseError::Empty);
     }
@@ -232,7 +243,10 @@ pub fn parse_bytes(
         // Generous stack: recursive parsers meet deeply nested input (PDF object trees).
         .stack_size(PARSER_STACK_BYTES)
         .spawn(move || {
-            let result = std::panic::catch_unwind(|| parse_kind(kind, &bytes, &limits));
+            // A panic mid-parse leaves nothing of the sink's that the caller reads inconsistently.
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                parse_kind(kind, bytes, &limits, on_progress.as_ref())
+            }));
             let _ = tx.send(result);
         })?;
     match rx.recv_timeout(limits.timeout) {
@@ -248,12 +262,13 @@ pub fn parse_bytes(
 
 fn parse_kind(
     kind: DocumentKind,
-    bytes: &[u8],
+    bytes: Vec<u8>,
     limits: &ParseLimits,
+    on_progress: &(dyn Fn(ParseProgress) + Send + Sync),
 ) -> Result<Document, ParseError> {
     match kind {
-        DocumentKind::Pdf => pdf::parse(bytes, limits),
-        DocumentKind::Docx => docx::parse(bytes, limits),
+        DocumentKind::Pdf => pdf::parse(&bytes, limits, on_progress),
+        DocumentKind::Docx => docx::parse(&bytes, limits),
         DocumentKind::Markdown => markdown::parse(&text::decode(bytes)?),
         DocumentKind::Text => Ok(Document::from_sections(vec![Section::new(
             None,
@@ -264,7 +279,7 @@ fn parse_kind(
             &text::decode(bytes)?,
             &[],
         ))),
-        DocumentKind::Epub => epub::parse(bytes, limits),
+        DocumentKind::Epub => epub::parse(&bytes, limits),
         DocumentKind::Code => {
             let mut section = Section::new(None, Vec::new(), text::decode(bytes)?);
             section.splitting = Splitting::Lines;

@@ -12,6 +12,7 @@ use std::sync::OnceLock;
 use crate::document::Document;
 use crate::error::ParseError;
 use crate::parse::{ParseLimits, PdfReader};
+use crate::progress::ParseProgress;
 
 pub(crate) use locate::find_passage;
 pub use ocr::{Tesseract, tesseract, use_tesseract};
@@ -32,7 +33,11 @@ pub fn pdfium_library() -> Option<&'static Path> {
     LIBRARY.get().map(PathBuf::as_path)
 }
 
-pub(crate) fn parse(bytes: &[u8], limits: &ParseLimits) -> Result<Document, ParseError> {
+pub(crate) fn parse(
+    bytes: &[u8],
+    limits: &ParseLimits,
+    on_progress: &dyn Fn(ParseProgress),
+) -> Result<Document, ParseError> {
     let head = &bytes[..bytes.len().min(1024)];
     if !head.windows(5).any(|w| w == b"%PDF-") {
         return Err(ParseError::WrongFormat {
@@ -49,7 +54,7 @@ pub(crate) fn parse(bytes: &[u8], limits: &ParseLimits) -> Result<Document, Pars
         return Ok(doc);
     };
     match pdfium::bind(library) {
-        Ok(pdfium) => pdfium::parse(pdfium, bytes, limits),
+        Ok(pdfium) => pdfium::parse(pdfium, bytes, limits, on_progress),
         Err(why) => {
             let mut doc = builtin::parse(bytes)?;
             doc.warnings.push(format!("{why}; {BUILTIN_WARNING}"));

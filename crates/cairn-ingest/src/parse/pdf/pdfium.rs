@@ -12,6 +12,7 @@ use pdfium_render::prelude::*;
 use crate::document::{Document, Section};
 use crate::error::ParseError;
 use crate::parse::ParseLimits;
+use crate::progress::ParseProgress;
 
 use super::ocr;
 
@@ -34,12 +35,17 @@ pub(super) fn bind(library: &Path) -> Result<&'static Pdfium, String> {
         .map_err(Clone::clone)
 }
 
+/// How often the reading of text pages is told.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
 pub(super) fn parse(
     pdfium: &Pdfium,
     bytes: &[u8],
     limits: &ParseLimits,
+    on_progress: &dyn Fn(ParseProgress),
 ) -> Result<Document, ParseError> {
     let deadline = std::time::Instant::now() + limits.timeout;
+    let mut told = std::time::Instant::now();
     let pdf = pdfium
         .load_pdf_from_byte_slice(bytes, None)
         .map_err(load_error)?;
@@ -70,10 +76,14 @@ pub(super) fn parse(
                 continue;
             }
         };
+        let mut by_ocr = false;
         if ocr::looks_scanned(&page, &text) {
             match &tesseract {
                 Some(tesseract) => match ocr::read_page(&page, tesseract, deadline) {
-                    Ok(read) => text = read,
+                    Ok(read) => {
+                        text = read;
+                        by_ocr = true;
+                    }
                     Err(why) => {
                         warnings.push(format!("page {number} could not be read by OCR: {why}"))
                     }
@@ -86,6 +96,16 @@ pub(super) fn parse(
             Vec::new(),
             super::super::docx::tidy(&text),
         ));
+        // Every page read by OCR (seconds each) is told; text pages (thousands a second) at most
+        // a few times a second, and the last.
+        if by_ocr || number == count as u32 || told.elapsed() >= PROGRESS_EVERY {
+            told = std::time::Instant::now();
+            on_progress(ParseProgress {
+                done: number,
+                total: count as u32,
+                ocr: by_ocr,
+            });
+        }
     }
     if !unread_scans.is_empty() {
         let scans = ParseError::NeedsOcr {
