@@ -17,8 +17,8 @@
 //! memory all at once. Between its slices the small documents parsed meanwhile are written, so they
 //! do not wait behind it; a cancel between slices leaves it `writing`, to be redone by the next run.
 //!
-//! Before a file is read (parsed and chunked) its content hash is marked as being read, and the mark
-//! is cleared once it has been. A mark found at the start of a run was left by a run that stopped
+//! Before a file is read (parsed, and chunked unless it is streamed) its content hash is marked as
+//! being read, and the mark is cleared once it has been. A mark found at the start of a run was left by a run that stopped
 //! while reading that file, perhaps because the file crashed it: the file is quarantined, not read
 //! again, until it changes or is retried.
 
@@ -1063,7 +1063,10 @@ fn read_and_parse(
         chunk_total: None,
     };
     if parsed.chars > context.stream_text_chars {
-        stream_chunks(doc, parsed, mark, context, embedder, tx);
+        // Parsed: what is left is cutting it, in bounded memory, over the hours its passages may
+        // take to write; a quit meanwhile must not quarantine it.
+        drop(mark);
+        stream_chunks(doc, parsed, context, embedder, tx);
         return None;
     }
     let chunks = context.chunker.chunk(&doc, embedder.as_ref());
@@ -1099,11 +1102,10 @@ fn read_and_parse(
 }
 
 /// Hands `doc` over as [`Work::Streamed`] and cuts it into chunks on a thread of its own, a batch
-/// at a time, at most two batches ahead of the writer; the parse mark is cleared when it is cut.
+/// at a time, at most two batches ahead of the writer.
 fn stream_chunks(
     doc: cairn_ingest::Document,
     parsed: Parsed,
-    mark: ParseMark,
     context: &ParseContext,
     embedder: &Arc<BertEmbedder>,
     tx: &mpsc::Sender<Work>,
@@ -1119,7 +1121,7 @@ fn stream_chunks(
         embedder.clone(),
     );
     let cut = move || {
-        let _held = (slot, mark);
+        let _slot = slot;
         let mut slice = Vec::with_capacity(batch_chunks);
         let flow = chunker.chunk_each(&doc, embedder.as_ref(), &mut |chunk| {
             slice.push(chunk);

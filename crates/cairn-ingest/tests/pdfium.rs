@@ -146,9 +146,28 @@ fn the_builtin_reader_is_used_when_asked_for() {
         pdf_reader: PdfReader::Builtin,
         ..ParseLimits::default()
     };
-    let (_, doc) = parse_file(&fixture("three-pages.pdf"), &limits).unwrap();
+    // Only PDFium reports the pages it reads: told nothing, the built-in reader ran.
+    let told = Arc::new(Mutex::new(Vec::new()));
+    let sink = told.clone();
+    let doc = parse_bytes_reporting(
+        DocumentKind::Pdf,
+        std::fs::read(fixture("three-pages.pdf")).unwrap(),
+        &limits,
+        Arc::new(move |p| sink.lock().unwrap().push(p)),
+    )
+    .unwrap();
+    assert!(
+        told.lock().unwrap().is_empty(),
+        "{:?}",
+        told.lock().unwrap()
+    );
     assert_eq!(doc.sections.len(), 3);
     assert!(doc.full_text().contains("Fresnel"));
+    assert!(
+        doc.warnings.is_empty(),
+        "asked for, it is no fallback: {:?}",
+        doc.warnings
+    );
 }
 
 #[test]
