@@ -18,9 +18,10 @@
 //! do not wait behind it; a cancel between slices leaves it `writing`, to be redone by the next run.
 //!
 //! Before a file is read (parsed, and chunked unless it is streamed) its content hash is marked as
-//! being read, and the mark is cleared once it has been. A mark found at the start of a run was left by a run that stopped
-//! while reading that file, perhaps because the file crashed it: the file is quarantined, not read
-//! again, until it changes or is retried.
+//! being read, and the mark is cleared once it has been. A mark found at the start of a run was left
+//! by a run that stopped while reading that file: the first time, it is read again (a kill or a power
+//! cut stops good files too); the second time in a row, the file is taken to have crashed the
+//! program and is quarantined, not read again, until it changes or is retried.
 
 use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
@@ -290,7 +291,7 @@ impl Library {
                 .await?;
         }
 
-        // Files a run stopped while reading may have crashed it: not read again.
+        // A file two runs in a row stopped while reading may have crashed them: not read again.
         let stopped = self.store.quarantine_interrupted_parses(
             collection,
             "interrupted",

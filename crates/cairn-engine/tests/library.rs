@@ -788,7 +788,7 @@ async fn a_long_text_is_cut_into_passages_while_they_are_written_with_an_estimat
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_file_a_stopped_run_was_reading_is_quarantined_not_read_again() {
+async fn a_file_two_stopped_runs_were_reading_is_quarantined_not_read_again() {
     let docs = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
     write(
@@ -802,33 +802,47 @@ async fn a_file_a_stopped_run_was_reading_is_quarantined_not_read_again() {
         "sha256:{:x}",
         <sha2::Sha256 as sha2::Digest>::digest(std::fs::read(&crasher).unwrap())
     );
-    {
-        // What a run that died while reading it leaves behind.
-        let store = cairn_store::Store::open(&data.path().join("cairn.sqlite")).unwrap();
-        let library = Library::open(data.path(), Config::default()).await.unwrap();
-        library
-            .add(
-                &[docs.path().join("fine.md")],
-                "default",
-                &|_| {},
-                &CancelToken::new(),
-            )
-            .await
-            .unwrap();
-        store
-            .begin_parse("default", &crasher.display().to_string(), &hash)
-            .unwrap();
-    }
     let library = Library::open(data.path(), Config::default()).await.unwrap();
-    let report = library
+    library
         .add(
-            &[docs.path().to_path_buf()],
+            &[docs.path().join("fine.md")],
             "default",
             &|_| {},
             &CancelToken::new(),
         )
         .await
         .unwrap();
+    // What a run that died while reading it leaves behind.
+    let store = cairn_store::Store::open(&data.path().join("cairn.sqlite")).unwrap();
+    let die_reading_it = || {
+        store
+            .begin_parse("default", &crasher.display().to_string(), &hash)
+            .unwrap()
+    };
+    let (folder, cancel) = (vec![docs.path().to_path_buf()], CancelToken::new());
+    let add = || library.add(&folder, "default", &|_| {}, &cancel);
+
+    // Stopped once (a kill stops good files too): read again.
+    die_reading_it();
+    let report = add().await.unwrap();
+    assert!(
+        matches!(status_of(&report, "crasher.md"), FileStatus::Indexed { .. }),
+        "{report:?}"
+    );
+    library
+        .remove(std::slice::from_ref(&crasher), "default")
+        .await
+        .unwrap();
+
+    // Stopped twice in a row on the same content (the run after the first stop began as `add`
+    // does, then died reading it again): quarantined, not read.
+    die_reading_it();
+    let first = store
+        .quarantine_interrupted_parses("default", "interrupted", "x")
+        .unwrap();
+    assert!(first.is_empty());
+    die_reading_it();
+    let report = add().await.unwrap();
     let FileStatus::Failed { code, reason } = status_of(&report, "crasher.md") else {
         panic!("{:?}", status_of(&report, "crasher.md"));
     };
@@ -848,14 +862,6 @@ async fn a_file_a_stopped_run_was_reading_is_quarantined_not_read_again() {
         ),
         "{retried:?}"
     );
-    let again = library
-        .add(
-            &[docs.path().to_path_buf()],
-            "default",
-            &|_| {},
-            &CancelToken::new(),
-        )
-        .await
-        .unwrap();
+    let again = add().await.unwrap();
     assert_eq!(again.unchanged(), 2, "{:?}", again.outcomes);
 }

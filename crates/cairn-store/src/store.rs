@@ -283,17 +283,18 @@ impl Store {
     /// The document is no longer being read, however its reading ended.
     pub fn end_parse(&self, id: i64) -> Result<()> {
         self.conn().execute(
-            "UPDATE documents SET parsing_hash = NULL WHERE id = ?1",
+            "UPDATE documents SET parsing_hash = NULL, interrupted_hash = NULL WHERE id = ?1",
             [id],
         )?;
         Ok(())
     }
 
-    /// Documents of `collection` that were being read when the program last stopped: each is
-    /// quarantined with `code` and `message` (its content is not read again until it changes or a
-    /// retry releases it) and its mark cleared. One indexed before keeps its rows and state, as
-    /// with [`Store::record_failure`]; call this after any half-written rows were deleted. Returns
-    /// their paths.
+    /// Documents of `collection` that were being read when the program last stopped. One whose
+    /// same content had already stopped the run before is quarantined with `code` and `message`
+    /// (not read again until it changes or a retry releases it; one indexed before keeps its rows
+    /// and state, as with [`Store::record_failure`]); any other is remembered as interrupted and
+    /// read again, since a kill or a power cut stops good files too. Every mark is cleared. Call
+    /// this after any half-written rows were deleted. Returns the paths quarantined.
     pub fn quarantine_interrupted_parses(
         &self,
         collection: &str,
@@ -305,17 +306,22 @@ impl Store {
         let paths: Vec<String> = {
             let mut stmt = tx.prepare(
                 "SELECT path FROM documents WHERE collection = ?1 AND parsing_hash IS NOT NULL \
-                 ORDER BY path",
+                 AND parsing_hash = interrupted_hash ORDER BY path",
             )?;
             let rows = stmt.query_map([collection], |r| r.get(0))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
         tx.execute(
             "UPDATE documents SET error_code = ?2, error_message = ?3, failed_hash = parsing_hash, \
-             parsing_hash = NULL, \
-             state = CASE WHEN state IN ('indexed', 'writing') THEN state ELSE 'failed' END \
-             WHERE collection = ?1 AND parsing_hash IS NOT NULL",
+             parsing_hash = NULL, interrupted_hash = NULL, \
+             state = CASE WHEN state = 'indexed' THEN 'indexed' ELSE 'failed' END \
+             WHERE collection = ?1 AND parsing_hash IS NOT NULL AND parsing_hash = interrupted_hash",
             params![collection, code, message],
+        )?;
+        tx.execute(
+            "UPDATE documents SET interrupted_hash = parsing_hash, parsing_hash = NULL \
+             WHERE collection = ?1 AND parsing_hash IS NOT NULL",
+            [collection],
         )?;
         tx.commit()?;
         Ok(paths)

@@ -111,7 +111,7 @@ fn replacing_the_embedder_marks_every_document_for_reindexing() {
 }
 
 #[test]
-fn a_parse_mark_left_by_a_stopped_run_quarantines_that_content() {
+fn a_parse_mark_left_by_two_stopped_runs_in_a_row_quarantines_that_content() {
     let (_dir, store) = store();
     // Read to the end: the mark goes.
     let done = store.begin_parse("c", "/d/fine.pdf", "sha256:f").unwrap();
@@ -120,12 +120,19 @@ fn a_parse_mark_left_by_a_stopped_run_quarantines_that_content() {
     let old = store.begin_parse("c", "/d/old.pdf", "sha256:o1").unwrap();
     store.begin_writes(&[(old, "sha256:o1")]).unwrap();
     store.finish_writes(&[indexed(old, "sha256:o1")]).unwrap();
-    store.begin_parse("c", "/d/old.pdf", "sha256:o2").unwrap();
-    store.begin_parse("c", "/d/new.pdf", "sha256:n").unwrap();
+    let stop = |store: &Store| {
+        store.begin_parse("c", "/d/old.pdf", "sha256:o2").unwrap();
+        store.begin_parse("c", "/d/new.pdf", "sha256:n").unwrap();
+        store
+            .quarantine_interrupted_parses("c", "interrupted", "stopped while reading")
+            .unwrap()
+    };
 
-    let stopped = store
-        .quarantine_interrupted_parses("c", "interrupted", "stopped while reading")
-        .unwrap();
+    // Stopped once: a kill stops good files too, so both are read again.
+    assert!(stop(&store).is_empty());
+    assert!(store.quarantined("c").unwrap().is_empty());
+    // Stopped again on the same content: quarantined.
+    let stopped = stop(&store);
     assert_eq!(
         stopped,
         vec!["/d/new.pdf".to_string(), "/d/old.pdf".to_string()]
@@ -148,5 +155,18 @@ fn a_parse_mark_left_by_a_stopped_run_quarantines_that_content() {
             .unwrap()
             .is_empty(),
         "each mark is taken once"
+    );
+
+    // A stop, then a read to the end, then a stop: the strikes start over.
+    let id = store.begin_parse("c", "/d/other.pdf", "sha256:x").unwrap();
+    store.quarantine_interrupted_parses("c", "i", "m").unwrap();
+    store.begin_parse("c", "/d/other.pdf", "sha256:x").unwrap();
+    store.end_parse(id).unwrap();
+    store.begin_parse("c", "/d/other.pdf", "sha256:x").unwrap();
+    assert!(
+        store
+            .quarantine_interrupted_parses("c", "i", "m")
+            .unwrap()
+            .is_empty()
     );
 }
