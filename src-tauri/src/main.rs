@@ -11,6 +11,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 fn main() {
+    // Everything the app writes (the library, logs, models) is the user's alone.
+    cairn_engine::private::restrict_umask();
     // Started as a parse worker, the process parses one file and exits here.
     cairn_engine::parse_worker::serve_if_asked();
     // A long-lived app must give back what indexing used. By default mimalloc purges freed

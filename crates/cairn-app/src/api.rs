@@ -311,6 +311,9 @@ pub struct IngestUpdate {
     pub files: Vec<FileUpdate>,
     /// Jobs waiting behind this one.
     pub queued_jobs: u32,
+    /// Another program (or `cairn` in a terminal) is writing to the library, and this job waits
+    /// for it to finish: who it is and what it does, in words.
+    pub waiting_for: Option<String>,
     /// Why the job failed, when it did.
     pub error: Option<ApiError>,
 }

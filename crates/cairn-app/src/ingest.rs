@@ -25,6 +25,7 @@ const PACE_WINDOW: usize = 64;
 pub const MAX_FILES_PER_UPDATE: usize = 250;
 
 /// A job waiting its turn.
+#[derive(Clone)]
 struct Job {
     id: u32,
     kind: JobKind,
@@ -212,7 +213,20 @@ impl Ingest {
                 });
                 (job, cancel, tracker)
             };
-            let result = self.run(&job, &cancel, &tracker).await;
+            // Run as a task of its own: a panic inside the job fails that job, and the queue
+            // goes on with the next one instead of waiting for a worker that is gone.
+            let result = {
+                let (ingest, cancel, tracker) = (self.clone(), cancel.clone(), tracker.clone());
+                let task = job.clone();
+                match tokio::spawn(async move { ingest.run(&task, &cancel, &tracker).await }).await
+                {
+                    Ok(result) => result,
+                    Err(stopped) => {
+                        tracing::error!(job = job.id, "an indexing job stopped: {stopped}");
+                        Err(ApiError::from(stopped))
+                    }
+                }
+            };
             let queued = self.queued_jobs();
             let final_update = {
                 let mut tracker = lock(&tracker);
@@ -264,6 +278,8 @@ impl Ingest {
                 }
             })
         };
+        // Stopped however the job ends, a panic included.
+        let flusher = AbortOnDrop(flusher);
         let targets: Vec<PathBuf> = job.targets.iter().map(PathBuf::from).collect();
         let on_progress = |p: Progress| lock(tracker).apply(p);
         let collection = &job.collection;
@@ -294,8 +310,17 @@ impl Ingest {
                     .await
             }
         };
-        flusher.abort();
+        drop(flusher);
         result.map(drop).map_err(ApiError::from)
+    }
+}
+
+/// A task that is aborted when this is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -318,6 +343,7 @@ fn waiting_update(
         eta_secs: None,
         files: Vec::new(),
         queued_jobs: 0,
+        waiting_for: None,
         error: None,
     }
 }
@@ -332,6 +358,8 @@ struct Tracker {
     total: u32,
     done: u32,
     failed: u32,
+    /// Whom the job waits for, while another writer holds the library.
+    waiting_for: Option<String>,
     error: Option<ApiError>,
     /// Files discovered and not finished, in order: cancelled ones are reported at the end.
     open: Vec<String>,
@@ -352,6 +380,7 @@ impl Tracker {
             total: 0,
             done: 0,
             failed: 0,
+            waiting_for: None,
             error: None,
             open: Vec::new(),
             pending: Vec::new(),
@@ -378,7 +407,16 @@ impl Tracker {
     }
 
     fn apply(&mut self, progress: Progress) {
+        // Any other event means the write lock was taken.
+        self.waiting_for = None;
         match progress {
+            Progress::Waiting { holder } => {
+                self.waiting_for = Some(holder.map_or_else(
+                    || "another program is writing to this library".to_string(),
+                    |h| h.to_string(),
+                ));
+                self.dirty = true;
+            }
             Progress::Discovered { files, paths } => {
                 self.total += files as u32;
                 for path in paths {
@@ -505,6 +543,7 @@ impl Tracker {
             eta_secs: self.eta(),
             files,
             queued_jobs,
+            waiting_for: self.waiting_for.clone(),
             error: self.error.clone(),
         }
     }

@@ -42,16 +42,11 @@ impl AppFile {
     }
 }
 
-/// Writes `text` to a temporary file beside `path`, then renames it over `path`: a crash leaves the
-/// old file or the new one, never half of one.
+/// Writes `text` to its own temporary file beside `path`, flushed to disk, then renamed over
+/// `path` ([`cairn_engine::config_file::write_atomically`]): a crash leaves the old file or the new
+/// one, never half of one, and two writers never share a temporary file.
 pub(crate) fn write_atomically(path: &Path, text: &str) -> Result<(), ApiError> {
-    let io = |e: std::io::Error| ApiError::new("io", format!("{}: {e}", path.display()));
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io)?;
-    }
-    let tmp = path.with_extension("toml.tmp");
-    std::fs::write(&tmp, text).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
+    Ok(cairn_engine::config_file::write_atomically(path, text)?)
 }
 
 impl App {

@@ -274,6 +274,53 @@ async fn jobs_wait_their_turn_and_cancel_stops_them_all() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_job_waits_for_another_writer_of_the_library_and_says_who_it_is() {
+    let f = fixture().await;
+    let one = f.root.join("one");
+    documents(&one);
+    // Another writer: here the test itself, as `cairn add` in a terminal would hold it.
+    let held =
+        cairn_engine::WriteLock::try_acquire(&f.root.join("data"), "adding files to 'notes'")
+            .unwrap()
+            .expect("the app holds the lock only while it writes");
+    let job = f.app.add_paths(add(&one)).await.unwrap();
+    let started = Instant::now();
+    let waiting = loop {
+        if let Some(u) = f
+            .events
+            .updates(job.job)
+            .into_iter()
+            .find(|u| u.waiting_for.is_some())
+        {
+            break u;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the job never said it waits"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let who = waiting.waiting_for.unwrap();
+    assert!(
+        who.contains(&format!("(process {})", std::process::id()))
+            && who.contains("adding files to 'notes'"),
+        "{who}"
+    );
+    assert_eq!(
+        waiting.done, 0,
+        "nothing is written while another writer holds the library"
+    );
+    // The status a window opening now reads says it too.
+    let status = f.app.library_view().await.unwrap().ingest.unwrap();
+    assert_eq!(status.waiting_for.as_deref(), Some(who.as_str()));
+    drop(held);
+    let end = f.events.end_of(job.job).await;
+    assert_eq!(end.state, JobState::Finished, "{:?}", end.error);
+    assert_eq!(end.waiting_for, None);
+    assert!(end.done > 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_answer_streams_with_citations_into_a_thread_and_can_be_stopped() {
     let f = fixture().await;
     let folder = f.root.join("docs");

@@ -31,6 +31,8 @@ mod text;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // Everything this process writes (the library, logs, models) is the user's alone.
+    cairn_engine::private::restrict_umask();
     // Started as a parse worker, the process parses one file and exits here.
     cairn_engine::parse_worker::serve_if_asked();
     cairn_engine::logging::init();
@@ -96,6 +98,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             library::check(&open(data_dir).await?, &collection, json).await
         }
         Command::Collections { json } => library::collections(&open(data_dir).await?, json),
+        Command::DeleteCollection { name } => {
+            library::delete_collection(&open(data_dir).await?, &name).await
+        }
         Command::Search {
             query,
             k,
@@ -168,7 +173,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Opens the library in `data_dir` with its config file.
+/// Opens the library in `data_dir` with its config file. A command that must wait for another
+/// writer of the library says for whom on stderr.
 async fn open(data_dir: &Path) -> anyhow::Result<Library> {
-    Ok(Library::open_with_config_file(data_dir).await?)
+    let library = Library::open_with_config_file(data_dir).await?;
+    Ok(
+        library.with_lock_notice(std::sync::Arc::new(|holder| match holder {
+            Some(holder) => eprintln!("waiting: {holder}; this goes on when it is done"),
+            None => eprintln!("waiting: another program is writing to this library"),
+        })),
+    )
 }

@@ -49,6 +49,8 @@ impl Reporter {
     /// Shows one progress event: files found, a file's stage, a file done (and why it failed).
     fn event(&self, event: Progress) {
         match &event {
+            // The library's lock notice (`main::open`) says whom the command waits for.
+            Progress::Waiting { .. } => {}
             Progress::Discovered { files, .. } => {
                 if let Some(bar) = &self.bar {
                     bar.set_length(*files as u64);

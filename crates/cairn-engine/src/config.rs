@@ -45,6 +45,22 @@ pub struct Config {
     pub api: ApiConfig,
     /// Watched folders.
     pub watch: WatchConfig,
+    /// How long the record of each question is kept.
+    pub traces: TracesConfig,
+}
+
+/// Traces (`[traces]`): the record of each question asked, with the passages and the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TracesConfig {
+    /// Traces older than this many days are deleted, with their feedback (0 keeps them all).
+    pub retention_days: u32,
+}
+
+impl Default for TracesConfig {
+    fn default() -> Self {
+        TracesConfig { retention_days: 90 }
+    }
 }
 
 /// Watched folders (`[watch]`).

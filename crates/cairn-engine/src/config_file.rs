@@ -387,7 +387,7 @@ static TEMPORARY: AtomicU64 = AtomicU64::new(0);
 /// Writes `text` to a new temporary file beside `path`, flushes it to disk, then renames it over
 /// `path`: a crash leaves the old file or the new one, never half of one. Each write has its own
 /// temporary file, so two writers never write into one.
-fn write_atomically(path: &Path, text: &str) -> Result<(), Error> {
+pub fn write_atomically(path: &Path, text: &str) -> Result<(), Error> {
     let io = |source| Error::Io {
         path: path.display().to_string(),
         source,

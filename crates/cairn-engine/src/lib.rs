@@ -33,6 +33,7 @@ pub mod complexity;
 mod config;
 pub mod config_file;
 mod error;
+mod fault;
 mod ingest;
 mod library;
 pub mod logging;
@@ -41,6 +42,7 @@ mod ocr;
 mod page;
 mod paths;
 pub mod policy;
+pub mod private;
 pub mod prompts;
 mod redaction;
 mod review;
@@ -48,6 +50,7 @@ pub mod router;
 mod search;
 mod stats;
 mod watch;
+mod write_lock;
 
 pub use answer::citation::{CachedCitation, Citation};
 pub use answer::trace::{CandidateTrace, Trace, TraceError};
@@ -79,7 +82,7 @@ pub use catalog::{
 pub use config::{
     AnswerConfig, ApiConfig, BudgetConfig, CacheConfig, Config, DEFAULT_COLLECTION, GuardConfig,
     IngestConfig, ModelsConfig, RerankerChoice, ReviewConfig, ReviewMode, RouterConfig,
-    SearchConfig, WatchConfig,
+    SearchConfig, TracesConfig, WatchConfig,
 };
 pub use config_file::set_prompt_version;
 pub use error::{Error, Result};
@@ -94,6 +97,7 @@ pub use router::{Route, RouteDecision};
 pub use search::request::{SearchMode, SearchRequest};
 pub use stats::{DayFigures, FeedbackExample, Percentiles, Stats};
 pub use watch::{ChangeBatch, FolderWatcher, WatchedFolder};
+pub use write_lock::{LOCK_FILE, LockHolder, OnLockWait, WriteLock};
 
 /// The loopback server that speaks the cloud providers' wire formats and misbehaves on command,
 /// for tests of the shells over the engine.

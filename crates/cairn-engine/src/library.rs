@@ -23,6 +23,7 @@ use crate::policy::{LocalAnswers, LocalTier};
 use crate::prompts::{PromptInfo, infos};
 use crate::router::IntentRouter;
 use crate::search::cache::RetrievalCache;
+use crate::write_lock::{LockHolder, OnLockWait, WriteLock};
 
 /// The name of the default embedding model's directory under `models/`.
 const DEFAULT_EMBEDDER: &str = "all-MiniLM-L6-v2";
@@ -54,6 +55,7 @@ pub struct Library {
     chat: OnceLock<Arc<Mutex<ChatModel>>>,
     strong_chat: OnceLock<Arc<Mutex<ChatModel>>>,
     bundled_models: Option<PathBuf>,
+    lock_notice: Option<Arc<OnLockWait>>,
     pub(crate) router: IntentRouter,
     pub(crate) complexity: ComplexityClassifier,
     providers: OnceLock<Vec<Arc<Provider>>>,
@@ -94,17 +96,17 @@ pub struct RemoveReport {
 
 impl Library {
     /// Opens (creating if needed) the library in `data_dir` with `config`.
+    ///
+    /// The folder is made private (0700) and so is every file in it (0600). When no other process
+    /// is writing, the repairs a stopped writer left are made first (see [`Library::recover`]).
     pub async fn open(data_dir: &Path, config: Config) -> Result<Library> {
-        std::fs::create_dir_all(data_dir).map_err(|source| Error::Io {
-            path: data_dir.display().to_string(),
-            source,
-        })?;
+        crate::private::make_private_dir(data_dir)?;
+        // SQLite gives its journal files the database file's mode: create that private.
+        crate::private::create_private_file(&data_dir.join("cairn.sqlite"))?;
         let store = Store::open(&data_dir.join("cairn.sqlite"))?;
-        // Reservations left by a process that stopped mid-request hold no money any more.
-        store.settle_stale_reservations()?;
         let index = Index::open(&data_dir.join("lance")).await?;
         let retrieval_cache = RetrievalCache::new(config.search.cache_entries);
-        Ok(Library {
+        let library = Library {
             data_dir: data_dir.to_path_buf(),
             config,
             store: Arc::new(store),
@@ -114,13 +116,51 @@ impl Library {
             chat: OnceLock::new(),
             strong_chat: OnceLock::new(),
             bundled_models: None,
+            lock_notice: None,
             router: IntentRouter::builtin(),
             complexity: ComplexityClassifier::builtin(),
             providers: OnceLock::new(),
             searches: AtomicU64::new(0),
             retrieval_cache,
             answer_cache: AnswerCache::default(),
+        };
+        if let Some(lock) = WriteLock::try_acquire(data_dir, "repairing the library")? {
+            library.recover(&lock).await?;
+        }
+        Ok(library)
+    }
+
+    /// Says whom a writer of this library waits for, when another holds the write lock (the CLI
+    /// prints it, the app shows it); without one the wait is only logged.
+    pub fn with_lock_notice(mut self, notice: Arc<OnLockWait>) -> Library {
+        self.lock_notice = Some(notice);
+        self
+    }
+
+    /// Takes the library's write lock for `doing`, waiting (and saying for whom) while another
+    /// writer holds it.
+    pub(crate) async fn write_lock(&self, doing: &str) -> Result<WriteLock> {
+        self.write_lock_telling(doing, &|_| {}).await
+    }
+
+    /// [`Library::write_lock`], also telling `waiting` whom it waits for.
+    pub(crate) async fn write_lock_telling(
+        &self,
+        doing: &str,
+        waiting: &(dyn Fn(Option<&LockHolder>) + Sync),
+    ) -> Result<WriteLock> {
+        WriteLock::acquire(&self.data_dir, doing, &|holder: Option<&LockHolder>| {
+            if let Some(notice) = &self.lock_notice {
+                notice(holder);
+            }
+            waiting(holder);
         })
+        .await
+    }
+
+    /// Who is writing to this library now, if anyone.
+    pub fn writer(&self) -> Option<LockHolder> {
+        crate::write_lock::holder(&self.data_dir)
     }
 
     /// Opens the library with the config file in `data_dir` (defaults where it is absent).
@@ -467,9 +507,15 @@ impl Library {
         create: bool,
     ) -> Result<CollectionIndex> {
         let stamp = self.stamp()?;
-        if self.store.collection(collection)?.is_none() {
+        let Some(record) = self.store.collection(collection)? else {
             if !create {
                 return Err(Error::NoSuchCollection(collection.to_string()));
+            }
+            // A table without a record was left by a delete stopped between its two steps (or a
+            // create stopped between its): its rows belong to no document. Start empty.
+            if self.index.stamp(collection).await?.is_some() {
+                tracing::info!(collection, "dropping a table a stopped delete left behind");
+                self.index.drop_collection(collection).await?;
             }
             let index = self.index.collection(collection, &stamp).await?;
             let record = CollectionRecord::new(
@@ -480,6 +526,16 @@ impl Library {
             );
             self.store.create_collection(&record)?;
             return Ok(index);
+        };
+        // A re-index stopped between recording the new model and dropping the old table: the
+        // records already say every document must be read again, so the old table goes.
+        if record.embedder_fingerprint == stamp.fingerprint
+            && record.dimension as usize == stamp.dimension
+            && let Some(found) = self.index.stamp(collection).await?
+            && found != stamp
+        {
+            tracing::info!(collection, "dropping the old table a stopped re-index left");
+            self.index.drop_collection(collection).await?;
         }
         Ok(self.index.collection(collection, &stamp).await?)
     }
@@ -496,18 +552,28 @@ impl Library {
 
     /// Creates an empty collection for the current embedding model; an existing one is left as it is.
     pub async fn create_collection(&self, collection: &str) -> Result<()> {
+        let _lock = self
+            .write_lock(&format!("creating collection '{collection}'"))
+            .await?;
         self.collection_index(collection, true).await.map(drop)
     }
 
-    /// Deletes a collection: its index and its document records. The files are not touched.
+    /// Deletes a collection: its document records, what was asked of it (traces, reviews,
+    /// feedback, cached answers) and its index. The files are not touched.
+    ///
+    /// Records first, in one transaction, then the table: a kill in between leaves a table no
+    /// record names, which is dropped before a collection of that name is made again
+    /// ([`Library::collection_index`]), never documents marked indexed over a missing table.
     pub async fn delete_collection(&self, collection: &str) -> Result<()> {
         if self.store.collection(collection)?.is_none() {
             return Err(Error::NoSuchCollection(collection.to_string()));
         }
-        // Vectors first, records second, as in `remove_documents`.
-        self.index.drop_collection(collection).await?;
+        let _lock = self
+            .write_lock(&format!("deleting collection '{collection}'"))
+            .await?;
         self.store.delete_collection(collection)?;
-        self.store.cache_clear(Some(collection))?;
+        crate::fault::point("delete_collection.records_deleted");
+        self.index.drop_collection(collection).await?;
         Ok(())
     }
 
@@ -517,6 +583,9 @@ impl Library {
         if self.store.collection(collection)?.is_none() {
             return Err(Error::NoSuchCollection(collection.to_string()));
         }
+        let _lock = self
+            .write_lock(&format!("removing files from '{collection}'"))
+            .await?;
         let targets: Vec<String> = paths
             .iter()
             .map(|p| absolute(p).display().to_string())

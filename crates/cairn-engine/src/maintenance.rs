@@ -48,19 +48,36 @@ impl Library {
             .map(|(d, _)| d.path)
             .filter(|p| wanted.is_empty() || wanted.contains(p))
             .collect();
-        self.store.release_quarantine(collection, Some(&failed))?;
-        let targets: Vec<PathBuf> = failed.into_iter().map(PathBuf::from).collect();
-        if targets.is_empty() {
+        if failed.is_empty() {
             return Ok(AddReport::default());
         }
-        self.add(&targets, collection, progress, cancel).await
+        let _lock = self
+            .write_lock_telling(
+                &format!("reading failed files of '{collection}' again"),
+                &|holder| {
+                    progress(Progress::Waiting {
+                        holder: holder.cloned(),
+                    })
+                },
+            )
+            .await?;
+        self.store.release_quarantine(collection, Some(&failed))?;
+        let targets: Vec<PathBuf> = failed.into_iter().map(PathBuf::from).collect();
+        self.add_locked(&targets, collection, progress, cancel)
+            .await
     }
 }
 
 impl Library {
     /// Rebuilds a collection from its files with the current embedding model: the way out of a
-    /// model change. The old vectors are dropped first; a run cut short is completed by running it
-    /// again (or by `add`), since every document is then marked for indexing.
+    /// model change.
+    ///
+    /// Journalled, records first: every document is marked for indexing (hash forgotten) and the
+    /// collection's model recorded in one transaction, and only then are the old vectors dropped.
+    /// A kill before the drop leaves a table of the old model under a record of the new one, which
+    /// the next add or re-index recognises and drops ([`Library::collection_index`]); a kill after
+    /// it, documents marked for indexing that the next run reads. Either way none stays marked
+    /// indexed without its passages. A file that now fails is recorded as failed with its reason.
     pub async fn reindex(
         &self,
         collection: &str,
@@ -71,13 +88,19 @@ impl Library {
             return Err(Error::NoSuchCollection(collection.to_string()));
         }
         let stamp = self.stamp()?;
+        let _lock = self
+            .write_lock_telling(&format!("re-indexing '{collection}'"), &|holder| {
+                progress(Progress::Waiting {
+                    holder: holder.cloned(),
+                })
+            })
+            .await?;
         let paths: Vec<PathBuf> = self
             .store
             .documents(Some(collection))?
             .into_iter()
             .map(|d| PathBuf::from(d.path))
             .collect();
-        self.index.drop_collection(collection).await?;
         let record = CollectionRecord::new(
             collection,
             &stamp.id,
@@ -85,7 +108,10 @@ impl Library {
             stamp.dimension as u32,
         );
         self.store.replace_embedder(&record)?;
-        self.add(&paths, collection, progress, cancel).await
+        crate::fault::point("reindex.records_replaced");
+        self.index.drop_collection(collection).await?;
+        crate::fault::point("reindex.table_dropped");
+        self.add_locked(&paths, collection, progress, cancel).await
     }
 }
 
@@ -148,5 +174,65 @@ impl Library {
         }
         report.orphan_rows = rows.values().map(|&n| n as u64).sum();
         Ok(report)
+    }
+}
+
+impl Library {
+    /// Repairs what a writer that stopped (killed, crashed, powered off) left, holding the write
+    /// lock, so no live writer's work in flight is taken for debris: the passages of documents
+    /// left half-written are deleted (they stay marked `writing`, and the next add of their
+    /// collection reads them again), tables of deleted collections are dropped, and cloud reservations left open are settled at their
+    /// reserved cost. Traces older than `traces.retention_days` are pruned. Runs when the library
+    /// is opened and no other process is writing.
+    pub(crate) async fn recover(&self, _lock: &crate::write_lock::WriteLock) -> Result<()> {
+        let pruned = self.store.prune_traces(self.config.traces.retention_days)?;
+        if pruned > 0 {
+            tracing::info!(
+                pruned,
+                days = self.config.traces.retention_days,
+                "deleted traces older than the retention period"
+            );
+        }
+        let settled = self.store.settle_stale_reservations()?;
+        if settled > 0 {
+            tracing::info!(
+                settled,
+                "settled cloud reservations a stopped process left open"
+            );
+        }
+        // Tables no record names: left by a delete stopped between its two steps.
+        let known: Vec<String> = self
+            .store
+            .collections()?
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        for table in self.index.collections().await? {
+            if !known.contains(&table) {
+                tracing::info!(collection = table, "dropping a table a stopped delete left");
+                self.index.drop_collection(&table).await?;
+            }
+        }
+        for record in self.store.collections()? {
+            let writing = self
+                .store
+                .documents_in_state(&record.name, DocState::Writing)?;
+            if writing.is_empty() {
+                continue;
+            }
+            let Some(stamp) = self.index.stamp(&record.name).await? else {
+                continue;
+            };
+            let index = self.index.collection(&record.name, &stamp).await?;
+            let ids: Vec<i64> = writing.iter().map(|d| d.id).collect();
+            let rows = index.delete_documents(&ids).await?;
+            tracing::info!(
+                collection = record.name,
+                documents = ids.len(),
+                rows,
+                "deleted the passages of documents a stopped writer left half-written"
+            );
+        }
+        Ok(())
     }
 }

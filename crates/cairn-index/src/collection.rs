@@ -177,6 +177,18 @@ impl Index {
         }
     }
 
+    /// The collections that have a table, by name.
+    pub async fn collections(&self) -> Result<Vec<String>> {
+        Ok(self
+            .db
+            .table_names()
+            .execute()
+            .await?
+            .into_iter()
+            .filter_map(|t| t.strip_prefix("chunks_").map(str::to_string))
+            .collect())
+    }
+
     /// Deletes a collection's table and all its vectors.
     pub async fn drop_collection(&self, collection: &str) -> Result<()> {
         match self.db.drop_table(table_name(collection)?, &[]).await {

@@ -152,12 +152,10 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Deletes a thread with its messages and citations.
+    /// Deletes a thread with its messages and citations, and every record of what was asked in it
+    /// ([`Store::forget_thread`]).
     pub fn delete_thread(&self, id: i64) -> Result<bool> {
-        Ok(self
-            .conn()
-            .execute("DELETE FROM threads WHERE id = ?1", [id])?
-            > 0)
+        Ok(self.forget_thread(id)?.is_some())
     }
 
     /// Appends a message (and its citations) to a thread, in one transaction.

@@ -111,11 +111,13 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets a collection and its documents (their vectors must already be gone). Threads that
-    /// asked about it keep their messages and copied citations. False if there was no such collection.
+    /// Forgets a collection, its documents and every record of what was asked of it (traces,
+    /// feedback, reviews, cached answers), in one transaction. Threads that asked about it keep
+    /// their messages and copied citations. False if there was no such collection.
     pub fn delete_collection(&self, name: &str) -> Result<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
+        Store::forget_collection_questions(&tx, name)?;
         tx.execute("DELETE FROM documents WHERE collection = ?1", [name])?;
         tx.execute("DELETE FROM watched_folders WHERE collection = ?1", [name])?;
         let deleted = tx.execute("DELETE FROM collections WHERE name = ?1", [name])?;
@@ -124,7 +126,9 @@ impl Store {
     }
 
     /// Records that a collection's index now holds vectors of another model (after a re-index), and
-    /// marks every document for re-indexing.
+    /// marks every document for re-indexing: `writing`, the journal's state for "whatever rows it
+    /// has are to be deleted and the file read again", so that a re-index stopped at any point is
+    /// completed by the next add (and the next start deletes its rows).
     pub fn replace_embedder(&self, record: &CollectionRecord) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
@@ -136,7 +140,7 @@ impl Store {
             return Err(Error::NoSuchCollection(record.name.clone()));
         }
         tx.execute(
-            "UPDATE documents SET state = 'new', content_hash = NULL, pending_hash = NULL, chunk_count = 0 WHERE collection = ?1",
+            "UPDATE documents SET state = 'writing', content_hash = NULL, pending_hash = NULL, chunk_count = 0 WHERE collection = ?1",
             [&record.name],
         )?;
         tx.commit()?;

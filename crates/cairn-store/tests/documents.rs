@@ -104,9 +104,17 @@ fn replacing_the_embedder_marks_every_document_for_reindexing() {
         .replace_embedder(&CollectionRecord::new("c", "other", "g", 8))
         .unwrap();
     assert_eq!(store.collection("c").unwrap().unwrap().embedder_id, "other");
+    // `writing`: its rows are deleted and the file read again by the next start and add, however
+    // far the re-index got.
+    let doc = store.document_by_id(a).unwrap().unwrap();
+    assert_eq!(doc.state, DocState::Writing);
+    assert_eq!(doc.content_hash, None);
     assert_eq!(
-        store.document_by_id(a).unwrap().unwrap().state,
-        DocState::New
+        store
+            .documents_in_state("c", DocState::Writing)
+            .unwrap()
+            .len(),
+        1
     );
 }
 

@@ -389,6 +389,11 @@ files: Array<FileUpdate>,
  */
 queued_jobs: number, 
 /**
+ * Another program (or `cairn` in a terminal) is writing to the library, and this job waits
+ * for it to finish: who it is and what it does, in words.
+ */
+waiting_for: string | null, 
+/**
  * Why the job failed, when it did.
  */
 error: ApiError | null, };

@@ -25,6 +25,7 @@ function update(files: Partial<FileUpdate>[], over: Partial<IngestUpdate> = {}):
     failed: 0,
     eta_secs: null,
     queued_jobs: 0,
+    waiting_for: null,
     error: null,
     files: files.map((f) => ({ path: "/docs/a.md", state: "queued", chunks: null, chunks_total: null, eta_seconds: null, pages_read: null, pages_total: null, ocr: false, code: null, reason: null, ...f })),
     ...over,

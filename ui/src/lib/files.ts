@@ -74,6 +74,8 @@ export type JobProgress = {
   failed: number;
   etaSecs: number | null;
   queuedJobs: number;
+  /** Another program is writing to the library and the job waits for it: who, in words. */
+  waitingFor: string | null;
   current: string | null;
   error: string | null;
 };
@@ -153,6 +155,7 @@ export function applyUpdate(
     failed: update.failed,
     etaSecs: update.eta_secs,
     queuedJobs: update.queued_jobs,
+    waitingFor: finished ? null : update.waiting_for,
     current: finished ? null : current,
     error: update.error?.message ?? null,
   };

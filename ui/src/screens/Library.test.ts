@@ -1,3 +1,4 @@
+import { tick } from "svelte";
 import { cleanup, fireEvent, render, waitFor, within } from "@testing-library/svelte";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { DocumentView, IngestUpdate, LibraryView, WatchedFolderView } from "../lib/bindings";
@@ -66,6 +67,7 @@ function ingest(over: Partial<IngestUpdate> = {}): IngestUpdate {
     eta_secs: 125,
     files: [],
     queued_jobs: 0,
+    waiting_for: null,
     error: null,
     ...over,
   };
@@ -208,6 +210,19 @@ describe("the Library screen's progress", () => {
     expect(card.dataset.kind).toBe("sync");
     expect(getByTestId("ingest-title").textContent).toBe("Syncing Notes in default");
     expect(card.textContent).toMatch(/about 2 min 5 s left/);
+  });
+
+  it("says whom the job waits for while another program writes to the library, until it starts", async () => {
+    library.onProgress(
+      ingest({ kind: "add", done: 0, waiting_for: "cairn (process 4242) is adding files to 'default', for 3 s now" }),
+    );
+    const { getByTestId, queryByTestId } = render(Library);
+    expect(getByTestId("ingest-waiting").textContent).toBe(
+      "Waiting: cairn (process 4242) is adding files to 'default', for 3 s now. This starts when it is done.",
+    );
+    library.onProgress(ingest({ kind: "add", done: 1, waiting_for: null }));
+    await tick();
+    expect(queryByTestId("ingest-waiting")).toBeNull();
   });
 
   it("counts the passages of a large document as they are written", async () => {

@@ -280,6 +280,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Delete a collection: its passages, its document records and every record of what was asked
+    /// of it (traces, reviews, feedback, cached answers). The files themselves are not touched.
+    DeleteCollection {
+        /// The collection.
+        name: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]

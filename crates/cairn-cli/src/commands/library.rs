@@ -162,3 +162,10 @@ pub fn collections(library: &Library, json: bool) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// `cairn delete-collection NAME`.
+pub async fn delete_collection(library: &Library, name: &str) -> anyhow::Result<ExitCode> {
+    library.delete_collection(name).await?;
+    eprintln!("deleted collection '{name}'");
+    Ok(ExitCode::SUCCESS)
+}

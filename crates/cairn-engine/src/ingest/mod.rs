@@ -39,6 +39,7 @@ use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
 use crate::library::Library;
 use crate::paths::absolute;
+use crate::write_lock::LockHolder;
 
 /// What is happening to a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -56,6 +57,12 @@ pub enum Stage {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Progress {
+    /// Another writer holds the library's write lock: this run waits for it (told again if the
+    /// holder changes). `None`: it has not said who it is.
+    Waiting {
+        /// Who is writing.
+        holder: Option<LockHolder>,
+    },
     /// The files to look at are known.
     Discovered {
         /// How many.
@@ -259,8 +266,27 @@ impl Library {
     /// Unchanged files are skipped by content hash, changed files have their chunks replaced, and
     /// files that disappeared from a folder being added leave the index. Each file that cannot be read
     /// is reported with its reason and the rest go on. Cancelling stops after the batch being written;
-    /// what was written stays, and the next run picks up the rest.
+    /// what was written stays, and the next run picks up the rest. Runs holding the library's write
+    /// lock, waiting for another writer (process or task) to finish first.
     pub async fn add(
+        &self,
+        paths: &[PathBuf],
+        collection: &str,
+        progress: &(dyn Fn(Progress) + Sync),
+        cancel: &CancelToken,
+    ) -> Result<AddReport> {
+        let _lock = self
+            .write_lock_telling(&format!("adding files to '{collection}'"), &|holder| {
+                progress(Progress::Waiting {
+                    holder: holder.cloned(),
+                })
+            })
+            .await?;
+        self.add_locked(paths, collection, progress, cancel).await
+    }
+
+    /// [`Library::add`], by a caller that holds the write lock.
+    pub(crate) async fn add_locked(
         &self,
         paths: &[PathBuf],
         collection: &str,
@@ -569,8 +595,10 @@ impl Library {
                     stage: Stage::Embedding,
                 });
                 self.store.begin_writes(&[(p.id, p.doc.hash.as_str())])?;
+                crate::fault::point("ingest.marked_writing");
                 if p.had_rows {
                     index.delete_documents(&[p.id]).await?;
+                    crate::fault::point("ingest.old_rows_deleted");
                 }
                 *streaming.started.insert(Instant::now())
             }
@@ -580,6 +608,7 @@ impl Library {
             Some(Slice::End) => {
                 let written = streaming.written;
                 self.store.finish_writes(&[indexed(p, written)])?;
+                crate::fault::point("ingest.marked_indexed");
                 return Ok(Some(FileOutcome {
                     path,
                     status: FileStatus::Indexed {
@@ -603,6 +632,7 @@ impl Library {
         let vectors = embed(embedder, slice.iter().map(embedding_text).collect()).await?;
         let rows = rows_for(p, &slice, vectors)?;
         index.add(&rows).await?;
+        crate::fault::point("ingest.slice_appended");
         streaming.written += slice.len();
         streaming.reached = slice
             .last()
@@ -652,16 +682,20 @@ impl Library {
 
         let journal: Vec<(i64, &str)> = batch.iter().map(|p| (p.id, p.doc.hash.as_str())).collect();
         self.store.begin_writes(&journal)?;
+        crate::fault::point("ingest.marked_writing");
         let replaced: Vec<i64> = batch.iter().filter(|p| p.had_rows).map(|p| p.id).collect();
         if !replaced.is_empty() {
             index.delete_documents(&replaced).await?;
+            crate::fault::point("ingest.old_rows_deleted");
         }
         index.add(&rows).await?;
+        crate::fault::point("ingest.rows_appended");
         let done: Vec<IndexedDocument> = batch
             .iter()
             .map(|p| indexed(p, p.doc.chunks.len()))
             .collect();
         self.store.finish_writes(&done)?;
+        crate::fault::point("ingest.marked_indexed");
         Ok(batch
             .into_iter()
             .map(|p| FileOutcome {
