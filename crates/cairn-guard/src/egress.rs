@@ -129,6 +129,16 @@ impl Guard {
             }
             passages.push(report);
         }
+        // Two passes: every part is scanned first and each value found gets its placeholder, so
+        // the second pass replaces a value wherever it appears, also in a part where the detector
+        // alone would miss it (a street name said in passing, a surname without its title).
+        let parts = std::iter::once(request.system.as_str())
+            .chain(request.history.iter().map(|(_, text)| text.as_str()))
+            .chain(kept.iter().map(String::as_str))
+            .chain(std::iter::once(question.text.as_str()));
+        for part in parts {
+            self.redactor.learn(part)?;
+        }
         let mut redacted = 0;
         let mut types = std::collections::BTreeMap::new();
         let mut red = |text: &str, redactor: &mut Redactor| -> Result<String, ScanError> {
@@ -216,6 +226,32 @@ mod tests {
         assert_eq!(
             guard.redactor().restore("Paid by <EMAIL_1>."),
             "Paid by ana@example.org."
+        );
+    }
+
+    #[test]
+    fn a_value_found_only_in_a_later_part_is_replaced_in_the_earlier_ones() {
+        let mut guard = Guard::default();
+        let request = Outbound {
+            // Alone, neither is recognised: a surname without a first name, a number without
+            // the word that says it is a phone number.
+            system: "Ask Lindqvist before answering.".into(),
+            history: vec![("user".into(), "Is 7946 0958 still the line?".into())],
+            passages: vec!["Greta Lindqvist signed the lease.".into()],
+            question: "What is Greta Lindqvist's phone: 7946 0958?".into(),
+        };
+        let (egress, _) = guard.prepare(&request).unwrap();
+        for m in egress.messages() {
+            assert!(!m.content.contains("Lindqvist"), "{m:?}");
+            assert!(!m.content.contains("7946 0958"), "{m:?}");
+        }
+        assert_eq!(
+            egress.messages()[0].content,
+            "Ask <PERSON_2> before answering."
+        );
+        assert_eq!(
+            guard.redactor().restore(&egress.messages()[0].content),
+            request.system
         );
     }
 

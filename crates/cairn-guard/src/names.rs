@@ -261,9 +261,68 @@ fn candidates() -> &'static Regex {
     })
 }
 
-/// Person-name candidates: `(start, end, score)` in bytes, before context.
+/// The surname of a name of two words or more, without titles, particles or degrees, when it is
+/// long enough (four characters) to be looked for alone without matching inside other words.
+pub(crate) fn surname(name: &str) -> Option<&str> {
+    let words: Vec<&str> = name
+        .split([' ', '\t'])
+        .map(|w| w.trim_end_matches(','))
+        .filter(|w| !w.is_empty())
+        .filter(|w| !degree_word().is_match(w) && !title_word().is_match(w))
+        .collect();
+    let last = *words.last()?;
+    (words.len() >= 2 && last.chars().count() >= 4 && last.chars().next()?.is_uppercase())
+        .then_some(last)
+}
+
+fn title_word() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(&format!(r"^(?:(?:{TITLES})\.?|{PARTICLES})$")).expect("valid"))
+}
+
+/// Titles before a name, as English and German write them (with or without their dot).
+const TITLES: &str = r"Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Lady|Lord|Rev|Herr|Frau|Ing|Dipl\.-Ing|Dipl\.-Kfm|Dipl\.-Psych|Univ\.Prof|Univ\.-Prof|Mag|Ind|Misc";
+
+/// A word of a name: capitalised, with a lower-case letter (so not a degree such as `MBA`).
+const NAME_WORD: &str = r"\p{Lu}[\p{L}'’\-]*\p{Ll}[\p{L}'’\-]*";
+
+/// The small words of Dutch, German, French, Italian and Spanish surnames (`van der`, `von`, `de`).
+const PARTICLES: &str = r"van|von|der|den|de|du|da|di|del|della|zu|ten|ter|la|le|y";
+
+/// Degrees and generational suffixes after a name.
+pub(crate) const DEGREES: &str = r"B\.Sc\.|B\.A\.|B\.Eng\.|M\.Sc\.|M\.A\.|M\.Eng\.|LL\.M\.|MBA\.?|Ph\.?D\.?|M\.?D\.?|DDS|DVM|Jr\.?|Sr\.?|III|II|IV|Esq\.?";
+
+/// A name after one or more titles ("Dipl.-Ing. Eva-Maria Stadelmann B.Sc.", "Ms Lisa May"):
+/// the title says a name follows, so its words count whatever they are.
+fn titled() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(&format!(
+            r"\b(?:(?:{TITLES})\.?[ \t]+){{1,3}}{NAME_WORD}(?:[ \t]+(?:{NAME_WORD}|{PARTICLES})){{0,3}}(?:,?[ \t]+(?:{DEGREES}))*"
+        ))
+        .expect("valid")
+    })
+}
+
+/// A word that is a degree or a suffix, whole.
+fn degree_word() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(&format!(r"^(?:{DEGREES})$")).expect("valid"))
+}
+
+/// Degrees right after a name: `^(, B.Sc.)+`.
+fn degrees_after() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(&format!(r"^(?:,?[ \t]+(?:{DEGREES}))+")).expect("valid"))
+}
+
+/// Person-name candidates: `(start, end, score)` in bytes, before context. A name's titles and
+/// degrees go with it.
 pub(crate) fn persons(text: &str) -> Vec<(usize, usize, f32)> {
-    let mut out = Vec::new();
+    let mut out: Vec<(usize, usize, f32)> = titled()
+        .find_iter(text)
+        .map(|m| (m.start(), m.end(), 0.85))
+        .collect();
     for m in candidates().find_iter(text) {
         // Words with their byte offsets; leading and trailing words that are not names are dropped.
         let mut words: Vec<(usize, usize)> = Vec::new();
@@ -288,9 +347,13 @@ pub(crate) fn persons(text: &str) -> Vec<(usize, usize, f32)> {
         // A sentence's first word glued to a name ("Yesterday Mary Johnson"): start at the first
         // known first name when the words before it are not names.
         let known = |w: &str| first_names().contains(w) || last_names().contains(w);
-        if let Some(i) = words
-            .iter()
-            .position(|w| first_names().contains(upper(*w).as_str()))
+        // Only where a sentence starts: mid-sentence, a capitalised word is part of the name.
+        let before = text[..m.start()].trim_end();
+        let sentence_start = before.is_empty() || before.ends_with(['.', '!', '?', ':', '\n']);
+        if sentence_start
+            && let Some(i) = words
+                .iter()
+                .position(|w| first_names().contains(upper(*w).as_str()))
             && i > 0
             && words[..i].iter().all(|w| !known(&upper(*w)))
         {
@@ -324,27 +387,75 @@ pub(crate) fn persons(text: &str) -> Vec<(usize, usize, f32)> {
         };
         let start = words[0].0;
         let end = words[words.len() - 1].1;
-        let end = start + text[start..end].trim_end_matches(['.', '\'', '’']).len();
+        // Degrees after the name, read as initials by the candidate ("Maria Aumann B.Eng.").
+        if words.len() > 2
+            && let Some(d) = degrees_after().find(&text[words[words.len() - 2].1..])
+        {
+            let end = words[words.len() - 2].1 + d.end();
+            out.push((start, end, score));
+            continue;
+        }
+        // The dot of a last word that is a suffix ("Jr.") is part of the name.
+        let last = &text[words[words.len() - 1].0..end];
+        let mut end = if degree_word().is_match(last) {
+            end
+        } else {
+            start + text[start..end].trim_end_matches(['.', '\'', '’']).len()
+        };
+        if let Some(d) = degrees_after().find(&text[end..]) {
+            end += d.end();
+        }
         out.push((start, end, score));
     }
-    out
+    merge_overlapping(out)
 }
 
-/// Words that name a kind of street, after its name (English) or fused to it (European).
-const STREET_WORDS: &str = r"Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Court|Ct|Way|Place|Pl|Square|Sq|Terrace|Parkway|Pkwy|Circle|Cir|Highway|Hwy|Trail|Close|Crescent|Row|Gardens|Mews|Walk|Grove|Plaza|Alley|Loop|Pike|Hill|Green|Park";
+/// One candidate per name: overlapping ones (a titled name and the name inside it) become their
+/// union, with the best score.
+fn merge_overlapping(mut found: Vec<(usize, usize, f32)>) -> Vec<(usize, usize, f32)> {
+    found.sort_by_key(|&(start, end, _)| (start, std::cmp::Reverse(end)));
+    let mut merged: Vec<(usize, usize, f32)> = Vec::with_capacity(found.len());
+    for (start, end, score) in found {
+        match merged.last_mut() {
+            Some(last) if start < last.1 => {
+                last.1 = last.1.max(end);
+                last.2 = last.2.max(score);
+            }
+            _ => merged.push((start, end, score)),
+        }
+    }
+    merged
+}
+
+/// Words that name a kind of street, after its name (English, with the abbreviations of the US
+/// Postal Service and Royal Mail), or fused to it (European).
+const STREET_WORDS: &str = r"Street|St|Streets|Avenue|Ave|Road|Rd|Roads|Lane|Ln|Drive|Dr|Drives|Boulevard|Blvd|Court|Ct|Courts|Way|Ways|Place|Pl|Square|Sq|Squares|Terrace|Parkway|Pkwy|Parkways|Circle|Cir|Circles|Highway|Hwy|Trail|Close|Crescent|Row|Gardens|Garden|Mews|Walk|Walks|Grove|Groves|Plaza|Alley|Loop|Pike|Hill|Hills|Green|Greens|Park|Parks|Branch|Bridge|Brook|Brooks|Burg|Burgs|Bypass|Camp|Canyon|Cape|Causeway|Center|Centers|Cliff|Cliffs|Club|Common|Corner|Corners|Course|Cove|Coves|Creek|Crest|Crossing|Crossroad|Curve|Dale|Dam|Divide|Estate|Estates|Expressway|Extension|Extensions|Falls|Fall|Ferry|Field|Fields|Flat|Flats|Ford|Fords|Forest|Forge|Forges|Fork|Forks|Fort|Freeway|Gateway|Glen|Glens|Harbor|Harbour|Harbors|Haven|Heights|Hollow|Inlet|Island|Islands|Isle|Junction|Junctions|Key|Keys|Knoll|Knolls|Lake|Lakes|Land|Landing|Light|Lights|Loaf|Lock|Locks|Lodge|Mall|Manor|Manors|Meadow|Meadows|Mill|Mills|Mission|Motorway|Mount|Mountain|Mountains|Neck|Orchard|Oval|Overpass|Pass|Passage|Path|Pine|Pines|Plain|Plains|Point|Points|Port|Ports|Prairie|Radial|Ramp|Ranch|Rapid|Rapids|Rest|Ridge|Ridges|River|Route|Rue|Run|Shoal|Shoals|Shore|Shores|Skyway|Spring|Springs|Spur|Spurs|Station|Stravenue|Stream|Summit|Throughway|Trace|Track|Trafficway|Tunnel|Turnpike|Underpass|Union|Unions|Valley|Valleys|Via|Viaduct|View|Views|Village|Villages|Ville|Vista|Wall|Well|Wells|Wharf|Quay|Rise|Vale|Yard|Hey|Drove|Chase|Parade|Embankment";
+
+/// German street types as their own word after a hyphenated name (`Karl-Marx-Straße`).
+const GERMAN_STREET_WORDS: &str = r"Straße|Strasse|Str\.|Weg|Gasse|Platz|Allee|Ring|Damm|Ufer|Markt|Chaussee|Steig|Pfad|Kai|Berg|Hof|Graben|Wall|Brücke|Promenade|Anger|Stieg";
+
+/// A house number: `12`, `12a`, `4/5`, `2-1`, `58 - 98`.
+const HOUSE_NUMBER: &str = r"\d{1,5}[a-zA-Z]?(?:[ \t]*[-/][ \t]*\d{1,5}[a-zA-Z]?)?\b";
 
 fn address_regexes() -> &'static [(Regex, f32)] {
     static RES: OnceLock<Vec<(Regex, f32)>> = OnceLock::new();
     RES.get_or_init(|| {
-        let english = format!(r"\b\d{{1,6}}[A-Za-z]?(?:[ \t]+\d{{1,5}})?[ \t]+(?:\p{{Lu}}[\p{{L}}'.\-]*[ \t]+){{0,4}}(?:{STREET_WORDS})\b\.?(?:,?[ \t]*(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|#)[ \t]*\w+)?");
+        let english = format!(r"\b\d{{1,6}}[A-Za-z]?(?:[ \t]+\d{{1,5}})?[ \t]+(?:\p{{Lu}}[\p{{L}}'’.\-]*[ \t]+){{0,4}}(?:{STREET_WORDS})\b\.?(?:,?[ \t]*(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|#)[ \t]*\w+)?");
+        // A flat or studio first, as Royal Mail writes it: "Flat 3, Smith Road".
+        let flat_first = format!(r"\b(?:Flat|Studio|Apartment|Unit|Suite)[ \t]+\d{{1,4}}[A-Za-z]?,?[ \t]+(?:\d{{1,5}}[A-Za-z]?[ \t]+)?(?:\p{{Lu}}[\p{{L}}'’.\-]*[ \t]+){{1,4}}(?:{STREET_WORDS})\b\.?");
         let romance = r"(?i)\b(?:\d{1,5},?[ \t]+)?(?:rue|rua|via|viale|calle|avenida|avenue|piazza|plaza|carrer|chemin|boulevard|place|allée|travessa|largo|corso)[ \t]+(?:[\p{L}'’\-]+[ \t]+){0,4}?(?:\d{1,5}[a-z]?\b|[\p{L}'’\-]+)";
-        let fused = r"\b(?:\d{1,6}[ \t]+)?\p{Lu}[\p{L}\-]*(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|katu|tie|kuja|gatan|vägen|gränd|vej|veien|gate|gata|laan|straat|plein|gracht|utca|ulica|cesta|ulice|náměstí)[ \t]+\d{1,5}[a-zA-Z]?\b";
-        let unit = r"\b(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat)[ \t]*#?\d{1,5}[A-Za-z]?\b";
+        let fused = format!(r"\b(?:\d{{1,6}}[ \t]+)?\p{{Lu}}[\p{{L}}\-]*(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|ufer|markt|steig|pfad|graben|katu|tie|kuja|gatan|vägen|gränd|vej|veien|gate|gata|laan|straat|plein|gracht|utca|ulica|cesta|ulice|náměstí)[ \t]+{HOUSE_NUMBER}");
+        // A hyphenated name and the street type as its own word: "Hans-Böckler-Allee 2-1", and a
+        // first name of two words before it ("Franz Josef-Kabus-Platz 6").
+        let hyphenated = format!(r"\b(?:\p{{Lu}}[\p{{L}}.]*[ \t]+)?(?:\p{{Lu}}[\p{{L}}.]*-)+(?:{GERMAN_STREET_WORDS})[ \t]+{HOUSE_NUMBER}");
+        let unit = r"\b(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Studio)[ \t]*#?\d{1,5}[A-Za-z]?\b";
         let military = r"\b(?:PSC|Unit|CMR)[ \t]+\d{3,5},[ \t]*Box[ \t]+\d{3,5}(?:\s+APO|\s+FPO|\s+DPO)?(?:[ \t]+A[AEP][ \t]+\d{5})?";
         vec![
             (Regex::new(&english).expect("valid"), 0.85),
+            (Regex::new(&flat_first).expect("valid"), 0.85),
             (Regex::new(romance).expect("valid"), 0.7),
-            (Regex::new(fused).expect("valid"), 0.8),
+            (Regex::new(&fused).expect("valid"), 0.8),
+            (Regex::new(&hyphenated).expect("valid"), 0.8),
             (Regex::new(unit).expect("valid"), 0.6),
             (Regex::new(military).expect("valid"), 0.9),
         ]
@@ -396,6 +507,38 @@ mod tests {
     }
 
     #[test]
+    fn a_surname_is_the_last_word_that_is_not_a_title_or_degree() {
+        assert_eq!(
+            surname("Dipl.-Ing. Eva-Maria Stadelmann B.Sc."),
+            Some("Stadelmann")
+        );
+        assert_eq!(surname("Mr. Joshua Edwards Jr."), Some("Edwards"));
+        assert_eq!(surname("Greta Lindqvist"), Some("Lindqvist"));
+        assert_eq!(surname("Prof. Caroline Dussen van"), Some("Dussen"));
+        assert_eq!(surname("Robert"), None, "one word: no surname apart");
+        assert_eq!(surname("Li Wu"), None, "too short to look for alone");
+    }
+
+    #[test]
+    fn titled_names_and_their_degrees_are_one_name() {
+        for name in [
+            "Dipl.-Ing. Eva-Maria Stadelmann B.Sc.",
+            "Univ.Prof. Rico Holzapfel B.Eng.",
+            "Ms Lisa May",
+            "Dr. Kevin Nielsen MD",
+            "Mrs. Natalie Santiago Jr.",
+            "Maria Aumann B.Eng.",
+        ] {
+            let text = format!("Send it to {name} please.");
+            let found = names(&text);
+            assert!(
+                found.iter().any(|(n, s)| n == name && *s >= 0.5),
+                "{name}: {found:?}"
+            );
+        }
+    }
+
+    #[test]
     fn addresses_in_several_styles_are_found() {
         for a in [
             "24 Clarke Avenue",
@@ -406,6 +549,10 @@ mod tests {
             "36 rue de pologne",
             "Suite 464",
             "PSC 3294, Box 9168",
+            "Hans-Böckler-Allee 2-1",
+            "Ringallee 2/1",
+            "Flat 59H, Alexander Court",
+            "4715 Moreno Skyway",
         ] {
             let text = format!("Send it to {a} please");
             let found = addresses(&text);

@@ -366,7 +366,19 @@ impl PiiScanner {
 }
 
 /// Keeps the best of overlapping entities: higher score, then longer, then earlier.
+/// A name inside a street address ("656 Joan Lakes") is the street's name: the address is kept.
 fn resolve_overlaps(mut found: Vec<Entity>) -> Vec<Entity> {
+    let addresses: Vec<(usize, usize)> = found
+        .iter()
+        .filter(|e| e.kind == EntityKind::StreetAddress)
+        .map(|e| (e.start, e.end))
+        .collect();
+    found.retain(|e| {
+        e.kind != EntityKind::Person
+            || !addresses
+                .iter()
+                .any(|&(s, end)| s <= e.start && e.end <= end && end - s > e.end - e.start)
+    });
     found.sort_by(|a, b| {
         b.score
             .total_cmp(&a.score)

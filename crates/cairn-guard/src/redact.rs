@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde::Serialize;
 
-use crate::pii::{Entity, PiiScanner, ScanError};
+use crate::pii::{Entity, EntityKind, PiiScanner, ScanError};
 
 /// The placeholder syntax: `<`, an upper-case type, `_`, a number, `>`.
 fn placeholder_regex() -> &'static Regex {
@@ -52,8 +52,28 @@ impl Redactor {
         }
     }
 
+    /// Scans `text` and gives each entity found its placeholder without redacting anything yet:
+    /// the first pass over every part of a request, so that a value found in any part is replaced
+    /// in all of them by the second ([`Redactor::redact`] replaces every value already known).
+    ///
+    /// A person's surname is learnt on its own too: "Ask Lindqvist" is the same person as the
+    /// "Greta Lindqvist" found in another part.
+    pub fn learn(&mut self, text: &str) -> Result<usize, ScanError> {
+        let entities = self.scanner.scan(text)?;
+        for e in &entities {
+            let value = &text[e.start..e.end];
+            self.placeholder(e.kind.label(), value);
+            if e.kind == EntityKind::Person
+                && let Some(surname) = crate::names::surname(value)
+            {
+                self.placeholder(e.kind.label(), surname);
+            }
+        }
+        Ok(entities.len())
+    }
+
     /// Replaces every entity in `text`, every other occurrence of a value this conversation has
-    /// already redacted, and every placeholder-like literal.
+    /// already redacted (or learnt), and every placeholder-like literal.
     pub fn redact(&mut self, text: &str) -> Result<Redacted, ScanError> {
         let entities = self.scanner.scan(text)?;
         // Placeholder-like literals, where no entity covers them.

@@ -56,6 +56,35 @@ fn luhn_ok(s: &str) -> bool {
     sum.is_multiple_of(10)
 }
 
+/// Addresses and names of every locale of the held-out Faker set, interleaved.
+fn held_out() -> Vec<String> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/faker/heldout.tsv"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut by_kind: Vec<Vec<String>> = vec![Vec::new(); 6];
+    let kinds = [
+        ("de_DE", "street_address"),
+        ("de_DE", "name"),
+        ("en_GB", "street_address"),
+        ("en_GB", "name"),
+        ("en_US", "street_address"),
+        ("en_US", "name"),
+    ];
+    for line in text.lines() {
+        let f: Vec<&str> = line.splitn(3, '\t').collect();
+        let k = kinds
+            .iter()
+            .position(|&(l, k)| l == f[0] && k == f[1])
+            .unwrap();
+        by_kind[k].push(f[2].to_string());
+    }
+    (0..150)
+        .flat_map(|i| by_kind.iter().map(move |values| values[i].clone()))
+        .collect()
+}
+
 #[test]
 fn no_seeded_pii_reaches_the_wire() {
     let server = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -70,11 +99,23 @@ fn no_seeded_pii_reaches_the_wire() {
         }
         bytes
     });
+    let people = held_out();
     let mut all_seeds = Vec::new();
     for i in 0..100 {
-        let s = seeds(i);
-        let (email, name, card, phone, ssn, ip, key) =
-            (&s[0], &s[1], &s[2], &s[3], &s[4], &s[5], &s[6]);
+        let mut s = seeds(i);
+        let (email, name, card, phone, ssn, ip, key) = (
+            s[0].clone(),
+            s[1].clone(),
+            s[2].clone(),
+            s[3].clone(),
+            s[4].clone(),
+            s[5].clone(),
+            s[6].clone(),
+        );
+        // German, British and US addresses and names with titles and degrees, as Faker writes
+        // them, from the held-out set no detector was tuned on (4 × 100 of its 900 values).
+        let [f0, f1, f2, f3] = [0, 1, 2, 3].map(|k| people[(i * 4 + k) % people.len()].clone());
+        s.extend([f0.clone(), f1.clone(), f2.clone(), f3.clone()]);
         let request = Outbound {
             system: format!("You are helping Dr. {name}."),
             history: vec![
@@ -89,8 +130,11 @@ fn no_seeded_pii_reaches_the_wire() {
                     "Invoice to {name} <{email}>, card {card}, phone {phone}. Server {ip}, api key: {key}."
                 ),
                 format!("Dear {name}, please call {phone} or write to {email}."),
+                format!("Deliveries: {f0}; or {f1}. Signed by {f3}."),
             ],
-            question: format!("Did {name} pay with card {card}? Reply to {email}."),
+            question: format!(
+                "Did {name} pay with card {card}? Reply to {email}. {f2} asked {f3} to call."
+            ),
         };
         let mut guard = Guard::default();
         let (egress, _) = guard.prepare(&request).unwrap();
