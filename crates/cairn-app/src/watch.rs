@@ -23,8 +23,12 @@ struct Running {
 pub(crate) struct Watch {
     running: Mutex<Option<Running>>,
     /// Why a folder is not watched, by (collection, path).
-    problems: Mutex<HashMap<(String, PathBuf), String>>,
+    problems: Arc<Mutex<HashMap<(String, PathBuf), String>>>,
 }
+
+/// Why a watched folder that is not there is not watched.
+const UNAVAILABLE: &str = "the folder is not there (a disk that is not mounted, or a share that is \
+                           down?); its documents are kept, and it is looked for again";
 
 impl Watch {
     /// Watches `library`'s folders (ending any earlier watch), queues a reconcile of each, and
@@ -87,6 +91,13 @@ impl Watch {
                 }
             }
         });
+        tokio::spawn(look_again(
+            watcher.clone(),
+            self.problems.clone(),
+            ingest.clone(),
+            cancel.clone(),
+            std::time::Duration::from_secs(library.config().watch.unavailable_retry_secs.max(1)),
+        ));
         *lock(&self.running) = Some(Running { watcher, cancel });
     }
 
@@ -124,6 +135,7 @@ impl Watch {
             Err(e) => {
                 tracing::warn!("{e}");
                 let reason = match e {
+                    _ if !key.1.exists() => UNAVAILABLE.to_string(),
                     cairn_engine::Error::Watch { reason, .. } => reason,
                     other => other.to_string(),
                 };
@@ -157,6 +169,53 @@ impl Watch {
                 }
             })
             .collect())
+    }
+}
+
+/// Every `every`, until `cancel`: a watched folder that has gone (its disk unmounted) stops being
+/// listened to and is shown as not there, its documents kept; a folder that was not there and is
+/// back is listened to again and reconciled by a sync job.
+async fn look_again(
+    watcher: Arc<FolderWatcher>,
+    problems: Arc<Mutex<HashMap<(String, PathBuf), String>>>,
+    ingest: Arc<Ingest>,
+    cancel: CancelToken,
+    every: std::time::Duration,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        if cancel.is_cancelled() {
+            return;
+        }
+        for folder in watcher.folders() {
+            if !folder.path.is_dir() {
+                tracing::warn!(path = %folder.path.display(), "a watched folder is not there any more");
+                watcher.unwatch(&folder.collection, &folder.path);
+                lock(&problems).insert((folder.collection, folder.path), UNAVAILABLE.to_string());
+            }
+        }
+        let away: Vec<(String, PathBuf)> = lock(&problems)
+            .iter()
+            .filter(|(_, reason)| reason.as_str() == UNAVAILABLE)
+            .map(|(key, _)| key.clone())
+            .collect();
+        for (collection, path) in away {
+            if !path.is_dir() {
+                continue;
+            }
+            let folder = WatchedFolder {
+                collection: collection.clone(),
+                path: path.clone(),
+            };
+            if watcher.watch(folder).is_ok() {
+                tracing::info!(path = %path.display(), "a watched folder is back");
+                lock(&problems).remove(&(collection.clone(), path.clone()));
+                ingest.submit(JobKind::Sync, vec![path.display().to_string()], collection);
+            }
+        }
     }
 }
 

@@ -1189,3 +1189,66 @@ async fn a_cited_pdf_page_is_drawn_with_its_passage_highlighted() {
         assert!(!err.message.is_empty());
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_watched_folder_on_a_disk_that_goes_away_keeps_its_documents_and_comes_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    std::fs::create_dir_all(root.join("data")).unwrap();
+    std::fs::write(
+        root.join("data/config.toml"),
+        "[watch]\nunavailable_retry_secs = 1\n",
+    )
+    .unwrap();
+    let events = Arc::new(Recorder::default());
+    let app = App::open(
+        AppPaths {
+            settings_file: root.join("config/app.toml"),
+            default_data_dir: root.join("data"),
+            data_dir_override: None,
+            bundled_models: None,
+        },
+        events.clone(),
+    )
+    .await;
+    let folder = root.join("usb");
+    documents(&folder);
+    let folder = folder.canonicalize().unwrap();
+    let ticket = app.add_paths(add(&folder)).await.unwrap();
+    events.end_of(ticket.job).await;
+    let indexed = until_view(&app, "indexed", |v| has(v, "tides.md")).await;
+    let count = indexed.documents.len();
+    let searchable = |v: &LibraryView| {
+        v.documents
+            .iter()
+            .filter(|d| d.state == DocumentState::Indexed)
+            .count()
+    };
+    let indexed_count = searchable(&indexed);
+
+    // Unplugged: shown as not there, and nothing is removed.
+    let away = root.join("elsewhere");
+    std::fs::rename(&folder, &away).unwrap();
+    let view = until_view(&app, "shown as not there", |v| {
+        v.watched[0]
+            .problem
+            .as_deref()
+            .is_some_and(|p| p.contains("not there"))
+    })
+    .await;
+    assert!(!view.watched[0].watching);
+    assert_eq!(view.documents.len(), count, "its documents are kept");
+    assert_eq!(searchable(&view), indexed_count, "and still searchable");
+
+    // Plugged in again, with a file added meanwhile: watched again and reconciled.
+    std::fs::rename(&away, &folder).unwrap();
+    std::fs::write(
+        folder.join("owls.md"),
+        "# Owls\n\nBarn owls hunt by sound alone.",
+    )
+    .unwrap();
+    let view = until_view(&app, "back and reconciled", |v| has(v, "owls.md")).await;
+    assert!(view.watched[0].watching, "{:?}", view.watched);
+    assert_eq!(view.watched[0].problem, None);
+    assert_eq!(view.documents.len(), count + 1);
+}

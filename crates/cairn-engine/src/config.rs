@@ -72,6 +72,9 @@ pub struct WatchConfig {
     pub debounce_ms: u64,
     /// More changed paths than this in one pass, and the folder is reconciled whole instead.
     pub max_paths: usize,
+    /// How often the app looks again for a watched folder that is not there (an unmounted disk)
+    /// and whether a watched one has gone, in seconds.
+    pub unavailable_retry_secs: u64,
 }
 
 impl Default for WatchConfig {
@@ -79,6 +82,7 @@ impl Default for WatchConfig {
         WatchConfig {
             debounce_ms: 500,
             max_paths: 1000,
+            unavailable_retry_secs: 30,
         }
     }
 }

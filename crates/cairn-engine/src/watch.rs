@@ -362,8 +362,23 @@ impl Library {
             .into_iter()
             .map(|d| PathBuf::from(d.path))
             .collect();
+        let roots: Vec<PathBuf> = self
+            .store
+            .watched_folders(Some(collection))?
+            .into_iter()
+            .map(|w| PathBuf::from(w.path))
+            .collect();
         let mut targets: Vec<PathBuf> = paths
             .iter()
+            // A link in a watched folder is not followed, as a folder's walk does not follow
+            // one: it may point anywhere (a repository's link to a credentials file).
+            .filter(|p| {
+                let linked = crate::paths::linked_within(p, &roots);
+                if linked {
+                    tracing::info!(path = %p.display(), "not followed: a link in a watched folder");
+                }
+                !linked
+            })
             .map(|p| absolute(p))
             .filter(|p| {
                 if p.is_dir() {

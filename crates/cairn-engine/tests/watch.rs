@@ -327,3 +327,109 @@ async fn a_folder_that_cannot_be_watched_says_why_and_waiting_can_be_cancelled()
     let ended = tokio::time::timeout(Duration::from_secs(5), waiting).await;
     assert_eq!(ended.expect("cancel ends the wait"), None);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn links_out_of_a_watched_folder_are_not_followed() {
+    let (tmp, root, library, _watcher) = watched(Config::default()).await;
+    let outside = tmp.path().join("home");
+    write(
+        &outside,
+        ".aws/credentials.md",
+        "aws_secret_access_key = hunter2",
+    );
+    write(&outside, "private/diary.md", "# Diary\n\nSecret thoughts.");
+    write(&root, "readme.md", "# Readme\n\nHow the project is built.");
+    std::os::unix::fs::symlink(outside.join(".aws/credentials.md"), root.join("creds.md")).unwrap();
+    std::os::unix::fs::symlink(outside.join("private"), root.join("private")).unwrap();
+    let cancel = CancelToken::new();
+    // The folder reconciled whole, and the links as the watcher reports them when made.
+    for paths in [
+        vec![root.clone()],
+        vec![
+            root.join("creds.md"),
+            root.join("private"),
+            root.join("private/diary.md"),
+        ],
+    ] {
+        let report = library
+            .sync(&paths, "notes", &|_| {}, &cancel)
+            .await
+            .unwrap();
+        assert_eq!(report.failed(), 0, "{report:?}");
+    }
+    assert_eq!(names(&documents(&library, &root)), ["readme.md"]);
+    assert!(
+        search(&library, "secret access key diary thoughts")
+            .await
+            .iter()
+            .all(|h| {
+                !h.passage.text.contains("hunter2") && !h.passage.text.contains("Secret thoughts")
+            })
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_watched_folder_that_is_not_there_is_unavailable_and_keeps_its_documents() {
+    let (tmp, root, library, _watcher) = watched(Config::default()).await;
+    write(
+        &root,
+        "a.md",
+        "# Tides\n\nSpring tides follow the full moon.",
+    );
+    write(
+        &root,
+        "sub/b.md",
+        "# Currents\n\nThe Gulf Stream runs north.",
+    );
+    let cancel = CancelToken::new();
+    let first = library
+        .sync(std::slice::from_ref(&root), "notes", &|_| {}, &cancel)
+        .await
+        .unwrap();
+    assert_eq!(first.indexed(), 2, "{first:?}");
+
+    // The disk is unmounted: the folder, and every path the watcher reports under it, are gone.
+    let away = tmp.path().join("unmounted");
+    std::fs::rename(&root, &away).unwrap();
+    for paths in [
+        vec![root.clone()],
+        vec![root.join("a.md"), root.join("sub")],
+    ] {
+        let report = library
+            .sync(&paths, "notes", &|_| {}, &cancel)
+            .await
+            .unwrap();
+        assert_eq!(
+            report.removed(),
+            0,
+            "nothing is taken for deleted: {report:?}"
+        );
+        let unavailable: Vec<_> = report
+            .outcomes
+            .iter()
+            .filter(|o| matches!(&o.status, cairn_engine::FileStatus::Failed { code, .. } if code == "unavailable"))
+            .collect();
+        assert_eq!(unavailable.len(), 1, "{report:?}");
+        assert_eq!(unavailable[0].path, root.display().to_string());
+    }
+    assert_eq!(names(&documents(&library, &root)), ["a.md", "sub/b.md"]);
+    assert!(
+        search(&library, "spring tides full moon").await[0]
+            .passage
+            .text
+            .contains("Spring")
+    );
+
+    // Mounted again: the next sync finds everything unchanged, and a deletion counts again.
+    std::fs::rename(&away, &root).unwrap();
+    std::fs::remove_file(root.join("sub/b.md")).unwrap();
+    let back = library
+        .sync(std::slice::from_ref(&root), "notes", &|_| {}, &cancel)
+        .await
+        .unwrap();
+    assert_eq!(
+        (back.unchanged(), back.removed(), back.failed()),
+        (1, 1, 0),
+        "{back:?}"
+    );
+}
