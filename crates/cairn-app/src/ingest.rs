@@ -289,15 +289,11 @@ impl Ingest {
                     .add(&targets, collection, &on_progress, cancel)
                     .await
             }
+            // Read again even if unchanged; a file that now fails keeps its passages.
             JobKind::Reindex => {
-                // Removed first, so unchanged files are read again.
-                async {
-                    library.remove(&targets, collection).await?;
-                    library
-                        .add(&targets, collection, &on_progress, cancel)
-                        .await
-                }
-                .await
+                library
+                    .reread(&targets, collection, &on_progress, cancel)
+                    .await
             }
             JobKind::Retry => {
                 library

@@ -444,7 +444,7 @@ fn document_view(d: DocumentRecord) -> DocumentView {
         kind: d.kind,
         state: match d.state {
             DocState::New => DocumentState::New,
-            DocState::Writing => DocumentState::Writing,
+            DocState::Writing | DocState::Removing => DocumentState::Writing,
             DocState::Indexed => DocumentState::Indexed,
             DocState::Failed => DocumentState::Failed,
         },

@@ -383,6 +383,13 @@ fn apply(config: &mut Config, s: &Settings) -> Result<(), ApiError> {
     config.budget.conversation.cost = budget("Budget per conversation", s.budget.conversation_usd)?;
     config.budget.day.cost = budget("Budget per day", s.budget.day_usd)?;
     config.budget.month.cost = budget("Budget per month", s.budget.month_usd)?;
+    if config.router.policy != Policy::OfflineOnly
+        && let Some(missing) = config.budget.missing_caps()
+    {
+        return Err(ApiError::invalid(format!(
+            "set a {missing} spending cap before choosing a mode that uses cloud models"
+        )));
+    }
     for p in &s.prompts {
         if cairn_engine::prompts::find(&p.name, &p.active).is_none() {
             return Err(ApiError::invalid(format!(

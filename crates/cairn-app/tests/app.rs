@@ -806,8 +806,13 @@ async fn providers_keys_policy_and_budgets_are_set_from_the_settings_screen() {
         .contains(key)
     );
 
+    // A cloud mode starts only under day and month caps the person sets.
     settings.privacy = PrivacyMode::Hybrid;
     settings.budget.day_usd = Some(2.5);
+    let uncapped = app.save_settings(settings.clone()).await.unwrap_err();
+    assert_eq!(uncapped.code, "invalid_input");
+    assert!(uncapped.message.contains("month"), "{}", uncapped.message);
+    settings.budget.month_usd = Some(20.0);
     let saved = app.save_settings(settings).await.unwrap();
     assert_eq!(saved.settings.privacy, PrivacyMode::Hybrid);
     assert_eq!(saved.settings.budget.day_usd, Some(2.5));

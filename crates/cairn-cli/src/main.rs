@@ -74,7 +74,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             paths,
             collection,
             json,
-        } => library::add(&open(data_dir).await?, &paths, &collection, json).await,
+            reread,
+        } => library::add(&open(data_dir).await?, &paths, &collection, json, reread).await,
         Command::Retry {
             paths,
             collection,

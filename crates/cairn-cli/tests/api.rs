@@ -274,3 +274,150 @@ fn only_this_device_may_listen_and_the_rate_is_bounded() {
         "{response}"
     );
 }
+
+/// A chat completion over raw HTTP: the JSON reply, or each streamed event's JSON (`[DONE]` left out).
+fn chat(served: &Served, body: &Value) -> Vec<Value> {
+    let host = served
+        .base
+        .trim_start_matches("http://")
+        .trim_end_matches("/v1");
+    let body = body.to_string();
+    let (status, reply) = http(
+        &served.base,
+        &format!(
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            served.token,
+            body.len()
+        ),
+    );
+    assert_eq!(status, 200, "{reply}");
+    if !reply.contains("data: ") {
+        return vec![serde_json::from_str(&reply).unwrap()];
+    }
+    reply
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter(|d| *d != "[DONE]")
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect()
+}
+
+/// The text a streamed reply's chunks carry, joined.
+fn streamed_text(events: &[Value]) -> String {
+    events
+        .iter()
+        .filter_map(|e| e["choices"][0]["delta"]["content"].as_str())
+        .collect()
+}
+
+/// `cairn serve` over the lighthouse notes, answering with a cloud model on loopback that writes
+/// `pieces`.
+fn served_with_cloud(
+    runtime: &tokio::runtime::Runtime,
+    pieces: &[&str],
+) -> (
+    tempfile::TempDir,
+    cairn_engine::test_support::server::WireServer,
+    Served,
+) {
+    use cairn_engine::test_support::server::{Behaviour, Format, WireServer};
+    let server = runtime.block_on(WireServer::start(
+        Format::OpenAi,
+        Behaviour::Answer {
+            pieces: pieces.iter().map(|p| p.to_string()).collect(),
+            usage: Some((200, 20)),
+            delay: Duration::ZERO,
+        },
+    ));
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(
+        data.path().join("config.toml"),
+        format!(
+            "[router]\npolicy = \"quality_first\"\nsecondary = \"none\"\n\n\
+             [budget]\nday = {{ cost = 5.0 }}\nmonth = {{ cost = 50.0 }}\n\n[cache]\nenabled = false\n\n\
+             [[providers]]\nname = \"acme\"\nkind = \"openai\"\nbase_url = \"{}\"\nkey = \"none\"\n\
+             models = [{{ id = \"acme-large\", tier = \"large\", input_per_mtok = 1.0, output_per_mtok = 1.0 }}]\n",
+            server.base_url()
+        ),
+    )
+    .unwrap();
+    add_corpus(data.path());
+    let served = serve(data.path());
+    (data, server, served)
+}
+
+const ASKED: &str =
+    "When was the Fresnel lens of Skerrow Point lighthouse made? Reply to ana@example.org.";
+
+#[test]
+fn a_streamed_answer_is_sent_once_its_checks_pass_unless_live_is_asked_for() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // A year no passage holds: the output check withdraws the answer.
+    let (_data, _server, served) =
+        served_with_cloud(&runtime, &["The Fresnel lens ", "was made in 1642 [1].\n"]);
+    let ask = |delivery: Option<&str>| {
+        let mut body = serde_json::json!({"model": "cairn", "stream": true,
+                                          "messages": [{"role": "user", "content": ASKED}]});
+        if let Some(d) = delivery {
+            body["cairn"] = serde_json::json!({ "delivery": d });
+        }
+        streamed_text(&chat(&served, &body))
+    };
+    let checked = ask(None);
+    assert!(!checked.trim().is_empty());
+    assert!(
+        !checked.contains("1642") && !checked.contains("[withdrawn"),
+        "nothing the checks refused reaches the client: {checked}"
+    );
+    let live = ask(Some("live"));
+    assert!(
+        live.contains("1642") && live.contains("[withdrawn"),
+        "live: written as it comes, then withdrawn: {live}"
+    );
+}
+
+#[test]
+fn remote_images_and_links_the_person_did_not_write_are_taken_out_of_answers() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // The reply plants an image and a link carrying the redacted address, which comes back
+    // restored on the way in.
+    let (_data, server, served) = served_with_cloud(
+        &runtime,
+        &[
+            "The Fresnel lens was made in 1870 [1].\n",
+            "![map](https://x.example/m.png?to=<EMAIL_1>)\n",
+            "See [details](https://x.example/d?u=<EMAIL_1>) and [the notes](https://notes.example/lens).\n",
+        ],
+    );
+    let messages = serde_json::json!([{"role": "user",
+        "content": format!("{ASKED} My notes are at https://notes.example/lens")}]);
+    for body in [
+        serde_json::json!({"model": "cairn", "messages": messages}),
+        serde_json::json!({"model": "cairn", "stream": true, "messages": messages,
+                           "cairn": {"delivery": "live"}}),
+        serde_json::json!({"model": "cairn", "stream": true, "messages": messages}),
+    ] {
+        let events = chat(&served, &body);
+        let text = if body["stream"] == true {
+            streamed_text(&events)
+        } else {
+            events[0]["choices"][0]["message"]["content"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        assert!(
+            !text.contains("x.example") && !text.contains("ana@example.org"),
+            "{body}: {text}"
+        );
+        if body["cairn"]["delivery"] == "live" {
+            // Written as it came, the planted image arrived without its address.
+            assert!(text.contains("[image: map]"), "{text}");
+        }
+    }
+    // The model was sent the placeholder, never the address.
+    let sent = server.requests();
+    assert!(!sent.is_empty());
+    assert!(sent.iter().all(|r| !r.body.contains("ana@example.org")));
+}

@@ -90,7 +90,7 @@ fn keys_live_in_the_keychain_and_ask_json_reports_the_cloud_route() {
     std::fs::write(
         data.path().join("config.toml"),
         format!(
-            "[router]\nsecondary = \"none\"\n\n[[providers]]\nname = \"acme-cli\"\nkind = \"openai\"\nbase_url = \"{}\"\n\
+            "[router]\nsecondary = \"none\"\n\n[budget]\nday = {{ cost = 5.0 }}\nmonth = {{ cost = 50.0 }}\n\n[[providers]]\nname = \"acme-cli\"\nkind = \"openai\"\nbase_url = \"{}\"\n\
              models = [{{ id = \"acme-large\", tier = \"large\", input_per_mtok = 2.0, output_per_mtok = 8.0 }}, \
              {{ id = \"acme-mini\", tier = \"mid\", input_per_mtok = 0.5, output_per_mtok = 1.0 }}]\n",
             server.base_url()

@@ -183,6 +183,23 @@ fn a_reindex_or_a_delete_killed_between_its_steps_is_completed_by_the_next_start
     assert_eq!(after["indexed_documents"], before["indexed_documents"]);
     assert_eq!(after["rows_in_index"], before["rows_in_index"]);
 
+    // A removal stopped at either step is finished by the next start: the document is gone,
+    // record and passages.
+    for (i, point) in ["remove.marked", "remove.rows_deleted"].iter().enumerate() {
+        let gone = docs.path().join(format!("n{i}.md"));
+        killed_at(cairn(data.path()).arg("rm").arg(&gone), point);
+        let report = assert_consistent(data.path(), "default", point);
+        assert_eq!(report["indexed_documents"], 11 - i, "{point}: {report}");
+        let listed = run(cairn(data.path()).args(["docs", "--json"]));
+        let listed: Vec<Value> = serde_json::from_slice(&listed.stdout).unwrap();
+        assert!(
+            listed
+                .iter()
+                .all(|d| d["path"] != gone.display().to_string()),
+            "{point}: {listed:?}"
+        );
+    }
+
     // A delete stopped after its records went: the collection is gone, its table goes on the
     // next start, and a collection made again under that name starts empty.
     let one = write(docs.path(), "scratch/one.md", "Ferns unfurl in spring.");

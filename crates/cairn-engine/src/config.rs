@@ -192,6 +192,18 @@ pub struct BudgetConfig {
 }
 
 impl BudgetConfig {
+    /// Which of the day and month caps is not set (neither cost nor tokens), in words; `None`
+    /// when both are. A cloud model is asked only under both.
+    pub fn missing_caps(&self) -> Option<&'static str> {
+        let unset = |l: &cairn_store::Limit| l.cost.is_none() && l.tokens.is_none();
+        match (unset(&self.day), unset(&self.month)) {
+            (false, false) => None,
+            (true, false) => Some("day"),
+            (false, true) => Some("month"),
+            (true, true) => Some("day and month"),
+        }
+    }
+
     /// The store's limits.
     pub fn limits(&self) -> cairn_store::Limits {
         cairn_store::Limits {

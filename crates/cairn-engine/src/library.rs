@@ -632,9 +632,13 @@ impl Library {
             return Ok(RemoveReport::default());
         }
         let ids: Vec<i64> = docs.iter().map(|d| d.id).collect();
-        // Vectors first, record second: a crash in between leaves a record whose file is re-checked
-        // on the next add, never vectors without a record.
+        // Journalled: marked `removing`, then the vectors, then the records. A kill in between
+        // leaves documents the next start finishes removing ([`Library::recover`]), never a
+        // record marked indexed without its vectors, nor vectors without a record.
+        self.store.begin_removal(&ids)?;
+        crate::fault::point("remove.marked");
         let chunks = index.delete_documents(&ids).await?;
+        crate::fault::point("remove.rows_deleted");
         self.forget_documents(docs, chunks)
     }
 

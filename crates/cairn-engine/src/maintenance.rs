@@ -181,7 +181,7 @@ impl Library {
     /// Repairs what a writer that stopped (killed, crashed, powered off) left, holding the write
     /// lock, so no live writer's work in flight is taken for debris: the passages of documents
     /// left half-written are deleted (they stay marked `writing`, and the next add of their
-    /// collection reads them again), tables of deleted collections are dropped, and cloud reservations left open are settled at their
+    /// collection reads them again), removals under way are finished, tables of deleted collections are dropped, and cloud reservations left open are settled at their
     /// reserved cost. Traces older than `traces.retention_days` are pruned. Runs when the library
     /// is opened and no other process is writing.
     pub(crate) async fn recover(&self, _lock: &crate::write_lock::WriteLock) -> Result<()> {
@@ -217,21 +217,27 @@ impl Library {
             let writing = self
                 .store
                 .documents_in_state(&record.name, DocState::Writing)?;
-            if writing.is_empty() {
+            let removing = self
+                .store
+                .documents_in_state(&record.name, DocState::Removing)?;
+            if writing.is_empty() && removing.is_empty() {
                 continue;
             }
-            let Some(stamp) = self.index.stamp(&record.name).await? else {
-                continue;
-            };
-            let index = self.index.collection(&record.name, &stamp).await?;
-            let ids: Vec<i64> = writing.iter().map(|d| d.id).collect();
-            let rows = index.delete_documents(&ids).await?;
-            tracing::info!(
-                collection = record.name,
-                documents = ids.len(),
-                rows,
-                "deleted the passages of documents a stopped writer left half-written"
-            );
+            if let Some(stamp) = self.index.stamp(&record.name).await? {
+                let index = self.index.collection(&record.name, &stamp).await?;
+                let ids: Vec<i64> = writing.iter().chain(&removing).map(|d| d.id).collect();
+                let rows = index.delete_documents(&ids).await?;
+                tracing::info!(
+                    collection = record.name,
+                    half_written = writing.len(),
+                    leaving = removing.len(),
+                    rows,
+                    "deleted the passages a stopped writer left"
+                );
+            }
+            for doc in removing {
+                self.store.remove_document(doc.id)?;
+            }
         }
         Ok(())
     }

@@ -42,8 +42,14 @@ breaker = {{ failures = 100, cooldown_secs = 1 }}
 # Every question here is the same: each must reach the provider.
 [cache]
 enabled = false
-"#,
-        url = server.base_url()
+{caps}"#,
+        url = server.base_url(),
+        // A cloud model is asked only under day and month caps; high ones, unless the test sets its own.
+        caps = if extra.contains("[budget]") {
+            ""
+        } else {
+            "\n[budget]\nday = { cost = 100.0 }\nmonth = { cost = 1000.0 }\n"
+        },
     ))
     .unwrap()
 }
@@ -313,7 +319,7 @@ async fn twenty_parallel_questions_spend_no_more_than_a_budget_for_ten() {
         &server,
         "openai",
         "none",
-        "cloud_max_tokens = 10000\n[budget]\nday = { cost = 10.0 }\n",
+        "cloud_max_tokens = 10000\n[budget]\nday = { cost = 10.0 }\nmonth = { cost = 1000.0 }\n",
     );
     for m in &mut config.providers[0].models {
         m.input_per_mtok = 0.0;
@@ -352,4 +358,35 @@ async fn twenty_parallel_questions_spend_no_more_than_a_budget_for_ten() {
     assert_eq!((verdict.entries, verdict.broken), (10, None));
     let paid: f64 = answers.iter().map(|a| a.cost).sum();
     assert!((paid - 10.0).abs() < 1e-9, "{paid}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_cloud_model_is_asked_without_day_and_month_caps() {
+    let server = WireServer::start(
+        Format::OpenAi,
+        Behaviour::answer(&["The lens was made in 1870 [1]."]),
+    )
+    .await;
+    for extra in ["[budget]\n", "[budget]\nday = { cost = 5.0 }\n"] {
+        let data = tempfile::tempdir().unwrap();
+        let config = config(&server, "openai", "none", extra);
+        let library = fixture_library(data.path(), config).await;
+        let answer = library
+            .ask(
+                &AskRequest::new(QUESTION),
+                Arc::new(|_| {}),
+                &CancelToken::new(),
+            )
+            .await
+            .unwrap();
+        let refused = &answer.fallbacks[0];
+        assert_eq!(refused.code, "budget", "{:?}", answer.fallbacks);
+        assert!(
+            refused.reason.contains("spending cap"),
+            "{}",
+            refused.reason
+        );
+        assert_ne!(answer.tier, Tier::Primary);
+    }
+    assert!(server.requests().is_empty(), "nothing was sent");
 }

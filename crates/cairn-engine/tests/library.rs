@@ -865,3 +865,70 @@ async fn a_file_two_stopped_runs_were_reading_is_quarantined_not_read_again() {
     let again = add().await.unwrap();
     assert_eq!(again.unchanged(), 2, "{:?}", again.outcomes);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reading_again_replaces_passages_and_a_file_that_now_fails_keeps_its_own() {
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let library = library(data.path()).await;
+    let d = docs.path();
+    let kept = write(
+        d,
+        "kept.md",
+        "# Otters\n\nSea otters hold hands while they sleep.",
+    );
+    let broken = write(
+        d,
+        "broken.md",
+        "# Lens\n\nThe Fresnel lens was made in 1870.",
+    );
+    let cancel = CancelToken::new();
+    library
+        .add(&[d.to_path_buf()], "default", &|_| {}, &cancel)
+        .await
+        .unwrap();
+    let before = library.check("default").await.unwrap();
+
+    // Unchanged files are read again, and replace their passages rather than add to them.
+    let again = library
+        .reread(std::slice::from_ref(&kept), "default", &|_| {}, &cancel)
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            status_of(&again, "kept.md"),
+            FileStatus::Indexed { replaced: true, .. }
+        ),
+        "{again:?}"
+    );
+    let after = library.check("default").await.unwrap();
+    assert!(after.is_consistent(), "{after:?}");
+    assert_eq!(after.rows_in_index, before.rows_in_index, "nothing doubled");
+
+    // A file that can no longer be read keeps what was indexed from it, with the failure recorded.
+    std::fs::write(&broken, [0u8, 159, 146, 150, 0, 1, 2, 3]).unwrap();
+    let report = library
+        .reread(&[d.to_path_buf()], "default", &|_| {}, &cancel)
+        .await
+        .unwrap();
+    assert!(
+        matches!(status_of(&report, "broken.md"), FileStatus::Failed { .. }),
+        "{report:?}"
+    );
+    let record = library
+        .documents(Some("default"))
+        .unwrap()
+        .into_iter()
+        .find(|d| d.path.ends_with("broken.md"))
+        .unwrap();
+    assert_eq!(record.state, DocState::Indexed);
+    assert!(record.error_code.is_some());
+    let hits = search(
+        &library,
+        "when was the Fresnel lens made",
+        SearchMode::Hybrid,
+    )
+    .await;
+    assert!(hits[0].passage.text.contains("1870"), "{hits:?}");
+    assert!(library.check("default").await.unwrap().is_consistent());
+}

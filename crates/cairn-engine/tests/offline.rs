@@ -51,7 +51,8 @@ async fn offline_only_opens_no_socket_even_with_providers_configured() {
     )
     .await;
     let config = Config::parse(&format!(
-        "[[providers]]\nname = \"acme\"\nkind = \"openai-compatible\"\nbase_url = \"{}\"\n\
+        "[budget]\nday = {{ cost = 1.0 }}\nmonth = {{ cost = 10.0 }}\n\n\
+         [[providers]]\nname = \"acme\"\nkind = \"openai-compatible\"\nbase_url = \"{}\"\n\
          models = [{{ id = \"acme-large\", tier = \"large\" }}, {{ id = \"acme-mini\", tier = \"mid\" }}]\n",
         server.base_url()
     ))

@@ -220,19 +220,58 @@ impl ProviderConfig {
                     self.name, self.kind
                 ));
             }
-            Some(url) if !(url.starts_with("https://") || url.starts_with("http://")) => {
-                return Some(format!(
-                    "provider '{}': base_url must start with https:// or http://",
-                    self.name
-                ));
+            Some(url) => {
+                if let Some(problem) = url_problem(&url) {
+                    return Some(format!("provider '{}': {problem}", self.name));
+                }
             }
-            _ => {}
         }
         if self.models.is_empty() {
             return Some(format!("provider '{}' lists no models", self.name));
         }
         None
     }
+}
+
+/// Why a provider's address may not be used: what is sent there (questions, passages, the key)
+/// must be encrypted on the way unless it never leaves this device, and a key belongs in the
+/// keychain, not in an address that is written to config files and logs.
+fn url_problem(url: &str) -> Option<String> {
+    let rest = if let Some(rest) = url.strip_prefix("https://") {
+        rest
+    } else if let Some(rest) = url.strip_prefix("http://") {
+        rest
+    } else {
+        return Some("base_url must start with https:// (or http:// to this device)".into());
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        return Some(
+            "base_url must not hold a user name or password: store the key with `cairn keys set`"
+                .into(),
+        );
+    }
+    if url.starts_with("http://") && !is_loopback(authority) {
+        return Some(format!(
+            "base_url {url} is plain http:// to another machine, which would send questions, \
+             passages and the key unencrypted: use https://, or http:// only to this device \
+             (127.0.0.1, ::1, localhost)"
+        ));
+    }
+    None
+}
+
+/// Whether `authority` (`host[:port]`) names this device.
+fn is_loopback(authority: &str) -> bool {
+    let host = if let Some(bracketed) = authority.strip_prefix('[') {
+        bracketed.split(']').next().unwrap_or("")
+    } else {
+        authority.rsplit_once(':').map_or(authority, |(h, _)| h)
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 pub(crate) fn secs(s: f64) -> Duration {
@@ -266,6 +305,23 @@ mod tests {
         .unwrap();
         assert_eq!(p.key_source(), KeySource::None);
         assert!(p.problem().unwrap().contains("base_url"));
+        for (url, refused) in [
+            ("https://api.example.com/v1", false),
+            ("http://127.0.0.1:8000/v1", false),
+            ("http://localhost:11434/v1", false),
+            ("http://[::1]:8080/v1", false),
+            ("http://gpu-box:8000/v1", true),
+            ("http://192.168.1.20:8000/v1", true),
+            ("http://127.0.0.1.attacker.example/v1", true),
+            ("https://user:secret@api.example.com/v1", true),
+            ("ftp://files.example.com", true),
+        ] {
+            let q = ProviderConfig {
+                base_url: Some(url.into()),
+                ..p.clone()
+            };
+            assert_eq!(q.problem().is_some(), refused, "{url}: {:?}", q.problem());
+        }
         let p = ProviderConfig {
             base_url: Some("http://127.0.0.1:11434/v1/".into()),
             ..p

@@ -3,7 +3,7 @@
 //! citations and how it was made.
 
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::State;
@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 use crate::Shared;
 use crate::error::{ApiError, json_body};
 use crate::models::collection;
+use crate::sanitize::{LineGate, strip_remote};
 
 /// A chat completions request: the fields Cairn reads.
 #[derive(Deserialize)]
@@ -29,6 +30,29 @@ pub(crate) struct ChatRequest {
     /// Cairn's own field: ask about this document only (its path or file name).
     #[serde(default)]
     document: Option<String>,
+    /// Cairn's own options.
+    #[serde(default)]
+    cairn: CairnOptions,
+}
+
+/// `"cairn": {…}` in a request.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CairnOptions {
+    #[serde(default)]
+    delivery: Delivery,
+}
+
+/// When a streamed answer's text is sent.
+#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+enum Delivery {
+    /// Once the answer has passed its output checks: nothing is ever withdrawn from the client.
+    #[default]
+    Checked,
+    /// As the model writes it, a line at a time; an answer that then fails its checks is withdrawn
+    /// (`[withdrawn: …]`) and replaced.
+    Live,
 }
 
 #[derive(Deserialize)]
@@ -76,6 +100,15 @@ pub(crate) async fn chat(
         .iter()
         .rposition(|m| m.role == "user")
         .ok_or_else(|| ApiError::invalid("no_question", "the messages hold no user message"))?;
+    // Addresses the person wrote: images and links to them may stay in the answer.
+    let allowed: Arc<Vec<String>> = Arc::new(
+        request
+            .messages
+            .iter()
+            .filter(|m| m.role == "user")
+            .filter_map(|m| Some(m.content.as_ref()?.text()))
+            .collect(),
+    );
     let question = request.messages[last]
         .content
         .as_ref()
@@ -109,9 +142,17 @@ pub(crate) async fn chat(
             .library
             .ask(&ask, Arc::new(|_| {}), &CancelToken::new())
             .await?;
-        return Ok(axum::Json(completion(&id, &request.model, &answer)).into_response());
+        return Ok(axum::Json(completion(&id, &request.model, &answer, &allowed)).into_response());
     }
-    Ok(stream(state, ask, id, request.model).into_response())
+    Ok(stream(
+        state,
+        ask,
+        id,
+        request.model,
+        request.cairn.delivery,
+        allowed,
+    )
+    .into_response())
 }
 
 fn now() -> u64 {
@@ -155,24 +196,28 @@ fn usage(answer: &Answer) -> Value {
            "total_tokens": answer.tokens_in + answer.tokens_out})
 }
 
-fn completion(id: &str, model: &str, answer: &Answer) -> Value {
+fn completion(id: &str, model: &str, answer: &Answer, allowed: &[String]) -> Value {
     let (citations, cairn) = extras(answer);
     json!({
         "id": id, "object": "chat.completion", "created": now(), "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.answer},
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": strip_remote(&answer.answer, allowed)},
                      "finish_reason": finish_reason(answer), "logprobs": null}],
         "usage": usage(answer), "citations": citations, "cairn": cairn,
     })
 }
 
-/// A streamed answer: a chunk per piece of text; a withdrawn answer is said to be withdrawn before
-/// its replacement; the last chunk has the finish reason, usage and citations; then `[DONE]`.
-/// A client that goes away stops the answer.
+/// A streamed answer, `delivery` deciding when its text goes: checked (the default), the answer
+/// that passed its checks, in pieces; live, each line as it is written (a withdrawn answer is said
+/// to be withdrawn before its replacement). Either way without remote images or links the person
+/// did not write. The last chunk has the finish reason, usage and citations; then `[DONE]`. A
+/// client that goes away stops the answer.
 fn stream(
     state: Shared,
     ask: AskRequest,
     id: String,
     model: String,
+    delivery: Delivery,
+    allowed: Arc<Vec<String>>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let (tx, rx) = mpsc::unbounded_channel::<Value>();
     let cancel = CancelToken::new();
@@ -184,22 +229,52 @@ fn stream(
         }
     };
     let _ = tx.send(chunk(json!({"role": "assistant", "content": ""}), None));
-    let events = {
+    let gate = Arc::new(Mutex::new(LineGate::default()));
+    let send_text = {
         let (tx, cancel, chunk) = (tx.clone(), cancel.clone(), chunk.clone());
-        Arc::new(move |event: AnswerEvent| {
-            let text = match event {
-                AnswerEvent::Text { text } => text,
-                AnswerEvent::Retracted { reason } => format!("\n\n[withdrawn: {reason}]\n\n"),
-                _ => return,
-            };
-            if tx.send(chunk(json!({"content": text}), None)).is_err() {
+        move |text: String| {
+            if !text.is_empty() && tx.send(chunk(json!({"content": text}), None)).is_err() {
                 cancel.cancel();
             }
-        })
+        }
+    };
+    let events: cairn_engine::OnAnswerEvent = match delivery {
+        // Nothing before the checks; a client that went away stops the answer all the same.
+        Delivery::Checked => {
+            let (tx, cancel) = (tx.clone(), cancel.clone());
+            Arc::new(move |_| {
+                if tx.is_closed() {
+                    cancel.cancel();
+                }
+            })
+        }
+        Delivery::Live => {
+            let (gate, allowed, send_text) = (gate.clone(), allowed.clone(), send_text.clone());
+            Arc::new(move |event: AnswerEvent| match event {
+                AnswerEvent::Text { text } => {
+                    let lines = lock(&gate).push(&text, &allowed);
+                    send_text(lines);
+                }
+                AnswerEvent::Retracted { reason } => {
+                    // The part of a line not yet sent is withdrawn with the rest.
+                    *lock(&gate) = LineGate::default();
+                    send_text(format!("\n\n[withdrawn: {reason}]\n\n"));
+                }
+                _ => {}
+            })
+        }
     };
     tokio::spawn(async move {
         match state.library.ask(&ask, events, &cancel).await {
             Ok(answer) => {
+                match delivery {
+                    Delivery::Checked => {
+                        for piece in pieces(&strip_remote(&answer.answer, &allowed)) {
+                            send_text(piece.to_string());
+                        }
+                    }
+                    Delivery::Live => send_text(lock(&gate).finish(&allowed)),
+                }
                 let (citations, cairn) = extras(&answer);
                 let mut last = chunk(json!({}), Some(finish_reason(&answer)));
                 last["usage"] = usage(&answer);
@@ -225,4 +300,26 @@ fn stream(
         }
     });
     Sse::new(stream)
+}
+
+/// A checked answer cut into pieces of a few words, for clients that show text as it arrives.
+fn pieces(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, _) in text.match_indices(' ') {
+        if i + 1 - start >= 48 {
+            out.push(&text[start..=i]);
+            start = i + 1;
+        }
+    }
+    if start < text.len() {
+        out.push(&text[start..]);
+    }
+    out
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -6,7 +6,10 @@
 //! - `POST /v1/chat/completions`, streamed (server-sent events) or not: the last user message is
 //!   asked of the collection the model names, as a follow-up to the earlier user and assistant
 //!   messages when there are any, through the same routing, guardrails, cache and traces as the
-//!   app. The answer carries its `citations` (and `cairn`: trace, route, tier).
+//!   app. The answer carries its `citations` (and `cairn`: trace, route, tier). A streamed answer
+//!   is sent once its output checks have passed (`"cairn": {"delivery": "live"}` streams it as it
+//!   is written, and may then withdraw it); remote images and links the person did not write are
+//!   taken out of every answer (`sanitize.rs`).
 //! - `POST /v1/embeddings`: the library's embedding model, as floats or base64.
 //!
 //! It listens on a loopback address only (another address is refused before anything listens),
@@ -23,6 +26,7 @@ pub mod embeddings;
 mod error;
 mod models;
 pub mod rate;
+mod sanitize;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

@@ -42,6 +42,9 @@ pub enum DocState {
     Indexed,
     /// It could not be parsed and has never been indexed.
     Failed,
+    /// It is leaving the library: its chunks are being deleted, then its record. After a crash,
+    /// the next start finishes the removal.
+    Removing,
 }
 
 impl DocState {
@@ -51,6 +54,7 @@ impl DocState {
             DocState::Writing => "writing",
             DocState::Indexed => "indexed",
             DocState::Failed => "failed",
+            DocState::Removing => "removing",
         }
     }
 
@@ -59,6 +63,7 @@ impl DocState {
             "writing" => DocState::Writing,
             "indexed" => DocState::Indexed,
             "failed" => DocState::Failed,
+            "removing" => DocState::Removing,
             _ => DocState::New,
         }
     }

@@ -184,6 +184,35 @@ impl Store {
         Ok(Ok(id))
     }
 
+    /// The first period (conversation, day, month) whose spending, settled and reserved, is past
+    /// its limit: checked again when a call is settled, since a provider may report more than was
+    /// reserved.
+    pub fn over_limit(&self, thread_id: Option<i64>, limits: &Limits) -> Result<Option<Refused>> {
+        let conn = self.conn();
+        let (day, month) = day_and_month(now());
+        let within = |spent: Spent, limit: Limit| spent.fits(Spent::default(), limit);
+        if let Some(thread) = thread_id
+            && !within(
+                Self::spent_where(&conn, "thread_id = ?1", &thread)?,
+                limits.conversation,
+            )
+        {
+            return Ok(Some(Refused {
+                period: "conversation",
+            }));
+        }
+        if !within(Self::spent_where(&conn, "day = ?1", &day)?, limits.day) {
+            return Ok(Some(Refused { period: "day" }));
+        }
+        if !within(
+            Self::spent_where(&conn, "month = ?1", &month)?,
+            limits.month,
+        ) {
+            return Ok(Some(Refused { period: "month" }));
+        }
+        Ok(None)
+    }
+
     /// Replaces a reservation with what the call really used.
     pub fn settle(&self, reservation: i64, settlement: &Settlement) -> Result<()> {
         self.conn().execute(

@@ -370,6 +370,22 @@ impl Store {
         Ok(released)
     }
 
+    /// Journals that these documents are leaving: marked `removing` before their chunks are
+    /// deleted from the index, so a kill in between leaves a removal the next start finishes
+    /// rather than a document marked indexed without its chunks.
+    pub fn begin_removal(&self, ids: &[i64]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for id in ids {
+            tx.execute(
+                "UPDATE documents SET state = 'removing' WHERE id = ?1",
+                [id],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Forgets a document. Its chunks must already be gone from the vector index.
     pub fn remove_document(&self, id: i64) -> Result<()> {
         self.conn()

@@ -17,6 +17,7 @@ import {
   networkNote,
   parseBudget,
   parseBudgets,
+  CAP_REQUIRED,
   providerAddress,
   providerForm,
   routeLabel,
@@ -111,6 +112,19 @@ describe("budgets", () => {
     const r = parseBudgets({ conversation: "1", day: "lots", month: "" });
     expect(r.budget).toBeNull();
     expect(Object.keys(r.errors)).toEqual(["day"]);
+  });
+
+  it("asks for a daily and a monthly limit while a mode uses cloud models", () => {
+    const none = { conversation: "", day: "", month: "" };
+    expect(parseBudgets(none).budget).toEqual({ conversation_usd: null, day_usd: null, month_usd: null });
+    const r = parseBudgets({ ...none, day: "2" }, true);
+    expect(r.budget).toBeNull();
+    expect(r.errors).toEqual({ month: CAP_REQUIRED });
+    expect(parseBudgets({ ...none, day: "2", month: "20" }, true).budget).toEqual({
+      conversation_usd: null,
+      day_usd: 2,
+      month_usd: 20,
+    });
   });
 });
 

@@ -89,11 +89,22 @@ export function budgetTexts(b: BudgetSettings): BudgetTexts {
   return { conversation: budgetText(b.conversation_usd), day: budgetText(b.day_usd), month: budgetText(b.month_usd) };
 }
 
-/** The three budget fields as settings, or what is wrong with them (by field). */
-export function parseBudgets(t: BudgetTexts): { budget: BudgetSettings | null; errors: Partial<BudgetTexts> } {
+/** What a day or month field says when a cloud mode is chosen without it. */
+export const CAP_REQUIRED = "required while a mode uses cloud models";
+
+/**
+ * The three budget fields as settings, or what is wrong with them (by field). With `cloud` (a
+ * mode that uses cloud models is chosen) the day and month limits must be set.
+ */
+export function parseBudgets(
+  t: BudgetTexts,
+  cloud = false,
+): { budget: BudgetSettings | null; errors: Partial<BudgetTexts> } {
   const c = parseBudget(t.conversation);
   const d = parseBudget(t.day);
   const m = parseBudget(t.month);
+  if (cloud && !d.error && d.value === null) d.error = CAP_REQUIRED;
+  if (cloud && !m.error && m.value === null) m.error = CAP_REQUIRED;
   const errors: Partial<BudgetTexts> = {};
   if (c.error) errors.conversation = c.error;
   if (d.error) errors.day = d.error;

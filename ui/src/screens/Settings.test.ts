@@ -128,6 +128,24 @@ describe("the Settings screen", () => {
     expect(api.saveSettings.mock.calls[0][0].budget).toEqual({ conversation_usd: null, day_usd: null, month_usd: 10.5 });
   });
 
+  it("asks for daily and monthly limits before a mode that uses cloud models is saved", async () => {
+    api.providers.mockResolvedValue([openai]);
+    api.saveSettings.mockImplementation(async (s: Settings) => ({ settings: s, reindex: [] }));
+    const { container, getByTestId, findByText } = render(SettingsScreen);
+    await findByText("no key");
+    await fireEvent.click(modeRadio(container, "hybrid"));
+    await fireEvent.input(getByTestId("budget-day"), { target: { value: "2" } });
+    await fireEvent.input(getByTestId("budget-month"), { target: { value: "" } });
+    expect(await findByText("required while a mode uses cloud models")).toBeTruthy();
+    expect((getByTestId("settings-save") as HTMLButtonElement).disabled).toBe(true);
+    await fireEvent.input(getByTestId("budget-month"), { target: { value: "20" } });
+    await fireEvent.click(getByTestId("settings-save"));
+    await waitFor(() => expect(api.saveSettings).toHaveBeenCalledTimes(1));
+    const saved = api.saveSettings.mock.calls[0][0];
+    expect(saved.privacy).toBe("hybrid");
+    expect(saved.budget).toEqual({ conversation_usd: null, day_usd: 2, month_usd: 20 });
+  });
+
   it("turns OCR off and names its languages with the other settings", async () => {
     api.saveSettings.mockImplementation(async (s: Settings) => ({ settings: s, reindex: [] }));
     const { getByTestId, findByTestId } = render(SettingsScreen);

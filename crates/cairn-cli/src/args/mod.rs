@@ -40,6 +40,10 @@ pub enum Command {
         /// One JSON line per file instead of a progress bar.
         #[arg(long)]
         json: bool,
+        /// Read unchanged files again too (after changing the chunking settings); a file that now
+        /// fails keeps its passages.
+        #[arg(long)]
+        reread: bool,
     },
     /// Files that could not be indexed, with their reasons; quarantined ones are not read again
     /// until they change or are retried.

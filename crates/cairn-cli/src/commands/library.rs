@@ -14,9 +14,14 @@ pub async fn add(
     paths: &[PathBuf],
     collection: &str,
     json: bool,
+    reread: bool,
 ) -> anyhow::Result<ExitCode> {
     reported(json, async |progress, cancel| {
-        library.add(paths, collection, progress, cancel).await
+        if reread {
+            library.reread(paths, collection, progress, cancel).await
+        } else {
+            library.add(paths, collection, progress, cancel).await
+        }
     })
     .await
 }

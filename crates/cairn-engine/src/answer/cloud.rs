@@ -39,6 +39,18 @@ impl Library {
             streamed,
         };
         let internal = |e: Error| fail(e.code(), e.to_string(), false);
+        // Nothing goes to a cloud model without spending caps the person chose.
+        if let Some(missing) = self.config.budget.missing_caps() {
+            return Err(fail(
+                "budget",
+                format!(
+                    "no {missing} spending cap is set, and cloud models are asked only under day \
+                     and month caps you choose (Settings → Cloud, or budget.day and budget.month \
+                     in config.toml)"
+                ),
+                false,
+            ));
+        }
         let providers = self.providers().map_err(internal)?;
         let Some(provider) = providers.iter().find(|p| p.name() == provider_name) else {
             return Err(fail(
@@ -92,9 +104,11 @@ impl Library {
             turn.events.sources(&passages);
         }
 
-        // Reserve the most it can cost: the prompt at 3 characters a token, the longest reply.
-        let prompt_chars: usize = egress.messages().iter().map(|m| m.content.len()).sum();
-        let most_in = (prompt_chars.div_ceil(3) + 8 * egress.messages().len()) as u64;
+        // Reserve the most it can cost: a byte-level tokenizer (GPT's, Claude's, Mistral's) makes
+        // no more tokens of a text than it has UTF-8 bytes, plus a margin for each message's
+        // framing; and the longest reply.
+        let prompt_bytes: usize = egress.messages().iter().map(|m| m.content.len()).sum();
+        let most_in = (prompt_bytes + 8 * egress.messages().len()) as u64;
         let most_out = u64::from(router.cloud_max_tokens);
         let reservation = Reservation {
             thread_id: Some(turn.facts.thread_id),
@@ -224,6 +238,28 @@ impl Library {
                 },
             )
             .map_err(|e| internal(e.into()))?;
+        // Checked again: what the provider reported may be more than was reserved.
+        if usage.input_tokens + usage.output_tokens > reservation.tokens || cost > reservation.cost
+        {
+            tracing::warn!(
+                target = target.as_str(),
+                reserved_tokens = reservation.tokens,
+                used_tokens = usage.input_tokens + usage.output_tokens,
+                "the provider reported more than was reserved"
+            );
+        }
+        match self
+            .store
+            .over_limit(Some(turn.facts.thread_id), &self.config.budget.limits())
+        {
+            Ok(Some(over)) => tracing::warn!(
+                period = over.period,
+                "the {} spending cap is now exceeded: further cloud requests are refused",
+                over.period
+            ),
+            Ok(None) => {}
+            Err(e) => tracing::warn!("checking the caps after a call: {e}"),
+        }
         Ok(Generation {
             text: guard
                 .redactor()

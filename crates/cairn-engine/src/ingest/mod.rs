@@ -285,6 +285,28 @@ impl Library {
         self.add_locked(paths, collection, progress, cancel).await
     }
 
+    /// Reads files and folders again and indexes them, unchanged ones too (after the chunking
+    /// settings changed, say), through the journal like any add: a document whose new passages
+    /// are written replaces its old ones, and one that now fails keeps its old passages, with the
+    /// failure recorded.
+    pub async fn reread(
+        &self,
+        paths: &[PathBuf],
+        collection: &str,
+        progress: &(dyn Fn(Progress) + Sync),
+        cancel: &CancelToken,
+    ) -> Result<AddReport> {
+        let _lock = self
+            .write_lock_telling(&format!("re-reading files of '{collection}'"), &|holder| {
+                progress(Progress::Waiting {
+                    holder: holder.cloned(),
+                })
+            })
+            .await?;
+        self.add_inner(paths, collection, progress, cancel, true)
+            .await
+    }
+
     /// [`Library::add`], by a caller that holds the write lock.
     pub(crate) async fn add_locked(
         &self,
@@ -292,6 +314,19 @@ impl Library {
         collection: &str,
         progress: &(dyn Fn(Progress) + Sync),
         cancel: &CancelToken,
+    ) -> Result<AddReport> {
+        self.add_inner(paths, collection, progress, cancel, false)
+            .await
+    }
+
+    /// An add; with `reread`, files whose content is unchanged are read again too.
+    async fn add_inner(
+        &self,
+        paths: &[PathBuf],
+        collection: &str,
+        progress: &(dyn Fn(Progress) + Sync),
+        cancel: &CancelToken,
+        reread: bool,
     ) -> Result<AddReport> {
         let started = Instant::now();
         let index = self.collection_index(collection, true).await?;
@@ -381,7 +416,7 @@ impl Library {
 
         let snapshot: HashMap<String, String> = known
             .values()
-            .filter(|d| d.state == DocState::Indexed)
+            .filter(|d| d.state == DocState::Indexed && !reread)
             .filter_map(|d| d.content_hash.clone().map(|h| (d.path.clone(), h)))
             .collect();
         let chunker = Chunker::new(ChunkerConfig {
