@@ -396,8 +396,10 @@ impl App {
                  finish or cancel it.",
             ));
         }
+        let library = self.library()?;
+        another_writer(&library)?;
         let paths: Vec<PathBuf> = request.paths.iter().map(PathBuf::from).collect();
-        let report = self.library()?.remove(&paths, &request.collection).await?;
+        let report = library.remove(&paths, &request.collection).await?;
         Ok(RemoveResult {
             removed: report.removed,
             chunks: report.chunks as u32,
@@ -413,6 +415,7 @@ impl App {
                 "there is already a collection named '{name}'"
             )));
         }
+        another_writer(&library)?;
         Ok(library.create_collection(name).await?)
     }
 
@@ -424,12 +427,25 @@ impl App {
             ));
         }
         let library = self.library()?;
+        another_writer(&library)?;
         let watched = library.watched(Some(&request.name))?;
         library.delete_collection(&request.name).await?;
         for folder in watched {
             self.watch.remove(&folder.collection, &folder.path);
         }
         Ok(())
+    }
+}
+
+/// Refuses, saying who it is, when another writer (`cairn add` in a terminal, say) holds the
+/// library: an operation the window waits on does not wait behind another program's hour of
+/// indexing. Called when this app's own queue is idle (its jobs are refused earlier, as busy).
+fn another_writer(library: &Library) -> Result<(), ApiError> {
+    match library.writer() {
+        Some(holder) => Err(ApiError::busy(format!(
+            "{holder}; try again when it is done"
+        ))),
+        None => Ok(()),
     }
 }
 

@@ -313,6 +313,20 @@ async fn a_job_waits_for_another_writer_of_the_library_and_says_who_it_is() {
     // The status a window opening now reads says it too.
     let status = f.app.library_view().await.unwrap().ingest.unwrap();
     assert_eq!(status.waiting_for.as_deref(), Some(who.as_str()));
+    // An operation the window waits on is refused at once, saying who writes.
+    let refused = f
+        .app
+        .create_collection(CollectionRequest {
+            name: "later".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, "busy");
+    assert!(
+        refused.message.contains("adding files to 'notes'"),
+        "{}",
+        refused.message
+    );
     drop(held);
     let end = f.events.end_of(job.job).await;
     assert_eq!(end.state, JobState::Finished, "{:?}", end.error);
