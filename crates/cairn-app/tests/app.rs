@@ -7,49 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cairn_app::api::*;
-use cairn_app::{App, AppPaths, Events};
+use cairn_app::{App, AppPaths};
 
-/// Collects the app's progress events.
-#[derive(Default)]
-struct Recorder(Mutex<Vec<IngestUpdate>>);
-
-impl Events for Recorder {
-    fn ingest(&self, update: &IngestUpdate) {
-        self.0.lock().unwrap().push(update.clone());
-    }
-}
-
-impl Recorder {
-    fn updates(&self, job: u32) -> Vec<IngestUpdate> {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|u| u.job == job)
-            .cloned()
-            .collect()
-    }
-
-    /// Waits for the job's last update (finished, cancelled or failed).
-    async fn end_of(&self, job: u32) -> IngestUpdate {
-        let started = Instant::now();
-        loop {
-            if let Some(end) = self.updates(job).into_iter().find(|u| {
-                matches!(
-                    u.state,
-                    JobState::Finished | JobState::Cancelled | JobState::Failed
-                )
-            }) {
-                return end;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(300),
-                "job {job} did not end"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
+mod support;
+use support::Recorder;
 
 /// A fresh app over temporary folders.
 struct Fixture {

@@ -1,49 +1,13 @@
 //! A panic inside an indexing job fails that job alone: the queue goes on with the next.
 //! (A test binary of its own: the panic is armed for the whole process.)
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use cairn_app::api::*;
-use cairn_app::{App, AppPaths, Events};
+use cairn_app::{App, AppPaths};
 
-#[derive(Default)]
-struct Recorder(Mutex<Vec<IngestUpdate>>);
-
-impl Events for Recorder {
-    fn ingest(&self, update: &IngestUpdate) {
-        self.0.lock().unwrap().push(update.clone());
-    }
-}
-
-impl Recorder {
-    async fn end_of(&self, job: u32) -> IngestUpdate {
-        let started = Instant::now();
-        loop {
-            let end = self
-                .0
-                .lock()
-                .unwrap()
-                .iter()
-                .find(|u| {
-                    u.job == job
-                        && matches!(
-                            u.state,
-                            JobState::Finished | JobState::Cancelled | JobState::Failed
-                        )
-                })
-                .cloned();
-            if let Some(end) = end {
-                return end;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(300),
-                "job {job} did not end"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
+mod support;
+use support::Recorder;
 
 #[tokio::test(flavor = "multi_thread")]
 #[allow(unsafe_code)]

@@ -52,13 +52,9 @@ impl Library {
             return Ok(AddReport::default());
         }
         let _lock = self
-            .write_lock_telling(
+            .write_lock_reporting(
                 &format!("reading failed files of '{collection}' again"),
-                &|holder| {
-                    progress(Progress::Waiting {
-                        holder: holder.cloned(),
-                    })
-                },
+                progress,
             )
             .await?;
         self.store.release_quarantine(collection, Some(&failed))?;
@@ -89,11 +85,7 @@ impl Library {
         }
         let stamp = self.stamp()?;
         let _lock = self
-            .write_lock_telling(&format!("re-indexing '{collection}'"), &|holder| {
-                progress(Progress::Waiting {
-                    holder: holder.cloned(),
-                })
-            })
+            .write_lock_reporting(&format!("re-indexing '{collection}'"), progress)
             .await?;
         let paths: Vec<PathBuf> = self
             .store

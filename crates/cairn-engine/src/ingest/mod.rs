@@ -276,11 +276,7 @@ impl Library {
         cancel: &CancelToken,
     ) -> Result<AddReport> {
         let _lock = self
-            .write_lock_telling(&format!("adding files to '{collection}'"), &|holder| {
-                progress(Progress::Waiting {
-                    holder: holder.cloned(),
-                })
-            })
+            .write_lock_reporting(&format!("adding files to '{collection}'"), progress)
             .await?;
         self.add_locked(paths, collection, progress, cancel).await
     }
@@ -297,14 +293,25 @@ impl Library {
         cancel: &CancelToken,
     ) -> Result<AddReport> {
         let _lock = self
-            .write_lock_telling(&format!("re-reading files of '{collection}'"), &|holder| {
-                progress(Progress::Waiting {
-                    holder: holder.cloned(),
-                })
-            })
+            .write_lock_reporting(&format!("re-reading files of '{collection}'"), progress)
             .await?;
         self.add_inner(paths, collection, progress, cancel, true)
             .await
+    }
+
+    /// Takes the write lock for an add-like operation, reporting [`Progress::Waiting`] while
+    /// another writer holds it.
+    pub(crate) async fn write_lock_reporting(
+        &self,
+        doing: &str,
+        progress: &(dyn Fn(Progress) + Sync),
+    ) -> Result<crate::write_lock::WriteLock> {
+        self.write_lock_telling(doing, &|holder| {
+            progress(Progress::Waiting {
+                holder: holder.cloned(),
+            })
+        })
+        .await
     }
 
     /// [`Library::add`], by a caller that holds the write lock.
