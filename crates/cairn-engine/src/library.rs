@@ -204,7 +204,7 @@ impl Library {
     /// Embeds `texts` with the library's embedding model, on a blocking thread: one unit-length
     /// vector per text, in order.
     pub async fn embed_texts(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>> {
-        crate::ingest::embed(&self.embedder()?, texts).await
+        embed(&self.embedder()?, texts).await
     }
 
     /// The configured reranker, if any, loaded on first use.
@@ -674,4 +674,19 @@ pub fn probe_embedder(dir: &Path) -> Result<String> {
         "{}, {} dimensions, {}-token window",
         info.id, info.dimension, info.max_tokens
     ))
+}
+
+/// Embeds `texts` off the async runtime: one unit-length vector per text, in order.
+pub(crate) async fn embed(
+    embedder: &Arc<BertEmbedder>,
+    texts: Vec<String>,
+) -> Result<Vec<Vec<f32>>> {
+    let embedder = embedder.clone();
+    tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        embedder.embed(&refs)
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))?
+    .map_err(Error::from)
 }

@@ -37,7 +37,7 @@ use tokio::sync::mpsc;
 
 use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
-use crate::library::Library;
+use crate::library::{Library, embed};
 use crate::paths::absolute;
 use crate::write_lock::LockHolder;
 
@@ -769,21 +769,6 @@ impl Library {
             })
             .collect())
     }
-}
-
-/// Embeds `texts` off the async runtime: one unit-length vector per text, in order.
-pub(crate) async fn embed(
-    embedder: &Arc<BertEmbedder>,
-    texts: Vec<String>,
-) -> Result<Vec<Vec<f32>>> {
-    let embedder = embedder.clone();
-    tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        embedder.embed(&refs)
-    })
-    .await
-    .map_err(|e| Error::Internal(e.to_string()))?
-    .map_err(Error::from)
 }
 
 /// The index rows of `chunks` of a document, with their vectors (one per chunk, in order).
