@@ -12,8 +12,8 @@ use clap::Parser;
 
 use crate::args::{Cli, Command};
 use crate::commands::{
-    ask, audit, cache, feedback, guard, insight, keys, library, models, prompts, review, search,
-    serve, watch,
+    ask, audit, cache, feedback, guard, insight, keys, library, mcp, models, prompts, review,
+    search, serve, watch,
 };
 
 mod args;
@@ -168,6 +168,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export { command } => feedback::export(&open(data_dir).await?, command),
         Command::Audit { command } => audit::audit(&open(data_dir).await?, command),
         Command::Review { command } => review::review(&open(data_dir).await?, command),
+        Command::Mcp { command, redact } => {
+            mcp::mcp(open(data_dir).await?, data_dir, command, redact).await
+        }
         Command::Cache { command } => cache::cache(&open(data_dir).await?, command),
         Command::Prompts { command } => prompts::prompts(&open(data_dir).await?, command),
         Command::Models { command } => models::models(&open(data_dir).await?, command).await,

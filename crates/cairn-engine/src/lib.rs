@@ -49,6 +49,7 @@ mod review;
 pub mod router;
 mod search;
 mod stats;
+mod tools;
 mod watch;
 mod write_lock;
 

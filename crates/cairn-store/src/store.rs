@@ -125,6 +125,23 @@ impl Store {
         Ok(deleted > 0)
     }
 
+    /// The collections other AI tools may read, by name.
+    pub fn tool_collections(&self) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT name FROM collections WHERE shared_with_tools = 1 ORDER BY name")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Lets other AI tools read a collection, or stops them; false if there is no such collection.
+    pub fn share_with_tools(&self, name: &str, shared: bool) -> Result<bool> {
+        Ok(self.conn().execute(
+            "UPDATE collections SET shared_with_tools = ?2 WHERE name = ?1",
+            params![name, shared],
+        )? > 0)
+    }
+
     /// Records that a collection's index now holds vectors of another model (after a re-index), and
     /// marks every document for re-indexing: `writing`, the journal's state for "whatever rows it
     /// has are to be deleted and the file read again", so that a re-index stopped at any point is

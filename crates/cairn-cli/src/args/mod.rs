@@ -8,8 +8,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 mod subcommands;
 
 pub use subcommands::{
-    AuditCommand, CacheCommand, ExportCommand, GuardCommand, KeysCommand, ModelsCommand,
-    PromptsCommand, ReviewCommand,
+    AuditCommand, CacheCommand, ExportCommand, GuardCommand, KeysCommand, McpCommand,
+    ModelsCommand, PromptsCommand, ReviewCommand,
 };
 
 #[derive(Parser)]
@@ -242,6 +242,16 @@ pub enum Command {
     Review {
         #[command(subcommand)]
         command: ReviewCommand,
+    },
+    /// Serve the library to other AI tools (Claude Desktop, Cursor, Zed) over the Model Context
+    /// Protocol on stdin and stdout, as those clients launch it; or choose which collections they
+    /// may read.
+    Mcp {
+        #[command(subcommand)]
+        command: Option<McpCommand>,
+        /// Replace personal data in everything returned with placeholders.
+        #[arg(long)]
+        redact: bool,
     },
     /// The semantic answer cache: how full it is; empty it.
     Cache {

@@ -99,6 +99,26 @@ pub enum CacheCommand {
 }
 
 #[derive(Subcommand)]
+pub enum McpCommand {
+    /// Let other AI tools read a collection.
+    Share {
+        /// The collection.
+        collection: String,
+    },
+    /// Stop other AI tools reading a collection.
+    Unshare {
+        /// The collection.
+        collection: String,
+    },
+    /// The shared collections, the line to paste into a client's configuration, and recent calls.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum AuditCommand {
     /// The last entries: when, which provider and model, how many characters, what was redacted.
     List {

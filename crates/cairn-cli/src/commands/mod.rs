@@ -9,6 +9,7 @@ pub mod guard;
 pub mod insight;
 pub mod keys;
 pub mod library;
+pub mod mcp;
 pub mod models;
 pub mod prompts;
 pub mod review;
