@@ -43,6 +43,9 @@ const COMMANDS: &[&str] = &[
     "decide_review",
     "api_status",
     "set_api",
+    "tools_view",
+    "share_with_tools",
+    "set_tools_redact",
 ];
 
 fn main() {

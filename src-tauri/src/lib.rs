@@ -54,6 +54,12 @@ commands! {
     fn api_status() -> ApiStatus;
     /// Turn the local API on or off.
     fn set_api(request: ApiSwitch) -> ApiStatus;
+    /// What other AI tools may read (MCP), how to connect one, and what they asked.
+    fn tools_view() -> ToolsView;
+    /// Let other AI tools read a collection, or stop them.
+    fn share_with_tools(request: ToolShareRequest) -> ToolsView;
+    /// Redact personal data in what other AI tools are given, or stop.
+    fn set_tools_redact(request: ToolRedactRequest) -> ToolsView;
     /// Answers waiting for review.
     fn reviews(request: ReviewsRequest) -> Vec<ReviewView>;
     /// Approve, edit or reject a queued answer.
@@ -213,16 +219,31 @@ fn background_threads() -> std::io::Result<tokio::runtime::Runtime> {
     Ok(runtime)
 }
 
-/// Starts the app: logging, the library, the window.
+/// Starts the app: logging, the library, the window; or, started by another AI tool as
+/// `cairn-desktop --data-dir DIR mcp`, its MCP server over stdin and stdout (no window).
 pub fn run() {
     cairn_engine::logging::init();
-    let _runtime = match background_threads() {
+    let runtime = match background_threads() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("Cairn could not start its worker threads: {e}");
             std::process::exit(1);
         }
     };
+    let context = tauri::generate_context!();
+    if let Some(launch) = cairn_app::McpLaunch::from_args(std::env::args_os().skip(1)) {
+        let bundled =
+            tauri::utils::platform::resource_dir(context.package_info(), &tauri::Env::default())
+                .ok()
+                .map(|dir| dir.join("models"))
+                .filter(|dir| dir.is_dir());
+        let served = runtime.block_on(cairn_app::serve_mcp(launch, AppPaths::from_env(bundled)));
+        if let Err(e) = served {
+            eprintln!("Cairn could not serve other AI tools: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
@@ -245,7 +266,7 @@ pub fn run() {
             Ok(())
         })
         .invoke_handler(invoke_handler())
-        .run(tauri::generate_context!());
+        .run(context);
     if let Err(e) = result {
         eprintln!("Cairn could not start: {e}");
         std::process::exit(1);

@@ -347,6 +347,33 @@ try {
     await settle(s);
     fs.writeFileSync(path.join(outDir, 'chat.png'), h.screenshot());
   });
+
+  // h. Settings › Other AI tools: the command to paste starts this app as the MCP server, and a
+  // collection is shared with other tools by its switch (nothing is shared before).
+  await step('other_tools', async () => {
+    await s.executeScript("document.querySelector('[data-testid=nav-settings]').click()");
+    await waitFor(
+      () => s.executeScript("return !!document.querySelector('[data-testid=tools-share-default]')"),
+      { timeout: 15_000, interval: 100, message: 'Settings never showed the Other AI tools section' });
+    const config = JSON.parse(await s.executeScript(
+      "return document.querySelector('[data-testid=tools-stdio-config]').textContent"));
+    const server = config.mcpServers && config.mcpServers.cairn;
+    check(server && path.basename(server.command) === path.basename(appArg),
+      `the configuration to paste does not start the app: ${JSON.stringify(config)}`);
+    check(JSON.stringify(server.args.slice(-1)) === '["mcp"]', `its arguments are ${JSON.stringify(server.args)}`);
+    const before = await s.executeScript("return document.querySelector('[data-testid=tools-share-default]').checked");
+    check(before === false, 'the default collection was shared with other tools before anyone turned a server on');
+    await s.executeScript(`
+      const box = document.querySelector('[data-testid=tools-share-default]');
+      box.scrollIntoView();
+      box.click();`);
+    await waitFor(
+      () => s.executeScript(
+        "return document.querySelector('[data-testid=tools-state]').textContent.includes('the collection default')"),
+      { timeout: 10_000, interval: 100, message: 'sharing the default collection was not shown' });
+    await settle(s);
+    fs.writeFileSync(path.join(outDir, 'other-tools.png'), h.screenshot());
+  });
   summary.ok = true;
 } catch (err) {
   exitCode = 1;

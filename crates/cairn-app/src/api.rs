@@ -9,6 +9,7 @@ use ts_rs::TS;
 
 mod models;
 mod settings;
+mod tools;
 
 pub use models::{
     CatalogModelView, DownloadState, DownloadUpdate, InstalledModelView, ModelFileRequest,
@@ -19,6 +20,7 @@ pub use settings::{
     LocalAnswers, ModelCheck, ModelCheckRequest, ModelRole, ModelSettings, PrivacyMode,
     PromptSetting, RetrievalSettings, Settings, SettingsSaved,
 };
+pub use tools::{ToolCallView, ToolCollectionView, ToolRedactRequest, ToolShareRequest, ToolsView};
 
 /// A failure the UI shows: a stable code for the program and a sentence for the person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]

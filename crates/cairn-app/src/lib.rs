@@ -36,6 +36,7 @@ mod models;
 mod providers;
 mod server;
 mod settings;
+mod tools;
 mod typescript;
 mod watch;
 
@@ -52,6 +53,7 @@ use crate::api::{
 };
 pub use crate::chat::ChatSink;
 pub use crate::ingest::UPDATE_INTERVAL;
+pub use crate::tools::{McpLaunch, serve_mcp};
 pub use crate::typescript::{Command, TsType, typescript};
 
 /// The name of the event that carries [`IngestUpdate`]s.

@@ -927,9 +927,91 @@ async fn the_local_api_switch_serves_the_library_with_its_token() {
     .await;
     let off = app.api_status().await.unwrap();
     assert!(!off.running && off.base_url.is_none() && off.token.is_none());
+    app.create_collection(CollectionRequest {
+        name: "work".into(),
+    })
+    .await
+    .unwrap();
+    let tools = app.tools_view().await.unwrap();
+    assert!(
+        tools.collections.iter().all(|c| !c.shared),
+        "nothing is shared before a server is turned on: {tools:?}"
+    );
+    assert!(tools.http_url.is_none() && !tools.redact && tools.recent_calls.is_empty());
+    let pasted: serde_json::Value = serde_json::from_str(&tools.stdio_config).unwrap();
+    assert_eq!(
+        pasted["mcpServers"]["cairn"]["args"],
+        serde_json::json!(["--data-dir", root.join("data"), "mcp"])
+    );
 
     let on = app.set_api(ApiSwitch { on: true }).await.unwrap();
     assert!(on.running);
+    // Turning the server on shares the default collection with other tools (here when it is
+    // made), and only it; /mcp is served beside /v1.
+    let shared = |t: &ToolsView| -> Vec<String> {
+        t.collections
+            .iter()
+            .filter(|c| c.shared)
+            .map(|c| c.name.clone())
+            .collect()
+    };
+    assert!(shared(&app.tools_view().await.unwrap()).is_empty());
+    app.create_collection(CollectionRequest {
+        name: "default".into(),
+    })
+    .await
+    .unwrap();
+    let tools = app.tools_view().await.unwrap();
+    assert_eq!(shared(&tools), ["default"]);
+    assert_eq!(
+        tools.http_url.as_deref(),
+        Some(
+            on.base_url
+                .as_deref()
+                .unwrap()
+                .replace("/v1", "/mcp")
+                .as_str()
+        )
+    );
+    let tools = app
+        .share_with_tools(ToolShareRequest {
+            collection: "work".into(),
+            shared: true,
+        })
+        .await
+        .unwrap();
+    assert_eq!(shared(&tools), ["default", "work"]);
+    let unknown = app
+        .share_with_tools(ToolShareRequest {
+            collection: "nowhere".into(),
+            shared: true,
+        })
+        .await
+        .unwrap_err();
+    assert!(unknown.message.contains("nowhere"), "{unknown:?}");
+    // Redaction is written to the config file; the local API that was on stays on.
+    let tools = app
+        .set_tools_redact(ToolRedactRequest { redact: true })
+        .await
+        .unwrap();
+    assert!(tools.redact && tools.http_url.is_some());
+    let config = std::fs::read_to_string(root.join("data/config.toml")).unwrap();
+    assert!(
+        config.contains("[mcp]") && config.contains("redact = true"),
+        "{config}"
+    );
+    let on = app.api_status().await.unwrap();
+    assert!(on.running);
+    // A collection the person stopped sharing stays private when the server is turned on again.
+    app.share_with_tools(ToolShareRequest {
+        collection: "default".into(),
+        shared: false,
+    })
+    .await
+    .unwrap();
+    app.set_api(ApiSwitch { on: false }).await.unwrap();
+    let on = app.set_api(ApiSwitch { on: true }).await.unwrap();
+    assert_eq!(shared(&app.tools_view().await.unwrap()), ["work"]);
     let base = on.base_url.clone().unwrap();
     let token = on.token.clone().unwrap();
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");

@@ -1,60 +1,21 @@
 //! `cairn serve`, the local OpenAI-compatible API, as another tool on this device uses it: a real
 //! process, a real keychain, real HTTP, and the real `openai` Python client library.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
+
+mod support;
+use support::{Served, serve};
 
 fn cairn(data: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cairn"));
     cmd.arg("--data-dir").arg(data).env_remove("CAIRN_DATA_DIR");
     cmd
-}
-
-/// A running `cairn serve`: the process, its base URL and its token. Killed when dropped.
-struct Served {
-    child: Child,
-    base: String,
-    token: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(data: &Path) -> Served {
-    let mut child = cairn(data)
-        .args(["serve", "--port", "0", "--show-token"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut token = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut token)
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let base = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
-    // Keep draining stderr so the server never blocks on it.
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-    Served {
-        child,
-        base,
-        token: token.trim().to_string(),
-    }
 }
 
 /// One raw HTTP/1.1 request; the status and the body.

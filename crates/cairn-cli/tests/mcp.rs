@@ -7,6 +7,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+mod support;
+
 fn cairn(data: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cairn"));
     cmd.arg("--data-dir").arg(data).env_remove("CAIRN_DATA_DIR");
@@ -23,15 +25,13 @@ fn ok(cmd: &mut Command) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// Runs the Python client against `cairn mcp` (with `extra` arguments); what it saw.
-fn client(data: &Path, extra: &[&str]) -> Value {
+/// Runs the Python client with `args`; what it saw.
+fn client(args: &[&std::ffi::OsStr]) -> Value {
     let python = std::env::var("CAIRN_PYTHON").unwrap_or_else(|_| "python3".into());
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/mcp/mcp_client.py");
     let out = Command::new(&python)
         .arg(&script)
-        .arg(env!("CARGO_BIN_EXE_cairn"))
-        .arg(data)
-        .args(extra)
+        .args(args)
         .env_remove("CAIRN_DATA_DIR")
         .output()
         .unwrap();
@@ -42,6 +42,13 @@ fn client(data: &Path, extra: &[&str]) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The client against `cairn mcp` over stdio, with `extra` arguments for the server.
+fn over_stdio(data: &Path, extra: &[&str]) -> Value {
+    let mut args = vec![env!("CARGO_BIN_EXE_cairn").as_ref(), data.as_os_str()];
+    args.extend(extra.iter().map(|a| std::ffi::OsStr::new(*a)));
+    client(&args)
 }
 
 #[test]
@@ -71,7 +78,7 @@ fn other_ai_tools_read_only_shared_collections_through_the_official_client() {
         .arg(&secret));
 
     // Turning the server on shares the default collection, and only it.
-    let seen = client(data.path(), &[]);
+    let seen = over_stdio(data.path(), &[]);
     assert_eq!(seen["server"], "cairn");
     assert_eq!(
         seen["tools"],
@@ -149,7 +156,7 @@ fn other_ai_tools_read_only_shared_collections_through_the_official_client() {
     assert_eq!(ask["made_on_this_device"], true);
 
     // With --redact, what is returned holds placeholders, not the address.
-    let redacted = client(data.path(), &["--redact"]);
+    let redacted = over_stdio(data.path(), &["--redact"]);
     let shown = redacted["private_email"].to_string();
     assert!(
         !shown.contains("ana.lima@example.org") && shown.contains("<EMAIL_"),
@@ -179,6 +186,24 @@ fn other_ai_tools_read_only_shared_collections_through_the_official_client() {
             .contains("mcp")
     );
     ok(cairn(data.path()).args(["audit", "verify"]));
+
+    // The same over Streamable HTTP at the local API's /mcp, behind its token.
+    let served = support::serve(data.path());
+    let url = served.base.replace("/v1", "/mcp");
+    let http = client(&[url.as_ref(), served.token.as_ref()]);
+    assert!(
+        http["wrong_token"].as_str().unwrap().starts_with("refused"),
+        "{http:#}"
+    );
+    assert_eq!(http["server"], "cairn");
+    assert_eq!(http["tools"], seen["tools"]);
+    assert_eq!(http["search"]["passages"][0]["file"], passages[0]["file"]);
+    assert_eq!(http["not_shared"]["code"], -32602);
+    assert!(!http["ask"]["answer"].as_str().unwrap().is_empty());
+    // A client that disconnected in the middle of an answer did not stop the server.
+    assert_eq!(http["disconnected_mid_call"], true, "{http:#}");
+    assert_eq!(http["after_disconnect"], seen["collections"]);
+    drop(served);
 
     // Shared by hand, the private collection can be searched.
     ok(cairn(data.path()).args(["mcp", "share", "private"]));

@@ -47,6 +47,16 @@ pub struct Config {
     pub watch: WatchConfig,
     /// How long the record of each question is kept.
     pub traces: TracesConfig,
+    /// The library as other AI tools see it (`cairn mcp`, `/mcp` of the local API).
+    pub mcp: McpConfig,
+}
+
+/// Other AI tools (`[mcp]`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct McpConfig {
+    /// Replace personal data in everything returned to them with placeholders.
+    pub redact: bool,
 }
 
 /// Traces (`[traces]`): the record of each question asked, with the passages and the answer.

@@ -50,6 +50,7 @@ pub mod router;
 mod search;
 mod stats;
 mod tools;
+pub use tools::TOOL_PROVIDER;
 mod watch;
 mod write_lock;
 
@@ -82,7 +83,7 @@ pub use catalog::{
 };
 pub use config::{
     AnswerConfig, ApiConfig, BudgetConfig, CacheConfig, Config, DEFAULT_COLLECTION, GuardConfig,
-    IngestConfig, ModelsConfig, RerankerChoice, ReviewConfig, ReviewMode, RouterConfig,
+    IngestConfig, McpConfig, ModelsConfig, RerankerChoice, ReviewConfig, ReviewMode, RouterConfig,
     SearchConfig, TracesConfig, WatchConfig,
 };
 pub use config_file::set_prompt_version;

@@ -6,13 +6,30 @@ use std::path::Path;
 
 use cairn_index::Passage;
 
+use crate::config::DEFAULT_COLLECTION;
 use crate::error::{Error, Result};
 use crate::library::Library;
+
+/// How other tools' calls are named in the audit log: `mcp:<client name>`.
+pub const TOOL_PROVIDER: &str = "mcp:";
 
 impl Library {
     /// The collections other AI tools may read.
     pub fn tool_collections(&self) -> Result<Vec<String>> {
         Ok(self.store.tool_collections()?)
+    }
+
+    /// Records that a server for other tools was turned on. The first time, the default
+    /// collection is shared with them (now, or when it is made); every other collection stays
+    /// private until shared, and one the person stopped sharing stays so. Whether this was the
+    /// first time.
+    pub fn share_default_with_tools(&self) -> Result<bool> {
+        Ok(self.store.start_tool_server(DEFAULT_COLLECTION)?)
+    }
+
+    /// The last `n` calls of other AI tools, oldest first (from the audit log).
+    pub fn tool_calls(&self, n: usize) -> Result<Vec<cairn_store::AuditEntry>> {
+        Ok(self.store.audit_entries_of(TOOL_PROVIDER, n)?)
     }
 
     /// Lets other AI tools read `collection`, or stops them.
@@ -72,7 +89,7 @@ impl Library {
         redacted: &BTreeMap<String, u64>,
     ) -> Result<()> {
         self.store
-            .append_audit(&format!("mcp:{client}"), tool, chars, redacted)?;
+            .append_audit(&format!("{TOOL_PROVIDER}{client}"), tool, chars, redacted)?;
         Ok(())
     }
 }

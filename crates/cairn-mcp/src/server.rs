@@ -254,3 +254,19 @@ pub async fn serve_stdio(library: Arc<Library>, options: Options) -> Result<(), 
         .map_err(|e| Error::Transport(e.to_string()))?;
     Ok(())
 }
+
+/// The server as a Streamable HTTP endpoint (a tower service), for the local API to mount behind
+/// its own checks (this device only, the token): one session per client.
+pub fn http_service(
+    library: Arc<Library>,
+    options: Options,
+) -> rmcp::transport::StreamableHttpService<
+    Server,
+    rmcp::transport::streamable_http_server::session::local::LocalSessionManager,
+> {
+    rmcp::transport::StreamableHttpService::new(
+        move || Ok(Server::new(library.clone(), options)),
+        Default::default(),
+        rmcp::transport::StreamableHttpServerConfig::default(),
+    )
+}

@@ -11,6 +11,8 @@
 //!   is written, and may then withdraw it); remote images and links the person did not write are
 //!   taken out of every answer (`sanitize.rs`).
 //! - `POST /v1/embeddings`: the library's embedding model, as floats or base64.
+//! - `/mcp`: the library for other AI tools over the Model Context Protocol (Streamable HTTP), as
+//!   `cairn mcp` serves it over stdio (`cairn-mcp`).
 //!
 //! It listens on a loopback address only (another address is refused before anything listens),
 //! checks that each connection comes from this device and names a local host (against DNS
@@ -106,6 +108,15 @@ pub async fn start(
     let addr = listener
         .local_addr()
         .map_err(|source| ServerError::Bind { addr, source })?;
+    // Other AI tools reach the library at /mcp: turning the server on shares the default
+    // collection with them when nothing is shared yet, as `cairn mcp` does.
+    match library.share_default_with_tools() {
+        Ok(true) => tracing::info!("the default collection is now shared with other AI tools"),
+        Ok(false) => {}
+        Err(e) => {
+            tracing::warn!("the default collection could not be shared with other AI tools: {e}")
+        }
+    }
     let app = router(library, token);
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -139,7 +150,14 @@ pub fn router(library: Arc<Library>, token: String) -> Router {
         bucket: Mutex::new(rate::Bucket::new(config.requests_per_minute)),
         config,
     });
+    let mcp = cairn_mcp::http_service(
+        state.library.clone(),
+        cairn_mcp::Options {
+            redact: state.library.config().mcp.redact,
+        },
+    );
     Router::new()
+        .nest_service("/mcp", mcp)
         .route("/v1/models", get(models::models))
         .route("/v1/chat/completions", post(chat::chat))
         .route("/v1/embeddings", post(embeddings::embeddings))

@@ -126,12 +126,19 @@ impl Store {
 
     /// The last `n` entries, oldest first.
     pub fn audit_entries(&self, n: usize) -> Result<Vec<AuditEntry>> {
+        self.audit_entries_of("", n)
+    }
+
+    /// The last `n` entries whose provider starts with `prefix` (`mcp:`: other AI tools' calls),
+    /// oldest first.
+    pub fn audit_entries_of(&self, prefix: &str, n: usize) -> Result<Vec<AuditEntry>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT id, at, provider, model, chars, redacted, prev_hash, hash FROM \
-             (SELECT * FROM egress_audit ORDER BY id DESC LIMIT ?1) ORDER BY id",
+             (SELECT * FROM egress_audit WHERE substr(provider, 1, length(?2)) = ?2 \
+              ORDER BY id DESC LIMIT ?1) ORDER BY id",
         )?;
-        let rows = stmt.query_map([n as i64], |r| {
+        let rows = stmt.query_map(params![n as i64, prefix], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, i64>(1)?,

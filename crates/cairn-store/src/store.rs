@@ -105,7 +105,8 @@ impl Store {
     /// Records a new collection.
     pub fn create_collection(&self, record: &CollectionRecord) -> Result<()> {
         self.conn().execute(
-            "INSERT INTO collections (name, embedder_id, embedder_fingerprint, dimension, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO collections (name, embedder_id, embedder_fingerprint, dimension, created_at, shared_with_tools) \
+             VALUES (?1, ?2, ?3, ?4, ?5, EXISTS (SELECT 1 FROM tool_server WHERE default_collection = ?1))",
             params![record.name, record.embedder_id, record.embedder_fingerprint, record.dimension, record.created_at],
         )?;
         Ok(())
@@ -132,6 +133,25 @@ impl Store {
             conn.prepare("SELECT name FROM collections WHERE shared_with_tools = 1 ORDER BY name")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records that a server for other tools was turned on. The first time only, `default` is
+    /// shared with them, now or when it is made; true when this was that first time.
+    pub fn start_tool_server(&self, default: &str) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let first = tx.execute(
+            "INSERT OR IGNORE INTO tool_server (id, first_started_at, default_collection) VALUES (1, ?1, ?2)",
+            params![crate::clock::now(), default],
+        )? > 0;
+        if first {
+            tx.execute(
+                "UPDATE collections SET shared_with_tools = 1 WHERE name = ?1",
+                [default],
+            )?;
+        }
+        tx.commit()?;
+        Ok(first)
     }
 
     /// Lets other AI tools read a collection, or stops them; false if there is no such collection.

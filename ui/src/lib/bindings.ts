@@ -900,6 +900,93 @@ export type ApiSwitch = {
 on: boolean, };
 
 /**
+ * Everything the section shows.
+ */
+export type ToolsView = { 
+/**
+ * Every collection, and whether other tools may read it (off for a new collection).
+ */
+collections: Array<ToolCollectionView>, 
+/**
+ * Whether personal data in what they are given is replaced by placeholders (`[mcp] redact`).
+ */
+redact: boolean, 
+/**
+ * The configuration to paste into a client that launches servers (Claude Desktop, Cursor,
+ * Zed): this app, started as a server over stdin and stdout on this library.
+ */
+stdio_config: string, 
+/**
+ * The Streamable HTTP address (`http://127.0.0.1:PORT/mcp`) while the local API is on; it
+ * asks for the local API's token.
+ */
+http_url: string | null, 
+/**
+ * The latest calls, newest first.
+ */
+recent_calls: Array<ToolCallView>, };
+
+/**
+ * A collection, as other tools see it.
+ */
+export type ToolCollectionView = { 
+/**
+ * Its name.
+ */
+name: string, 
+/**
+ * Other tools may read it.
+ */
+shared: boolean, };
+
+/**
+ * One call of another tool, from the audit log (never its text).
+ */
+export type ToolCallView = { 
+/**
+ * Unix seconds.
+ */
+at: number, 
+/**
+ * The client, as it introduced itself (`Claude Desktop`, `cursor`).
+ */
+client: string, 
+/**
+ * The tool it called (`search`, `ask`, …).
+ */
+tool: string, 
+/**
+ * Characters returned to it.
+ */
+chars: number, 
+/**
+ * Pieces of personal data replaced in them.
+ */
+redacted: number, };
+
+/**
+ * Lets other tools read a collection, or stops them.
+ */
+export type ToolShareRequest = { 
+/**
+ * The collection.
+ */
+collection: string, 
+/**
+ * Whether they may read it.
+ */
+shared: boolean, };
+
+/**
+ * Turns redaction of what other tools are given on or off.
+ */
+export type ToolRedactRequest = { 
+/**
+ * Replace personal data with placeholders.
+ */
+redact: boolean, };
+
+/**
  * The Settings screen.
  */
 export type Settings = { 
@@ -1713,6 +1800,9 @@ export type EventPayloads = { "ingest": IngestUpdate; "model_download": Download
 export const commands = {
   apiStatus: (): Promise<ApiStatus> => invoke("api_status"),
   setApi: (request: ApiSwitch): Promise<ApiStatus> => invoke("set_api", { request }),
+  toolsView: (): Promise<ToolsView> => invoke("tools_view"),
+  shareWithTools: (request: ToolShareRequest): Promise<ToolsView> => invoke("share_with_tools", { request }),
+  setToolsRedact: (request: ToolRedactRequest): Promise<ToolsView> => invoke("set_tools_redact", { request }),
   reviews: (request: ReviewsRequest): Promise<Array<ReviewView>> => invoke("reviews", { request }),
   decideReview: (request: ReviewDecision): Promise<ReviewView> => invoke("decide_review", { request }),
   about: (): Promise<About> => invoke("about"),

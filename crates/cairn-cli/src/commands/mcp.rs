@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use cairn_engine::{DEFAULT_COLLECTION, Library};
+use cairn_engine::{DEFAULT_COLLECTION, Library, TOOL_PROVIDER};
 
 use crate::args::McpCommand;
 
@@ -35,18 +35,13 @@ pub async fn mcp(
 /// Serves over stdin and stdout. Turning the server on shares the default collection when none is
 /// shared yet; every other collection stays private until shared.
 async fn serve(library: Library, redact: bool) -> anyhow::Result<ExitCode> {
-    if library.tool_collections()?.is_empty()
-        && library
-            .collections()?
-            .iter()
-            .any(|c| c.name == DEFAULT_COLLECTION)
-    {
-        library.share_with_tools(DEFAULT_COLLECTION, true)?;
+    if library.share_default_with_tools()? {
         eprintln!(
             "cairn mcp: sharing the collection '{DEFAULT_COLLECTION}' with other tools \
              (`cairn mcp unshare {DEFAULT_COLLECTION}` stops it)"
         );
     }
+    let redact = redact || library.config().mcp.redact;
     cairn_mcp::serve_stdio(Arc::new(library), cairn_mcp::Options { redact }).await?;
     Ok(ExitCode::SUCCESS)
 }
@@ -58,12 +53,7 @@ fn status(library: &Library, data_dir: &Path, json: bool) -> anyhow::Result<Exit
     let config = serde_json::json!({
         "mcpServers": { "cairn": { "command": program, "args": ["--data-dir", data, "mcp"] } }
     });
-    let calls: Vec<_> = library
-        .audit(200)?
-        .into_iter()
-        .filter(|e| e.provider.starts_with("mcp:"))
-        .take(20)
-        .collect();
+    let calls = library.tool_calls(20)?;
     if json {
         println!(
             "{}",
@@ -89,7 +79,7 @@ fn status(library: &Library, data_dir: &Path, json: bool) -> anyhow::Result<Exit
         println!(
             "{}  {}  {}  {} characters",
             call.at,
-            call.provider.trim_start_matches("mcp:"),
+            call.provider.trim_start_matches(TOOL_PROVIDER),
             call.model,
             call.chars
         );
