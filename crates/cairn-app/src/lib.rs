@@ -148,6 +148,7 @@ impl App {
         let watch = watch::Watch::default();
         if let Some(opened) = opened_library {
             watch.start(&opened, &ingest);
+            cairn_engine::keep_models_lean(Arc::downgrade(&opened));
         }
         App {
             library,
@@ -174,6 +175,7 @@ impl App {
         self.watch.stop();
         *self.library.write().unwrap_or_else(|p| p.into_inner()) = Ok(library.clone());
         self.watch.start(&library, &self.ingest);
+        cairn_engine::keep_models_lean(Arc::downgrade(&library));
         Ok(())
     }
 

@@ -148,6 +148,7 @@ pub async fn serve_mcp(launch: McpLaunch, mut paths: AppPaths) -> Result<(), Api
         tracing::info!("the default collection is now shared with other AI tools");
     }
     let redact = launch.redact || library.config().mcp.redact;
+    cairn_engine::keep_models_lean(std::sync::Arc::downgrade(&library));
     cairn_mcp::serve_stdio(library, cairn_mcp::Options { redact })
         .await
         .map_err(|e| ApiError::new("mcp", e.to_string()))

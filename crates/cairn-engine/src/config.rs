@@ -236,8 +236,8 @@ pub struct GuardConfig {
     pub output: cairn_guard::OutputConfig,
 }
 
-/// Model locations.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Model locations, and how long a model unused stays in memory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ModelsConfig {
     /// A BERT sentence-model directory. Unset: the default model, looked up in `$CAIRN_MODELS_DIR`,
@@ -260,6 +260,24 @@ pub struct ModelsConfig {
     /// A catalog of one's own to offer instead of the built-in one (a TOML file in the format of
     /// `crates/cairn-catalog/catalog.toml`), e.g. the models a mirror holds. Unset: the built-in.
     pub catalog: Option<PathBuf>,
+    /// A model (embedder, reranker, chat models) that has not been used for this many seconds is
+    /// taken out of memory by a library left open (the app, `cairn serve`, `cairn mcp`) and
+    /// loaded again on its next use; 0 keeps models loaded.
+    pub unload_after_secs: u64,
+}
+
+impl Default for ModelsConfig {
+    fn default() -> Self {
+        ModelsConfig {
+            embedder: None,
+            chat: None,
+            strong_chat: None,
+            local_answers: LocalAnswers::default(),
+            hub_endpoint: None,
+            catalog: None,
+            unload_after_secs: 300,
+        }
+    }
 }
 
 /// Ingest limits and batching.

@@ -45,6 +45,7 @@ pub mod policy;
 pub mod private;
 pub mod prompts;
 mod redaction;
+mod resident;
 mod review;
 pub mod router;
 mod search;
@@ -89,7 +90,9 @@ pub use config::{
 pub use config_file::set_prompt_version;
 pub use error::{Error, Result};
 pub use ingest::{AddReport, FileOutcome, FileStatus, Progress, Stage};
-pub use library::{Library, RemoveReport, Spend, probe_chat_model, probe_embedder};
+pub use library::{
+    Library, RemoveReport, Spend, keep_models_lean, probe_chat_model, probe_embedder,
+};
 pub use maintenance::CheckReport;
 pub use policy::{LocalAnswers, LocalTier, ModelRoute, Policy, Target};
 pub use prompts::PromptInfo;

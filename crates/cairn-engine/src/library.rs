@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use cairn_index::{CollectionIndex, EmbedderStamp, Index};
 use cairn_ingest::PdfReader;
@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::paths::absolute;
 use crate::policy::{LocalAnswers, LocalTier};
 use crate::prompts::{PromptInfo, infos};
+use crate::resident::Resident;
 use crate::router::IntentRouter;
 use crate::search::cache::RetrievalCache;
 use crate::write_lock::{LockHolder, OnLockWait, WriteLock};
@@ -50,10 +51,10 @@ pub struct Library {
     pub(crate) config: Config,
     pub(crate) store: Arc<Store>,
     pub(crate) index: Index,
-    embedder: OnceLock<Arc<BertEmbedder>>,
-    reranker: OnceLock<Option<Arc<dyn Reranker>>>,
-    chat: OnceLock<Arc<Mutex<ChatModel>>>,
-    strong_chat: OnceLock<Arc<Mutex<ChatModel>>>,
+    embedder: Resident<BertEmbedder>,
+    reranker: Resident<dyn Reranker>,
+    chat: Resident<Mutex<ChatModel>>,
+    strong_chat: Resident<Mutex<ChatModel>>,
     bundled_models: Option<PathBuf>,
     lock_notice: Option<Arc<OnLockWait>>,
     pub(crate) router: IntentRouter,
@@ -111,10 +112,10 @@ impl Library {
             config,
             store: Arc::new(store),
             index,
-            embedder: OnceLock::new(),
-            reranker: OnceLock::new(),
-            chat: OnceLock::new(),
-            strong_chat: OnceLock::new(),
+            embedder: Resident::default(),
+            reranker: Resident::default(),
+            chat: Resident::default(),
+            strong_chat: Resident::default(),
             bundled_models: None,
             lock_notice: None,
             router: IntentRouter::builtin(),
@@ -188,12 +189,13 @@ impl Library {
 
     /// The embedding model, loaded on first use.
     pub fn embedder(&self) -> Result<Arc<BertEmbedder>> {
-        if let Some(embedder) = self.embedder.get() {
-            return Ok(embedder.clone());
-        }
-        let dir = self.embedder_dir()?;
-        let embedder = Arc::new(BertEmbedder::load(&dir, &cairn_models::select_device())?);
-        Ok(self.embedder.get_or_init(|| embedder).clone())
+        self.embedder.get_or_load(|| {
+            let dir = self.embedder_dir()?;
+            Ok(Arc::new(BertEmbedder::load(
+                &dir,
+                &cairn_models::select_device(),
+            )?))
+        })
     }
 
     /// The embedding model's id (its directory's name), loading it on first use.
@@ -209,18 +211,21 @@ impl Library {
 
     /// The configured reranker, if any, loaded on first use.
     pub(crate) fn reranker(&self) -> Result<Option<Arc<dyn Reranker>>> {
-        if let Some(reranker) = self.reranker.get() {
-            return Ok(reranker.clone());
+        if self.config.search.reranker == RerankerChoice::None {
+            return Ok(None);
         }
-        let reranker: Option<Arc<dyn Reranker>> = match &self.config.search.reranker {
-            RerankerChoice::None => None,
-            RerankerChoice::Maxsim => Some(Arc::new(MaxSimReranker::new(self.embedder()?))),
-            RerankerChoice::CrossEncoder(dir) => Some(Arc::new(CrossEncoderReranker::load(
-                dir,
-                &cairn_models::select_device(),
-            )?)),
-        };
-        Ok(self.reranker.get_or_init(|| reranker).clone())
+        self.reranker
+            .get_or_load(|| {
+                let reranker: Arc<dyn Reranker> = match &self.config.search.reranker {
+                    RerankerChoice::CrossEncoder(dir) => Arc::new(CrossEncoderReranker::load(
+                        dir,
+                        &cairn_models::select_device(),
+                    )?),
+                    _ => Arc::new(MaxSimReranker::new(self.embedder()?)),
+                };
+                Ok(reranker)
+            })
+            .map(Some)
     }
 
     /// The embedding model's directory: the configured one, or where the default was found.
@@ -365,20 +370,17 @@ impl Library {
 
     /// Whether the chat model is loaded (it loads on the first answer).
     pub fn chat_model_loaded(&self) -> bool {
-        self.chat.get().is_some()
+        self.chat.is_loaded()
     }
 
-    /// The chat model, loaded on first use (and kept: loading takes a quarter of a second).
+    /// The chat model, loaded on first use and kept until it has been idle for
+    /// `models.unload_after_secs` (see [`Library::unload_idle_models`]).
     pub fn chat_model(&self) -> Result<Arc<Mutex<ChatModel>>> {
-        if let Some(model) = self.chat.get() {
-            return Ok(model.clone());
-        }
-        let path = self.chat_model_path()?;
-        let model = ChatModel::load(&path, &cairn_models::select_device(), Backend::Auto)?;
-        Ok(self
-            .chat
-            .get_or_init(|| Arc::new(Mutex::new(model)))
-            .clone())
+        self.chat.get_or_load(|| {
+            let path = self.chat_model_path()?;
+            let model = ChatModel::load(&path, &cairn_models::select_device(), Backend::Auto)?;
+            Ok(Arc::new(Mutex::new(model)))
+        })
     }
 
     /// The strong chat model's file: the configured one, or the default where it is installed;
@@ -401,17 +403,35 @@ impl Library {
         if tier == LocalTier::Fast {
             return self.chat_model();
         }
-        if let Some(model) = self.strong_chat.get() {
-            return Ok(model.clone());
-        }
         let Some(path) = self.strong_chat_model_path()? else {
             return self.chat_model();
         };
-        let model = ChatModel::load(&path, &cairn_models::select_device(), Backend::Auto)?;
-        Ok(self
-            .strong_chat
-            .get_or_init(|| Arc::new(Mutex::new(model)))
-            .clone())
+        self.strong_chat.get_or_load(|| {
+            let model = ChatModel::load(&path, &cairn_models::select_device(), Backend::Auto)?;
+            Ok(Arc::new(Mutex::new(model)))
+        })
+    }
+
+    /// Takes the models that have not been used for `models.unload_after_secs` out of memory
+    /// (none while they are in use); they load again on their next use. The names of those taken
+    /// out. A library left open calls it from time to time ([`keep_models_lean`]).
+    pub fn unload_idle_models(&self) -> Vec<&'static str> {
+        let secs = self.config.models.unload_after_secs;
+        if secs == 0 {
+            return Vec::new();
+        }
+        let idle = std::time::Duration::from_secs(secs);
+        let now = std::time::Instant::now();
+        // The reranker first: MaxSim holds the embedder.
+        [
+            ("reranker", self.reranker.unload_if_idle(idle, now)),
+            ("embedder", self.embedder.unload_if_idle(idle, now)),
+            ("chat", self.chat.unload_if_idle(idle, now)),
+            ("strong chat", self.strong_chat.unload_if_idle(idle, now)),
+        ]
+        .into_iter()
+        .filter_map(|(name, unloaded)| unloaded.then_some(name))
+        .collect()
     }
 
     /// Where a default model (`relative` under a models directory) may be, in the order they are
@@ -689,4 +709,25 @@ pub(crate) async fn embed(
     .await
     .map_err(|e| Error::Internal(e.to_string()))?
     .map_err(Error::from)
+}
+
+/// How often a library left open looks for idle models.
+const IDLE_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Takes a library's idle models out of memory ([`Library::unload_idle_models`]) every 30 s for
+/// as long as the library is open elsewhere: the task ends once only its weak reference is left.
+/// For the app and the long-running servers (`cairn serve`, `cairn mcp`).
+pub fn keep_models_lean(library: Weak<Library>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(IDLE_CHECK_EVERY).await;
+            let Some(library) = library.upgrade() else {
+                return;
+            };
+            let unloaded = library.unload_idle_models();
+            if !unloaded.is_empty() {
+                tracing::info!(models = ?unloaded, "unused models taken out of memory");
+            }
+        }
+    })
 }

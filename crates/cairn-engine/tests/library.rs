@@ -932,3 +932,122 @@ async fn reading_again_replaces_passages_and_a_file_that_now_fails_keeps_its_own
     assert!(hits[0].passage.text.contains("1870"), "{hits:?}");
     assert!(library.check("default").await.unwrap().is_consistent());
 }
+
+/// Sets a file's modification time to `ago` before now.
+fn modified_ago(path: &Path, ago: std::time::Duration) {
+    let file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    file.set_modified(std::time::SystemTime::now() - ago)
+        .unwrap();
+}
+
+/// Rewrites a file in place (same inode) and gives it back its modification time.
+fn rewrite_keeping_time(path: &Path, content: &str) {
+    let modified = std::fs::metadata(path).unwrap().modified().unwrap();
+    std::fs::write(path, content).unwrap();
+    let file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    file.set_modified(modified).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_whose_size_time_and_inode_are_unchanged_is_not_read_again() {
+    use std::time::Duration;
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let d = docs.path();
+    let settled = write(
+        d,
+        "settled.md",
+        "Gannets dive into the sea from thirty metres.",
+    );
+    let fresh = write(
+        d,
+        "fresh.md",
+        "Puffins nest in burrows on grassy cliff tops.",
+    );
+    modified_ago(&settled, Duration::from_secs(3600));
+    let library = library(data.path()).await;
+    let all = [d.to_path_buf()];
+    let cancel = CancelToken::new();
+    let add = || library.add(&all, "default", &|_| {}, &cancel);
+    assert_eq!(add().await.unwrap().indexed(), 2);
+
+    // Other words of the same length under the same time and inode: the stamp is trusted, so the
+    // file is not read (had it been, its new hash would have re-indexed it).
+    rewrite_keeping_time(&settled, "Gannets swim into the sea from thirty metres.");
+    // A file modified just before it was indexed is not trusted: it is read and found changed.
+    rewrite_keeping_time(&fresh, "Puffins nest in burrows on rocky cliff tops..");
+    let again = add().await.unwrap();
+    assert_eq!(status_of(&again, "settled.md"), &FileStatus::Unchanged);
+    assert!(
+        matches!(status_of(&again, "fresh.md"), FileStatus::Indexed { .. }),
+        "{:?}",
+        status_of(&again, "fresh.md")
+    );
+
+    // A new time means reading: the changed words are indexed.
+    modified_ago(&settled, Duration::from_secs(1800));
+    let read = add().await.unwrap();
+    assert!(matches!(
+        status_of(&read, "settled.md"),
+        FileStatus::Indexed { .. }
+    ));
+    let hits = search(&library, "Gannets swim", SearchMode::Bm25).await;
+    assert!(hits[0].passage.text.contains("swim"), "{hits:?}");
+
+    // Only touched: read, found the same, and its new stamp kept, so the next add trusts it.
+    modified_ago(&settled, Duration::from_secs(900));
+    let touched = add().await.unwrap();
+    assert_eq!(status_of(&touched, "settled.md"), &FileStatus::Unchanged);
+    rewrite_keeping_time(&settled, "Gannets flew into the sea from thirty metres.");
+    let trusted = add().await.unwrap();
+    assert_eq!(status_of(&trusted, "settled.md"), &FileStatus::Unchanged);
+    // Reading again (`cairn add --reread`) never trusts a stamp.
+    let reread = library
+        .reread(&all, "default", &|_| {}, &CancelToken::new())
+        .await
+        .unwrap();
+    assert!(matches!(
+        status_of(&reread, "settled.md"),
+        FileStatus::Indexed { .. }
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn idle_models_leave_memory_and_come_back_on_their_next_use() {
+    let docs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    write(
+        docs.path(),
+        "a.md",
+        "Storm petrels feed by pattering on the water.",
+    );
+    let mut config = Config::default();
+    config.models.unload_after_secs = 1;
+    let library = Library::open(data.path(), config).await.unwrap();
+    library
+        .add(
+            &[docs.path().to_path_buf()],
+            "default",
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap();
+    let chat = library.chat_model().unwrap();
+    assert!(library.chat_model_loaded());
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // The chat model is held (an answer being written): it stays; the idle embedder goes.
+    let unloaded = library.unload_idle_models();
+    assert!(unloaded.contains(&"embedder"), "{unloaded:?}");
+    assert!(!unloaded.contains(&"chat") && library.chat_model_loaded());
+    drop(chat);
+    assert_eq!(library.unload_idle_models(), ["chat"]);
+    assert!(!library.chat_model_loaded());
+    // Used again, they load again.
+    let hits = search(&library, "storm petrels", SearchMode::Hybrid).await;
+    assert!(hits[0].passage.text.contains("pattering"));
+    library.chat_model().unwrap();
+    assert!(library.chat_model_loaded());
+    // Used a moment ago: nothing goes.
+    assert!(library.unload_idle_models().is_empty());
+}

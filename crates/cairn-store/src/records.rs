@@ -98,6 +98,20 @@ pub struct DocumentRecord {
     pub warnings: Vec<String>,
     /// When the chunks were written, seconds since the Unix epoch.
     pub indexed_at: Option<i64>,
+    /// How the file system described the file whose content is indexed, when it can be trusted.
+    pub stamp: Option<FileStamp>,
+}
+
+/// A file as the file system describes it without reading it: size, modification time and inode
+/// number. Two equal stamps of one path are taken to mean the same content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileStamp {
+    /// Bytes.
+    pub size: i64,
+    /// Modification time, nanoseconds since the Unix epoch.
+    pub modified_ns: i64,
+    /// Inode number (0 where the platform has none to give).
+    pub inode: i64,
 }
 
 /// What [`crate::Store::finish_writes`] records for a document whose chunks were written.
@@ -117,4 +131,6 @@ pub struct IndexedDocument {
     pub page_count: Option<i64>,
     /// Parts that could not be read.
     pub warnings: Vec<String>,
+    /// How the file system described the file before it was read, when that can be trusted.
+    pub stamp: Option<FileStamp>,
 }

@@ -9,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use crate::clock::now;
 use crate::error::{Error, Result};
 use crate::migrations::MIGRATIONS;
-use crate::records::{CollectionRecord, DocState, DocumentRecord, IndexedDocument};
+use crate::records::{CollectionRecord, DocState, DocumentRecord, FileStamp, IndexedDocument};
 
 /// The SQLite store. One connection behind a mutex: every query here takes microseconds, and WAL mode
 /// lets other processes read while this one writes.
@@ -19,7 +19,7 @@ pub struct Store {
 }
 
 const DOCUMENT_COLUMNS: &str = "id, collection, path, kind, state, content_hash, size_bytes, chunk_count, \
-     page_count, error_code, error_message, warnings, indexed_at";
+     page_count, error_code, error_message, warnings, indexed_at, file_modified_ns, file_inode";
 
 fn document_from_row(row: &Row) -> rusqlite::Result<DocumentRecord> {
     let warnings: String = row.get(11)?;
@@ -37,6 +37,14 @@ fn document_from_row(row: &Row) -> rusqlite::Result<DocumentRecord> {
         error_message: row.get(10)?,
         warnings: serde_json::from_str(&warnings).unwrap_or_default(),
         indexed_at: row.get(12)?,
+        stamp: match (row.get(6)?, row.get(13)?, row.get(14)?) {
+            (Some(size), Some(modified_ns), Some(inode)) => Some(FileStamp {
+                size,
+                modified_ns,
+                inode,
+            }),
+            _ => None,
+        },
     })
 }
 
@@ -133,6 +141,17 @@ impl Store {
             conn.prepare("SELECT name FROM collections WHERE shared_with_tools = 1 ORDER BY name")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records how the file system now describes an indexed document whose content was found
+    /// unchanged (touched, copied back, restored): the next add trusts it without reading.
+    pub fn set_file_stamp(&self, collection: &str, path: &str, stamp: FileStamp) -> Result<()> {
+        self.conn().execute(
+            "UPDATE documents SET file_modified_ns = ?3, file_inode = ?4 \
+             WHERE collection = ?1 AND path = ?2 AND state = 'indexed' AND size_bytes = ?5",
+            params![collection, path, stamp.modified_ns, stamp.inode, stamp.size],
+        )?;
+        Ok(())
     }
 
     /// Records that a server for other tools was turned on. The first time only, `default` is
@@ -270,7 +289,8 @@ impl Store {
             let mut stmt = tx.prepare_cached(
                 "UPDATE documents SET state = 'indexed', kind = ?2, content_hash = ?3, pending_hash = NULL, \
                  size_bytes = ?4, chunk_count = ?5, page_count = ?6, warnings = ?7, error_code = NULL, \
-                 error_message = NULL, indexed_at = ?8 WHERE id = ?1",
+                 error_message = NULL, indexed_at = ?8, file_modified_ns = ?9, file_inode = ?10 \
+                 WHERE id = ?1",
             )?;
             let now = now();
             for d in documents {
@@ -283,7 +303,9 @@ impl Store {
                     d.chunk_count,
                     d.page_count,
                     warnings,
-                    now
+                    now,
+                    d.stamp.map(|s| s.modified_ns),
+                    d.stamp.map(|s| s.inode),
                 ])?;
             }
         }

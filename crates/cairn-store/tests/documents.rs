@@ -1,6 +1,6 @@
 //! Collections and documents: the ingest journal, failures, schema versions and re-embedding.
 
-use cairn_store::{CollectionRecord, DocState, Error, IndexedDocument, Store};
+use cairn_store::{CollectionRecord, DocState, Error, FileStamp, IndexedDocument, Store};
 
 fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -20,6 +20,7 @@ fn indexed(id: i64, hash: &str) -> IndexedDocument {
         chunk_count: 2,
         page_count: None,
         warnings: vec![],
+        stamp: None,
     }
 }
 
@@ -176,5 +177,45 @@ fn a_parse_mark_left_by_two_stopped_runs_in_a_row_quarantines_that_content() {
             .quarantine_interrupted_parses("c", "i", "m")
             .unwrap()
             .is_empty()
+    );
+}
+
+#[test]
+fn a_file_stamp_is_kept_with_its_content_and_refreshed_only_for_the_same_size() {
+    let (_dir, store) = store();
+    let id = store.ensure_document("c", "/a.txt").unwrap();
+    store.begin_writes(&[(id, "h1")]).unwrap();
+    let stamp = FileStamp {
+        size: 10,
+        modified_ns: 1_700_000_000_000_000_000,
+        inode: 42,
+    };
+    store
+        .finish_writes(&[IndexedDocument {
+            stamp: Some(stamp),
+            ..indexed(id, "h1")
+        }])
+        .unwrap();
+    let doc = store.document_by_id(id).unwrap().unwrap();
+    assert_eq!(doc.stamp, Some(stamp));
+    // Touched: the same content under a new time is recorded.
+    let touched = FileStamp {
+        modified_ns: stamp.modified_ns + 5,
+        ..stamp
+    };
+    store.set_file_stamp("c", "/a.txt", touched).unwrap();
+    assert_eq!(
+        store.document_by_id(id).unwrap().unwrap().stamp,
+        Some(touched)
+    );
+    // A stamp of another size cannot describe the indexed content: it is not recorded.
+    let other = FileStamp {
+        size: 11,
+        ..touched
+    };
+    store.set_file_stamp("c", "/a.txt", other).unwrap();
+    assert_eq!(
+        store.document_by_id(id).unwrap().unwrap().stamp,
+        Some(touched)
     );
 }

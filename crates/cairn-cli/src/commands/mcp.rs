@@ -42,7 +42,9 @@ async fn serve(library: Library, redact: bool) -> anyhow::Result<ExitCode> {
         );
     }
     let redact = redact || library.config().mcp.redact;
-    cairn_mcp::serve_stdio(Arc::new(library), cairn_mcp::Options { redact }).await?;
+    let library = Arc::new(library);
+    cairn_engine::keep_models_lean(Arc::downgrade(&library));
+    cairn_mcp::serve_stdio(library, cairn_mcp::Options { redact }).await?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -22,7 +22,9 @@ pub async fn serve(
     let library = Library::open_with_config_file(data_dir).await?;
     let addr = SocketAddr::new(bind, port.unwrap_or(library.config().api.port));
     let token = cairn_server::token(None)?;
-    let running = cairn_server::start(Arc::new(library), addr, token.clone()).await?;
+    let library = Arc::new(library);
+    cairn_engine::keep_models_lean(Arc::downgrade(&library));
+    let running = cairn_server::start(library, addr, token.clone()).await?;
     if show_token {
         println!("{token}");
         std::io::stdout().flush()?;

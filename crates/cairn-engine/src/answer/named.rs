@@ -142,6 +142,7 @@ mod tests {
             error_message: None,
             warnings: Vec::new(),
             indexed_at: None,
+            stamp: None,
         }
     }
 

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use cairn_index::{ChunkRow, CollectionIndex, Passage};
 use cairn_ingest::{Chunk, Chunker, ChunkerConfig, DocumentKind, ParseError, ParseProgress};
 use cairn_models::{BertEmbedder, Embedder};
-use cairn_store::{DocState, DocumentRecord, IndexedDocument};
+use cairn_store::{DocState, DocumentRecord, FileStamp, IndexedDocument};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
@@ -160,6 +160,7 @@ pub struct AddReport {
 }
 
 mod parsers;
+mod stamp;
 
 use parsers::{MAX_STREAMS, ParseContext, Seen, StreamSlots, parse_threads, spawn_parsers};
 
@@ -204,7 +205,8 @@ const BATCH_WAIT: Duration = Duration::from_secs(2);
 /// What the worker thread hands to the writer.
 enum Work {
     Started(PathBuf),
-    Unchanged(PathBuf),
+    /// The same content as indexed; with the file's new stamp when it was read to find that.
+    Unchanged(PathBuf, Option<FileStamp>),
     /// It failed; with the hash of its content when it was read.
     Failed(PathBuf, ParseError, Option<String>),
     /// The same content failed before: not parsed again.
@@ -231,6 +233,8 @@ struct Parsed {
     kind: DocumentKind,
     hash: String,
     size: u64,
+    /// The file's stamp, taken before it was read, when it can be trusted.
+    stamp: Option<FileStamp>,
     /// Its chunks; for a streamed document, none (they come through its stream).
     chunks: Vec<Chunk>,
     pages: Option<u32>,
@@ -421,10 +425,13 @@ impl Library {
             );
         }
 
-        let snapshot: HashMap<String, String> = known
+        let snapshot: HashMap<String, (String, Option<FileStamp>)> = known
             .values()
             .filter(|d| d.state == DocState::Indexed && !reread)
-            .filter_map(|d| d.content_hash.clone().map(|h| (d.path.clone(), h)))
+            .filter_map(|d| {
+                let hash = d.content_hash.clone()?;
+                Some((d.path.clone(), (hash, d.stamp)))
+            })
             .collect();
         let chunker = Chunker::new(ChunkerConfig {
             // The model adds [CLS] and [SEP]: a window must leave room for them.
@@ -514,14 +521,22 @@ impl Library {
                     total: read.total,
                     ocr: read.ocr,
                 }),
-                Work::Unchanged(path) => finish(
-                    &mut report,
-                    FileOutcome {
-                        path: path.display().to_string(),
-                        status: FileStatus::Unchanged,
-                        warnings: Vec::new(),
-                    },
-                ),
+                Work::Unchanged(path, stamp) => {
+                    let path = path.display().to_string();
+                    if let Some(stamp) = stamp
+                        && let Err(e) = self.store.set_file_stamp(collection, &path, stamp)
+                    {
+                        tracing::warn!(%path, "could not record the file's stamp: {e}");
+                    }
+                    finish(
+                        &mut report,
+                        FileOutcome {
+                            path,
+                            status: FileStatus::Unchanged,
+                            warnings: Vec::new(),
+                        },
+                    )
+                }
                 Work::Quarantined(path, code, reason) => finish(
                     &mut report,
                     failed(
@@ -829,6 +844,7 @@ fn indexed(p: &Pending, chunks: usize) -> IndexedDocument {
         chunk_count: chunks as i64,
         page_count: p.doc.pages.map(i64::from),
         warnings: p.doc.warnings.clone(),
+        stamp: p.doc.stamp,
     }
 }
 

@@ -5,13 +5,15 @@ use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use cairn_ingest::{Chunk, Chunker, OnParseProgress, ParseError, ParseLimits};
 use cairn_models::BertEmbedder;
-use cairn_store::Store;
+use cairn_store::{FileStamp, Store};
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
+use super::stamp::stamp_of;
 use super::{Parsed, Slice, Work};
 use crate::cancel::CancelToken;
 
@@ -124,8 +126,9 @@ pub(super) fn parse_threads(configured: usize) -> usize {
 
 /// What a collection already knows of its files' contents.
 pub(super) struct Seen {
-    /// Path → the content hash that is indexed.
-    pub(super) indexed: HashMap<String, String>,
+    /// Path → the content hash that is indexed, and the file's stamp when it was read (when
+    /// that can be trusted).
+    pub(super) indexed: HashMap<String, (String, Option<FileStamp>)>,
     /// Path → (the content hash that failed, its code, its reason).
     pub(super) quarantined: HashMap<String, (String, String, String)>,
 }
@@ -169,16 +172,27 @@ fn read_and_parse(
     embedder: &Arc<BertEmbedder>,
     tx: &mpsc::Sender<Work>,
 ) -> Option<Work> {
+    let key = path.display().to_string();
+    let seen = &context.seen;
+    let known = seen.indexed.get(&key);
+    // Taken before the content is read: a change while it is read shows next time.
+    let stamp = std::fs::metadata(path)
+        .ok()
+        .and_then(|meta| stamp_of(&meta, SystemTime::now()));
+    let known_stamp = known.and_then(|(_, s)| *s);
+    if stamp.is_some() && stamp == known_stamp {
+        return Some(Work::Unchanged(path.to_path_buf(), None));
+    }
     let (kind, bytes) = match cairn_ingest::read_file(path, &context.limits) {
         Ok(read) => read,
         Err(e) => return Some(Work::Failed(path.to_path_buf(), e, None)),
     };
     let size = bytes.len() as u64;
     let hash = format!("sha256:{:x}", Sha256::digest(&bytes));
-    let key = path.display().to_string();
-    let seen = &context.seen;
-    if seen.indexed.get(&key) == Some(&hash) {
-        return Some(Work::Unchanged(path.to_path_buf()));
+    if known.is_some_and(|(h, _)| *h == hash) {
+        // The same content under a new stamp (touched, restored): kept for the next add.
+        let fresh = stamp.filter(|s| s.size == size as i64);
+        return Some(Work::Unchanged(path.to_path_buf(), fresh));
     }
     if let Some((_, code, reason)) = seen.quarantined.get(&key).filter(|(h, ..)| *h == hash) {
         return Some(Work::Quarantined(
@@ -204,6 +218,7 @@ fn read_and_parse(
         kind,
         hash,
         size,
+        stamp: stamp.filter(|s| s.size == size as i64),
         pages: doc.page_count(),
         chars: doc
             .sections
