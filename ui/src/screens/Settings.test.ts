@@ -1,7 +1,7 @@
 import { cleanup, fireEvent, render, waitFor } from "@testing-library/svelte";
 import { tick } from "svelte";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { ApiStatus, ProviderView, Settings, SpendView } from "../lib/bindings";
+import type { ApiStatus, ProviderView, Settings, SpendView, ToolsView } from "../lib/bindings";
 
 // The screen talks to the app through `commands` only: each test sets what they answer.
 const api = vi.hoisted(() => ({
@@ -18,6 +18,9 @@ const api = vi.hoisted(() => ({
   apiStatus: vi.fn(),
   setApi: vi.fn(),
   modelsView: vi.fn(),
+  toolsView: vi.fn(),
+  shareWithTools: vi.fn(),
+  setToolsRedact: vi.fn(),
 }));
 vi.mock("../lib/bindings", () => ({ commands: api, Channel: class {} }));
 const dialog = vi.hoisted(() => ({ open: vi.fn() }));
@@ -93,7 +96,22 @@ beforeEach(() => {
   });
   api.libraryView.mockResolvedValue({ collections: [], documents: [], ingest: null, watched: [] });
   api.apiStatus.mockResolvedValue(apiOff);
+  api.toolsView.mockResolvedValue(tools(false));
 });
+
+/** Other AI tools: two collections, `default` shared or not; no call yet. */
+function tools(defaultShared: boolean, httpUrl: string | null = null): ToolsView {
+  return {
+    collections: [
+      { name: "default", shared: defaultShared },
+      { name: "private", shared: false },
+    ],
+    redact: false,
+    stdio_config: '{"mcpServers":{"cairn":{"command":"/usr/bin/cairn-desktop","args":["--data-dir","/data","mcp"]}}}',
+    http_url: httpUrl,
+    recent_calls: [],
+  };
+}
 
 function modeRadio(container: HTMLElement, mode: string): HTMLInputElement {
   return container.querySelector(`input[name=privacy][value=${mode}]`) as HTMLInputElement;
@@ -460,5 +478,29 @@ describe("the Local API section", () => {
     await waitFor(() => expect(getByTestId("local-api").querySelector("[data-testid=api-base-url]")).toBeNull());
     expect((getByTestId("api-switch") as HTMLInputElement).checked).toBe(false);
     expect(getByTestId("api-state").textContent).toContain("port 8765");
+  });
+});
+
+describe("Settings › Other AI tools", () => {
+  it("shows the configuration to paste and shares a collection at once", async () => {
+    api.shareWithTools.mockResolvedValue(tools(true));
+    const { findByTestId, getByTestId } = render(SettingsScreen);
+    const config = await findByTestId("tools-stdio-config");
+    expect(config.textContent).toContain("cairn-desktop");
+    expect(getByTestId("tools-state").textContent).toBe("Other AI tools can read none of your collections.");
+    expect(getByTestId("tools-http-off")).toBeTruthy();
+    await fireEvent.click(getByTestId("tools-share-default"));
+    await waitFor(() => expect(api.shareWithTools).toHaveBeenCalledWith({ collection: "default", shared: true }));
+    await waitFor(() => expect(getByTestId("tools-state").textContent).toBe("Other AI tools can read the collection default."));
+    expect(api.saveSettings).not.toHaveBeenCalled();
+  });
+
+  it("gives the HTTP address with the key hidden while the local API is on", async () => {
+    api.apiStatus.mockResolvedValue(apiOn);
+    api.toolsView.mockResolvedValue(tools(true, "http://127.0.0.1:8765/mcp"));
+    const { findByTestId } = render(SettingsScreen);
+    const http = await findByTestId("tools-http-config");
+    expect(http.textContent).toContain("http://127.0.0.1:8765/mcp");
+    expect(http.textContent).not.toContain(apiOn.token ?? "no token");
   });
 });
