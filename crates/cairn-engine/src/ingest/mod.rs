@@ -23,8 +23,8 @@
 //! cut stops good files too); the second time in a row, the file is taken to have crashed the
 //! program and is quarantined, not read again, until it changes or is retried.
 
-use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,7 +38,6 @@ use tokio::sync::mpsc;
 use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
 use crate::library::{Library, embed};
-use crate::paths::absolute;
 use crate::write_lock::LockHolder;
 
 /// What is happening to a file.
@@ -159,9 +158,11 @@ pub struct AddReport {
     pub elapsed: Duration,
 }
 
+mod discover;
 mod parsers;
 mod stamp;
 
+use discover::discover;
 use parsers::{MAX_STREAMS, ParseContext, Seen, StreamSlots, parse_threads, spawn_parsers};
 
 mod seconds {
@@ -872,158 +873,5 @@ fn embedding_text(chunk: &Chunk) -> String {
         chunk.text.clone()
     } else {
         format!("{}\n\n{}", chunk.heading_path.join(" > "), chunk.text)
-    }
-}
-
-/// The files an add run will look at.
-struct Discovery {
-    /// Files to check, absolute, each once.
-    files: Vec<PathBuf>,
-    /// Paths named on the command line that do not exist and were never indexed.
-    missing: Vec<(String, String)>,
-    /// Indexed paths that no longer exist: under a folder being added, or named themselves.
-    gone: Vec<String>,
-    /// Watched folders that are not there or cannot be read (an unmounted disk, a network share
-    /// that is down), with why: their documents are kept, not taken for deleted.
-    unavailable: Vec<(String, String)>,
-    /// Folders and files inside a folder being added that could not be read, with why: their
-    /// documents are kept.
-    unreadable: Vec<(String, String)>,
-}
-
-/// The watched folder `path` lies in, when that folder is not there or cannot be read.
-fn unavailable_root<'a>(path: &Path, watched: &'a [PathBuf]) -> Option<(&'a PathBuf, String)> {
-    let root = watched.iter().find(|r| path.starts_with(r))?;
-    match std::fs::read_dir(root) {
-        Ok(_) => None,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some((
-            root,
-            "the folder is not there (a disk that is not mounted, or a share that is down?); \
-             its documents are kept, and it is looked at again on the next sync"
-                .to_string(),
-        )),
-        Err(e) => Some((
-            root,
-            format!("the folder cannot be read ({e}); its documents are kept"),
-        )),
-    }
-}
-
-fn discover(
-    paths: &[PathBuf],
-    interrupted: &[DocumentRecord],
-    known: &HashMap<String, DocumentRecord>,
-    watched: &[PathBuf],
-) -> Discovery {
-    let mut files = Vec::new();
-    let mut seen = HashSet::new();
-    let mut missing = Vec::new();
-    let mut gone = Vec::new();
-    let mut unavailable: Vec<(String, String)> = Vec::new();
-    let mut unreadable = Vec::new();
-    let mut push = |path: PathBuf, files: &mut Vec<PathBuf>| {
-        if seen.insert(path.clone()) {
-            files.push(path);
-        }
-    };
-    let mut mark_unavailable = |root: &Path, reason: String| {
-        let root = root.display().to_string();
-        if !unavailable.iter().any(|(r, _)| *r == root) {
-            unavailable.push((root, reason));
-        }
-    };
-    for path in paths {
-        let path = absolute(path);
-        let path_str = path.display().to_string();
-        if let Some((root, reason)) = unavailable_root(&path, watched) {
-            mark_unavailable(root, reason);
-        } else if path.is_dir() {
-            let mut found = HashSet::new();
-            // Folders under it that could not be read: what was indexed there stays.
-            let mut blocked: Vec<PathBuf> = Vec::new();
-            let mut root_failed = false;
-            let walker = walkdir::WalkDir::new(&path)
-                .follow_links(false)
-                .sort_by_file_name()
-                .into_iter()
-                // Hidden files and folders (.git, .cache, editor swap files) are not documents.
-                .filter_entry(|e| {
-                    e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.')
-                });
-            for entry in walker {
-                match entry {
-                    // Links are not followed: a link in a folder may point anywhere (a
-                    // repository's link to a credentials file), and only what is in the
-                    // folder is added.
-                    Ok(entry) => {
-                        if entry.file_type().is_file() && cairn_ingest::is_supported(entry.path()) {
-                            found.insert(entry.path().display().to_string());
-                            push(entry.into_path(), &mut files);
-                        }
-                    }
-                    Err(e) => {
-                        let at = e.path().map_or_else(|| path.clone(), Path::to_path_buf);
-                        tracing::warn!(path = %at.display(), "cannot be read: {e}");
-                        if e.depth() == 0 {
-                            root_failed = true;
-                            mark_unavailable(
-                                &path,
-                                format!("the folder cannot be read ({e}); its documents are kept"),
-                            );
-                        } else {
-                            unreadable.push((
-                                at.display().to_string(),
-                                format!("cannot be read ({e}); what was indexed from it is kept"),
-                            ));
-                            blocked.push(at);
-                        }
-                    }
-                }
-            }
-            if !root_failed {
-                gone.extend(
-                    known
-                        .keys()
-                        .filter(|k| {
-                            let k = Path::new(k);
-                            k.starts_with(&path) && !blocked.iter().any(|b| k.starts_with(b))
-                        })
-                        .filter(|k| !found.contains(*k))
-                        .cloned(),
-                );
-            }
-        } else if path.is_file() {
-            push(path, &mut files);
-        } else if known.contains_key(&path_str) {
-            gone.push(path_str);
-        } else {
-            // A folder that is gone takes its documents with it.
-            let under: Vec<String> = known
-                .keys()
-                .filter(|k| Path::new(k).starts_with(&path))
-                .cloned()
-                .collect();
-            if under.is_empty() {
-                missing.push((path_str, "no such file or folder".to_string()));
-            }
-            gone.extend(under);
-        }
-    }
-    for doc in interrupted {
-        let path = PathBuf::from(&doc.path);
-        if path.is_file() {
-            push(path, &mut files);
-        } else if unavailable_root(&path, watched).is_none() && !gone.contains(&doc.path) {
-            gone.push(doc.path.clone());
-        }
-    }
-    gone.sort();
-    gone.dedup();
-    Discovery {
-        files,
-        missing,
-        gone,
-        unavailable,
-        unreadable,
     }
 }
