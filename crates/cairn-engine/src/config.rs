@@ -243,6 +243,11 @@ pub struct ModelsConfig {
     /// A BERT sentence-model directory. Unset: the default model, looked up in `$CAIRN_MODELS_DIR`,
     /// `<data dir>/models`, beside the executable, and in the source tree's `models/`.
     pub embedder: Option<PathBuf>,
+    /// The arithmetic of the embedder (and the passage reranker built on it) on the CPU: `auto`
+    /// (int8 where the CPU has AVX-512 VNNI, f32 elsewhere), `f32`, or `int8` (the portable
+    /// kernel where the CPU lacks VNNI: the same vectors, slower). The vectors of f32 and int8
+    /// agree to cosine 0.99, so changing it needs no re-index.
+    pub embedder_precision: cairn_models::Precision,
     /// The fast on-device chat model (a GGUF file): notes on each part of a long document, and
     /// simple questions under `local_answers = "tiers"`. Unset: the default (SmolLM2-135M-Instruct),
     /// looked up like the embedder.
@@ -270,6 +275,7 @@ impl Default for ModelsConfig {
     fn default() -> Self {
         ModelsConfig {
             embedder: None,
+            embedder_precision: cairn_models::Precision::Auto,
             chat: None,
             strong_chat: None,
             local_answers: LocalAnswers::default(),

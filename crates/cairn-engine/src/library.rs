@@ -191,9 +191,10 @@ impl Library {
     pub fn embedder(&self) -> Result<Arc<BertEmbedder>> {
         self.embedder.get_or_load(|| {
             let dir = self.embedder_dir()?;
-            Ok(Arc::new(BertEmbedder::load(
+            Ok(Arc::new(BertEmbedder::load_with(
                 &dir,
                 &cairn_models::select_device(),
+                self.config.models.embedder_precision,
             )?))
         })
     }
@@ -691,8 +692,11 @@ pub fn probe_embedder(dir: &Path) -> Result<String> {
     let embedder = BertEmbedder::load(dir, &cairn_models::select_device())?;
     let info = embedder.info();
     Ok(format!(
-        "{}, {} dimensions, {}-token window",
-        info.id, info.dimension, info.max_tokens
+        "{}, {} dimensions, {}-token window, {}",
+        info.id,
+        info.dimension,
+        info.max_tokens,
+        info.precision.name()
     ))
 }
 

