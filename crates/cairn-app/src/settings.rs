@@ -203,6 +203,7 @@ fn settings_view(config: &Config, data_dir: &Path, data_dir_locked: bool) -> Set
         documents: DocumentSettings {
             ocr: config.ingest.ocr,
             ocr_languages: config.ingest.ocr_languages.clone(),
+            max_cores: config.ingest.max_cores as u32,
         },
         retrieval: RetrievalSettings {
             k: config.search.k as u32,
@@ -326,6 +327,11 @@ fn apply(config: &mut Config, s: &Settings) -> Result<(), ApiError> {
         )));
     }
     config.ingest.ocr_languages = languages.to_string();
+    config.ingest.max_cores = check(
+        "Cores for adding documents",
+        s.documents.max_cores,
+        0..=1024,
+    )? as usize;
 
     let r = &s.retrieval;
     let k = check("Passages per search", r.k, 1..=100)?;
@@ -471,6 +477,10 @@ mod tests {
                 "OCR languages",
             ),
             (|s| s.documents.ocr_languages = " ".into(), "OCR languages"),
+            (
+                |s| s.documents.max_cores = 5000,
+                "Cores for adding documents",
+            ),
             (|s| s.retrieval.k = 0, "Passages per search"),
             (|s| s.retrieval.candidates = 2, "Candidates"),
             (|s| s.answers.temperature = 3.0, "Temperature"),

@@ -188,63 +188,130 @@ async fn ingest() -> Result<()> {
     let mut rng = Lcg(42);
     let mut bytes = 0;
     for i in 0..1000 {
-        let mut text = format!("# Document {i}\n\n");
-        for h in 0..(2 + rng.below(3)) {
-            text.push_str(&format!("## Section {h}\n\n"));
-            for _ in 0..(3 + rng.below(6)) {
-                let len = 8 + rng.below(18);
-                text.push_str(&sentence(&mut rng, &words, len));
-                text.push(' ');
-            }
-            text.push_str("\n\n");
-        }
+        let text = markdown(&mut rng, &words, i);
         bytes += text.len();
         std::fs::write(docs.path().join(format!("doc{i:04}.md")), text)?;
     }
-    let data = tempfile::tempdir()?;
-    let library = Library::open(data.path(), Config::default()).await?;
-    library.embedder()?;
-    let start = Instant::now();
-    let report = library
-        .add(
-            &[docs.path().to_path_buf()],
-            "bench",
-            &|_| {},
-            &CancelToken::new(),
-        )
-        .await?;
-    let first = start.elapsed();
-    let start = Instant::now();
-    let again = library
-        .add(
-            &[docs.path().to_path_buf()],
-            "bench",
-            &|_| {},
-            &CancelToken::new(),
-        )
-        .await?;
-    let second = start.elapsed();
+    let mixed = tempfile::tempdir()?;
+    let mixed_bytes = mixed_folder(mixed.path(), &words)?;
+    println!("## Ingest throughput (end to end: walk, hash, parse, chunk, embed, write, index)\n");
     println!(
-        "## Ingest throughput (1,000 generated Markdown documents, {:.1} MB, end to end)\n",
-        bytes as f64 / 1e6
+        "1,000 generated Markdown documents ({:.1} MB); a mixed folder of 1,000 files ({:.1} MB): \
+         250 Markdown, 250 HTML, 250 plain text, 125 copies of a three-page PDF and 125 of a DOCX \
+         field guide (`crates/cairn-ingest/tests/fixtures`).\n",
+        bytes as f64 / 1e6,
+        mixed_bytes as f64 / 1e6
     );
-    println!("| run | files | chunks | seconds | chunks/s | files/s |");
-    println!("|---|---|---|---|---|---|");
-    println!(
-        "| first (parse, chunk, embed, write, index) | {} | {} | {:.1} | {:.1} | {:.1} |",
-        report.indexed(),
-        report.chunks_written,
-        first.as_secs_f64(),
-        report.chunks_written as f64 / first.as_secs_f64(),
-        report.indexed() as f64 / first.as_secs_f64()
-    );
-    println!(
-        "| again, unchanged (hash and skip) | {} | 0 | {:.2} | - | {:.0} |\n",
-        again.unchanged(),
-        second.as_secs_f64(),
-        again.unchanged() as f64 / second.as_secs_f64()
-    );
+    println!("| folder | embedder | cores | files | chunks | seconds | chunks/s | files/s |");
+    println!("|---|---|---|---|---|---|---|---|");
+    let runs = [
+        (Precision::F32, 0),
+        (Precision::Int8, 0),
+        (Precision::Int8, 1),
+    ];
+    for (folder, name) in [(docs.path(), "Markdown"), (mixed.path(), "mixed")] {
+        for (precision, cores) in runs {
+            let data = tempfile::tempdir()?;
+            let mut config = Config::default();
+            config.models.embedder_precision = precision;
+            config.ingest.max_cores = cores;
+            let library = Library::open(data.path(), config).await?;
+            library.embedder()?;
+            let start = Instant::now();
+            let report = library
+                .add(
+                    &[folder.to_path_buf()],
+                    "bench",
+                    &|_| {},
+                    &CancelToken::new(),
+                )
+                .await?;
+            let secs = start.elapsed().as_secs_f64();
+            println!(
+                "| {name} | {} | {} | {} | {} | {secs:.1} | {:.1} | {:.1} |",
+                precision.name(),
+                if cores == 0 {
+                    "every".to_string()
+                } else {
+                    cores.to_string()
+                },
+                report.indexed(),
+                report.chunks_written,
+                report.chunks_written as f64 / secs,
+                report.indexed() as f64 / secs
+            );
+            if name == "Markdown" && precision == Precision::Int8 && cores == 0 {
+                let start = Instant::now();
+                let again = library
+                    .add(
+                        &[folder.to_path_buf()],
+                        "bench",
+                        &|_| {},
+                        &CancelToken::new(),
+                    )
+                    .await?;
+                let secs = start.elapsed().as_secs_f64();
+                println!(
+                    "| Markdown, again, unchanged | {} | every | {} | 0 | {secs:.2} | - | {:.0} |",
+                    precision.name(),
+                    again.unchanged(),
+                    again.unchanged() as f64 / secs
+                );
+            }
+        }
+    }
+    println!();
     Ok(())
+}
+
+/// A generated Markdown document: 2–4 sections of 3–8 sentences of corpus vocabulary.
+fn markdown(rng: &mut Lcg, words: &[String], i: usize) -> String {
+    let mut text = format!("# Document {i}\n\n");
+    for h in 0..(2 + rng.below(3)) {
+        text.push_str(&format!("## Section {h}\n\n"));
+        for _ in 0..(3 + rng.below(6)) {
+            let len = 8 + rng.below(18);
+            text.push_str(&sentence(rng, words, len));
+            text.push(' ');
+        }
+        text.push_str("\n\n");
+    }
+    text
+}
+
+/// Writes the mixed folder into `dir`; returns its size in bytes.
+fn mixed_folder(dir: &Path, words: &[String]) -> Result<usize> {
+    let mut rng = Lcg(43);
+    let fixtures = root().join("crates/cairn-ingest/tests/fixtures");
+    let (pdf, docx) = (
+        std::fs::read(fixtures.join("three-pages.pdf"))?,
+        std::fs::read(fixtures.join("field-guide.docx"))?,
+    );
+    let mut bytes = 0;
+    for i in 0..250 {
+        let text = markdown(&mut rng, words, i);
+        let html = format!(
+            "<!doctype html><html><head><title>Page {i}</title></head><body>{}</body></html>",
+            text.split("\n\n")
+                .map(|p| format!("<p>{}</p>", p.trim_start_matches('#').trim()))
+                .collect::<String>()
+        );
+        let plain = markdown(&mut rng, words, i).replace('#', "");
+        for (name, content) in [
+            (format!("note{i:03}.md"), text.into_bytes()),
+            (format!("page{i:03}.html"), html.into_bytes()),
+            (format!("text{i:03}.txt"), plain.into_bytes()),
+        ] {
+            bytes += content.len();
+            std::fs::write(dir.join(name), content)?;
+        }
+    }
+    for i in 0..125 {
+        std::fs::write(dir.join(format!("report{i:03}.pdf")), &pdf)?;
+        std::fs::write(dir.join(format!("guide{i:03}.docx")), &docx)?;
+        bytes += pdf.len() + docx.len();
+    }
+    Ok(bytes)
 }
 
 // ---------------------------------------------------------------------------------------------

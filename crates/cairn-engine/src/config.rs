@@ -298,8 +298,12 @@ pub struct IngestConfig {
     pub timeout_secs: f64,
     /// Memory a parse worker may take for one file; at the limit the file fails alone.
     pub max_parse_memory_bytes: u64,
-    /// Files parsed at once, each in its own worker process; 0 is one per core.
+    /// Files parsed at once, each in its own worker process; 0 is one per core (at most
+    /// `max_cores`).
     pub parse_workers: usize,
+    /// Cores an add keeps busy, parsing and embedding; 0 is every core. Its threads run at a
+    /// lower priority than the app's window either way (Linux).
+    pub max_cores: usize,
     /// Chunks embedded and written together: one LanceDB append per batch.
     pub batch_chunks: usize,
     /// A document whose text has more characters than this is cut into chunks while they are
@@ -329,6 +333,7 @@ impl Default for IngestConfig {
             timeout_secs: limits.timeout.as_secs_f64(),
             max_parse_memory_bytes: limits.max_memory_bytes,
             parse_workers: 0,
+            max_cores: 0,
             batch_chunks: 256,
             stream_text_chars: 10 << 20,
             pdf_reader: PdfReader::default(),

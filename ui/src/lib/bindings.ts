@@ -1084,7 +1084,11 @@ ocr: boolean,
 /**
  * The languages OCR reads, as Tesseract names them: `eng`, `eng+deu`.
  */
-ocr_languages: string, };
+ocr_languages: string, 
+/**
+ * Cores adding documents may keep busy (parsing and embedding); 0 is every core.
+ */
+max_cores: number, };
 
 /**
  * Retrieval tunables.

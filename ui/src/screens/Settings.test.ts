@@ -33,7 +33,7 @@ const settings: Settings = {
   data_dir_locked: false,
   models: { chat: null, strong_chat: null, local_answers: "strong", embedder: null },
   chunking: { max_tokens: 256, overlap_tokens: 32 },
-  documents: { ocr: true, ocr_languages: "eng" },
+  documents: { ocr: true, ocr_languages: "eng", max_cores: 0 },
   retrieval: { k: 8, candidates: 50, dense_weight: 0.7, bm25_weight: 0.3, rerank: false, rerank_depth: 20 },
   answers: {
     passages: 5,
@@ -176,7 +176,7 @@ describe("the Settings screen", () => {
     expect(languages.disabled).toBe(true);
     await fireEvent.click(getByTestId("settings-save"));
     await waitFor(() => expect(api.saveSettings).toHaveBeenCalledTimes(1));
-    expect(api.saveSettings.mock.calls[0][0].documents).toEqual({ ocr: false, ocr_languages: "eng+deu" });
+    expect(api.saveSettings.mock.calls[0][0].documents).toEqual({ ocr: false, ocr_languages: "eng+deu", max_cores: 0 });
   });
 
   it("saves the answer cache and review choices with the other settings", async () => {

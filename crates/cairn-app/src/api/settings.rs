@@ -88,6 +88,8 @@ pub struct DocumentSettings {
     pub ocr: bool,
     /// The languages OCR reads, as Tesseract names them: `eng`, `eng+deu`.
     pub ocr_languages: String,
+    /// Cores adding documents may keep busy (parsing and embedding); 0 is every core.
+    pub max_cores: u32,
 }
 
 /// Retrieval tunables.

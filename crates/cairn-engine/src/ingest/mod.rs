@@ -30,14 +30,14 @@ use std::time::{Duration, Instant};
 
 use cairn_index::{ChunkRow, CollectionIndex, Passage};
 use cairn_ingest::{Chunk, Chunker, ChunkerConfig, DocumentKind, ParseError, ParseProgress};
-use cairn_models::{BertEmbedder, Embedder};
+use cairn_models::Embedder;
 use cairn_store::{DocState, DocumentRecord, FileStamp, IndexedDocument};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
 use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
-use crate::library::{Library, embed};
+use crate::library::Library;
 use crate::write_lock::LockHolder;
 
 /// What is happening to a file.
@@ -161,9 +161,11 @@ pub struct AddReport {
 mod discover;
 mod parsers;
 mod stamp;
+mod threads;
 
 use discover::discover;
 use parsers::{MAX_STREAMS, ParseContext, Seen, StreamSlots, parse_threads, spawn_parsers};
+use threads::Embedding;
 
 mod seconds {
     pub fn serialize<S: serde::Serializer>(
@@ -342,7 +344,9 @@ impl Library {
     ) -> Result<AddReport> {
         let started = Instant::now();
         let index = self.collection_index(collection, true).await?;
-        let embedder = self.embedder()?;
+        let cores = threads::allowed_cores(self.config.ingest.max_cores);
+        let embedding = Embedding::new(self.embedder()?, cores)?;
+        let embedder = &embedding.model;
         let mut report = AddReport::default();
         let finish = |report: &mut AddReport, outcome: FileOutcome| {
             progress(Progress::Finished(outcome.clone()));
@@ -454,7 +458,7 @@ impl Library {
         let batch_chunks = self.config.ingest.batch_chunks.max(1);
         let parsers = spawn_parsers(
             discovery.files,
-            parse_threads(self.config.ingest.parse_workers),
+            parse_threads(self.config.ingest.parse_workers).min(cores),
             ParseContext {
                 seen,
                 chunker,
@@ -489,7 +493,7 @@ impl Library {
                     Ok(work) => work,
                     Err(_) => {
                         let written = self
-                            .write_batch(&index, &embedder, std::mem::take(&mut batch), progress)
+                            .write_batch(&index, &embedding, std::mem::take(&mut batch), progress)
                             .await?;
                         report.chunks_written += written.iter().map(chunk_count).sum::<usize>();
                         written.into_iter().for_each(|o| finish(&mut report, o));
@@ -503,7 +507,7 @@ impl Library {
                 }
                 // Nothing else is ready (or every file is parsed): the next slice.
                 let written = self
-                    .write_next_slice(&index, &embedder, &mut batch, &mut large, progress)
+                    .write_next_slice(&index, &embedding, &mut batch, &mut large, progress)
                     .await?;
                 for outcome in written {
                     report.chunks_written += chunk_count(&outcome);
@@ -577,7 +581,7 @@ impl Library {
                     batch.push(self.pending(collection, &known, doc)?);
                     if batch.iter().map(|p| p.doc.chunks.len()).sum::<usize>() >= batch_chunks {
                         let written = self
-                            .write_batch(&index, &embedder, std::mem::take(&mut batch), progress)
+                            .write_batch(&index, &embedding, std::mem::take(&mut batch), progress)
                             .await?;
                         report.chunks_written += written.iter().map(chunk_count).sum::<usize>();
                         written.into_iter().for_each(|o| finish(&mut report, o));
@@ -591,7 +595,9 @@ impl Library {
         if cancel.is_cancelled() {
             report.cancelled = true;
         } else if !batch.is_empty() {
-            let written = self.write_batch(&index, &embedder, batch, progress).await?;
+            let written = self
+                .write_batch(&index, &embedding, batch, progress)
+                .await?;
             report.chunks_written += written.iter().map(chunk_count).sum::<usize>();
             written.into_iter().for_each(|o| finish(&mut report, o));
         }
@@ -627,7 +633,7 @@ impl Library {
     async fn write_next_slice(
         &self,
         index: &CollectionIndex,
-        embedder: &Arc<BertEmbedder>,
+        embedder: &Embedding,
         batch: &mut Vec<Pending>,
         large: &mut std::collections::VecDeque<Streaming>,
         progress: &(dyn Fn(Progress) + Sync),
@@ -657,7 +663,7 @@ impl Library {
     async fn write_slice(
         &self,
         index: &CollectionIndex,
-        embedder: &Arc<BertEmbedder>,
+        embedder: &Embedding,
         streaming: &mut Streaming,
         progress: &(dyn Fn(Progress) + Sync),
     ) -> Result<Option<FileOutcome>> {
@@ -705,7 +711,9 @@ impl Library {
                 )));
             }
         };
-        let vectors = embed(embedder, slice.iter().map(embedding_text).collect()).await?;
+        let vectors = embedder
+            .embed(slice.iter().map(embedding_text).collect())
+            .await?;
         let rows = rows_for(p, &slice, vectors)?;
         index.add(&rows).await?;
         crate::fault::point("ingest.slice_appended");
@@ -731,7 +739,7 @@ impl Library {
     async fn write_batch(
         &self,
         index: &CollectionIndex,
-        embedder: &Arc<BertEmbedder>,
+        embedder: &Embedding,
         batch: Vec<Pending>,
         progress: &(dyn Fn(Progress) + Sync),
     ) -> Result<Vec<FileOutcome>> {
@@ -745,7 +753,7 @@ impl Library {
             .iter()
             .flat_map(|p| p.doc.chunks.iter().map(embedding_text))
             .collect();
-        let mut vectors = embed(embedder, texts).await?.into_iter();
+        let mut vectors = embedder.embed(texts).await?.into_iter();
         let mut rows = Vec::new();
         for p in &batch {
             progress(Progress::Stage {

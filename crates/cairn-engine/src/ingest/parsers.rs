@@ -95,6 +95,7 @@ pub(super) fn spawn_parsers(
             std::thread::Builder::new()
                 .name(format!("cairn-ingest-{i}"))
                 .spawn(move || {
+                    super::threads::lower_this_threads_priority();
                     loop {
                         let next = queue.lock().unwrap_or_else(|p| p.into_inner()).next();
                         let Some(path) = next else { return };
