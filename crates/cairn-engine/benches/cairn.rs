@@ -217,16 +217,7 @@ async fn ingest() -> Result<()> {
             config.ingest.max_cores = cores;
             let library = Library::open(data.path(), config).await?;
             library.embedder()?;
-            let start = Instant::now();
-            let report = library
-                .add(
-                    &[folder.to_path_buf()],
-                    "bench",
-                    &|_| {},
-                    &CancelToken::new(),
-                )
-                .await?;
-            let secs = start.elapsed().as_secs_f64();
+            let (report, secs) = timed_add(&library, folder).await?;
             println!(
                 "| {name} | {} | {} | {} | {} | {secs:.1} | {:.1} | {:.1} |",
                 precision.name(),
@@ -241,16 +232,7 @@ async fn ingest() -> Result<()> {
                 report.indexed() as f64 / secs
             );
             if name == "Markdown" && precision == Precision::Int8 && cores == 0 {
-                let start = Instant::now();
-                let again = library
-                    .add(
-                        &[folder.to_path_buf()],
-                        "bench",
-                        &|_| {},
-                        &CancelToken::new(),
-                    )
-                    .await?;
-                let secs = start.elapsed().as_secs_f64();
+                let (again, secs) = timed_add(&library, folder).await?;
                 println!(
                     "| Markdown, again, unchanged | {} | every | {} | 0 | {secs:.2} | - | {:.0} |",
                     precision.name(),
@@ -262,6 +244,20 @@ async fn ingest() -> Result<()> {
     }
     println!();
     Ok(())
+}
+
+/// An add of `folder` to the collection `bench`, and its seconds.
+async fn timed_add(library: &Library, folder: &Path) -> Result<(cairn_engine::AddReport, f64)> {
+    let start = Instant::now();
+    let report = library
+        .add(
+            &[folder.to_path_buf()],
+            "bench",
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .await?;
+    Ok((report, start.elapsed().as_secs_f64()))
 }
 
 /// A generated Markdown document: 2–4 sections of 3–8 sentences of corpus vocabulary.
