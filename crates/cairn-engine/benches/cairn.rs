@@ -217,7 +217,7 @@ async fn ingest() -> Result<()> {
             config.ingest.max_cores = cores;
             let library = Library::open(data.path(), config).await?;
             library.embedder()?;
-            let (report, secs) = timed_add(&library, folder).await?;
+            let (report, secs) = timed_add(&library, folder, "bench").await?;
             println!(
                 "| {name} | {} | {} | {} | {} | {secs:.1} | {:.1} | {:.1} |",
                 precision.name(),
@@ -232,7 +232,7 @@ async fn ingest() -> Result<()> {
                 report.indexed() as f64 / secs
             );
             if name == "Markdown" && precision == Precision::Int8 && cores == 0 {
-                let (again, secs) = timed_add(&library, folder).await?;
+                let (again, secs) = timed_add(&library, folder, "bench").await?;
                 println!(
                     "| Markdown, again, unchanged | {} | every | {} | 0 | {secs:.2} | - | {:.0} |",
                     precision.name(),
@@ -246,13 +246,17 @@ async fn ingest() -> Result<()> {
     Ok(())
 }
 
-/// An add of `folder` to the collection `bench`, and its seconds.
-async fn timed_add(library: &Library, folder: &Path) -> Result<(cairn_engine::AddReport, f64)> {
+/// An add of `folder` to `collection`, and its seconds.
+async fn timed_add(
+    library: &Library,
+    folder: &Path,
+    collection: &str,
+) -> Result<(cairn_engine::AddReport, f64)> {
     let start = Instant::now();
     let report = library
         .add(
             &[folder.to_path_buf()],
-            "bench",
+            collection,
             &|_| {},
             &CancelToken::new(),
         )
@@ -932,16 +936,7 @@ async fn precision() -> Result<()> {
         config.models.embedder_precision = precision;
         let library = Library::open(data.path(), config).await?;
         library.embedder()?;
-        let started = Instant::now();
-        library
-            .add(
-                std::slice::from_ref(&corpus),
-                "eval",
-                &|_| {},
-                &CancelToken::new(),
-            )
-            .await?;
-        let added = started.elapsed().as_secs_f64();
+        let (_, added) = timed_add(&library, &corpus, "eval").await?;
         let (dense, _, _) = evaluate(&library, &questions, SearchMode::Dense, &corpus).await?;
         let (hybrid, _, _) = evaluate(&library, &questions, SearchMode::Hybrid, &corpus).await?;
         println!(

@@ -705,10 +705,23 @@ pub(crate) async fn embed(
     embedder: &Arc<BertEmbedder>,
     texts: Vec<String>,
 ) -> Result<Vec<Vec<f32>>> {
+    embed_on(None, embedder, texts).await
+}
+
+/// [`embed`] on `pool`'s threads where one is given (an add's, `ingest.max_cores`), else on the
+/// shared pool.
+pub(crate) async fn embed_on(
+    pool: Option<Arc<rayon::ThreadPool>>,
+    embedder: &Arc<BertEmbedder>,
+    texts: Vec<String>,
+) -> Result<Vec<Vec<f32>>> {
     let embedder = embedder.clone();
     tokio::task::spawn_blocking(move || {
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        embedder.embed(&refs)
+        match pool {
+            Some(pool) => pool.install(|| embedder.embed(&refs)),
+            None => embedder.embed(&refs),
+        }
     })
     .await
     .map_err(|e| Error::Internal(e.to_string()))?

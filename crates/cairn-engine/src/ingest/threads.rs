@@ -8,9 +8,10 @@
 
 use std::sync::Arc;
 
-use cairn_models::{BertEmbedder, Embedder};
+use cairn_models::BertEmbedder;
 
 use crate::error::{Error, Result};
+use crate::library::embed_on;
 
 /// Niceness added to an add's threads on Linux.
 const INGEST_NICENESS: i32 = 5;
@@ -38,14 +39,7 @@ impl Embedding {
 
     /// One unit-length vector per text, in order, computed on the pool off the async runtime.
     pub(super) async fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>> {
-        let (model, pool) = (self.model.clone(), self.pool.clone());
-        tokio::task::spawn_blocking(move || {
-            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-            pool.install(|| model.embed(&refs))
-        })
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))?
-        .map_err(Error::from)
+        embed_on(Some(self.pool.clone()), &self.model, texts).await
     }
 }
 
