@@ -195,6 +195,7 @@ fn settings_view(config: &Config, data_dir: &Path, data_dir_locked: bool) -> Set
             strong_chat: path(&config.models.strong_chat),
             local_answers: local_answers(config.models.local_answers),
             embedder: path(&config.models.embedder),
+            unload_after_minutes: unload_minutes(config.models.unload_after_secs),
         },
         chunking: ChunkingSettings {
             max_tokens: config.chunking.max_tokens as u32,
@@ -278,6 +279,12 @@ fn policy(mode: PrivacyMode) -> Policy {
     }
 }
 
+/// `models.unload_after_secs` as the screen shows it: whole minutes, rounded up, so a time that is
+/// not 0 never shows as 0 (which would keep models loaded).
+fn unload_minutes(secs: u64) -> u32 {
+    u32::try_from(secs.div_ceil(60)).unwrap_or(u32::MAX)
+}
+
 /// A value outside `range` is refused with the setting's name.
 fn check<T: PartialOrd + std::fmt::Display>(
     name: &str,
@@ -308,6 +315,18 @@ fn apply(config: &mut Config, s: &Settings) -> Result<(), ApiError> {
     config.models.strong_chat = model(&s.models.strong_chat)?;
     config.models.local_answers = engine_local_answers(s.models.local_answers);
     config.models.embedder = model(&s.models.embedder)?;
+    // Minutes on the screen, seconds in the file. The minutes shown unchanged leave the file's
+    // seconds as they are: a time set by hand that is not whole minutes, or longer than the
+    // screen's day, is not rewritten by saving something else.
+    let unload = s.models.unload_after_minutes;
+    if unload != unload_minutes(config.models.unload_after_secs) {
+        let minutes = check(
+            "Minutes before an unused model is unloaded",
+            unload,
+            0..=1440,
+        )?;
+        config.models.unload_after_secs = u64::from(minutes) * 60;
+    }
 
     let max_tokens = check("Passage length", s.chunking.max_tokens, 32..=8192)?;
     config.chunking.max_tokens = max_tokens as usize;
@@ -481,6 +500,10 @@ mod tests {
                 |s| s.documents.max_cores = 5000,
                 "Cores for adding documents",
             ),
+            (
+                |s| s.models.unload_after_minutes = 5000,
+                "Minutes before an unused model is unloaded",
+            ),
             (|s| s.retrieval.k = 0, "Passages per search"),
             (|s| s.retrieval.candidates = 2, "Candidates"),
             (|s| s.answers.temperature = 3.0, "Temperature"),
@@ -544,6 +567,53 @@ mod tests {
             let again = cairn_engine::config_file::edit_text(&edited, &reread, &next).unwrap();
             let parsed = Config::parse(&again).unwrap();
             assert_eq!(screen(&parsed).models.local_answers, choice, "{again}");
+        }
+    }
+
+    #[test]
+    fn the_unload_time_is_shown_in_minutes_and_written_in_seconds() {
+        // The default, 300 s, is 5 minutes, and an unchanged screen keeps it.
+        assert_eq!(screen(&Config::default()).models.unload_after_minutes, 5);
+
+        // Seconds that are not whole minutes show rounded up, and stay as they are unless the
+        // minutes are changed.
+        let text = "[models]\nunload_after_secs = 90\n";
+        let before = Config::parse(text).unwrap();
+        let mut wanted = screen(&before);
+        assert_eq!(wanted.models.unload_after_minutes, 2);
+        wanted.retrieval.k = 7;
+        let mut after = before.clone();
+        apply(&mut after, &wanted).unwrap();
+        assert_eq!(after.models.unload_after_secs, 90);
+        let edited = cairn_engine::config_file::edit_text(text, &before, &after).unwrap();
+        assert!(edited.contains("unload_after_secs = 90"), "{edited}");
+
+        // A few seconds is a minute, never 0 (which keeps models loaded).
+        let seconds = Config::parse("[models]\nunload_after_secs = 5\n").unwrap();
+        assert_eq!(screen(&seconds).models.unload_after_minutes, 1);
+
+        // Longer than the screen allows, set by hand: shown, and kept while unchanged.
+        let week = Config::parse("[models]\nunload_after_secs = 604800\n").unwrap();
+        let shown = screen(&week);
+        assert_eq!(shown.models.unload_after_minutes, 10_080);
+        let mut kept = week.clone();
+        apply(&mut kept, &shown).unwrap();
+        assert_eq!(kept, week);
+
+        // Changed minutes are written as seconds; 0 keeps models loaded.
+        for (minutes, secs) in [(10, 600), (0, 0), (1440, 86_400)] {
+            let mut wanted = screen(&before);
+            wanted.models.unload_after_minutes = minutes;
+            let mut after = before.clone();
+            apply(&mut after, &wanted).unwrap();
+            let edited = cairn_engine::config_file::edit_text(text, &before, &after).unwrap();
+            assert!(
+                edited.contains(&format!("unload_after_secs = {secs}")),
+                "{edited}"
+            );
+            let reread = Config::parse(&edited).unwrap();
+            assert_eq!(reread.models.unload_after_secs, secs);
+            assert_eq!(screen(&reread).models.unload_after_minutes, minutes);
         }
     }
 

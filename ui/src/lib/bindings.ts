@@ -1053,7 +1053,12 @@ local_answers: LocalAnswers,
 /**
  * A BERT sentence-model folder; `null`: the bundled all-MiniLM-L6-v2.
  */
-embedder: string | null, };
+embedder: string | null, 
+/**
+ * Minutes a model (embedder, reranker, chat models) may sit unused before it is taken out of
+ * memory; it loads again on its next use. 0 keeps models loaded.
+ */
+unload_after_minutes: number, };
 
 /**
  * Which on-device model answers questions.

@@ -15,7 +15,7 @@ const refusal: PromptSetting = { name: "refusal", active: "1.0.0", default: "1.0
 const settings: Settings = {
   data_dir: "/data",
   data_dir_locked: false,
-  models: { chat: null, strong_chat: null, local_answers: "strong", embedder: null },
+  models: { chat: null, strong_chat: null, local_answers: "strong", embedder: null, unload_after_minutes: 5 },
   chunking: { max_tokens: 256, overlap_tokens: 32 },
   documents: { ocr: true, ocr_languages: "eng", max_cores: 0 },
   retrieval: { k: 8, candidates: 50, dense_weight: 0.7, bm25_weight: 0.3, rerank: false, rerank_depth: 20 },

@@ -31,7 +31,7 @@ const { default: SettingsScreen } = await import("./Settings.svelte");
 const settings: Settings = {
   data_dir: "/data",
   data_dir_locked: false,
-  models: { chat: null, strong_chat: null, local_answers: "strong", embedder: null },
+  models: { chat: null, strong_chat: null, local_answers: "strong", embedder: null, unload_after_minutes: 5 },
   chunking: { max_tokens: 256, overlap_tokens: 32 },
   documents: { ocr: true, ocr_languages: "eng", max_cores: 0 },
   retrieval: { k: 8, candidates: 50, dense_weight: 0.7, bm25_weight: 0.3, rerank: false, rerank_depth: 20 },
@@ -233,7 +233,34 @@ describe("the Settings screen", () => {
       strong_chat: null,
       local_answers: "tiers",
       embedder: null,
+      unload_after_minutes: 5,
     });
+  });
+
+  it("shows how long an unused model stays in memory, in minutes, and saves a new time", async () => {
+    api.saveSettings.mockImplementation(async (s: Settings) => ({ settings: s, reindex: [] }));
+    const { getByTestId, findByLabelText } = render(SettingsScreen);
+    const unload = (await findByLabelText("Unload models after (minutes)")) as HTMLInputElement;
+    expect(unload).toBe(getByTestId("settings-unload-after"));
+    expect(unload.value).toBe("5");
+    expect(unload.max).toBe("1440");
+    await fireEvent.input(unload, { target: { value: "0" } });
+    await fireEvent.click(getByTestId("settings-save"));
+    await waitFor(() => expect(api.saveSettings).toHaveBeenCalledTimes(1));
+    expect(api.saveSettings.mock.calls[0][0].models).toEqual({ ...settings.models, unload_after_minutes: 0 });
+    await fireEvent.input(unload, { target: { value: "45" } });
+    await fireEvent.click(getByTestId("settings-save"));
+    await waitFor(() => expect(api.saveSettings).toHaveBeenCalledTimes(2));
+    expect(api.saveSettings.mock.calls[1][0].models.unload_after_minutes).toBe(45);
+  });
+
+  it("lets a time past a day set by hand in config.toml stand", async () => {
+    api.settings.mockResolvedValue({ ...settings, models: { ...settings.models, unload_after_minutes: 10_080 } });
+    const { findByTestId } = render(SettingsScreen);
+    const unload = (await findByTestId("settings-unload-after")) as HTMLInputElement;
+    expect(unload.value).toBe("10080");
+    expect(unload.max).toBe("10080");
+    expect(unload.validity.valid).toBe(true);
   });
 
   it("checks a chosen answering model as a chat model and saves it; Use bundled clears it", async () => {

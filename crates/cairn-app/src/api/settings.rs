@@ -58,6 +58,9 @@ pub struct ModelSettings {
     pub local_answers: LocalAnswers,
     /// A BERT sentence-model folder; `null`: the bundled all-MiniLM-L6-v2.
     pub embedder: Option<String>,
+    /// Minutes a model (embedder, reranker, chat models) may sit unused before it is taken out of
+    /// memory; it loads again on its next use. 0 keeps models loaded.
+    pub unload_after_minutes: u32,
 }
 
 /// Which on-device model answers questions.
