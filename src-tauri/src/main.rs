@@ -13,7 +13,10 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 fn main() {
     // Everything the app writes (the library, logs, models) is the user's alone.
     cairn_engine::private::restrict_umask();
-    // Started as a parse worker, the process parses one file and exits here.
+    // Files are parsed by the worker-only program installed beside the app where it is there:
+    // it starts in milliseconds, where this executable loads GTK and WebKit first (~68 ms a file).
+    cairn_engine::parse_worker::use_worker_beside_this_program();
+    // Otherwise this executable is the worker; started as one, it parses one file and exits here.
     cairn_engine::parse_worker::serve_if_asked();
     // A long-lived app must give back what indexing used. By default mimalloc purges freed
     // memory only on later allocator activity in the same thread, and the threads that embedded

@@ -66,6 +66,22 @@ pub fn use_program(program: &Path) {
     let _ = PROGRAM.set(program.to_path_buf());
 }
 
+/// The worker-only program's name (`src/bin/cairn-parse-worker.rs`), installed beside the app.
+pub const WORKER_PROGRAM: &str = "cairn-parse-worker";
+
+/// Parses in worker processes of [`WORKER_PROGRAM`] where it lies beside this executable (same
+/// folder, same build), and returns its path; `None` leaves the choice to [`serve_if_asked`]. Call
+/// it before that, which otherwise makes this executable the worker program.
+pub fn use_worker_beside_this_program() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let worker = exe.with_file_name(format!("{WORKER_PROGRAM}{}", std::env::consts::EXE_SUFFIX));
+    if !worker.is_file() {
+        return None;
+    }
+    PROGRAM.set(worker.clone()).ok()?;
+    Some(worker)
+}
+
 /// Whether parses run in a worker process.
 pub fn isolated() -> bool {
     PROGRAM.get().is_some()
