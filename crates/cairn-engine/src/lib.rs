@@ -71,8 +71,7 @@ pub use cairn_ingest::{ChunkerConfig, ParseLimits, PdfReader, RenderedPage};
 /// CPU-time and wall-clock limits, and a parser that crashes fails its file, not the program.
 pub mod parse_worker {
     pub use cairn_ingest::{
-        WORKER_ARG, WORKER_PROGRAM, isolated, serve_if_asked, use_program,
-        use_worker_beside_this_program,
+        WORKER_ARG, isolated, serve_if_asked, use_program, use_worker_beside_this_program,
     };
 }
 pub use cairn_providers::{KeySource, ModelConfig, ModelTier, ProviderConfig, ProviderKind};

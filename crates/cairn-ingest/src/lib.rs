@@ -41,6 +41,6 @@ pub use parse::{
 };
 pub use progress::{OnParseProgress, ParseProgress, ignore_progress};
 pub use worker::{
-    WORKER_ARG, WORKER_PROGRAM, isolated, parse_isolated, parse_isolated_reporting,
-    render_isolated, serve_if_asked, use_program, use_worker_beside_this_program,
+    WORKER_ARG, isolated, parse_isolated, parse_isolated_reporting, render_isolated,
+    serve_if_asked, use_program, use_worker_beside_this_program,
 };

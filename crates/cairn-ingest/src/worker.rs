@@ -67,9 +67,9 @@ pub fn use_program(program: &Path) {
 }
 
 /// The worker-only program's name (`src/bin/cairn-parse-worker.rs`), installed beside the app.
-pub const WORKER_PROGRAM: &str = "cairn-parse-worker";
+const WORKER_PROGRAM: &str = "cairn-parse-worker";
 
-/// Parses in worker processes of [`WORKER_PROGRAM`] where it lies beside this executable (same
+/// Parses in worker processes of `cairn-parse-worker` where it lies beside this executable (same
 /// folder, same build), and returns its path; `None` leaves the choice to [`serve_if_asked`]. Call
 /// it before that, which otherwise makes this executable the worker program.
 pub fn use_worker_beside_this_program() -> Option<PathBuf> {
