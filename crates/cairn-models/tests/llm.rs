@@ -177,7 +177,10 @@ fn cpu_runtime_agrees_with_candle() {
             b[theirs_top] - b[ours_top]
         );
     }
-    let (answer, _, _) = reply(&mut ours, "What is the capital of France?", &greedy(24));
+    // A question whose greedy reply names the city within 24 tokens whatever the kernels'
+    // rounding ("What is the capital of France?" wanders through a French phrase first, and where
+    // it names Paris depends on a near-tie).
+    let (answer, _, _) = reply(&mut ours, "Name the capital of France.", &greedy(24));
     assert!(answer.contains("Paris"), "{answer}");
 }
 

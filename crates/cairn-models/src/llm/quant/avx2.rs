@@ -165,6 +165,10 @@ unsafe fn f16_at(p: *const u8) -> f32 {
     f16_le(unsafe { &*p.cast::<[u8; 2]>() })
 }
 
+/// How far ahead of the block being read the next weights are asked for (a prefetch never faults,
+/// so the address may lie past the row).
+const PREFETCH_AHEAD: usize = 2048;
+
 /// `Σ` over the blocks of a row of `block`-byte blocks: `block_dot(block, x.qs)` gives the block's
 /// scale, its integer products as 8 float lanes, and the coefficient of `x.s` (the offset of the
 /// formats that have one).
@@ -181,6 +185,8 @@ fn blocks_q8(
         let mut acc = [_mm256_setzero_ps(); 4];
         let mut offset = 0f32;
         for (i, (b, x)) in bytes.chunks_exact(block).zip(x).enumerate() {
+            // Ask for the weights a few blocks on: decoding reads each row once, from memory.
+            _mm_prefetch::<_MM_HINT_T0>(b.as_ptr().wrapping_add(PREFETCH_AHEAD).cast());
             let xq = _mm256_loadu_si256(x.qs.as_ptr().cast());
             let (d, products, m) = block_dot(b.as_ptr(), xq);
             acc[i & 3] = _mm256_fmadd_ps(_mm256_set1_ps(d * x.d), products, acc[i & 3]);

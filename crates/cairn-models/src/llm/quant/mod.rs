@@ -5,7 +5,8 @@
 //! stacked; gate and up) is a stack of parts that may differ in format (a Q4_K_M file mixes Q4_K,
 //! Q6_K, Q5_0 and Q8_0). An activation vector is quantized once per product, to 8-bit blocks for
 //! the 32-value formats and to 8-bit super-blocks for the K-quants ([`Activation`]), and each row
-//! meets it in integer arithmetic ([`avx2`] on CPUs with AVX2, [`scalar`] elsewhere). A prompt
+//! meets it in integer arithmetic ([`avx2`] on CPUs with AVX2, [`scalar`] elsewhere; a run of
+//! rows on [`avx512`] where the CPU has AVX-512 VNNI). A prompt
 //! batch meets a matrix 16 rows at a time in 8-bit panels ([`panel`], AVX-512 VNNI chosen at run
 //! time in [`vnni`]).
 
@@ -17,6 +18,8 @@ pub mod act;
     target_feature = "f16c"
 ))]
 mod avx2;
+#[cfg(target_arch = "x86_64")]
+pub mod avx512;
 pub mod dequant;
 pub mod format;
 pub mod panel;
@@ -167,7 +170,7 @@ impl QMatrix {
             if from < to {
                 let bytes =
                     &part.data[(from - first) * part.row_bytes..(to - first) * part.row_bytes];
-                kernels::dot_rows(
+                dot_rows(
                     part.format,
                     bytes,
                     part.row_bytes,
@@ -186,6 +189,16 @@ impl QMatrix {
         let bytes = &part.data[r * part.row_bytes..(r + 1) * part.row_bytes];
         dot(part.format, bytes, x)
     }
+}
+
+/// `out[i] = row i · x` for consecutive rows of one format: on AVX-512 VNNI where the CPU has it,
+/// else on the build's kernels.
+fn dot_rows(format: Format, bytes: &[u8], row_bytes: usize, x: &Activation, out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if avx512::dot_rows(format, bytes, row_bytes, x, out) {
+        return;
+    }
+    kernels::dot_rows(format, bytes, row_bytes, x, out)
 }
 
 /// `Σ w · x` of one row held as `bytes` in `format`.

@@ -78,6 +78,55 @@ fn every_format_computes_what_its_dequantized_row_does() {
 }
 
 #[test]
+fn a_run_of_rows_computes_what_each_row_does_alone() {
+    // `dot_rows` takes the decode kernels (on AVX-512 VNNI for the K-quants where the CPU has it,
+    // which `available` below names in a failure); each row must equal its scalar product.
+    let mut seed = 23;
+    for format in Format::ALL {
+        // An odd number of 32-value blocks too, which the paired kernels leave to others.
+        let odd = (format.block_values() == 32).then_some(3 * 32);
+        for cols in [QK_K, 6 * QK_K].into_iter().chain(odd) {
+            let rows = 7;
+            let blocks = cols / format.block_values();
+            let data: Vec<u8> = (0..rows)
+                .flat_map(|_| random_row(format, blocks, &mut seed))
+                .collect();
+            let m = QMatrix::new(format, rows, cols, data.clone()).unwrap();
+            let xs: Vec<f32> = (0..cols).map(|_| uniform(&mut seed) * 3.0).collect();
+            let act = Activation::for_matrix(&xs, &m);
+            let mut out = vec![0f32; rows - 1];
+            m.dot_rows(1, &act, &mut out);
+            let row_bytes = data.len() / rows;
+            for (i, fast) in out.iter().enumerate() {
+                let row = &data[(i + 1) * row_bytes..(i + 2) * row_bytes];
+                let reference = match format.activation() {
+                    ActivationKind::Q8 => scalar::dot_q8(format, row, &act.q8),
+                    ActivationKind::Q8K => scalar::dot_q8k(format, row, &act.q8k),
+                    ActivationKind::Float => scalar::dot_float(format, row, &act.float),
+                };
+                let mut w = vec![0f32; cols];
+                m.row_f32(i + 1, &mut w);
+                let norm: f32 = w.iter().zip(&xs).map(|(a, b)| (a * b).abs()).sum();
+                assert!(
+                    (fast - reference).abs() <= 1e-5 * norm.max(1e-3),
+                    "{} × {cols}, row {}: kernel {fast} vs scalar {reference} (AVX-512 VNNI: {})",
+                    format.name(),
+                    i + 1,
+                    avx512_here()
+                );
+            }
+        }
+    }
+}
+
+fn avx512_here() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return avx512::available();
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+#[test]
 fn a_stack_keeps_each_part_in_its_own_format() {
     let mut seed = 5;
     let cols = QK_K;
