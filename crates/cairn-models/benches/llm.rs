@@ -4,7 +4,8 @@
 //!
 //! For each model (by default every chat model `scripts/fetch-models` put under `models/`:
 //! SmolLM2-135M Q4_1, Qwen2.5-Coder-0.5B and 1.5B Q4_K_M), prints prefill tokens/s at 512 and 1024
-//! prompt tokens, decode tokens/s over 128 generated tokens, time to first token for a 1,000-token
+//! prompt tokens, decode tokens/s over 128 generated tokens (each the median of three runs),
+//! time to first token for a 1,000-token
 //! prompt, and resident memory (after load, and the peak while a 1,000-token prompt is read and 128
 //! tokens generated, beside the file's size), for Cairn's CPU runtime (and candle's quantized llama with `--candle`, for
 //! llama-layout files); then runs llama.cpp's `llama-bench` on the same file with the same shapes
@@ -44,9 +45,9 @@ fn main() {
     println!("threads: {threads}");
     println!();
     println!(
-        "| model | engine | pp512 t/s | pp1024 t/s | tg128 t/s | TTFT 1000-token prompt | RSS MB |"
+        "| model | engine | pp512 t/s | pp1024 t/s | tg128 t/s | tg128 after 1,000 tokens | TTFT 1000-token prompt | RSS MB |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     for path in &paths {
         let name = path
             .file_stem()
@@ -59,10 +60,11 @@ fn main() {
         }
         if let Some(peer) = llama_cpp(path, &name, threads) {
             println!(
-                "| {name} | Cairn ÷ llama.cpp | {:.2}× | {:.2}× | {:.2}× | | |",
+                "| {name} | Cairn ÷ llama.cpp | {:.2}× | {:.2}× | {:.2}× | {:.2}× | | |",
                 ours.pp512 / peer.pp512,
                 ours.pp1024 / peer.pp1024,
-                ours.tg128 / peer.tg128
+                ours.tg128 / peer.tg128,
+                ours.tg128_deep / peer.tg128_deep
             );
         }
     }
@@ -80,10 +82,16 @@ struct Figures {
     pp512: f64,
     pp1024: f64,
     tg128: f64,
+    /// Decoding 128 tokens after a 1,000-token prompt: an answer's speed, its attention reading a
+    /// long cache.
+    tg128_deep: f64,
 }
 
 fn bench(path: &Path, name: &str, backend: Backend, label: &str, quick: bool) -> Figures {
     let decode_only = std::env::args().any(|a| a == "--decode-only");
+    // Each speed is the median of three runs from a fresh load (one with `--quick`): this
+    // machine's neighbours move single runs by ±8%, and llama-bench averages five repetitions.
+    let runs = if quick { 1 } else { 3 };
     let load = Instant::now();
     let mut model = ChatModel::load(path, &Device::Cpu, backend).expect("load");
     let load_ms = load.elapsed().as_secs_f64() * 1e3;
@@ -109,14 +117,13 @@ fn bench(path: &Path, name: &str, backend: Backend, label: &str, quick: bool) ->
             .expect("prefill");
         n as f64 / (g.ttft_ms / 1e3)
     };
-    let pp512 = prefill(&mut model, 512);
+    let pp512 = median_of(runs, || prefill(&mut model, 512));
     let pp1024 = if quick {
         f64::NAN
     } else {
-        prefill(&mut model, 1024)
+        median_of(runs, || prefill(&mut model, 1024))
     };
     // Decode: 128 tokens after a short prompt, the stop tokens ignored by asking for exactly 128.
-    let mut model = ChatModel::load(path, &Device::Cpu, backend).expect("load");
     let ids = prompt(16);
     let params = GenerateParams {
         max_tokens: if decode_only { 512 } else { 128 },
@@ -125,13 +132,31 @@ fn bench(path: &Path, name: &str, backend: Backend, label: &str, quick: bool) ->
         ignore_stop_tokens: true,
         ..GenerateParams::default()
     };
-    let g = model
-        .generate(&ids, &params, &never, &mut |_| {})
-        .expect("decode");
-    let tg = if g.tokens_out > 1 {
-        (g.tokens_out - 1) as f64 / (g.decode_ms / 1e3)
-    } else {
+    let mut tokens_out = 0;
+    let tg = median_of(runs, || {
+        let mut model = ChatModel::load(path, &Device::Cpu, backend).expect("load");
+        let g = model
+            .generate(&ids, &params, &never, &mut |_| {})
+            .expect("decode");
+        tokens_out = g.tokens_out;
+        if g.tokens_out > 1 {
+            (g.tokens_out - 1) as f64 / (g.decode_ms / 1e3)
+        } else {
+            f64::NAN
+        }
+    });
+    let tg_deep = if decode_only || quick {
         f64::NAN
+    } else {
+        let mut model = ChatModel::load(path, &Device::Cpu, backend).expect("load");
+        let params = GenerateParams {
+            max_tokens: 129,
+            ..params.clone()
+        };
+        let g = model
+            .generate(&prompt(1000), &params, &never, &mut |_| {})
+            .expect("decode after a long prompt");
+        (g.tokens_out - 1) as f64 / (g.decode_ms / 1e3)
     };
     let ttft = if decode_only {
         f64::NAN
@@ -147,8 +172,8 @@ fn bench(path: &Path, name: &str, backend: Backend, label: &str, quick: bool) ->
             .ttft_ms
     };
     println!(
-        "| {name} | {label} | {pp512:.0} | {pp1024:.0} | {tg:.1} ({} tokens) | {:.2} s | {} |",
-        g.tokens_out,
+        "| {name} | {label} | {pp512:.0} | {pp1024:.0} | {tg:.1} ({} tokens) | {tg_deep:.1} | {:.2} s | {} |",
+        tokens_out,
         ttft / 1e3,
         probe_rss(path, backend)
     );
@@ -157,7 +182,15 @@ fn bench(path: &Path, name: &str, backend: Backend, label: &str, quick: bool) ->
         pp512,
         pp1024,
         tg128: tg,
+        tg128_deep: tg_deep,
     }
+}
+
+/// The median of `runs` results of `run`.
+fn median_of(runs: usize, mut run: impl FnMut() -> f64) -> f64 {
+    let mut results: Vec<f64> = (0..runs).map(|_| run()).collect();
+    results.sort_by(f64::total_cmp);
+    results[results.len() / 2]
 }
 
 /// Peak RSS of a fresh process that loads the model, reads a 1,000-token prompt and generates 128
@@ -236,22 +269,48 @@ fn llama_cpp(model: &Path, name: &str, threads: usize) -> Option<Figures> {
             found.into_iter().next()
         });
     let Some(bin) = bin else {
-        println!("| {name} | llama.cpp: not built, run scripts/build-llama-bench | | | | | |");
+        println!("| {name} | llama.cpp: not built, run scripts/build-llama-bench | | | | | | |");
         return None;
     };
-    let out = Command::new(&bin)
-        .args([
-            "-m",
-            &model.to_string_lossy(),
-            "-p",
-            "512,1024",
-            "-n",
-            "128",
-            "-t",
-            &threads.to_string(),
-            "-o",
-            "csv",
-        ])
+    let figures = llama_bench_csv(&bin, model, threads, &["-p", "512,1024", "-n", "128"])?;
+    // Decoding after a 1,000-token prompt (`-d`, the depth), two repetitions: each one reads the
+    // prompt first.
+    let deep = llama_bench_csv(
+        &bin,
+        model,
+        threads,
+        &["-p", "0", "-n", "128", "-d", "1000", "-r", "2"],
+    )?;
+    let get = |k: &str| figures.get(k).copied().unwrap_or(f64::NAN);
+    let tg128_deep = deep.get("tg128").copied().unwrap_or(f64::NAN);
+    println!(
+        "| {name} | llama.cpp llama-bench | {:.0} | {:.0} | {:.1} | {tg128_deep:.1} | {:.2} s (from pp1024) | |",
+        get("pp512"),
+        get("pp1024"),
+        get("tg128"),
+        1000.0 / get("pp1024")
+    );
+    Some(Figures {
+        pp512: get("pp512"),
+        pp1024: get("pp1024"),
+        tg128: get("tg128"),
+        tg128_deep,
+    })
+}
+
+/// One run of llama-bench with `shape`'s arguments: its tokens per second by test (`pp512`,
+/// `tg128`, …), or `None` (said on stdout) where it failed.
+fn llama_bench_csv(
+    bin: &Path,
+    model: &Path,
+    threads: usize,
+    shape: &[&str],
+) -> Option<std::collections::BTreeMap<String, f64>> {
+    let out = Command::new(bin)
+        .arg("-m")
+        .arg(model)
+        .args(shape)
+        .args(["-t", &threads.to_string(), "-o", "csv"])
         .output();
     match out {
         Ok(out) if out.status.success() => {
@@ -279,19 +338,7 @@ fn llama_cpp(model: &Path, name: &str, threads: usize) -> Option<Figures> {
                 };
                 figures.insert(key, cells[ts].parse::<f64>().unwrap_or(f64::NAN));
             }
-            let get = |k: &str| figures.get(k).copied().unwrap_or(f64::NAN);
-            println!(
-                "| {name} | llama.cpp llama-bench | {:.0} | {:.0} | {:.1} | {:.2} s (from pp1024) | |",
-                get("pp512"),
-                get("pp1024"),
-                get("tg128"),
-                1000.0 / get("pp1024")
-            );
-            Some(Figures {
-                pp512: get("pp512"),
-                pp1024: get("pp1024"),
-                tg128: get("tg128"),
-            })
+            Some(figures)
         }
         Ok(out) => {
             println!(

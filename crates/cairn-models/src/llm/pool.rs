@@ -65,9 +65,46 @@ impl SpinPool {
         *lock(&s.job) = Some(job.clone());
         s.pending.store(self.helpers.len(), Ordering::Release);
         s.generation.fetch_add(1, Ordering::AcqRel);
+        let finished = Finished(s);
         let mine = job(0);
-        // Spin briefly; then yield, so a helper that the OS has not scheduled (a busy machine) gets
-        // the core instead of this thread burning it.
+        drop(finished);
+        let mut results = std::mem::take(&mut *lock(&s.results));
+        results.sort_by_key(|(part, _)| *part);
+        std::iter::once(mine)
+            .chain(results.into_iter().map(|(_, r)| r))
+            .collect()
+    }
+}
+
+impl SpinPool {
+    /// [`SpinPool::run`] for a job that borrows from the caller: it returns only after every
+    /// helper has finished its part and the pool has let go of the job.
+    pub(crate) fn run_scoped<'a>(
+        &self,
+        job: &'a (dyn Fn(usize) -> Vec<f32> + Sync + 'a),
+    ) -> Vec<Vec<f32>> {
+        let borrowed: Arc<dyn Fn(usize) -> Vec<f32> + Send + Sync + 'a> = Arc::new(job);
+        // SAFETY: only the lifetime changes. The pool calls the job only inside `run`, which
+        // returns (or unwinds, through `Finished`) after every helper has finished its part and
+        // dropped its handle, and after the job slot is emptied; `borrowed`, the last handle, is
+        // dropped here, within `'a`.
+        #[allow(unsafe_code)]
+        let job: Job = unsafe {
+            std::mem::transmute::<Arc<dyn Fn(usize) -> Vec<f32> + Send + Sync + 'a>, Job>(borrowed)
+        };
+        self.run(job)
+    }
+}
+
+/// Waits, when dropped (also while a panic unwinds), until every helper has finished the current
+/// job, and empties the job slot: after it, no thread holds the job.
+struct Finished<'a>(&'a Shared);
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        let s = self.0;
+        // Spin briefly; then yield, so a helper that the OS has not scheduled (a busy machine)
+        // gets the core instead of this thread burning it.
         let mut spins = 0u32;
         while s.pending.load(Ordering::Acquire) != 0 {
             spins = spins.wrapping_add(1);
@@ -77,11 +114,7 @@ impl SpinPool {
                 std::thread::yield_now();
             }
         }
-        let mut results = std::mem::take(&mut *lock(&s.results));
-        results.sort_by_key(|(part, _)| *part);
-        std::iter::once(mine)
-            .chain(results.into_iter().map(|(_, r)| r))
-            .collect()
+        *lock(&s.job) = None;
     }
 }
 
@@ -135,6 +168,21 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scoped_job_reads_the_callers_data_and_the_pool_lets_go_of_it() {
+        let pool = SpinPool::new(1);
+        for round in 0..100 {
+            let data: Vec<f32> = (0..10).map(|i| (i * round) as f32).collect();
+            let job = |part: usize| data[part * 5..part * 5 + 5].to_vec();
+            let out = pool.run_scoped(&job);
+            assert_eq!(out.concat(), data);
+            assert!(
+                lock(&pool.shared.job).is_none(),
+                "the pool still holds the job"
+            );
+        }
+    }
 
     #[test]
     fn every_part_runs_once_and_results_come_back_in_order() {

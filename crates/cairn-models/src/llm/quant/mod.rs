@@ -24,6 +24,7 @@ pub mod dequant;
 pub mod format;
 pub mod panel;
 pub mod scalar;
+mod transpose;
 #[cfg(target_arch = "x86_64")]
 mod vnni;
 

@@ -1,4 +1,4 @@
-//! Q4_K and Q6_K rows meeting one Q8K activation vector, 64 weight bytes at a time:
+//! Q4_K, Q5_K and Q6_K rows meeting one Q8K activation vector, 64 weight bytes at a time:
 //! `vpmaddubsw` multiplies byte pairs into 16-bit sums and `vpdpwssd` multiplies those by the
 //! group's scale and adds them to 32-bit sums in one step, so a super-block of 256 values costs
 //! about half the instructions of the 256-bit kernels.
@@ -13,21 +13,33 @@ use super::{available, prefetch_ahead};
 use crate::llm::quant::act::Q8KBlock;
 use crate::llm::quant::format::{QK_K, f16_le};
 
-/// Bytes of a Q4_K and a Q6_K block.
+/// Bytes of a Q4_K, a Q5_K and a Q6_K block.
 const Q4K_BLOCK: usize = 144;
+const Q5K_BLOCK: usize = 176;
 const Q6K_BLOCK: usize = 210;
 
 /// `out[i] = row i · x` for the consecutive Q4_K rows of `bytes`, each `row_bytes` long. Panics
 /// where the CPU lacks the instructions ([`available`]).
 pub fn q4k_rows(bytes: &[u8], row_bytes: usize, x: &[Q8KBlock], out: &mut [f32]) {
+    q45k_rows::<false>(bytes, row_bytes, x, out)
+}
+
+/// `out[i] = row i · x` for the consecutive Q5_K rows of `bytes`, each `row_bytes` long. Panics
+/// where the CPU lacks the instructions ([`available`]).
+pub fn q5k_rows(bytes: &[u8], row_bytes: usize, x: &[Q8KBlock], out: &mut [f32]) {
+    q45k_rows::<true>(bytes, row_bytes, x, out)
+}
+
+fn q45k_rows<const FIVE: bool>(bytes: &[u8], row_bytes: usize, x: &[Q8KBlock], out: &mut [f32]) {
     assert!(available(), "AVX-512 VNNI is not available on this CPU");
-    let blocks = row_bytes / Q4K_BLOCK;
-    assert!(row_bytes == blocks * Q4K_BLOCK && x.len() >= blocks);
+    let block = if FIVE { Q5K_BLOCK } else { Q4K_BLOCK };
+    let blocks = row_bytes / block;
+    assert!(row_bytes == blocks * block && x.len() >= blocks);
     assert_eq!(bytes.len(), out.len() * row_bytes);
     let act = NibbleOrder::new(&x[..blocks]);
     // SAFETY: the CPU has the instructions (asserted); the lengths are asserted above and in
     // `NibbleOrder::new`.
-    unsafe { q4k_rows_in(bytes, row_bytes, blocks, &act, out) }
+    unsafe { q45k_rows_in::<FIVE>(bytes, row_bytes, blocks, &act, out) }
 }
 
 /// `out[i] = row i · x` for the consecutive Q6_K rows of `bytes`, each `row_bytes` long. Panics
@@ -79,30 +91,46 @@ impl NibbleOrder {
     }
 }
 
-/// Byte shuffles (within each 128-bit lane) that spread 16-bit scale `k` of a register holding
-/// eight over the lane: one per 64-byte register of nibbles, lanes 0–1 taking the first group of
-/// its pair and lanes 2–3 the second.
-const Q4K_SCALES: [[u8; 64]; 4] = {
-    const PAIRS: [[u8; 2]; 4] = [[0, 2], [1, 3], [4, 6], [5, 7]];
+/// The pairs of groups each 64-byte register of nibbles holds: low nibbles of bytes 0..64 are
+/// groups 0 and 2, their high nibbles 1 and 3, then 4 and 6, 5 and 7 (the first group of a pair in
+/// bytes 0..32, the second in 32..64).
+const PAIRS: [[u8; 2]; 4] = [[0, 2], [1, 3], [4, 6], [5, 7]];
+
+/// For each register of nibbles, what byte `i` needs of its group: the fifth-bit mask, or the
+/// shuffle index of the group's 16-bit scale (byte `i % 2` of it).
+const fn per_byte(fifth_bits: bool) -> [[u8; 64]; 4] {
     let mut out = [[0u8; 64]; 4];
     let mut r = 0;
     while r < 4 {
         let mut i = 0;
         while i < 64 {
-            let k = PAIRS[r][i / 32];
-            out[r][i] = 2 * k + (i % 2) as u8;
+            let group = PAIRS[r][i / 32];
+            out[r][i] = if fifth_bits {
+                1 << group
+            } else {
+                2 * group + (i % 2) as u8
+            };
             i += 1;
         }
         r += 1;
     }
     out
-};
+}
+
+/// Byte shuffles (within each 128-bit lane) that spread 16-bit scale `k` of a register holding
+/// eight over the lane: lanes 0–1 take the first group of the register's pair, lanes 2–3 the
+/// second.
+const Q4K_SCALES: [[u8; 64]; 4] = per_byte(false);
+
+/// The bit of a Q5_K block's `qh` byte that holds each value's fifth bit: `qh[l]` bit `j` is value
+/// `l` of group `j`.
+const Q5K_FIFTH_BITS: [[u8; 64]; 4] = per_byte(true);
 
 /// # Safety
 /// The CPU has AVX-512F, BW and VNNI; `bytes` is `out.len()` rows of `row_bytes` = `blocks`
-/// blocks; `act` holds `blocks` super-blocks.
+/// blocks (Q5_K where `FIVE`, else Q4_K); `act` holds `blocks` super-blocks.
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-unsafe fn q4k_rows_in(
+unsafe fn q45k_rows_in<const FIVE: bool>(
     bytes: &[u8],
     row_bytes: usize,
     blocks: usize,
@@ -110,15 +138,23 @@ unsafe fn q4k_rows_in(
     out: &mut [f32],
 ) {
     assert!(act.qs.len() == blocks && act.sums.len() == blocks && act.d.len() == blocks);
+    let (block_bytes, qs_at) = if FIVE {
+        (Q5K_BLOCK, 48)
+    } else {
+        (Q4K_BLOCK, 16)
+    };
     let m4 = _mm512_set1_epi8(0x0f);
+    let sixteen = _mm512_set1_epi8(16);
     // SAFETY: `[u8; 64]` and `__m512i` have the same size, and any bits are a valid `__m512i`.
     let shuffles: [__m512i; 4] = unsafe { std::mem::transmute(Q4K_SCALES) };
+    // SAFETY: as above.
+    let fifth_bits: [__m512i; 4] = unsafe { std::mem::transmute(Q5K_FIFTH_BITS) };
     for (row, o) in bytes.chunks_exact(row_bytes).zip(out.iter_mut()) {
         let mut acc = _mm512_setzero_ps();
         let mut acc_m = _mm_setzero_ps();
-        for (b, block) in row.chunks_exact(Q4K_BLOCK).enumerate() {
+        for (b, block) in row.chunks_exact(block_bytes).enumerate() {
             let xd = act.d[b];
-            prefetch_ahead(block.as_ptr(), Q4K_BLOCK);
+            prefetch_ahead(block.as_ptr(), block_bytes);
             let (d, dmin) = (f16_le(block), f16_le(&block[2..]));
             let (scales, mins) = q4k_scales_and_mins(&block[4..16]);
             // SAFETY: `sums[b]` is 8 readable i16s.
@@ -127,20 +163,30 @@ unsafe fn q4k_rows_in(
             acc_m = _mm_fmadd_ps(_mm_set1_ps(dmin * xd), _mm_cvtepi32_ps(m), acc_m);
 
             let sc = _mm512_broadcast_i32x4(scales);
-            // SAFETY: bytes 16..144 of the block, and 256 bytes of `qs[b]`.
+            // SAFETY: the block's 128 bytes of nibbles, and 256 bytes of `qs[b]`.
             let (q0, q1, x) = unsafe {
                 (
-                    _mm512_loadu_si512(block.as_ptr().add(16).cast()),
-                    _mm512_loadu_si512(block.as_ptr().add(80).cast()),
+                    _mm512_loadu_si512(block.as_ptr().add(qs_at).cast()),
+                    _mm512_loadu_si512(block.as_ptr().add(qs_at + 64).cast()),
                     act.qs[b].as_ptr(),
                 )
             };
-            let nibbles = [
+            let mut nibbles = [
                 _mm512_and_si512(q0, m4),
                 _mm512_and_si512(_mm512_srli_epi16::<4>(q0), m4),
                 _mm512_and_si512(q1, m4),
                 _mm512_and_si512(_mm512_srli_epi16::<4>(q1), m4),
             ];
+            if FIVE {
+                // The 32 bytes of fifth bits, twice: byte `l` holds value `l`'s of every group.
+                // SAFETY: bytes 16..48 of the block.
+                let qh = unsafe { _mm256_loadu_si256(block.as_ptr().add(16).cast()) };
+                let qh = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(qh), qh);
+                for (w, bit) in nibbles.iter_mut().zip(fifth_bits) {
+                    let set = _mm512_test_epi8_mask(qh, bit);
+                    *w = _mm512_mask_add_epi8(*w, set, *w, sixteen);
+                }
+            }
             let mut sum = _mm512_setzero_si512();
             for (k, w) in nibbles.iter().enumerate() {
                 // SAFETY: bytes `64k..64k + 64` of the super-block's 256.

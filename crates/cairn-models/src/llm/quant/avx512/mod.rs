@@ -1,7 +1,7 @@
 //! Decode products on AVX-512 (F, BW and VNNI), chosen at run time: a run of rows meets one
 //! activation vector 64 weight bytes at a time, twice the width of [`super::avx2`]'s kernels and
 //! with fewer instructions per value, and each block asks for the weights a little ahead of it, so
-//! decoding runs at the speed memory delivers the weights ([`kquant`] for Q4_K and Q6_K,
+//! decoding runs at the speed memory delivers the weights ([`kquant`] for Q4_K, Q5_K and Q6_K,
 //! [`block32`] for the 32-value formats).
 //!
 //! Each function computes what its twin in [`super::scalar`] defines (the tests hold them equal).
@@ -40,6 +40,7 @@ pub fn dot_rows(
     }
     match format {
         Format::Q4K => kquant::q4k_rows(bytes, row_bytes, &x.q8k, out),
+        Format::Q5K => kquant::q5k_rows(bytes, row_bytes, &x.q8k, out),
         Format::Q6K => kquant::q6k_rows(bytes, row_bytes, &x.q8k, out),
         Format::Q4_0 | Format::Q4_1 | Format::Q5_0 | Format::Q5_1 | Format::Q8_0 => {
             return block32::rows(format, bytes, row_bytes, &x.q8, out);
