@@ -27,7 +27,7 @@ pub const ROWS: usize = 16;
 pub const TOKENS: usize = 8;
 
 /// A batch of `n` activation vectors of `cols` values as signed bytes, per 32 values `d`, and the
-/// sum of the bytes of each 16 and 32 times `d`.
+/// sum of the bytes of each 16 and 32, exact and times `d`.
 #[derive(Default)]
 pub struct Batch {
     cols: usize,
@@ -35,6 +35,8 @@ pub struct Batch {
     d: Vec<f32>,
     s16: Vec<f32>,
     s32: Vec<f32>,
+    q16: Vec<i32>,
+    q32: Vec<i32>,
 }
 
 impl Batch {
@@ -46,14 +48,18 @@ impl Batch {
         self.d.resize(n * cols / QK, 0.0);
         self.s16.resize(n * cols / 16, 0.0);
         self.s32.resize(n * cols / QK, 0.0);
+        self.q16.resize(n * cols / 16, 0);
+        self.q32.resize(n * cols / QK, 0);
         let blocks = xs[..n * cols]
             .par_chunks_exact(QK)
             .zip(self.qs.par_chunks_exact_mut(QK))
             .zip(self.d.par_iter_mut())
             .zip(self.s16.par_chunks_exact_mut(2))
             .zip(self.s32.par_iter_mut())
+            .zip(self.q16.par_chunks_exact_mut(2))
+            .zip(self.q32.par_iter_mut())
             .with_min_len(256);
-        blocks.for_each(|((((x, q), d), s16), s32)| {
+        blocks.for_each(|((((((x, q), d), s16), s32), q16), q32)| {
             // A compare-and-select maximum and a rounding without a saturating cast: the block
             // vectorises.
             let (x, q): (&[f32; QK], &mut [i8; QK]) = (
@@ -86,6 +92,8 @@ impl Batch {
             s16[0] = *d * sums[0] as f32;
             s16[1] = *d * sums[1] as f32;
             *s32 = *d * (sums[0] + sums[1]) as f32;
+            q16.copy_from_slice(&sums);
+            *q32 = sums[0] + sums[1];
         });
     }
 
@@ -102,6 +110,16 @@ impl Batch {
     /// Token `t`'s scales, one per 32 values.
     pub(super) fn d(&self, t: usize) -> &[f32] {
         &self.d[t * self.cols / QK..(t + 1) * self.cols / QK]
+    }
+
+    /// Token `t`'s byte sums, one per group of `sub` values.
+    pub(super) fn byte_sums(&self, t: usize, sub: usize) -> &[i32] {
+        let (all, per) = if sub == 16 {
+            (&self.q16, self.cols / 16)
+        } else {
+            (&self.q32, self.cols / QK)
+        };
+        &all[t * per..(t + 1) * per]
     }
 
     /// Token `t`'s scaled byte sums, one per group of `sub` values.
@@ -121,6 +139,10 @@ impl Batch {
 pub struct Panel {
     /// Values per group: 16 where a row is Q6_K (a scale per 16), else 32.
     pub sub: usize,
+    /// `z` where every row's offset is `−z · a` (the formats whose values are `a · (q − z)`:
+    /// Q4_0, Q5_0, Q6_K, Q8_0, one `z` for all the panel's rows). Then the offset is taken in the
+    /// integer sum (`Σ q·xq − z·Σ xq`, exact), and `b` is not read.
+    pub zero: Option<i32>,
     /// Groups in a row.
     pub groups: usize,
     pub(super) q: Vec<u8>,
@@ -148,6 +170,14 @@ impl Panel {
         } else {
             32
         };
+        let zero = |r: usize| match m.locate(r).0.format {
+            Format::Q4_0 => Some(8),
+            Format::Q5_0 => Some(16),
+            Format::Q6K => Some(32),
+            Format::Q8_0 => Some(128),
+            _ => None,
+        };
+        self.zero = zero(first).filter(|&z| (first..last).all(|r| zero(r) == Some(z)));
         let (sub, groups) = (self.sub, cols / self.sub);
         self.groups = groups;
         // Every byte and scale below is written before it is read, so the buffers keep their
@@ -310,7 +340,8 @@ fn fifths(qs: &[u8], qh: u32, y: &mut [u8]) {
     }
 }
 
-/// `out[t][row] = Σ_j a·dx·(Σ q·xq) + b·(dx·Σ xq)` for tokens `first..first + count` of `batch`
+/// `out[t][row] = Σ_j a·dx·(Σ q·xq) + b·(dx·Σ xq)` (or, with a zero point, `Σ_j a·dx·(Σ q·xq −
+/// z·Σ xq)`) for tokens `first..first + count` of `batch`
 /// (`count ≤ TOKENS`) and the panel's rows: the definition the VNNI kernel (`vnni.rs`) computes.
 pub fn tile_scalar(
     panel: &Panel,
@@ -322,11 +353,12 @@ pub fn tile_scalar(
     let sub = panel.sub;
     for (t, out) in (first..first + count).zip(out.iter_mut()) {
         let (xq, d, s) = (batch.qs(t), batch.d(t), batch.sums(t, sub));
+        let byte_sums = batch.byte_sums(t, sub);
         *out = [0.0; ROWS];
         for j in 0..panel.groups {
             let dx = d[j * sub / QK];
             for (row, acc) in out.iter_mut().enumerate() {
-                let mut sum = 0i32;
+                let mut sum = panel.zero.map_or(0, |z| -z * byte_sums[j]);
                 for quad in 0..sub / 4 {
                     let at = ((j * sub / 4 + quad) * ROWS + row) * 4;
                     for k in 0..4 {
@@ -335,7 +367,9 @@ pub fn tile_scalar(
                 }
                 let (a, b) = (panel.a[j * ROWS + row], panel.b[j * ROWS + row]);
                 *acc = (sum as f32).mul_add(a * dx, *acc);
-                *acc = b.mul_add(s[j], *acc);
+                if panel.zero.is_none() {
+                    *acc = b.mul_add(s[j], *acc);
+                }
             }
         }
     }
@@ -353,8 +387,14 @@ pub struct Scratch {
 impl Scratch {
     /// Bytes held.
     pub fn bytes(&self) -> usize {
-        self.batch.qs.capacity()
-            + (self.batch.d.capacity() + self.batch.s16.capacity() + self.batch.s32.capacity()) * 4
+        let b = &self.batch;
+        b.qs.capacity()
+            + (b.d.capacity()
+                + b.s16.capacity()
+                + b.s32.capacity()
+                + b.q16.capacity()
+                + b.q32.capacity())
+                * 4
     }
 }
 
