@@ -5,11 +5,12 @@
 //! [`Panel`]: one unsigned byte per weight with a scale and an offset per group of [`Panel::sub`]
 //! values, `w = a · q + b`, which holds exactly for every quantized format (Q4_K's mins, Q6_K's
 //! and Q8_0's signed values shifted into `0..=255` are the offset). The batch's activations are
-//! quantized once to signed bytes per 32 values ([`Batch`]). A panel is unpacked once per batch
+//! quantized once to signed bytes with a scale per 32 values, or per 256 where the matrix is all
+//! K-quants ([`Batch`]). A panel is unpacked once per batch
 //! into a buffer that stays in cache and meets every token of the batch there, so nothing the size
 //! of the matrix is written and the file's bytes stay the only copy of the weights.
 //!
-//! Per group and token: `Σ w·x ≈ a·dx·Σ q·xq + b·dx·Σ xq`, the integer sum on AVX-512 VNNI
+//! Per group and token: `Σ w·x ≈ dx·(a·Σ q·xq + b·Σ xq)`, `dx` applied once per scale block, the integer sum on AVX-512 VNNI
 //! (`vpdpbusd`, 64 byte products an instruction) in `vnni.rs`, which [`super::best_panel_tile`]
 //! picks; [`tile_scalar`] is the definition the SIMD kernel is tested against, operation for
 //! operation.
@@ -26,74 +27,68 @@ pub const ROWS: usize = 16;
 /// Tokens a kernel call carries at once (its accumulators fill the registers).
 pub const TOKENS: usize = 8;
 
-/// A batch of `n` activation vectors of `cols` values as signed bytes, per 32 values `d`, and the
-/// sum of the bytes of each 16 and 32, exact and times `d`.
+/// A batch of `n` activation vectors of `cols` values as signed bytes with a scale `d` per
+/// [`Batch::block`] values (32, or 256 for matrices of K-quants, as llama.cpp's Q8_0 and Q8_K), and
+/// the exact sum of the bytes of each 16 and 32 values, as integers and as floats.
 #[derive(Default)]
 pub struct Batch {
     cols: usize,
+    block: usize,
     qs: Vec<i8>,
     d: Vec<f32>,
-    s16: Vec<f32>,
-    s32: Vec<f32>,
     q16: Vec<i32>,
     q32: Vec<i32>,
+    f16: Vec<f32>,
+    f32: Vec<f32>,
 }
 
 impl Batch {
-    /// Quantizes `n` vectors, `xs` row-major (`n × cols`, `cols` a multiple of 32), into this
-    /// batch's buffers.
-    pub fn set(&mut self, xs: &[f32], n: usize, cols: usize) {
+    /// Quantizes `n` vectors, `xs` row-major (`n × cols`, `cols` a multiple of `block`), with a
+    /// scale per `block` values (32 or 256), into this batch's buffers.
+    pub fn set(&mut self, xs: &[f32], n: usize, cols: usize, block: usize) {
+        assert!(block == QK || block == QK_K, "a block of {block} values");
+        assert!(
+            cols.is_multiple_of(block),
+            "{cols} values in blocks of {block}"
+        );
         self.cols = cols;
+        self.block = block;
         self.qs.resize(n * cols, 0);
-        self.d.resize(n * cols / QK, 0.0);
-        self.s16.resize(n * cols / 16, 0.0);
-        self.s32.resize(n * cols / QK, 0.0);
+        self.d.resize(n * cols / block, 0.0);
         self.q16.resize(n * cols / 16, 0);
         self.q32.resize(n * cols / QK, 0);
+        self.f16.resize(n * cols / 16, 0.0);
+        self.f32.resize(n * cols / QK, 0.0);
         let blocks = xs[..n * cols]
-            .par_chunks_exact(QK)
-            .zip(self.qs.par_chunks_exact_mut(QK))
+            .par_chunks_exact(block)
+            .zip(self.qs.par_chunks_exact_mut(block))
             .zip(self.d.par_iter_mut())
-            .zip(self.s16.par_chunks_exact_mut(2))
-            .zip(self.s32.par_iter_mut())
+            .with_min_len(256 * QK / block);
+        blocks.for_each(|((x, q), d)| {
+            *d = if block == QK {
+                quantize::<QK>(x, q)
+            } else {
+                quantize::<QK_K>(x, q)
+            }
+        });
+        let sums = self
+            .qs
+            .par_chunks_exact(QK)
             .zip(self.q16.par_chunks_exact_mut(2))
             .zip(self.q32.par_iter_mut())
+            .zip(self.f16.par_chunks_exact_mut(2))
+            .zip(self.f32.par_iter_mut())
             .with_min_len(256);
-        blocks.for_each(|((((((x, q), d), s16), s32), q16), q32)| {
-            // A compare-and-select maximum and a rounding without a saturating cast: the block
-            // vectorises.
-            let (x, q): (&[f32; QK], &mut [i8; QK]) = (
-                x.try_into().expect("a block"),
-                q.try_into().expect("a block"),
-            );
-            // Eight lanes of maxima: one chain of `max` would be serial.
-            let mut lanes = [0f32; 8];
-            for chunk in x.chunks_exact(8) {
-                for (m, v) in lanes.iter_mut().zip(chunk) {
-                    *m = if v.abs() > *m { v.abs() } else { *m };
-                }
-            }
-            let amax = lanes
-                .into_iter()
-                .fold(0f32, |a, m| if m > a { m } else { a });
-            let inv = if amax > 0.0 { 127.0 / amax } else { 0.0 };
-            *d = amax / 127.0;
-            let mut rounded = [0i32; QK];
-            for (r, v) in rounded.iter_mut().zip(x) {
-                *r = round_small(v * inv);
-            }
-            for (q, r) in q.iter_mut().zip(rounded) {
-                *q = r as i8;
-            }
-            let sums = [
-                rounded[..16].iter().sum::<i32>(),
-                rounded[16..].iter().sum::<i32>(),
+        sums.for_each(|((((q, q16), q32), f16), f32)| {
+            let halves = [
+                q[..16].iter().map(|&v| i32::from(v)).sum::<i32>(),
+                q[16..].iter().map(|&v| i32::from(v)).sum::<i32>(),
             ];
-            s16[0] = *d * sums[0] as f32;
-            s16[1] = *d * sums[1] as f32;
-            *s32 = *d * (sums[0] + sums[1]) as f32;
-            q16.copy_from_slice(&sums);
-            *q32 = sums[0] + sums[1];
+            q16.copy_from_slice(&halves);
+            *q32 = halves[0] + halves[1];
+            f16[0] = halves[0] as f32;
+            f16[1] = halves[1] as f32;
+            *f32 = *q32 as f32;
         });
     }
 
@@ -102,14 +97,20 @@ impl Batch {
         self.qs.len() / self.cols
     }
 
+    /// Values per scale: 32 or 256.
+    pub(super) fn block(&self) -> usize {
+        self.block
+    }
+
     /// Token `t`'s bytes.
     pub(super) fn qs(&self, t: usize) -> &[i8] {
         &self.qs[t * self.cols..(t + 1) * self.cols]
     }
 
-    /// Token `t`'s scales, one per 32 values.
+    /// Token `t`'s scales, one per [`Batch::block`] values.
     pub(super) fn d(&self, t: usize) -> &[f32] {
-        &self.d[t * self.cols / QK..(t + 1) * self.cols / QK]
+        let per = self.cols / self.block;
+        &self.d[t * per..(t + 1) * per]
     }
 
     /// Token `t`'s byte sums, one per group of `sub` values.
@@ -122,15 +123,40 @@ impl Batch {
         &all[t * per..(t + 1) * per]
     }
 
-    /// Token `t`'s scaled byte sums, one per group of `sub` values.
-    pub(super) fn sums(&self, t: usize, sub: usize) -> &[f32] {
+    /// The same sums as floats (exact: at most 127 · 32).
+    pub(super) fn float_sums(&self, t: usize, sub: usize) -> &[f32] {
         let (all, per) = if sub == 16 {
-            (&self.s16, self.cols / 16)
+            (&self.f16, self.cols / 16)
         } else {
-            (&self.s32, self.cols / QK)
+            (&self.f32, self.cols / QK)
         };
         &all[t * per..(t + 1) * per]
     }
+}
+
+/// `B` values to signed bytes `q`, returning their scale: the largest magnitude becomes ±127.
+fn quantize<const B: usize>(x: &[f32], q: &mut [i8]) -> f32 {
+    // A compare-and-select maximum and a rounding without a saturating cast: the block
+    // vectorises.
+    let (x, q): (&[f32; B], &mut [i8; B]) = (
+        x.try_into().expect("a block"),
+        q.try_into().expect("a block"),
+    );
+    // Eight lanes of maxima: one chain of `max` would be serial.
+    let mut lanes = [0f32; 8];
+    for chunk in x.chunks_exact(8) {
+        for (m, v) in lanes.iter_mut().zip(chunk) {
+            *m = if v.abs() > *m { v.abs() } else { *m };
+        }
+    }
+    let amax = lanes
+        .into_iter()
+        .fold(0f32, |a, m| if m > a { m } else { a });
+    let inv = if amax > 0.0 { 127.0 / amax } else { 0.0 };
+    for (q, v) in q.iter_mut().zip(x) {
+        *q = round_small(v * inv) as i8;
+    }
+    amax / 127.0
 }
 
 /// [`ROWS`] rows unpacked: for group `j` of `sub` values, the bytes in quads (`q[j][quad][row]
@@ -340,9 +366,11 @@ fn fifths(qs: &[u8], qh: u32, y: &mut [u8]) {
     }
 }
 
-/// `out[t][row] = Σ_j a·dx·(Σ q·xq) + b·(dx·Σ xq)` (or, with a zero point, `Σ_j a·dx·(Σ q·xq −
-/// z·Σ xq)`) for tokens `first..first + count` of `batch`
-/// (`count ≤ TOKENS`) and the panel's rows: the definition the VNNI kernel (`vnni.rs`) computes.
+/// `out[t][row] = Σ_k dx_k · Σ_j (a·Σ q·xq + b·Σ xq)` over the batch's scale blocks `k` and the
+/// panel's groups `j` inside each (with a zero point: `Σ_k dx_k · Σ_j a·(Σ q·xq − z·Σ xq)`), for
+/// tokens `first..first + count` of `batch` (`count ≤ TOKENS`) and the panel's rows: the
+/// definition the VNNI kernel (`vnni.rs`) computes, in its order. A block of 256 values pays one
+/// float step per 8 or 16 groups for its scale; each group pays a conversion and one or two FMAs.
 pub fn tile_scalar(
     panel: &Panel,
     batch: &Batch,
@@ -351,25 +379,32 @@ pub fn tile_scalar(
     out: &mut [[f32; ROWS]],
 ) {
     let sub = panel.sub;
+    let per_block = batch.block() / sub;
     for (t, out) in (first..first + count).zip(out.iter_mut()) {
-        let (xq, d, s) = (batch.qs(t), batch.d(t), batch.sums(t, sub));
-        let byte_sums = batch.byte_sums(t, sub);
+        let (xq, d) = (batch.qs(t), batch.d(t));
+        let (byte_sums, float_sums) = (batch.byte_sums(t, sub), batch.float_sums(t, sub));
         *out = [0.0; ROWS];
-        for j in 0..panel.groups {
-            let dx = d[j * sub / QK];
-            for (row, acc) in out.iter_mut().enumerate() {
-                let mut sum = panel.zero.map_or(0, |z| -z * byte_sums[j]);
-                for quad in 0..sub / 4 {
-                    let at = ((j * sub / 4 + quad) * ROWS + row) * 4;
-                    for k in 0..4 {
-                        sum += i32::from(panel.q[at + k]) * i32::from(xq[j * sub + quad * 4 + k]);
+        for (k, &dx) in d.iter().enumerate() {
+            let mut inner = [0f32; ROWS];
+            for j in k * per_block..(k + 1) * per_block {
+                for (row, inner) in inner.iter_mut().enumerate() {
+                    let mut sum = panel.zero.map_or(0, |z| -z * byte_sums[j]);
+                    for quad in 0..sub / 4 {
+                        let at = ((j * sub / 4 + quad) * ROWS + row) * 4;
+                        for k in 0..4 {
+                            sum +=
+                                i32::from(panel.q[at + k]) * i32::from(xq[j * sub + quad * 4 + k]);
+                        }
+                    }
+                    let (a, b) = (panel.a[j * ROWS + row], panel.b[j * ROWS + row]);
+                    *inner = (sum as f32).mul_add(a, *inner);
+                    if panel.zero.is_none() {
+                        *inner = b.mul_add(float_sums[j], *inner);
                     }
                 }
-                let (a, b) = (panel.a[j * ROWS + row], panel.b[j * ROWS + row]);
-                *acc = (sum as f32).mul_add(a * dx, *acc);
-                if panel.zero.is_none() {
-                    *acc = b.mul_add(s[j], *acc);
-                }
+            }
+            for (acc, inner) in out.iter_mut().zip(inner) {
+                *acc = inner.mul_add(dx, *acc);
             }
         }
     }
@@ -390,10 +425,10 @@ impl Scratch {
         let b = &self.batch;
         b.qs.capacity()
             + (b.d.capacity()
-                + b.s16.capacity()
-                + b.s32.capacity()
                 + b.q16.capacity()
-                + b.q32.capacity())
+                + b.q32.capacity()
+                + b.f16.capacity()
+                + b.f32.capacity())
                 * 4
     }
 }
@@ -409,8 +444,15 @@ pub fn matmul(
     out: &mut [f32],
 ) {
     let (rows, cols) = (m.rows, m.cols);
+    // K-quant rows meet activations with a scale per 256 values (llama.cpp's Q8_K), which the
+    // tile applies once per super-block; 32-value formats meet a scale per 32 (its Q8_0).
+    let block = if m.parts.iter().all(|p| p.format.block_values() == QK_K) {
+        QK_K
+    } else {
+        QK
+    };
     let batch = &mut scratch.batch;
-    batch.set(xs, n, cols);
+    batch.set(xs, n, cols, block);
     let batch = &*batch;
     let out = PanelColumns::new(&mut out[..n * rows], rows);
     (0..rows.div_ceil(ROWS)).into_par_iter().for_each_init(

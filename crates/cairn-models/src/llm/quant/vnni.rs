@@ -12,7 +12,6 @@
 
 use std::arch::x86_64::*;
 
-use super::format::QK;
 use super::panel::{Batch, Panel, ROWS, TOKENS};
 
 /// Whether this CPU has the instructions.
@@ -62,11 +61,11 @@ unsafe fn tile_n<const N: usize, const SUB: usize, const ZERO: bool>(
     });
     let d: [*const f32; N] = std::array::from_fn(|t| {
         let token = batch.d(first + t);
-        assert_eq!(token.len() * QK, panel.groups * SUB);
+        assert_eq!(token.len() * batch.block(), panel.groups * SUB);
         token.as_ptr()
     });
-    let s: [*const f32; N] = std::array::from_fn(|t| {
-        let token = batch.sums(first + t, SUB);
+    let float_sums: [*const f32; N] = std::array::from_fn(|t| {
+        let token = batch.float_sums(first + t, SUB);
         assert_eq!(token.len(), panel.groups);
         token.as_ptr()
     });
@@ -75,51 +74,60 @@ unsafe fn tile_n<const N: usize, const SUB: usize, const ZERO: bool>(
         assert_eq!(token.len(), panel.groups);
         token.as_ptr()
     });
+    let per_block = batch.block() / SUB;
     let z = panel.zero.unwrap_or(0);
     let (q, a, b) = (panel.q.as_ptr(), panel.a.as_ptr(), panel.b.as_ptr());
     let mut acc = [_mm512_setzero_ps(); N];
-    for j in 0..panel.groups {
-        // The group's weights, four values of each row per register.
-        // SAFETY: `(j·SUB/4 + quad)·64 + 64 ≤ groups·SUB·ROWS` bytes.
-        let w: [__m512i; 8] = std::array::from_fn(|quad| {
-            if quad < SUB / 4 {
-                unsafe { _mm512_loadu_si512(q.add((j * SUB / 4 + quad) * 64).cast()) }
-            } else {
-                _mm512_setzero_si512()
-            }
-        });
-        // SAFETY: `j·ROWS + ROWS ≤ groups·ROWS` floats.
-        let (av, bv) = unsafe {
-            (
-                _mm512_loadu_ps(a.add(j * ROWS)),
-                _mm512_loadu_ps(b.add(j * ROWS)),
-            )
-        };
-        for t in 0..N {
-            // With a zero point the offset is exact in the integer sum: it starts at `−z·Σ xq`.
-            let mut sum = if ZERO {
-                // SAFETY: group `j` of token `t`'s byte sums (lengths asserted).
-                _mm512_set1_epi32(-z * unsafe { *byte_sums[t].add(j) })
-            } else {
-                _mm512_setzero_si512()
+    for k in 0..panel.groups / per_block {
+        let mut inner = [_mm512_setzero_ps(); N];
+        for j in k * per_block..(k + 1) * per_block {
+            // The group's weights, four values of each row per register.
+            // SAFETY: `(j·SUB/4 + quad)·64 + 64 ≤ groups·SUB·ROWS` bytes.
+            let w: [__m512i; 8] = std::array::from_fn(|quad| {
+                if quad < SUB / 4 {
+                    unsafe { _mm512_loadu_si512(q.add((j * SUB / 4 + quad) * 64).cast()) }
+                } else {
+                    _mm512_setzero_si512()
+                }
+            });
+            // SAFETY: `j·ROWS + ROWS ≤ groups·ROWS` floats.
+            let (av, bv) = unsafe {
+                (
+                    _mm512_loadu_ps(a.add(j * ROWS)),
+                    _mm512_loadu_ps(b.add(j * ROWS)),
+                )
             };
-            for (quad, w) in w.iter().enumerate().take(SUB / 4) {
-                // SAFETY: `j·SUB + quad·4 + 4 ≤ groups·SUB`, the token's length (asserted).
-                let x = unsafe { xq[t].add(j * SUB + quad * 4).cast::<i32>().read_unaligned() };
-                sum = _mm512_dpbusd_epi32(sum, *w, _mm512_set1_epi32(x));
+            for t in 0..N {
+                // With a zero point the offset is exact in the integer sum: it starts at
+                // `−z·Σ xq`.
+                let mut sum = if ZERO {
+                    // SAFETY: group `j` of token `t`'s byte sums (lengths asserted).
+                    _mm512_set1_epi32(-z * unsafe { *byte_sums[t].add(j) })
+                } else {
+                    _mm512_setzero_si512()
+                };
+                for (quad, w) in w.iter().enumerate().take(SUB / 4) {
+                    // SAFETY: `j·SUB + quad·4 + 4 ≤ groups·SUB`, the token's length (asserted).
+                    let x = unsafe { xq[t].add(j * SUB + quad * 4).cast::<i32>().read_unaligned() };
+                    sum = _mm512_dpbusd_epi32(sum, *w, _mm512_set1_epi32(x));
+                }
+                inner[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), av, inner[t]);
+                if ZERO {
+                    continue;
+                }
+                // The offset goes in right after its group's product, although a loop of its
+                // own after all groups ran the tile 5% faster: the two terms nearly cancel
+                // (`w = a·q + b`), and two large sums subtracted at the end lost enough
+                // precision to change Gemma-3's greedy tokens (tests/runtime.rs).
+                // SAFETY: group `j` of token `t`'s sums (lengths asserted).
+                let sx = unsafe { *float_sums[t].add(j) };
+                inner[t] = _mm512_fmadd_ps(bv, _mm512_set1_ps(sx), inner[t]);
             }
-            // SAFETY: group `j` of token `t`'s scales and sums (lengths asserted).
-            let (dx, sx) = unsafe { (*d[t].add(j * SUB / QK), *s[t].add(j)) };
-            let scaled = _mm512_mul_ps(av, _mm512_set1_ps(dx));
-            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), scaled, acc[t]);
-            if ZERO {
-                continue;
-            }
-            // The offset goes in right after its group's product, although a loop of its own
-            // after all groups ran the tile 5% faster: the two terms nearly cancel (`w = a·q + b`),
-            // and two large sums subtracted at the end lost enough precision to change
-            // Gemma-3's greedy tokens (tests/runtime.rs).
-            acc[t] = _mm512_fmadd_ps(bv, _mm512_set1_ps(sx), acc[t]);
+        }
+        for t in 0..N {
+            // SAFETY: block `k` of token `t`'s scales (lengths asserted).
+            let dx = unsafe { *d[t].add(k) };
+            acc[t] = _mm512_fmadd_ps(inner[t], _mm512_set1_ps(dx), acc[t]);
         }
     }
     for t in 0..N {
