@@ -93,6 +93,7 @@ impl Batch {
     }
 
     /// Vectors in the batch.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     pub(super) fn len(&self) -> usize {
         self.qs.len() / self.cols
     }

@@ -15,13 +15,8 @@ const ROWS: usize = 16;
 /// Writes `rows` (sixteen rows of `cols` bytes, one after another) into `out` in panel order.
 pub fn quads(rows: &[u8], cols: usize, out: &mut [u8]) {
     assert!(cols.is_multiple_of(4) && rows.len() == ROWS * cols && out.len() == ROWS * cols);
-    let mut done = 0;
-    #[cfg(target_arch = "x86_64")]
-    if is_x86_feature_detected!("avx512f") {
-        done = cols / 64 * 16;
-        // SAFETY: the CPU has AVX-512F; the lengths are asserted above.
-        unsafe { sixteen_at_a_time(rows, cols, out) };
-    }
+    // Quads already in place.
+    let done = simd_quads(rows, cols, out);
     let (quads, _) = rows.as_chunks::<4>();
     let (slots, _) = out.as_chunks_mut::<4>();
     for (g, slots) in slots.chunks_exact_mut(ROWS).enumerate().skip(done) {
@@ -29,6 +24,18 @@ pub fn quads(rows: &[u8], cols: usize, out: &mut [u8]) {
             *slot = quads[row * cols / 4 + g];
         }
     }
+}
+
+/// Places what the CPU's vector instructions can and returns how many quads that was.
+fn simd_quads(rows: &[u8], cols: usize, out: &mut [u8]) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F; the caller asserted the lengths.
+        unsafe { sixteen_at_a_time(rows, cols, out) };
+        return cols / 64 * 16;
+    }
+    let _ = (rows, cols, out);
+    0
 }
 
 /// The first `cols / 64 · 16` quads of every row, sixteen at a time.
