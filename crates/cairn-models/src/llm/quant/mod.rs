@@ -5,10 +5,10 @@
 //! stacked; gate and up) is a stack of parts that may differ in format (a Q4_K_M file mixes Q4_K,
 //! Q6_K, Q5_0 and Q8_0). An activation vector is quantized once per product, to 8-bit blocks for
 //! the 32-value formats and to 8-bit super-blocks for the K-quants ([`Activation`]), and each row
-//! meets it in integer arithmetic ([`avx2`] on CPUs with AVX2, [`scalar`] elsewhere; a run of
-//! rows on [`avx512`] where the CPU has AVX-512 VNNI). A prompt
-//! batch meets a matrix 16 rows at a time in 8-bit panels ([`panel`], AVX-512 VNNI chosen at run
-//! time in [`vnni`]).
+//! meets it in integer arithmetic ([`avx2`] on CPUs with AVX2, `neon` on ARM, [`scalar`]
+//! elsewhere; a run of rows on [`avx512`] where the CPU has AVX-512 VNNI). A prompt batch meets a
+//! matrix 16 rows at a time in 8-bit panels ([`panel`], AVX-512 VNNI chosen at run time in
+//! [`vnni`]).
 
 pub mod act;
 #[cfg(all(
@@ -22,6 +22,8 @@ mod avx2;
 pub mod avx512;
 pub mod dequant;
 pub mod format;
+#[cfg(target_arch = "aarch64")]
+mod neon;
 pub mod panel;
 pub mod scalar;
 mod transpose;
@@ -29,7 +31,7 @@ mod transpose;
 mod vnni;
 
 use act::{Q8Block, Q8KBlock, quantize_q8, quantize_q8k};
-/// The kernels this build runs: AVX2 where the target has it, scalar elsewhere.
+/// The kernels this build runs: AVX2 where the target has it, NEON on ARM, scalar elsewhere.
 #[cfg(all(
     target_arch = "x86_64",
     target_feature = "avx2",
@@ -38,11 +40,16 @@ use act::{Q8Block, Q8KBlock, quantize_q8, quantize_q8k};
 ))]
 use avx2 as kernels;
 pub use format::{ActivationKind, Format};
-#[cfg(not(all(
-    target_arch = "x86_64",
-    target_feature = "avx2",
-    target_feature = "fma",
-    target_feature = "f16c"
+#[cfg(target_arch = "aarch64")]
+use neon as kernels;
+#[cfg(not(any(
+    all(
+        target_arch = "x86_64",
+        target_feature = "avx2",
+        target_feature = "fma",
+        target_feature = "f16c"
+    ),
+    target_arch = "aarch64"
 )))]
 use scalar as kernels;
 
