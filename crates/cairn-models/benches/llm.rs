@@ -6,7 +6,7 @@
 //! SmolLM2-135M Q4_1, Qwen2.5-Coder-0.5B and 1.5B Q4_K_M), prints prefill tokens/s at 512 and 1024
 //! prompt tokens, decode tokens/s over 128 generated tokens (each the median of three runs),
 //! time to first token for a 1,000-token
-//! prompt, and resident memory (after load, and the peak while a 1,000-token prompt is read and 128
+//! prompt, and resident memory (before and after load, and the peak while a 1,000-token prompt is read and 128
 //! tokens generated, beside the file's size), for Cairn's CPU runtime (and candle's quantized llama with `--candle`, for
 //! llama-layout files); then runs llama.cpp's `llama-bench` on the same file with the same shapes
 //! and threads when `scripts/build-llama-bench` has built it (set `LLAMA_BENCH` to its path, or it
@@ -222,6 +222,8 @@ fn rss_probe(backend: &str, path: &Path) {
     } else {
         Backend::Candle
     };
+    // What the process holds before the model: its code, the allocator, the thread pool.
+    let before_load = status_mb("VmRSS:");
     let mut model = ChatModel::load(path, &Device::Cpu, backend).expect("load");
     let after_load = status_mb("VmRSS:");
     let vocab = model.tokenizer().vocab_size() as u32;
@@ -237,7 +239,7 @@ fn rss_probe(backend: &str, path: &Path) {
         .generate(&prompt, &params, &AtomicBool::new(false), &mut |_| {})
         .expect("generate");
     println!(
-        "{after_load} after load, {} peak (file {})",
+        "{before_load} before load, {after_load} after load, {} peak (file {})",
         status_mb("VmHWM:"),
         std::fs::metadata(path).map_or(0, |m| m.len() >> 20)
     );
