@@ -20,6 +20,10 @@ use std::time::Instant;
 use cairn_models::llm::{Backend, ChatModel, GenerateParams, Sampling};
 use candle_core::Device;
 
+/// The same allocator as the `cairn` binary and the app, so the memory figures are the product's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--rss-probe") {
