@@ -73,36 +73,8 @@ fn sum_signed(a: __m256i, b: __m256i) -> __m256 {
     unsafe { sum_unsigned_signed(_mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a)) }
 }
 
-/// `Σ w · x` of a 32-value-format row and Q8 activations.
-pub fn dot_q8(format: Format, bytes: &[u8], x: &[Q8Block]) -> f32 {
-    match format {
-        Format::Q4_0 => q4_0_row(bytes, x),
-        Format::Q4_1 => q4_1_row(bytes, x),
-        Format::Q5_0 => q5_0_row(bytes, x),
-        Format::Q5_1 => q5_1_row(bytes, x),
-        Format::Q8_0 => q8_0_row(bytes, x),
-        other => panic!("{} rows meet Q8K or float activations", other.name()),
-    }
-}
-
-/// `out[i] = row i · x` for the consecutive rows of `bytes` (each `row_bytes` long): one format
-/// check for the whole run, then one tight loop per format.
-pub fn dot_rows(format: Format, bytes: &[u8], row_bytes: usize, x: &Activation, out: &mut [f32]) {
-    let rows = bytes.chunks_exact(row_bytes).zip(out.iter_mut());
-    match format {
-        Format::Q4_0 => rows.for_each(|(r, o)| *o = q4_0_row(r, &x.q8)),
-        Format::Q4_1 => rows.for_each(|(r, o)| *o = q4_1_row(r, &x.q8)),
-        Format::Q5_0 => rows.for_each(|(r, o)| *o = q5_0_row(r, &x.q8)),
-        Format::Q5_1 => rows.for_each(|(r, o)| *o = q5_1_row(r, &x.q8)),
-        Format::Q8_0 => rows.for_each(|(r, o)| *o = q8_0_row(r, &x.q8)),
-        Format::Q4K => rows.for_each(|(r, o)| *o = dot_q45k(false, r, &x.q8k)),
-        Format::Q5K => rows.for_each(|(r, o)| *o = dot_q45k(true, r, &x.q8k)),
-        Format::Q6K => rows.for_each(|(r, o)| *o = dot_q6k(r, &x.q8k)),
-        Format::F16 | Format::BF16 | Format::F32 => {
-            rows.for_each(|(r, o)| *o = dot_float(format, r, &x.float))
-        }
-    }
-}
+// `dot_q8`, `dot_q8k` and `dot_rows`, over this module's row functions.
+row_kernels!();
 
 #[inline(always)]
 fn q4_0_row(bytes: &[u8], x: &[Q8Block]) -> f32 {
@@ -194,15 +166,6 @@ fn blocks_q8(
         }
         let sum = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
         hsum(sum) + offset
-    }
-}
-
-/// `Σ w · x` of a K-quant row and Q8K activations.
-pub fn dot_q8k(format: Format, bytes: &[u8], x: &[Q8KBlock]) -> f32 {
-    match format {
-        Format::Q4K | Format::Q5K => dot_q45k(format == Format::Q5K, bytes, x),
-        Format::Q6K => dot_q6k(bytes, x),
-        other => panic!("{} rows do not meet Q8K activations", other.name()),
     }
 }
 
