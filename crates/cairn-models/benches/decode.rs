@@ -14,6 +14,9 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use cairn_models::llm::quant::{Activation, Format, QMatrix};
+use common::random_blocks;
+
+mod common;
 
 fn main() {
     let (rows, cols) = (8960usize, 1536usize);
@@ -78,23 +81,4 @@ fn sum_words(bytes: &[u8]) -> u64 {
         .chunks_exact(8)
         .map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes")))
         .fold(0u64, u64::wrapping_add)
-}
-
-fn random_blocks(format: Format, rows: usize, cols: usize, seed: u64) -> Vec<u8> {
-    let blocks = rows * cols / format.block_values();
-    let mut state = seed;
-    let mut data = vec![0u8; blocks * format.block_bytes()];
-    for b in data.iter_mut() {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
-        *b = (state >> 40) as u8;
-    }
-    // A small f16 scale where each format keeps it, so no value is infinite.
-    let scale_at = if format == Format::Q6K { 208 } else { 0 };
-    for block in data.chunks_exact_mut(format.block_bytes()) {
-        block[scale_at..scale_at + 2].copy_from_slice(&[0, 0x20]);
-        if matches!(format, Format::Q4K | Format::Q5K) {
-            block[2..4].copy_from_slice(&[0, 0x20]);
-        }
-    }
-    data
 }

@@ -18,6 +18,9 @@ use std::time::Instant;
 use cairn_models::llm::quant::{Format, QMatrix, best_panel_tile, panel};
 use cairn_models::llm::{Backend, ChatModel, GenerateParams, Sampling};
 use candle_core::Device;
+use common::random_blocks;
+
+mod common;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -42,18 +45,7 @@ fn kernel() {
     println!("| format | {rows}×{cols} · {n} tokens | GMAC/s |");
     println!("|---|---|---|");
     for format in [Format::Q4K, Format::Q6K, Format::Q8_0] {
-        let blocks = rows * cols / format.block_values();
-        let mut seed = 1u64;
-        let mut data = vec![0u8; blocks * format.block_bytes()];
-        for b in data.iter_mut() {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
-            *b = (seed >> 40) as u8;
-        }
-        // A small f16 scale where each format keeps it, so no value is infinite.
-        let scale_at = if format == Format::Q6K { 208 } else { 0 };
-        for block in data.chunks_exact_mut(format.block_bytes()) {
-            block[scale_at..scale_at + 2].copy_from_slice(&[0, 0x20]);
-        }
+        let data = random_blocks(format, rows, cols, 1);
         let m = QMatrix::new(format, rows, cols, data).expect("matrix");
         let xs: Vec<f32> = (0..n * cols)
             .map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0)

@@ -6,14 +6,14 @@
 //! values, `w = a · q + b`, which holds exactly for every quantized format (Q4_K's mins, Q6_K's
 //! and Q8_0's signed values shifted into `0..=255` are the offset). The batch's activations are
 //! quantized once to signed bytes with a scale per 32 values, or per 256 where the matrix is all
-//! K-quants ([`Batch`]). A panel is unpacked once per batch
-//! into a buffer that stays in cache and meets every token of the batch there, so nothing the size
-//! of the matrix is written and the file's bytes stay the only copy of the weights.
+//! K-quants ([`Batch`]). A panel is unpacked once per batch into a buffer that stays in cache and
+//! meets every token of the batch there, so nothing the size of the matrix is written and the
+//! file's bytes stay the only copy of the weights.
 //!
-//! Per group and token: `Σ w·x ≈ dx·(a·Σ q·xq + b·Σ xq)`, `dx` applied once per scale block, the integer sum on AVX-512 VNNI
-//! (`vpdpbusd`, 64 byte products an instruction) in `vnni.rs`, which [`super::best_panel_tile`]
-//! picks; [`tile_scalar`] is the definition the SIMD kernel is tested against, operation for
-//! operation.
+//! Per group and token: `Σ w·x ≈ dx·(a·Σ q·xq + b·Σ xq)`, with `dx` applied once per scale block;
+//! the integer sum on AVX-512 VNNI (`vpdpbusd`, 64 byte products an instruction) in `vnni.rs`,
+//! which [`super::best_panel_tile`] picks; [`tile_scalar`] is the definition the SIMD kernel is
+//! tested against, operation for operation.
 
 use rayon::prelude::*;
 
@@ -29,7 +29,8 @@ pub const TOKENS: usize = 8;
 
 /// A batch of `n` activation vectors of `cols` values as signed bytes with a scale `d` per
 /// [`Batch::block`] values (32, or 256 for matrices of K-quants, as llama.cpp's Q8_0 and Q8_K), and
-/// the exact sum of the bytes of each 16 and 32 values, as integers and as floats.
+/// the exact sum of the bytes of each 16 and 32 values, as integers (a zero point's term) and as
+/// floats (an offset's), so that the tile converts nothing per group and token.
 #[derive(Default)]
 pub struct Batch {
     cols: usize,
