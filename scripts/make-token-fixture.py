@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Writes crates/cairn-models/tests/fixtures/smollm2-tokens.json: reference token ids for SmolLM2's
-GGUF tokenizer, as llama.cpp's `llama-tokenize` produces them, for Cairn's own tokenizer to match.
+"""Writes crates/cairn-models/tests/fixtures/<model>-tokens.json: reference token ids for a GGUF's
+tokenizer, as llama.cpp's `llama-tokenize` produces them, for Cairn's own tokenizer to match. The
+models: SmolLM2 (BPE, `smollm` pre-tokenizer), Qwen2.5-Coder (BPE, `qwen2`) and Gemma 3
+(SentencePiece).
 
-Each case is tokenized twice, both times without BOS (this GGUF does not ask for one anyway:
-tokenizer.ggml.add_bos_token is false):
+Each case is tokenized twice, both times without BOS:
   ids             special-token parsing on  ("<|im_start|>" becomes the single id 1)
   ids_no_special  special-token parsing off ("<|im_start|>" is tokenized as plain text)
 
@@ -11,7 +12,7 @@ Python stdlib only. llama-tokenize comes from scripts/build-llama-bench (built o
 unless --llama-tokenize or $LLAMA_TOKENIZE names one. Each text is written to a file and passed with
 -f, which llama-tokenize reads byte for byte; --no-escape keeps backslashes literal.
 
-Usage: scripts/make-token-fixture.py [--model GGUF] [--out JSON] [--llama-tokenize PATH] [--check]
+Usage: scripts/make-token-fixture.py [--model smollm2|qwen2.5|gemma3|all] [--llama-tokenize PATH] [--check]
   --check  regenerate in memory and fail if the committed fixture differs.
 """
 
@@ -26,9 +27,43 @@ import unicodedata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MODEL = ROOT / "models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf"
-MODEL_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
-OUT = ROOT / "crates/cairn-models/tests/fixtures/smollm2-tokens.json"
+# name: (GGUF under models/, its sha256, the special-token texts of its turns)
+MODELS = {
+    "smollm2": (
+        "SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf",
+        "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+        [
+            "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n",
+            "text<|im_end|>more text",
+            " <|im_start|> spaced <|im_end|> ",
+            "<|endoftext|>",
+            "<|im_start",
+        ],
+    ),
+    "qwen2.5": (
+        "Qwen2.5-Coder-0.5B-Instruct/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+        "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        [
+            "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n",
+            "text<|im_end|>more text",
+            "<|fim_prefix|>def f(<|fim_suffix|>):<|fim_middle|>",
+            "<|endoftext|>",
+            "<|im_start",
+        ],
+    ),
+    "gemma3": (
+        "Gemma-3-270M/gemma-3-270m-q4_k_m.gguf",
+        "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
+        [
+            "<start_of_turn>user\nWhat is 2+2?<end_of_turn>\n<start_of_turn>model\n",
+            "text<end_of_turn>more text",
+            " <start_of_turn> spaced <end_of_turn> ",
+            "<eos>",
+            "<start_of_turn",
+        ],
+    ),
+}
+FIXTURES = ROOT / "crates/cairn-models/tests/fixtures"
 LLAMA_CPP_PYTHON_VERSION = "0.3.36"  # keep in step with scripts/build-llama-bench
 
 BASE_FLAGS = ["--ids", "--no-bos", "--no-escape", "--log-disable"]
@@ -69,12 +104,13 @@ TEXTS = [
     "Pneumonoultramicroscopicsilicovolcanoconiosis and antidisestablishmentarianism",
     # the empty string
     "",
-    # special tokens
-    "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n",
-    "text<|im_end|>more text",
-    " <|im_start|> spaced <|im_end|> ",
-    "<|endoftext|>",
-    "<|im_start",
+    # characters few vocabularies hold: SentencePiece spells them as bytes
+    "\u0378 \U0001d54f \u2fd6 \U0001fae8 \u0007",
+    # a paragraph of prose and code, where merges meet in every order
+    "Cairn keeps a library on your machine. To index a folder, run `cairn add ~/Documents` and "
+    "then ask: \"Which operators merge two dictionaries?\" The answer cites the file and page.\n"
+    "    for (i, chunk) in chunks.iter().enumerate() { total += chunk.len() * 2; }\n"
+    "Résumé: 3×4=12, 1e-9, 0x1F, ½ ≈ 0.5; naïve coöperation; ÆØÅ æøå; ‘quotes’ “double” — dash…",
 ]
 
 
@@ -143,16 +179,22 @@ def render(doc):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", default=str(MODEL))
-    ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--model", default="all", choices=[*MODELS, "all"])
     ap.add_argument("--llama-tokenize")
     ap.add_argument("--check", action="store_true")
     args = ap.parse_args()
-
-    digest = sha256(args.model)
-    if digest != MODEL_SHA256:
-        sys.exit(f"{args.model}: sha256 {digest}, expected {MODEL_SHA256}")
     tool = find_tokenizer(args.llama_tokenize)
+    for name in MODELS if args.model == "all" else [args.model]:
+        write_fixture(name, tool, args.check)
+
+
+def write_fixture(name, tool, check):
+    relative, model_sha256, special_texts = MODELS[name]
+    model = ROOT / "models" / relative
+    out = FIXTURES / f"{name}-tokens.json"
+    digest = sha256(model)
+    if digest != model_sha256:
+        sys.exit(f"{model}: sha256 {digest}, expected {model_sha256}")
     version = subprocess.run(
         [tool, "--version"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     ).stdout.strip().splitlines()
@@ -162,31 +204,31 @@ def main():
         "source": (
             f"llama.cpp llama-tokenize ({version}) from the llama.cpp vendored in the PyPI "
             f"llama-cpp-python {LLAMA_CPP_PYTHON_VERSION} sdist, built by scripts/build-llama-bench; "
-            "generated by scripts/make-token-fixture.py. ids: `llama-tokenize -m "
-            "SmolLM2-135M-Instruct.Q4_1.gguf -f <text as UTF-8 file> " + " ".join(BASE_FLAGS) + "` "
+            f"generated by scripts/make-token-fixture.py. ids: `llama-tokenize -m "
+            f"{Path(relative).name} -f <text as UTF-8 file> " + " ".join(BASE_FLAGS) + "` "
             "(special-token parsing on, the tool's default); ids_no_special: the same plus "
             "--no-parse-special. No BOS in either."
         ),
-        "model_sha256": MODEL_SHA256,
+        "model_sha256": model_sha256,
         "cases": [
             {
                 "text": t,
-                "ids": tokenize(tool, args.model, t, True),
-                "ids_no_special": tokenize(tool, args.model, t, False),
+                "ids": tokenize(tool, model, t, True),
+                "ids_no_special": tokenize(tool, model, t, False),
             }
-            for t in TEXTS
+            for t in TEXTS + special_texts
         ],
     }
     text = render(doc)
     assert json.loads(text) == doc
-    if args.check:
-        current = Path(args.out).read_text(encoding="utf-8")
+    if check:
+        current = out.read_text(encoding="utf-8")
         if json.loads(current)["cases"] != doc["cases"]:
-            sys.exit(f"{args.out} differs from a fresh run")
-        print(f"{args.out}: up to date ({len(doc['cases'])} cases)")
+            sys.exit(f"{out} differs from a fresh run")
+        print(f"{out}: up to date ({len(doc['cases'])} cases)")
         return
-    Path(args.out).write_text(text, encoding="utf-8")
-    print(f"wrote {args.out} ({len(doc['cases'])} cases)")
+    out.write_text(text, encoding="utf-8")
+    print(f"wrote {out} ({len(doc['cases'])} cases)")
 
 
 if __name__ == "__main__":

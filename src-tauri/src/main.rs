@@ -7,8 +7,15 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// mimalloc's `mi_option_purge_delay` (option 15 in its v2 and v3 headers).
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+/// mimalloc commits arena memory as it is used; set before `main`, as it must be
+/// ([`cairn_engine::allocator::commit_arenas_on_demand`]).
+#[cfg(target_os = "linux")]
+#[used]
+#[allow(unsafe_code)]
+// SAFETY: `.init_array` holds `extern "C" fn()` pointers the C runtime calls once before `main`;
+// this one only sets an allocator option.
+#[unsafe(link_section = ".init_array")]
+static BEFORE_MAIN: extern "C" fn() = cairn_engine::allocator::commit_arenas_on_demand;
 
 fn main() {
     // Everything the app writes (the library, logs, models) is the user's alone.
@@ -18,15 +25,7 @@ fn main() {
     cairn_engine::parse_worker::use_worker_beside_this_program();
     // Otherwise this executable is the worker; started as one, it parses one file and exits here.
     cairn_engine::parse_worker::serve_if_asked();
-    // A long-lived app must give back what indexing used. By default mimalloc purges freed
-    // memory only on later allocator activity in the same thread, and the threads that embedded
-    // a batch then sit idle: after indexing 1,000 documents the app kept ~300 MB it no longer
-    // used (tests/app/perf.mjs). Purging at once gives it back, for a few percent of indexing
-    // speed.
-    #[allow(unsafe_code)]
-    // SAFETY: sets a plain integer option of the allocator; valid at any time, from any thread.
-    unsafe {
-        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0);
-    }
+    // A long-lived app gives back at once what indexing and answering used.
+    cairn_engine::allocator::give_freed_memory_back_at_once();
     cairn_desktop::run();
 }

@@ -30,21 +30,15 @@ mod text;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// mimalloc's `mi_option_purge_delay` (option 15 in its v2 and v3 headers).
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
-/// Makes mimalloc give freed memory back to the system at once, as the desktop app does, for the
-/// commands that stay running (`serve`, `mcp`, `watch`). By default it purges freed memory only
-/// on later allocator activity in the thread that freed it; a server whose idle models were
-/// unloaded sees none, and kept ~200 MB of them (BENCHMARKS, "Models out of memory when idle").
-/// One-shot commands keep the default, which indexes a few percent faster.
-fn give_freed_memory_back_at_once() {
-    #[allow(unsafe_code)]
-    // SAFETY: sets a plain integer option of the allocator; valid at any time, from any thread.
-    unsafe {
-        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0);
-    }
-}
+/// mimalloc commits arena memory as it is used; set before `main`, as it must be
+/// ([`cairn_engine::allocator::commit_arenas_on_demand`]).
+#[cfg(target_os = "linux")]
+#[used]
+#[allow(unsafe_code)]
+// SAFETY: `.init_array` holds `extern "C" fn()` pointers the C runtime calls once before `main`;
+// this one only sets an allocator option.
+#[unsafe(link_section = ".init_array")]
+static BEFORE_MAIN: extern "C" fn() = cairn_engine::allocator::commit_arenas_on_demand;
 
 fn main() -> ExitCode {
     // Everything this process writes (the library, logs, models) is the user's alone.
@@ -57,7 +51,7 @@ fn main() -> ExitCode {
         cli.command,
         Command::Serve { .. } | Command::Mcp { .. } | Command::Watch { .. }
     ) {
-        give_freed_memory_back_at_once();
+        cairn_engine::allocator::give_freed_memory_back_at_once();
     }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,

@@ -25,6 +25,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod allocator;
 mod answer;
 pub mod cache;
 mod cancel;

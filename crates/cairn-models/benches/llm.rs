@@ -205,9 +205,14 @@ fn probe_rss(path: &Path, backend: Backend) -> String {
     } else {
         "candle"
     };
+    // mimalloc as the app runs it (cairn_engine::allocator): arenas committed as they are used,
+    // freed memory given back at once. The app sets these in-process; the probe, through the
+    // environment mimalloc reads at start.
     let out = std::env::current_exe().and_then(|exe| {
         Command::new(exe)
             .args(["--rss-probe", name, &path.to_string_lossy()])
+            .env("MIMALLOC_ARENA_EAGER_COMMIT", "0")
+            .env("MIMALLOC_PURGE_DELAY", "0")
             .output()
     });
     match out {

@@ -14,6 +14,7 @@ pub mod quant;
 mod runtime;
 mod sample;
 mod tokenizer;
+mod vocab;
 mod weights;
 
 use std::path::{Path, PathBuf};

@@ -2,11 +2,10 @@
 //!
 //! A GGUF carries no `tokenizer.json`; it carries `tokenizer.ggml.*`: the token strings, their types,
 //! BPE merges (for `gpt2`-style vocabularies) or scores (for SentencePiece `llama` vocabularies), the
-//! special ids, and the pre-tokenizer name. This module rebuilds a `tokenizers::Tokenizer` from them,
-//! choosing the pre-tokenizer llama.cpp uses for that name, and renders `tokenizer.chat_template`
-//! (Jinja) with minijinja.
-
-use std::collections::HashMap;
+//! special ids, and the pre-tokenizer name. This module builds a `tokenizers` pipeline from them
+//! around [`GgufVocab`] (the vocabulary and llama.cpp's merge rules, held compactly), choosing the
+//! pre-tokenizer llama.cpp uses for that name, and renders `tokenizer.chat_template` (Jinja) with
+//! minijinja.
 
 use candle_core::quantized::gguf_file::{Content, Value};
 use serde::Serialize;
@@ -16,16 +15,26 @@ use tokenizers::decoders::byte_level::ByteLevel as ByteLevelDecoder;
 use tokenizers::decoders::fuse::Fuse;
 use tokenizers::decoders::sequence::Sequence as DecoderSequence;
 use tokenizers::decoders::strip::Strip;
-use tokenizers::models::bpe::BPE;
 use tokenizers::normalizers::{NormalizerWrapper, Prepend, Replace};
 use tokenizers::pre_tokenizers::PreTokenizerWrapper;
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::pre_tokenizers::digits::Digits;
 use tokenizers::pre_tokenizers::sequence::Sequence;
 use tokenizers::pre_tokenizers::split::{Split, SplitPattern};
-use tokenizers::{AddedToken, SplitDelimiterBehavior, Tokenizer};
+use tokenizers::processors::PostProcessorWrapper;
+use tokenizers::{AddedToken, SplitDelimiterBehavior, TokenizerImpl};
 
+use super::vocab::GgufVocab;
 use crate::{Error, Result};
+
+/// Hugging Face's tokenizer pipeline over a GGUF vocabulary.
+type Pipeline = TokenizerImpl<
+    GgufVocab,
+    NormalizerWrapper,
+    PreTokenizerWrapper,
+    PostProcessorWrapper,
+    DecoderWrapper,
+>;
 
 /// llama.cpp's token type for control tokens (`<|im_end|>`, `</s>`).
 const TOKEN_TYPE_CONTROL: i32 = 3;
@@ -61,7 +70,11 @@ impl ChatMessage {
 /// The tokenizer of a GGUF chat model, its special tokens and its chat template.
 #[derive(Debug)]
 pub struct GgufTokenizer {
-    inner: Tokenizer,
+    /// Matches every special token verbatim: for rendered templates.
+    inner: Pipeline,
+    /// Matches user-defined tokens only, never a control token (`<|im_start|>`): for what a person
+    /// or a document wrote, as llama.cpp does without special parsing.
+    plain: Pipeline,
     bos: Option<u32>,
     eos: u32,
     add_bos: bool,
@@ -101,30 +114,15 @@ impl GgufTokenizer {
             .get("tokenizer.ggml.add_bos_token")
             .and_then(|v| v.to_bool().ok())
             .unwrap_or(model == "llama");
-        let vocab: tokenizers::models::bpe::Vocab = tokens
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.clone(), i as u32))
-            .collect();
-
         let mut inner = match model.as_str() {
             "gpt2" => {
-                let merges: Vec<(String, String)> = string_list(get("tokenizer.ggml.merges")?)?
-                    .into_iter()
-                    .filter_map(|m| {
-                        m.split_once(' ')
-                            .map(|(a, b)| (a.to_string(), b.to_string()))
-                    })
-                    .collect();
-                let bpe = BPE::builder()
-                    .vocab_and_merges(vocab, merges)
-                    .build()
-                    .map_err(tok_err)?;
-                let mut t = Tokenizer::new(bpe);
+                let merges = string_list(get("tokenizer.ggml.merges")?)?;
                 let pre = md
                     .get("tokenizer.ggml.pre")
                     .and_then(|v| v.to_string().ok().cloned())
                     .unwrap_or_default();
+                let vocab = GgufVocab::bpe(&tokens, &merges, takes_whole_words(&pre));
+                let mut t = Pipeline::new(vocab);
                 t.with_pre_tokenizer(Some(gpt2_pre_tokenizer(&pre)?));
                 t.with_decoder(Some(ByteLevelDecoder::default()));
                 t
@@ -139,16 +137,8 @@ impl GgufTokenizer {
                         .collect(),
                     None => vec![0.0; tokens.len()],
                 };
-                let merges = sentencepiece_merges(&tokens, &scores);
-                let unk = id("tokenizer.ggml.unknown_token_id").map(|i| tokens[i as usize].clone());
-                let mut builder = BPE::builder()
-                    .vocab_and_merges(vocab, merges)
-                    .byte_fallback(true)
-                    .fuse_unk(true);
-                if let Some(unk) = unk {
-                    builder = builder.unk_token(unk);
-                }
-                let mut t = Tokenizer::new(builder.build().map_err(tok_err)?);
+                let unknown = id("tokenizer.ggml.unknown_token_id");
+                let mut t = Pipeline::new(GgufVocab::sentencepiece(&tokens, scores, unknown));
                 // A space before the text, unless the model says not (Gemma's).
                 let space_prefix = md
                     .get("tokenizer.ggml.add_space_prefix")
@@ -179,13 +169,21 @@ impl GgufTokenizer {
             }
         };
 
-        let specials: Vec<AddedToken> = tokens
-            .iter()
-            .zip(&types)
-            .filter(|(_, ty)| matches!(**ty, TOKEN_TYPE_CONTROL | TOKEN_TYPE_USER_DEFINED))
-            .map(|(t, ty)| AddedToken::from(t.clone(), *ty == TOKEN_TYPE_CONTROL))
-            .collect();
-        let _added = inner.add_special_tokens(specials).map_err(tok_err)?;
+        let added = |kinds: &[i32]| -> Vec<AddedToken> {
+            tokens
+                .iter()
+                .zip(&types)
+                .filter(|(_, ty)| kinds.contains(ty))
+                .map(|(t, ty)| AddedToken::from(t.clone(), *ty == TOKEN_TYPE_CONTROL))
+                .collect()
+        };
+        let mut plain = inner.clone();
+        plain
+            .add_special_tokens(added(&[TOKEN_TYPE_USER_DEFINED]))
+            .map_err(tok_err)?;
+        inner
+            .add_special_tokens(added(&[TOKEN_TYPE_CONTROL, TOKEN_TYPE_USER_DEFINED]))
+            .map_err(tok_err)?;
 
         let mut stop_ids: Vec<u32> = types
             .iter()
@@ -214,6 +212,7 @@ impl GgufTokenizer {
             .and_then(|v| v.to_string().ok().cloned());
         Ok(Self {
             inner,
+            plain,
             bos,
             eos,
             add_bos,
@@ -231,38 +230,14 @@ impl GgufTokenizer {
         if add_bos && self.add_bos {
             ids.extend(self.bos);
         }
-        if parse_special {
-            let enc = self.inner.encode_fast(text, false).map_err(tok_err)?;
-            ids.extend_from_slice(enc.get_ids());
+        let pipeline = if parse_special {
+            &self.inner
         } else {
-            ids.extend(self.encode_plain(text)?);
-        }
+            &self.plain
+        };
+        let enc = pipeline.encode_fast(text, false).map_err(tok_err)?;
+        ids.extend_from_slice(enc.get_ids());
         Ok(ids)
-    }
-
-    /// Text without special-token parsing: the model sees `<|im_start|>` typed in a document as
-    /// characters, never as a turn marker.
-    fn encode_plain(&self, text: &str) -> Result<Vec<u32>> {
-        // The same pipeline as `Tokenizer::encode`, minus the added-vocabulary split.
-        let model = self.inner.get_model();
-        let pre = self.inner.get_pre_tokenizer();
-        let normalizer = self.inner.get_normalizer();
-        let mut pretok = tokenizers::PreTokenizedString::from(text);
-        if let Some(n) = normalizer {
-            pretok
-                .normalize(|s| tokenizers::Normalizer::normalize(n, s))
-                .map_err(tok_err)?;
-        }
-        if let Some(p) = pre {
-            tokenizers::PreTokenizer::pre_tokenize(p, &mut pretok).map_err(tok_err)?;
-        }
-        pretok
-            .tokenize(|s| tokenizers::Model::tokenize(model, s.get()))
-            .map_err(tok_err)?;
-        let enc = pretok
-            .into_encoding(None, 0, tokenizers::OffsetType::Char)
-            .map_err(tok_err)?;
-        Ok(enc.get_ids().to_vec())
     }
 
     /// The text of `ids`; special tokens are left out when `skip_special` is on.
@@ -408,6 +383,12 @@ pub fn render_chat_template(
     .map_err(|e| tok_err(format!("chat template: {e}")))
 }
 
+/// Whether llama.cpp takes a word that is a token whole, before any merge, for a
+/// `tokenizer.ggml.pre` name (its Llama 3 vocabularies: `ignore_merges`).
+fn takes_whole_words(pre: &str) -> bool {
+    matches!(pre, "llama3" | "llama-v3" | "llama-bpe" | "falcon3")
+}
+
 /// The pre-tokenizer llama.cpp uses for a `tokenizer.ggml.pre` name.
 fn gpt2_pre_tokenizer(pre: &str) -> Result<PreTokenizerWrapper> {
     let byte_level = |regex: bool| PreTokenizerWrapper::from(ByteLevel::new(false, false, regex));
@@ -446,32 +427,6 @@ fn gpt2_pre_tokenizer(pre: &str) -> Result<PreTokenizerWrapper> {
             Sequence::new(vec![split(GPT2_SPLIT)?, byte_level(false)]).into()
         }
     })
-}
-
-/// BPE merges for a SentencePiece vocabulary, ranked by the merged piece's score, the way Hugging
-/// Face converts SentencePiece models.
-fn sentencepiece_merges(tokens: &[String], scores: &[f32]) -> Vec<(String, String)> {
-    let index: HashMap<&str, usize> = tokens
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.as_str(), i))
-        .collect();
-    let mut merges: Vec<(f32, usize, String, String)> = Vec::new();
-    for (i, token) in tokens.iter().enumerate() {
-        for (split, _) in token.char_indices().skip(1) {
-            let (a, b) = token.split_at(split);
-            if index.contains_key(a) && index.contains_key(b) {
-                merges.push((
-                    scores.get(i).copied().unwrap_or(0.0),
-                    i,
-                    a.to_string(),
-                    b.to_string(),
-                ));
-            }
-        }
-    }
-    merges.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
-    merges.into_iter().map(|(_, _, a, b)| (a, b)).collect()
 }
 
 fn string_list(value: &Value) -> Result<Vec<String>> {

@@ -9,7 +9,7 @@ use std::path::Path;
 use candle_core::quantized::gguf_file::{Content, TensorInfo};
 
 use super::quant::dequant::dequantize_row;
-use super::quant::{Format, QMatrix};
+use super::quant::{Format, QMatrix, WeightBytes};
 use crate::error::bad_file;
 use crate::{Error, Result};
 
@@ -74,7 +74,7 @@ impl<'a> Weights<'a> {
             .ok_or_else(|| bad_file(self.path, format!("tensor {name} is missing")))
     }
 
-    fn bytes(&mut self, name: &str) -> Result<(Format, Vec<usize>, Vec<u8>)> {
+    fn bytes(&mut self, name: &str) -> Result<(Format, Vec<usize>, WeightBytes)> {
         let info = self.info(name)?;
         let (start, len) = extent(self.path, self.content, name, info)?;
         let format = Format::from_ggml(info.ggml_dtype).ok_or_else(|| {
@@ -83,7 +83,7 @@ impl<'a> Weights<'a> {
                 format!("{:?} is not a format Cairn computes with", info.ggml_dtype),
             )
         })?;
-        let mut data = vec![0u8; len as usize];
+        let mut data = WeightBytes::zeroed(len as usize);
         self.file
             .seek(SeekFrom::Start(start))
             .and_then(|_| self.file.read_exact(&mut data))

@@ -80,6 +80,7 @@ pub mod format;
 mod neon;
 pub mod panel;
 pub mod scalar;
+pub mod storage;
 mod transpose;
 #[cfg(target_arch = "x86_64")]
 mod vnni;
@@ -106,6 +107,7 @@ use neon as kernels;
     target_arch = "aarch64"
 )))]
 use scalar as kernels;
+pub use storage::WeightBytes;
 
 /// The fastest kernel this CPU runs for prompt batches ([`panel::matmul`]), or `None` where the
 /// integer path would be slower than dequantizing into an f32 GEMM (no VNNI).
@@ -123,7 +125,7 @@ struct Part {
     format: Format,
     rows: usize,
     row_bytes: usize,
-    data: Vec<u8>,
+    data: WeightBytes,
 }
 
 /// A weight matrix of `rows × cols`, row-major, its rows in one or more formats.
@@ -137,7 +139,13 @@ pub struct QMatrix {
 impl QMatrix {
     /// A matrix of `rows × cols` values held as `data` in `format`. `cols` must be a whole number
     /// of the format's blocks and `data` exactly `rows` rows long.
-    pub fn new(format: Format, rows: usize, cols: usize, data: Vec<u8>) -> Result<QMatrix, String> {
+    pub fn new(
+        format: Format,
+        rows: usize,
+        cols: usize,
+        data: impl Into<WeightBytes>,
+    ) -> Result<QMatrix, String> {
+        let data = data.into();
         if !cols.is_multiple_of(format.block_values()) {
             return Err(format!(
                 "{cols} columns is not a multiple of {} ({}'s block)",
