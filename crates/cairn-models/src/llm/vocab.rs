@@ -141,9 +141,11 @@ impl GgufVocab {
         }
     }
 
-    /// A SentencePiece vocabulary with one score per token.
+    /// A SentencePiece vocabulary with one score per token (0 for a token the list leaves out).
+    /// An unknown-token id outside the vocabulary is ignored.
     pub fn sentencepiece(tokens: &[String], scores: Vec<f32>, unknown: Option<u32>) -> GgufVocab {
         let pieces = Pieces::new(tokens);
+        let unknown = unknown.filter(|&id| (id as usize) < tokens.len());
         let mut bytes = Box::new([None; 256]);
         for (b, slot) in bytes.iter_mut().enumerate() {
             *slot = pieces.id(&format!("<0x{b:02X}>"));
@@ -510,5 +512,12 @@ mod tests {
         assert_eq!(vocab.token_to_id("▁hi"), Some(6));
         assert_eq!(vocab.id_to_token(4).as_deref(), Some("hi"));
         assert_eq!(vocab.id_to_token(10_000), None);
+    }
+
+    #[test]
+    fn an_unknown_id_outside_the_vocabulary_and_missing_scores_are_survived() {
+        let tokens = strings(&["a", "b", "ab"]);
+        let vocab = GgufVocab::sentencepiece(&tokens, vec![0.0], Some(99));
+        assert_eq!(ids(&vocab, "abé"), vec![2]);
     }
 }
