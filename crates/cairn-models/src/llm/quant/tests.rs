@@ -6,14 +6,14 @@
 use super::format::{Format, QK_K};
 use super::*;
 
-fn lcg(seed: &mut u64) -> u64 {
+pub(super) fn lcg(seed: &mut u64) -> u64 {
     *seed = seed
         .wrapping_mul(6364136223846793005)
         .wrapping_add(1442695040888963407);
     *seed >> 33
 }
 
-fn uniform(seed: &mut u64) -> f32 {
+pub(super) fn uniform(seed: &mut u64) -> f32 {
     (lcg(seed) as f32 / (1u64 << 31) as f32) * 2.0 - 1.0
 }
 
@@ -22,7 +22,7 @@ fn f16_bytes(x: f32) -> [u8; 2] {
 }
 
 /// `blocks` random blocks of `format` with sane scales.
-fn random_row(format: Format, blocks: usize, seed: &mut u64) -> Vec<u8> {
+pub(super) fn random_row(format: Format, blocks: usize, seed: &mut u64) -> Vec<u8> {
     let mut out = Vec::new();
     for _ in 0..blocks {
         let mut b: Vec<u8> = (0..format.block_bytes()).map(|_| lcg(seed) as u8).collect();
