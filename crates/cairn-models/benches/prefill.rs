@@ -7,15 +7,16 @@
 //! ```
 //!
 //! The kernel figures are for an FFN-sized matrix (8,960 × 1,536, Qwen2.5-1.5B's gate and up) of
-//! random blocks meeting 512 tokens, on the kernel this CPU gets (`best_panel_tile`; nothing is
-//! printed for it where the CPU has no VNNI). The prompt figures come from fresh loads of the
+//! random blocks meeting 512 tokens, on every kernel this CPU runs (`panel_tiles`; nothing is
+//! printed where the CPU has no VNNI). The prompts run on the kernel the runtime picks;
+//! `CAIRN_VNNI=avx` (or `none`, the f32 GEMM) keeps it to what a CPU with less would run. The prompt figures come from fresh loads of the
 //! model, as `perf record` sees a prefill: run the binary under it to see where the time goes.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use cairn_models::llm::quant::{Format, QMatrix, best_panel_tile, panel};
+use cairn_models::llm::quant::{Format, QMatrix, panel, panel_tiles};
 use cairn_models::llm::{Backend, ChatModel, GenerateParams, Sampling};
 use candle_core::Device;
 use common::random_blocks;
@@ -37,14 +38,24 @@ fn main() {
 }
 
 fn kernel() {
-    let Some(tile) = best_panel_tile() else {
-        println!("no 8-bit panel kernel on this CPU (no AVX-512 VNNI): prompts take the f32 GEMM");
+    let tiles = panel_tiles();
+    if tiles.is_empty() {
+        println!("no 8-bit panel kernel on this CPU (no VNNI): prompts take the f32 GEMM");
         return;
-    };
+    }
     let (rows, cols, n) = (8960usize, 1536usize, 512usize);
-    println!("| format | {rows}×{cols} · {n} tokens | GMAC/s |");
-    println!("|---|---|---|");
-    for format in [Format::Q4K, Format::Q6K, Format::Q8_0] {
+    println!("| kernel | format | {rows}×{cols} · {n} tokens | GMAC/s |");
+    println!("|---|---|---|---|");
+    for (name, tile) in tiles {
+        for format in [Format::Q4K, Format::Q6K, Format::Q8_0] {
+            kernel_row(name, tile, format, rows, cols, n);
+        }
+    }
+    println!();
+}
+
+fn kernel_row(name: &str, tile: panel::Tile, format: Format, rows: usize, cols: usize, n: usize) {
+    {
         let data = random_blocks(format, rows, cols, 1);
         let m = QMatrix::new(format, rows, cols, data).expect("matrix");
         let xs: Vec<f32> = (0..n * cols)
@@ -60,13 +71,12 @@ fn kernel() {
         }
         let secs = started.elapsed().as_secs_f64() / reps as f64;
         println!(
-            "| {} | {:.1} ms | {:.0} |",
+            "| {name} | {} | {:.1} ms | {:.0} |",
             format.name(),
             secs * 1e3,
             (rows * cols * n) as f64 / secs / 1e9
         );
     }
-    println!();
 }
 
 fn prompts(path: &Path) {

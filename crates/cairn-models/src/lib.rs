@@ -32,6 +32,7 @@ mod rerank;
 /// Random-weight GGUF models for tests of architectures no registry carries weights of.
 #[cfg(feature = "test-support")]
 pub mod test_support;
+mod vnni_limit;
 
 pub use device::select_device;
 pub use embedder::{BertEmbedder, Embedder, EmbedderInfo};

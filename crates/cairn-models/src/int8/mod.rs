@@ -4,7 +4,8 @@
 //! (128 where the row allows); each product quantizes its input tokens the same way, and the two
 //! meet in integer multiply-adds that sum a whole group before one float step: on AVX-512 VNNI
 //! ([`vnni`]) one `vpdpbusd` multiplies four bytes of each of 16 rows by four bytes of one token and
-//! adds them to 16 sums, 64 products an instruction where f32 FMA does 16.
+//! adds them to 16 sums, 64 products an instruction where f32 FMA does 16; on AVX-VNNI without
+//! AVX-512 ([`avx_vnni`], most laptops since Alder Lake) the same on 256-bit registers.
 //!
 //! `vpdpbusd` multiplies unsigned bytes by signed ones, so weights are stored shifted into
 //! `0..=254` (`q + 128`); the shift comes back out through each token's byte sum per group:
@@ -21,10 +22,9 @@
 //!   numbers to the bit, slowly.
 //! - **Integer sums cannot overflow:** a group is at most 128 products of at most 254 · 127.
 
-#[cfg(target_arch = "x86_64")]
-mod vnni;
-
 use std::sync::Mutex;
+
+use crate::vnni_limit::{VnniLimit, vnni_limit};
 
 use candle_core::Result;
 use rayon::prelude::*;
@@ -75,13 +75,67 @@ const BLOCK_TOKENS: usize = 4 * TOKENS;
 /// The kernel: [`tile_scalar`]'s contract.
 pub(crate) type Tile = fn(&Packed, &Tokens, usize, usize, &mut [f32]);
 
-/// The fastest kernel this CPU has, where it beats f32.
-fn fast_tile() -> Option<Tile> {
+/// A SIMD module's [`Tile`], `tile`: checks the CPU (`available()`, named `$what` in the panic)
+/// and the shapes, then runs the module's `tile_n::<N>` for the tile's token count.
+#[allow(unused_macros)]
+macro_rules! int8_tile_entry {
+    ($what:literal) => {
+        /// [`super::tile_scalar`] on this module's instructions. Panics where the CPU lacks them,
+        /// which [`available`] tells.
+        pub(super) fn tile(
+            m: &Packed,
+            tokens: &Tokens,
+            first: usize,
+            count: usize,
+            out: &mut [f32],
+        ) {
+            assert!(available(), concat!($what, " is not available on this CPU"));
+            assert!(count <= TOKENS && out.len() == count * m.rows);
+            int8_tile_match!(m, tokens, first, count, out; 1 2 3 4 5 6 7 8)
+        }
+    };
+}
+
+/// [`int8_tile_entry`]'s dispatch over token counts.
+#[allow(unused_macros)]
+macro_rules! int8_tile_match {
+    ($m:ident, $tokens:ident, $first:ident, $count:ident, $out:ident; $($n:literal)*) => {
+        match $count {
+            $($n => unsafe { tile_n::<$n>($m, $tokens, $first, $out) },)*
+            _ => unreachable!("{} tokens", $count),
+        }
+    };
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx_vnni;
+#[cfg(target_arch = "x86_64")]
+mod vnni;
+
+/// Every kernel this CPU runs that beats f32, fastest first, with the VNNI each needs.
+fn fast_tiles() -> Vec<(VnniLimit, Tile)> {
+    #[allow(unused_mut)]
+    let mut tiles: Vec<(VnniLimit, Tile)> = Vec::new();
     #[cfg(target_arch = "x86_64")]
-    if vnni::available() {
-        return Some(vnni::tile);
+    {
+        if vnni::available() {
+            tiles.push((VnniLimit::Avx512, vnni::tile));
+        }
+        if avx_vnni::available() {
+            tiles.push((VnniLimit::Avx, avx_vnni::tile));
+        }
     }
-    None
+    tiles
+}
+
+/// The fastest kernel this CPU has where it beats f32, as far as `CAIRN_VNNI` allows
+/// ([`crate::vnni_limit`]).
+fn fast_tile() -> Option<Tile> {
+    let limit = vnni_limit();
+    fast_tiles()
+        .into_iter()
+        .find(|(needs, _)| *needs <= limit)
+        .map(|t| t.1)
 }
 
 /// A weight matrix of `rows × cols` in panels of [`ROWS`] rows: for panel `p` and quad `k` (values
@@ -216,6 +270,27 @@ impl Tokens {
     fn sums(&self, t: usize) -> &[i32] {
         let groups = self.cols / self.group;
         &self.sums[t * groups..(t + 1) * groups]
+    }
+
+    /// What a SIMD tile reads of tokens `first..first + N` for `m`: each token's bytes, group
+    /// scales and group byte sums, their lengths checked against `m`'s here so the kernels'
+    /// reads stay inside them.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    #[allow(clippy::type_complexity)]
+    fn for_tile<const N: usize>(
+        &self,
+        m: &Packed,
+        first: usize,
+    ) -> ([*const i8; N], [&[f32]; N], [&[i32]; N]) {
+        let x: [&[i8]; N] = std::array::from_fn(|t| self.q(first + t));
+        let d: [&[f32]; N] = std::array::from_fn(|t| self.d(first + t));
+        let sums: [&[i32]; N] = std::array::from_fn(|t| self.sums(first + t));
+        for t in 0..N {
+            assert!(
+                x[t].len() == m.cols && d[t].len() == m.groups() && sums[t].len() == m.groups()
+            );
+        }
+        (x.map(<[i8]>::as_ptr), d, sums)
     }
 }
 
@@ -388,22 +463,23 @@ mod tests {
         );
     }
 
-    /// The VNNI kernel, where the CPU has it, is the scalar definition to the bit.
+    /// Each VNNI kernel the CPU has (AVX-512, AVX) is the scalar definition to the bit.
     #[test]
-    fn the_fast_kernel_is_the_definition() {
-        let Some(fast) = fast_tile() else {
+    fn the_fast_kernels_are_the_definition() {
+        if fast_tiles().is_empty() {
             assert!(Precision::Auto.resolve() == Precision::F32);
-            return;
-        };
+        }
         let (rows, cols, n) = (40, 1536, 11);
         let packed = Packed::new(&values(rows * cols, 4), rows, cols);
         let mut tokens = Tokens::default();
         tokens.set(&values(n * cols, 5), n, cols, packed.group);
-        for (first, count) in [(0, 8), (8, 3), (2, 1)] {
-            let (mut a, mut b) = (vec![0f32; count * rows], vec![1f32; count * rows]);
-            fast(&packed, &tokens, first, count, &mut a);
-            tile_scalar(&packed, &tokens, first, count, &mut b);
-            assert_eq!(a, b, "tokens {first}+{count}");
+        for (i, (_, fast)) in fast_tiles().into_iter().enumerate() {
+            for (first, count) in [(0, 8), (8, 3), (2, 1)] {
+                let (mut a, mut b) = (vec![0f32; count * rows], vec![1f32; count * rows]);
+                fast(&packed, &tokens, first, count, &mut a);
+                tile_scalar(&packed, &tokens, first, count, &mut b);
+                assert_eq!(a, b, "kernel {i}, tokens {first}+{count}");
+            }
         }
     }
 }

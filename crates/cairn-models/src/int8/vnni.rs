@@ -21,35 +21,14 @@ pub(super) fn available() -> bool {
         && is_x86_feature_detected!("avx512vnni")
 }
 
-/// [`super::tile_scalar`] on AVX-512 VNNI. Panics where the CPU lacks the instructions, which
-/// [`available`] tells.
-pub(super) fn tile(m: &Packed, tokens: &Tokens, first: usize, count: usize, out: &mut [f32]) {
-    assert!(available(), "AVX-512 VNNI is not available on this CPU");
-    assert!(count <= TOKENS && out.len() == count * m.rows);
-    macro_rules! run {
-        ($($n:literal)*) => {
-            match count {
-                $($n => unsafe { tile_n::<$n>(m, tokens, first, out) },)*
-                _ => unreachable!("{count} tokens"),
-            }
-        };
-    }
-    run!(1 2 3 4 5 6 7 8);
-}
+int8_tile_entry!("AVX-512 VNNI");
 
 /// # Safety
 /// The CPU has AVX-512F, BW and VNNI.
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
 unsafe fn tile_n<const N: usize>(m: &Packed, tokens: &Tokens, first: usize, out: &mut [f32]) {
     let (groups, quads, rows) = (m.groups(), m.group / 4, m.rows);
-    let mut xp = [std::ptr::null::<i8>(); N];
-    let mut d = [&[][..]; N];
-    let mut sums = [&[][..]; N];
-    for t in 0..N {
-        let x = tokens.q(first + t);
-        (xp[t], d[t], sums[t]) = (x.as_ptr(), tokens.d(first + t), tokens.sums(first + t));
-        assert!(x.len() == m.cols && d[t].len() == groups && sums[t].len() == groups);
-    }
+    let (xp, d, sums) = tokens.for_tile::<N>(m, first);
     for p in 0..rows.div_ceil(ROWS) {
         let (bytes, scales) = (m.panel_bytes(p), m.panel_scales(p));
         assert!(bytes.len() == groups * quads * 64 && scales.len() == groups * ROWS);

@@ -10,6 +10,45 @@
 //! matrix 16 rows at a time in 8-bit panels ([`panel`], AVX-512 VNNI chosen at run time in
 //! [`vnni`]).
 
+/// A SIMD module's [`panel::Tile`], `tile`: checks the CPU (`available()`, named `$what` in the
+/// panic) and the shapes, then runs the module's `tile_n::<N, SUB, ZERO>` for the tile's token
+/// count, group size and zero point.
+#[allow(unused_macros)]
+macro_rules! panel_tile_entry {
+    ($what:literal) => {
+        /// [`super::panel::tile_scalar`] on this module's instructions. Panics (in debug and
+        /// release) where the CPU lacks them, which [`available`] tells.
+        pub fn tile(
+            panel: &Panel,
+            batch: &Batch,
+            first: usize,
+            count: usize,
+            out: &mut [[f32; ROWS]],
+        ) {
+            assert!(available(), concat!($what, " is not available on this CPU"));
+            assert!(count <= TOKENS && out.len() >= count && first + count <= batch.len());
+            assert_eq!(panel.q.len(), panel.groups * panel.sub * ROWS);
+            panel_tile_match!(panel, batch, first, count, out; 1 2 3 4 5 6 7 8)
+        }
+    };
+}
+
+/// [`panel_tile_entry`]'s dispatch over token counts, group sizes and zero points.
+#[allow(unused_macros)]
+macro_rules! panel_tile_match {
+    ($panel:ident, $batch:ident, $first:ident, $count:ident, $out:ident; $($n:literal)*) => {
+        match ($count, $panel.sub, $panel.zero.is_some()) {
+            $(
+                ($n, 16, false) => unsafe { tile_n::<$n, 16, false>($panel, $batch, $first, $out) },
+                ($n, 32, false) => unsafe { tile_n::<$n, 32, false>($panel, $batch, $first, $out) },
+                ($n, 16, true) => unsafe { tile_n::<$n, 16, true>($panel, $batch, $first, $out) },
+                ($n, 32, true) => unsafe { tile_n::<$n, 32, true>($panel, $batch, $first, $out) },
+            )*
+            _ => unreachable!("{} tokens, groups of {}", $count, $panel.sub),
+        }
+    };
+}
+
 /// The entry points of a SIMD kernel module (`avx2`, `neon`), written once over the row functions
 /// each defines: `q4_0_row`, `q4_1_row`, `q5_0_row`, `q5_1_row` and `q8_0_row` (Q8 activations),
 /// `dot_q45k(five, …)` and `dot_q6k` (Q8K), and `dot_float`.
@@ -74,6 +113,8 @@ pub mod act;
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 pub mod avx512;
+#[cfg(target_arch = "x86_64")]
+mod avx_vnni;
 pub mod dequant;
 pub mod format;
 #[cfg(target_arch = "aarch64")]
@@ -109,14 +150,37 @@ use neon as kernels;
 use scalar as kernels;
 pub use storage::WeightBytes;
 
-/// The fastest kernel this CPU runs for prompt batches ([`panel::matmul`]), or `None` where the
-/// integer path would be slower than dequantizing into an f32 GEMM (no VNNI).
-pub fn best_panel_tile() -> Option<panel::Tile> {
+use crate::vnni_limit::VnniLimit;
+
+/// Every kernel this CPU runs for prompt batches ([`panel::matmul`]), fastest first, by name:
+/// `avx512-vnni`, `avx-vnni`. None where the CPU has no VNNI: there the integer path would be
+/// slower than dequantizing into an f32 GEMM.
+pub fn panel_tiles() -> Vec<(&'static str, panel::Tile)> {
+    #[allow(unused_mut)]
+    let mut tiles: Vec<(&'static str, panel::Tile)> = Vec::new();
     #[cfg(target_arch = "x86_64")]
-    if vnni::available() {
-        return Some(vnni::tile);
+    {
+        if vnni::available() {
+            tiles.push(("avx512-vnni", vnni::tile));
+        }
+        if avx_vnni::available() {
+            tiles.push(("avx-vnni", avx_vnni::tile));
+        }
     }
-    None
+    tiles
+}
+
+/// The kernel prompt batches run on: the fastest of [`panel_tiles`] that `CAIRN_VNNI` allows
+/// ([`crate::vnni_limit`]), or `None` (the f32 GEMM).
+pub fn best_panel_tile() -> Option<panel::Tile> {
+    let limit = crate::vnni_limit::vnni_limit();
+    panel_tiles()
+        .into_iter()
+        .find(|(name, _)| match *name {
+            "avx512-vnni" => limit >= VnniLimit::Avx512,
+            _ => limit >= VnniLimit::Avx,
+        })
+        .map(|t| t.1)
 }
 
 /// One tensor of a stack: `rows` rows of `cols` values in `format`.

@@ -136,6 +136,46 @@ impl Batch {
     }
 }
 
+/// What a SIMD tile reads of tokens `first..first + N` for a panel of `sub`-value groups: each
+/// token's bytes, block scales, and per-group byte and float sums, their lengths checked against
+/// the panel's here so the kernels' reads stay inside them.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+pub(super) struct TileTokens<const N: usize> {
+    pub(super) xq: [*const i8; N],
+    pub(super) d: [*const f32; N],
+    pub(super) float_sums: [*const f32; N],
+    pub(super) byte_sums: [*const i32; N],
+}
+
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+impl<const N: usize> TileTokens<N> {
+    /// Tokens `first..first + N` of `batch` for `panel` (groups of `sub` values).
+    pub(super) fn new(panel: &Panel, batch: &Batch, first: usize, sub: usize) -> Self {
+        TileTokens {
+            xq: std::array::from_fn(|t| {
+                let token = batch.qs(first + t);
+                assert_eq!(token.len(), panel.groups * sub);
+                token.as_ptr()
+            }),
+            d: std::array::from_fn(|t| {
+                let token = batch.d(first + t);
+                assert_eq!(token.len() * batch.block(), panel.groups * sub);
+                token.as_ptr()
+            }),
+            float_sums: std::array::from_fn(|t| {
+                let token = batch.float_sums(first + t, sub);
+                assert_eq!(token.len(), panel.groups);
+                token.as_ptr()
+            }),
+            byte_sums: std::array::from_fn(|t| {
+                let token = batch.byte_sums(first + t, sub);
+                assert_eq!(token.len(), panel.groups);
+                token.as_ptr()
+            }),
+        }
+    }
+}
+
 /// `B` values to signed bytes `q`, returning their scale: the largest magnitude becomes ±127.
 fn quantize<const B: usize>(x: &[f32], q: &mut [i8]) -> f32 {
     // A compare-and-select maximum and a rounding without a saturating cast: the block

@@ -12,7 +12,7 @@
 
 use std::arch::x86_64::*;
 
-use super::panel::{Batch, Panel, ROWS, TOKENS};
+use super::panel::{Batch, Panel, ROWS, TOKENS, TileTokens};
 
 /// Whether this CPU has the instructions.
 pub fn available() -> bool {
@@ -21,27 +21,7 @@ pub fn available() -> bool {
         && is_x86_feature_detected!("avx512vnni")
 }
 
-/// [`super::panel::tile_scalar`] on AVX-512 VNNI. Panics (in debug and release) where the CPU
-/// lacks the instructions, which [`available`] tells.
-pub fn tile(panel: &Panel, batch: &Batch, first: usize, count: usize, out: &mut [[f32; ROWS]]) {
-    assert!(available(), "AVX-512 VNNI is not available on this CPU");
-    assert!(count <= TOKENS && out.len() >= count && first + count <= batch.len());
-    assert_eq!(panel.q.len(), panel.groups * panel.sub * ROWS);
-    macro_rules! run {
-        ($($n:literal)*) => {
-            match (count, panel.sub, panel.zero.is_some()) {
-                $(
-                    ($n, 16, false) => unsafe { tile_n::<$n, 16, false>(panel, batch, first, out) },
-                    ($n, 32, false) => unsafe { tile_n::<$n, 32, false>(panel, batch, first, out) },
-                    ($n, 16, true) => unsafe { tile_n::<$n, 16, true>(panel, batch, first, out) },
-                    ($n, 32, true) => unsafe { tile_n::<$n, 32, true>(panel, batch, first, out) },
-                )*
-                _ => unreachable!("{count} tokens, groups of {}", panel.sub),
-            }
-        };
-    }
-    run!(1 2 3 4 5 6 7 8);
-}
+panel_tile_entry!("AVX-512 VNNI");
 
 /// # Safety
 /// The CPU has AVX-512F, BW and VNNI; the panel holds `groups × SUB × ROWS` bytes and
@@ -54,26 +34,12 @@ unsafe fn tile_n<const N: usize, const SUB: usize, const ZERO: bool>(
     first: usize,
     out: &mut [[f32; ROWS]],
 ) {
-    let xq: [*const i8; N] = std::array::from_fn(|t| {
-        let token = batch.qs(first + t);
-        assert_eq!(token.len(), panel.groups * SUB);
-        token.as_ptr()
-    });
-    let d: [*const f32; N] = std::array::from_fn(|t| {
-        let token = batch.d(first + t);
-        assert_eq!(token.len() * batch.block(), panel.groups * SUB);
-        token.as_ptr()
-    });
-    let float_sums: [*const f32; N] = std::array::from_fn(|t| {
-        let token = batch.float_sums(first + t, SUB);
-        assert_eq!(token.len(), panel.groups);
-        token.as_ptr()
-    });
-    let byte_sums: [*const i32; N] = std::array::from_fn(|t| {
-        let token = batch.byte_sums(first + t, SUB);
-        assert_eq!(token.len(), panel.groups);
-        token.as_ptr()
-    });
+    let TileTokens {
+        xq,
+        d,
+        float_sums,
+        byte_sums,
+    } = TileTokens::<N>::new(panel, batch, first, SUB);
     let per_block = batch.block() / SUB;
     let z = panel.zero.unwrap_or(0);
     let (q, a, b) = (panel.q.as_ptr(), panel.a.as_ptr(), panel.b.as_ptr());

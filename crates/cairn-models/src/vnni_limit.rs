@@ -1,0 +1,29 @@
+//! How far the 8-bit product kernels (prompt panels, the int8 embedder) may go: to every VNNI the
+//! CPU has, or, where `CAIRN_VNNI` says so, less, to measure on one machine what a CPU with fewer
+//! instructions runs. `avx` keeps them to AVX-VNNI (256-bit, as on most laptops since Alder
+//! Lake), `none` to no VNNI (prompts through the f32 GEMM, the embedder in f32 unless asked for
+//! int8). Decoding kernels and candle's GEMM still use what the CPU has.
+
+use std::sync::OnceLock;
+
+/// The widest VNNI the kernels may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum VnniLimit {
+    None,
+    Avx,
+    Avx512,
+}
+
+/// What `CAIRN_VNNI` allows (`avx512`, the default, allows everything), read once.
+pub(crate) fn vnni_limit() -> VnniLimit {
+    static LIMIT: OnceLock<VnniLimit> = OnceLock::new();
+    *LIMIT.get_or_init(|| match std::env::var("CAIRN_VNNI").ok().as_deref() {
+        Some("none") => VnniLimit::None,
+        Some("avx") => VnniLimit::Avx,
+        Some("avx512") | None => VnniLimit::Avx512,
+        Some(other) => {
+            tracing::warn!("CAIRN_VNNI={other} is not avx512, avx or none; ignored");
+            VnniLimit::Avx512
+        }
+    })
+}
