@@ -1,8 +1,9 @@
-//! How far the 8-bit product kernels (prompt panels, the int8 embedder) may go: to every VNNI the
-//! CPU has, or, where `CAIRN_VNNI` says so, less, to measure on one machine what a CPU with fewer
-//! instructions runs. `avx` keeps them to AVX-VNNI (256-bit, as on most laptops since Alder
-//! Lake), `none` to no VNNI (prompts through the f32 GEMM, the embedder in f32 unless asked for
-//! int8). Decoding kernels and candle's GEMM still use what the CPU has.
+//! How far the integer kernels (prompt panels, the int8 embedder, the AVX-512 decoding kernels)
+//! may go: to every VNNI the CPU has, or, where `CAIRN_VNNI` says so, less, to measure on one
+//! machine what a CPU with fewer instructions runs. `avx` keeps them to AVX-VNNI (256-bit, as on
+//! most laptops since Alder Lake; decoding on the AVX2 kernels), `none` to no VNNI (prompts
+//! through the f32 GEMM, the embedder in f32 unless asked for int8). candle's GEMM still uses
+//! what the CPU has: build without `gemm`'s `x86-v4` feature to hold it to AVX2.
 
 use std::sync::OnceLock;
 

@@ -20,9 +20,11 @@ use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
 use super::Activation;
 use super::format::Format;
 
-/// Whether this CPU has the instructions.
+/// Whether this CPU has the instructions and `CAIRN_VNNI` ([`crate::vnni_limit`]) lets the
+/// kernels use them.
 pub fn available() -> bool {
-    super::vnni::available()
+    use crate::vnni_limit::{VnniLimit, vnni_limit};
+    super::vnni::available() && vnni_limit() == VnniLimit::Avx512
 }
 
 /// `out[i] = row i · x` for the consecutive rows of `bytes` (each `row_bytes` long) in `format`,
