@@ -5,7 +5,7 @@
 //! tokens, decoders) stays Hugging Face's. What it replaces is the part that costs memory: the
 //! `tokenizers` BPE keeps every token twice as its own `String` in two hash maps, plus a merge map,
 //! and for a SentencePiece vocabulary a merge list derived from the scores. Gemma 3's 262,144
-//! tokens came to about 70 MB that way, over a quarter of its 270M model's file. Here every token's
+//! tokens came to 64 MB that way, over a quarter of its 270M model's file. Here every token's
 //! text lies in one buffer, the index holds only ids, and merges are two sorted arrays.
 
 use std::cmp::{Ordering, Reverse};
