@@ -4,11 +4,11 @@
 //!
 //! For each model (by default every chat model `scripts/fetch-models` put under `models/`:
 //! SmolLM2-135M Q4_1, Qwen2.5-Coder-0.5B and 1.5B Q4_K_M), prints prefill tokens/s at 512 and 1024
-//! prompt tokens, decode tokens/s over 128 generated tokens (each the median of three runs),
-//! time to first token for a 1,000-token
-//! prompt, and resident memory (before and after load, and the peak while a 1,000-token prompt is read and 128
-//! tokens generated, beside the file's size), for Cairn's CPU runtime (and candle's quantized llama with `--candle`, for
-//! llama-layout files); then runs llama.cpp's `llama-bench` on the same file with the same shapes
+//! prompt tokens, decode tokens/s over 128 generated tokens (each the median of three runs), time
+//! to first token for a 1,000-token prompt, and resident memory (before and after load, and the
+//! peak while a 1,000-token prompt is read and 128 tokens generated, beside the file's size), for
+//! Cairn's CPU runtime (and candle's quantized llama with `--candle`, for llama-layout files);
+//! then runs llama.cpp's `llama-bench` on the same file with the same shapes
 //! and threads when `scripts/build-llama-bench` has built it (set `LLAMA_BENCH` to its path, or it
 //! is looked for under `~/.cache/cairn/llama.cpp`), and prints Cairn's figures as multiples of its.
 

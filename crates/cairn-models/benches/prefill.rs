@@ -9,8 +9,9 @@
 //! The kernel figures are for an FFN-sized matrix (8,960 × 1,536, Qwen2.5-1.5B's gate and up) of
 //! random blocks meeting 512 tokens, on every kernel this CPU runs (`panel_tiles`; nothing is
 //! printed where the CPU has no VNNI). The prompts run on the kernel the runtime picks;
-//! `CAIRN_VNNI=avx` (or `none`, the f32 GEMM) keeps it to what a CPU with less would run. The prompt figures come from fresh loads of the
-//! model, as `perf record` sees a prefill: run the binary under it to see where the time goes.
+//! `CAIRN_VNNI=avx` (or `none`, the f32 GEMM) keeps it to what a CPU with less would run. The
+//! prompt figures come from fresh loads of the model, as `perf record` sees a prefill: run the
+//! binary under it to see where the time goes.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -55,28 +56,26 @@ fn kernel() {
 }
 
 fn kernel_row(name: &str, tile: panel::Tile, format: Format, rows: usize, cols: usize, n: usize) {
-    {
-        let data = random_blocks(format, rows, cols, 1);
-        let m = QMatrix::new(format, rows, cols, data).expect("matrix");
-        let xs: Vec<f32> = (0..n * cols)
-            .map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0)
-            .collect();
-        let mut out = vec![0f32; n * rows];
-        let mut scratch = panel::Scratch::default();
+    let data = random_blocks(format, rows, cols, 1);
+    let m = QMatrix::new(format, rows, cols, data).expect("matrix");
+    let xs: Vec<f32> = (0..n * cols)
+        .map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0)
+        .collect();
+    let mut out = vec![0f32; n * rows];
+    let mut scratch = panel::Scratch::default();
+    panel::matmul(&m, &xs, n, tile, &mut scratch, &mut out);
+    let reps = 5;
+    let started = Instant::now();
+    for _ in 0..reps {
         panel::matmul(&m, &xs, n, tile, &mut scratch, &mut out);
-        let reps = 5;
-        let started = Instant::now();
-        for _ in 0..reps {
-            panel::matmul(&m, &xs, n, tile, &mut scratch, &mut out);
-        }
-        let secs = started.elapsed().as_secs_f64() / reps as f64;
-        println!(
-            "| {name} | {} | {:.1} ms | {:.0} |",
-            format.name(),
-            secs * 1e3,
-            (rows * cols * n) as f64 / secs / 1e9
-        );
     }
+    let secs = started.elapsed().as_secs_f64() / reps as f64;
+    println!(
+        "| {name} | {} | {:.1} ms | {:.0} |",
+        format.name(),
+        secs * 1e3,
+        (rows * cols * n) as f64 / secs / 1e9
+    );
 }
 
 fn prompts(path: &Path) {

@@ -28,3 +28,12 @@ pub(crate) fn vnni_limit() -> VnniLimit {
         }
     })
 }
+
+/// The first of `kernels` (fastest first, each with the VNNI it needs) that the limit allows.
+pub(crate) fn fastest_allowed<T>(kernels: impl IntoIterator<Item = (VnniLimit, T)>) -> Option<T> {
+    let limit = vnni_limit();
+    kernels
+        .into_iter()
+        .find(|(needs, _)| *needs <= limit)
+        .map(|(_, kernel)| kernel)
+}

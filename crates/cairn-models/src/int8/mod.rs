@@ -24,7 +24,7 @@
 
 use std::sync::Mutex;
 
-use crate::vnni_limit::{VnniLimit, vnni_limit};
+use crate::vnni_limit::{VnniLimit, fastest_allowed};
 
 use candle_core::Result;
 use rayon::prelude::*;
@@ -131,11 +131,7 @@ fn fast_tiles() -> Vec<(VnniLimit, Tile)> {
 /// The fastest kernel this CPU has where it beats f32, as far as `CAIRN_VNNI` allows
 /// ([`crate::vnni_limit`]).
 fn fast_tile() -> Option<Tile> {
-    let limit = vnni_limit();
-    fast_tiles()
-        .into_iter()
-        .find(|(needs, _)| *needs <= limit)
-        .map(|t| t.1)
+    fastest_allowed(fast_tiles())
 }
 
 /// A weight matrix of `rows × cols` in panels of [`ROWS`] rows: for panel `p` and quad `k` (values

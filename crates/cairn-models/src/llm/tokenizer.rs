@@ -96,7 +96,7 @@ impl GgufTokenizer {
             .to_string()
             .map_err(tok_err)?
             .clone();
-        let tokens: Vec<String> = string_list(get("tokenizer.ggml.tokens")?)?;
+        let tokens: Vec<&str> = string_list(get("tokenizer.ggml.tokens")?)?;
         let types: Vec<i32> = match md.get("tokenizer.ggml.token_type") {
             Some(v) => v
                 .to_vec()
@@ -174,7 +174,7 @@ impl GgufTokenizer {
                 .iter()
                 .zip(&types)
                 .filter(|(_, ty)| kinds.contains(ty))
-                .map(|(t, ty)| AddedToken::from(t.clone(), *ty == TOKEN_TYPE_CONTROL))
+                .map(|(t, ty)| AddedToken::from(t.to_string(), *ty == TOKEN_TYPE_CONTROL))
                 .collect()
         };
         let mut plain = inner.clone();
@@ -429,12 +429,13 @@ fn gpt2_pre_tokenizer(pre: &str) -> Result<PreTokenizerWrapper> {
     })
 }
 
-fn string_list(value: &Value) -> Result<Vec<String>> {
+/// The strings of a metadata array, borrowed: a vocabulary's are copied once, into its buffer.
+fn string_list(value: &Value) -> Result<Vec<&str>> {
     value
         .to_vec()
         .map_err(tok_err)?
         .iter()
-        .map(|v| v.to_string().cloned().map_err(tok_err))
+        .map(|v| v.to_string().map(String::as_str).map_err(tok_err))
         .collect()
 }
 

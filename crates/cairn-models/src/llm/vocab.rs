@@ -55,7 +55,7 @@ enum Split {
 }
 
 impl Pieces {
-    fn new(tokens: &[String]) -> Pieces {
+    fn new(tokens: &[&str]) -> Pieces {
         let mut text = String::with_capacity(tokens.iter().map(|t| t.len()).sum());
         let mut starts = Vec::with_capacity(tokens.len() + 1);
         for t in tokens {
@@ -114,7 +114,7 @@ impl Pieces {
 impl GgufVocab {
     /// A BPE vocabulary: `merges` are `"left right"`, in rank order. Merges naming a text that is
     /// not a token are left out, as they can never apply.
-    pub fn bpe(tokens: &[String], merges: &[String], whole_words: bool) -> GgufVocab {
+    pub fn bpe(tokens: &[&str], merges: &[&str], whole_words: bool) -> GgufVocab {
         let pieces = Pieces::new(tokens);
         let mut found: Vec<(u64, u32, u32)> = merges
             .iter()
@@ -143,7 +143,7 @@ impl GgufVocab {
 
     /// A SentencePiece vocabulary with one score per token (0 for a token the list leaves out).
     /// An unknown-token id outside the vocabulary is ignored.
-    pub fn sentencepiece(tokens: &[String], scores: Vec<f32>, unknown: Option<u32>) -> GgufVocab {
+    pub fn sentencepiece(tokens: &[&str], scores: Vec<f32>, unknown: Option<u32>) -> GgufVocab {
         let pieces = Pieces::new(tokens);
         let unknown = unknown.filter(|&id| (id as usize) < tokens.len());
         let mut bytes = Box::new([None; 256]);
@@ -185,57 +185,33 @@ impl GgufVocab {
             out.push(self.token(id, 0, word.len()));
             return;
         }
-        let mut symbols = Symbols::chars(word, |c| self.id(c));
         let merge_of = |a: u32, b: u32| -> Option<(u32, u32)> {
             let i = pairs
                 .binary_search(&(u64::from(a) << 32 | u64::from(b)))
                 .ok()?;
             Some((ranks[i], merged[i]))
         };
-        // Lowest rank first; of equal ranks, the leftmost (as llama.cpp and Hugging Face). An entry
-        // is (rank, left symbol, left id, right id, joined id).
-        type Entry = Reverse<(u32, usize, u32, u32, u32)>;
-        let mut queue: BinaryHeap<Entry> = BinaryHeap::new();
-        let push = |queue: &mut BinaryHeap<Entry>, symbols: &Symbols, left: usize| {
-            if let Some(right) = symbols.next(left)
-                && let (Some(a), Some(b)) = (symbols.id(left), symbols.id(right))
-                && let Some((rank, joined)) = merge_of(a, b)
-            {
-                queue.push(Reverse((rank, left, a, b, joined)));
-            }
-        };
-        for left in 0..symbols.len() {
-            push(&mut queue, &symbols, left);
-        }
-        while let Some(Reverse((_, left, left_id, right_id, joined))) = queue.pop() {
-            // Stale when either side has merged since the pair was queued.
-            let Some(right) = symbols.next(left) else {
-                continue;
-            };
-            if symbols.id(left) != Some(left_id) || symbols.id(right) != Some(right_id) {
-                continue;
-            }
-            symbols.merge(left, right, Some(joined));
-            if let Some(prev) = symbols.prev(left) {
-                push(&mut queue, &symbols, prev);
-            }
-            push(&mut queue, &symbols, left);
-        }
-        for s in symbols.alive() {
-            let (start, end) = symbols.span(s);
-            match symbols.id(s) {
-                Some(id) => out.push(self.token(id, start, end)),
-                // A character no token covers: its single bytes where they are tokens (llama.cpp).
-                None => {
-                    for b in &word.as_bytes()[start..end] {
-                        let single = std::str::from_utf8(std::slice::from_ref(b)).ok();
-                        if let Some(id) = single.and_then(|s| self.id(s)) {
-                            out.push(self.token(id, start, end));
-                        }
-                    }
-                }
-            }
-        }
+        let mut symbols = Symbols::chars(word, |c| self.id(c));
+        // Lowest rank first; of equal ranks, the leftmost (as llama.cpp and Hugging Face). An
+        // entry is (rank, left symbol, left id, right id, joined id); it is stale once either
+        // side has merged since, which changes its id.
+        symbols.merge_all(
+            |symbols, left| {
+                let right = symbols.next(left)?;
+                let (a, b) = (symbols.id(left)?, symbols.id(right)?);
+                let (rank, joined) = merge_of(a, b)?;
+                Some(Reverse((rank, left, a, b, joined)))
+            },
+            |symbols, &Reverse((_, left, a, b, joined))| {
+                let right = symbols.next(left)?;
+                (symbols.id(left) == Some(a) && symbols.id(right) == Some(b))
+                    .then_some((left, right, joined))
+            },
+        );
+        // A character no token covers: its single bytes where they are tokens (llama.cpp).
+        self.emit(&symbols, word, out, |b| {
+            std::str::from_utf8(&[b]).ok().and_then(|s| self.id(s))
+        });
     }
 
     /// `word`'s tokens by SentencePiece scores, with their byte offsets in `word`.
@@ -249,53 +225,48 @@ impl GgufVocab {
             unreachable!("a SentencePiece vocabulary")
         };
         let mut symbols = Symbols::chars(word, |c| self.id(c));
-        let mut queue: BinaryHeap<Bigram> = BinaryHeap::new();
-        let push = |queue: &mut BinaryHeap<Bigram>, symbols: &Symbols, left: usize| {
-            let Some(right) = symbols.next(left) else {
-                return;
-            };
-            let (start, _) = symbols.span(left);
-            let (_, end) = symbols.span(right);
-            if let Some(id) = self.id(&word[start..end]) {
-                queue.push(Bigram {
+        // An entry is stale once either side has merged since: the pair's length changed.
+        symbols.merge_all(
+            |symbols, left| {
+                let right = symbols.next(left)?;
+                let (start, end) = (symbols.span(left).0, symbols.span(right).1);
+                let id = self.id(&word[start..end])?;
+                Some(Bigram {
                     score: scores.get(id as usize).copied().unwrap_or(0.0),
                     left,
                     len: end - start,
                     id,
-                });
-            }
-        };
-        for left in 0..symbols.len() {
-            push(&mut queue, &symbols, left);
-        }
-        while let Some(b) = queue.pop() {
-            let Some(right) = symbols.next(b.left) else {
-                continue;
-            };
-            let (start, _) = symbols.span(b.left);
-            let (_, end) = symbols.span(right);
-            // Stale when either side has merged since the pair was queued.
-            if end - start != b.len {
-                continue;
-            }
-            symbols.merge(b.left, right, Some(b.id));
-            if let Some(prev) = symbols.prev(b.left) {
-                push(&mut queue, &symbols, prev);
-            }
-            push(&mut queue, &symbols, b.left);
-        }
+                })
+            },
+            |symbols, b| {
+                let right = symbols.next(b.left)?;
+                let (start, end) = (symbols.span(b.left).0, symbols.span(right).1);
+                (end - start == b.len).then_some((b.left, right, b.id))
+            },
+        );
+        // No token covers a character: its bytes as `<0xAB>` tokens.
+        self.emit(&symbols, word, out, |b| bytes[b as usize].or(*unknown));
+    }
+
+    /// The merged symbols of `word` as tokens; a symbol no token is (one character) as the tokens
+    /// `byte` gives its bytes, where it gives one.
+    fn emit(
+        &self,
+        symbols: &Symbols,
+        word: &str,
+        out: &mut Vec<Token>,
+        byte: impl Fn(u8) -> Option<u32>,
+    ) {
         for s in symbols.alive() {
             let (start, end) = symbols.span(s);
             match symbols.id(s) {
                 Some(id) => out.push(self.token(id, start, end)),
-                // No token covers this character: its bytes as `<0xAB>` tokens.
-                None => {
-                    for &b in &word.as_bytes()[start..end] {
-                        if let Some(id) = bytes[b as usize].or(*unknown) {
-                            out.push(self.token(id, start, end));
-                        }
-                    }
-                }
+                None => out.extend(
+                    word.as_bytes()[start..end]
+                        .iter()
+                        .filter_map(|&b| byte(b))
+                        .map(|id| self.token(id, start, end)),
+                ),
             }
         }
     }
@@ -395,13 +366,34 @@ impl Symbols {
     }
 
     /// Joins `right` (the symbol after `left`) into `left`, which becomes token `id`.
-    fn merge(&mut self, left: usize, right: usize, id: Option<u32>) {
+    fn merge(&mut self, left: usize, right: usize, id: u32) {
         self.end[left] = self.end[right];
-        self.id[left] = id;
+        self.id[left] = Some(id);
         self.alive[right] = false;
         self.next[left] = self.next[right];
         if let Some(after) = self.next[right] {
             self.prev[after] = Some(left);
+        }
+    }
+
+    /// Merges until no candidate is left, the best first: `candidate(symbols, left)` is the pair
+    /// starting at symbol `left` as a queue entry, and `current(symbols, entry)` the entry's
+    /// `(left, right, joined id)` while it still holds (`None` once stale).
+    fn merge_all<E: Ord>(
+        &mut self,
+        candidate: impl Fn(&Symbols, usize) -> Option<E>,
+        current: impl Fn(&Symbols, &E) -> Option<(usize, usize, u32)>,
+    ) {
+        let mut queue: BinaryHeap<E> = (0..self.len()).filter_map(|l| candidate(self, l)).collect();
+        while let Some(entry) = queue.pop() {
+            let Some((left, right, id)) = current(self, &entry) else {
+                continue;
+            };
+            self.merge(left, right, id);
+            if let Some(prev) = self.prev(left) {
+                queue.extend(candidate(self, prev));
+            }
+            queue.extend(candidate(self, left));
         }
     }
 
@@ -466,41 +458,36 @@ impl std::fmt::Debug for GgufVocab {
 mod tests {
     use super::*;
 
-    fn strings(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
-    }
-
     fn ids(vocab: &GgufVocab, word: &str) -> Vec<u32> {
         vocab.tokenize(word).unwrap().iter().map(|t| t.id).collect()
     }
 
     #[test]
     fn bpe_merges_the_lowest_rank_first_and_the_leftmost_of_equal_ranks() {
-        let tokens = strings(&["a", "b", "c", "ab", "bc", "abc", "aa", "aaa"]);
+        let tokens = ["a", "b", "c", "ab", "bc", "abc", "aa", "aaa"];
         // "b c" outranks "a b": "abc" splits as a + bc, then a + bc has no merge.
-        let vocab = GgufVocab::bpe(&tokens, &strings(&["b c", "a b", "ab c"]), false);
+        let vocab = GgufVocab::bpe(&tokens, &["b c", "a b", "ab c"], false);
         assert_eq!(ids(&vocab, "abc"), vec![0, 4]);
-        let vocab = GgufVocab::bpe(&tokens, &strings(&["a b", "ab c", "b c"]), false);
+        let vocab = GgufVocab::bpe(&tokens, &["a b", "ab c", "b c"], false);
         assert_eq!(ids(&vocab, "abc"), vec![5]);
         // Three a's: the left pair merges first.
-        let vocab = GgufVocab::bpe(&tokens, &strings(&["a a"]), false);
+        let vocab = GgufVocab::bpe(&tokens, &["a a"], false);
         let toks = vocab.tokenize("aaa").unwrap();
         assert_eq!(toks.iter().map(|t| t.id).collect::<Vec<_>>(), vec![6, 0]);
         assert_eq!(toks[0].offsets, (0, 2));
         assert_eq!(toks[1].offsets, (2, 3));
         // A word that is a token is taken whole where the vocabulary says so.
-        let vocab = GgufVocab::bpe(&tokens, &strings(&["a a"]), true);
+        let vocab = GgufVocab::bpe(&tokens, &["a a"], true);
         assert_eq!(ids(&vocab, "aaa"), vec![7]);
     }
 
     #[test]
     fn sentencepiece_merges_the_best_score_first_and_falls_back_to_bytes() {
-        let mut tokens = strings(&["<unk>", "▁", "h", "i", "hi", "▁h", "▁hi"]);
+        let bytes: Vec<String> = (0..=255u8).map(|b| format!("<0x{b:02X}>")).collect();
+        let mut tokens = vec!["<unk>", "▁", "h", "i", "hi", "▁h", "▁hi"];
+        tokens.extend(bytes.iter().map(String::as_str));
         let mut scores = vec![0.0, -1.0, -2.0, -2.0, -3.0, -1.5, -0.5];
-        for b in 0..=255u8 {
-            tokens.push(format!("<0x{b:02X}>"));
-            scores.push(0.0);
-        }
+        scores.resize(tokens.len(), 0.0);
         let vocab = GgufVocab::sentencepiece(&tokens, scores, Some(0));
         // ▁h (-1.5) beats hi (-3), then ▁h + i = ▁hi.
         assert_eq!(ids(&vocab, "▁hi"), vec![6]);
@@ -516,8 +503,7 @@ mod tests {
 
     #[test]
     fn an_unknown_id_outside_the_vocabulary_and_missing_scores_are_survived() {
-        let tokens = strings(&["a", "b", "ab"]);
-        let vocab = GgufVocab::sentencepiece(&tokens, vec![0.0], Some(99));
+        let vocab = GgufVocab::sentencepiece(&["a", "b", "ab"], vec![0.0], Some(99));
         assert_eq!(ids(&vocab, "abé"), vec![2]);
     }
 }

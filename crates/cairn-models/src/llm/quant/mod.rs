@@ -7,8 +7,8 @@
 //! the 32-value formats and to 8-bit super-blocks for the K-quants ([`Activation`]), and each row
 //! meets it in integer arithmetic ([`avx2`] on CPUs with AVX2, `neon` on ARM, [`scalar`]
 //! elsewhere; a run of rows on [`avx512`] where the CPU has AVX-512 VNNI). A prompt batch meets a
-//! matrix 16 rows at a time in 8-bit panels ([`panel`], AVX-512 VNNI chosen at run time in
-//! [`vnni`]).
+//! matrix 16 rows at a time in 8-bit panels ([`panel`]; AVX-512 VNNI in [`vnni`] or AVX-VNNI in
+//! [`avx_vnni`], chosen at run time).
 
 /// A SIMD module's [`panel::Tile`], `tile`: checks the CPU (`available()`, named `$what` in the
 /// panic) and the shapes, then runs the module's `tile_n::<N, SUB, ZERO>` for the tile's token
@@ -150,37 +150,45 @@ use neon as kernels;
 use scalar as kernels;
 pub use storage::WeightBytes;
 
-use crate::vnni_limit::VnniLimit;
+use crate::vnni_limit::{VnniLimit, fastest_allowed};
 
 /// Every kernel this CPU runs for prompt batches ([`panel::matmul`]), fastest first, by name:
 /// `avx512-vnni`, `avx-vnni`. None where the CPU has no VNNI: there the integer path would be
 /// slower than dequantizing into an f32 GEMM.
 pub fn panel_tiles() -> Vec<(&'static str, panel::Tile)> {
+    tiles_here()
+        .into_iter()
+        .map(|(_, name, tile)| (name, tile))
+        .collect()
+}
+
+/// [`panel_tiles`], each with the VNNI it needs.
+fn tiles_here() -> Vec<(VnniLimit, &'static str, panel::Tile)> {
     #[allow(unused_mut)]
-    let mut tiles: Vec<(&'static str, panel::Tile)> = Vec::new();
+    let mut tiles: Vec<(VnniLimit, &'static str, panel::Tile)> = Vec::new();
     #[cfg(target_arch = "x86_64")]
     {
         if vnni::available() {
-            tiles.push(("avx512-vnni", vnni::tile));
+            tiles.push((VnniLimit::Avx512, "avx512-vnni", vnni::tile));
         }
         if avx_vnni::available() {
-            tiles.push(("avx-vnni", avx_vnni::tile));
+            tiles.push((VnniLimit::Avx, "avx-vnni", avx_vnni::tile));
         }
     }
     tiles
 }
 
 /// The kernel prompt batches run on: the fastest of [`panel_tiles`] that `CAIRN_VNNI` allows
-/// ([`crate::vnni_limit`]), or `None` (the f32 GEMM).
+/// ([`crate::vnni_limit`]), or `None` (the f32 GEMM). Chosen once: every product asks.
 pub fn best_panel_tile() -> Option<panel::Tile> {
-    let limit = crate::vnni_limit::vnni_limit();
-    panel_tiles()
-        .into_iter()
-        .find(|(name, _)| match *name {
-            "avx512-vnni" => limit >= VnniLimit::Avx512,
-            _ => limit >= VnniLimit::Avx,
-        })
-        .map(|t| t.1)
+    static CHOSEN: std::sync::OnceLock<Option<panel::Tile>> = std::sync::OnceLock::new();
+    *CHOSEN.get_or_init(|| {
+        fastest_allowed(
+            tiles_here()
+                .into_iter()
+                .map(|(needs, _, tile)| (needs, tile)),
+        )
+    })
 }
 
 /// One tensor of a stack: `rows` rows of `cols` values in `format`.
