@@ -10,6 +10,24 @@
 
 use std::arch::x86_64::*;
 
+pub mod block32;
+pub mod kquant;
+
+/// `out[i] = row i · x` for a run of consecutive rows (each `row_bytes` long), two at a time, for
+/// every quantized format decode meets: on AVX-VNNI where `vnni` (which needs
+/// [`kquant::vnni_available`]), else on plain AVX2; `false` (nothing written) for float rows.
+pub fn run_rows(
+    vnni: bool,
+    format: Format,
+    bytes: &[u8],
+    row_bytes: usize,
+    x: &Activation,
+    out: &mut [f32],
+) -> bool {
+    kquant::rows(vnni, format, bytes, row_bytes, x, out)
+        || block32::rows(vnni, format, bytes, row_bytes, x, out)
+}
+
 use super::Activation;
 use super::act::{Q8Block, Q8KBlock};
 use super::format::{Format, f16_le};

@@ -6,7 +6,9 @@
 //! Q6_K, Q5_0 and Q8_0). An activation vector is quantized once per product, to 8-bit blocks for
 //! the 32-value formats and to 8-bit super-blocks for the K-quants ([`Activation`]), and each row
 //! meets it in integer arithmetic ([`avx2`] on CPUs with AVX2, `neon` on ARM, [`scalar`]
-//! elsewhere; a run of rows on [`avx512`] where the CPU has AVX-512 VNNI). A prompt batch meets a
+//! elsewhere). Decoding meets a matrix as runs of rows on the fastest run kernel the CPU has
+//! ([`row_runs`]: [`avx512`] where it has AVX-512 VNNI, else `avx2::kquant` and `avx2::block32`,
+//! two rows at a time, with AVX-VNNI where it has that). A prompt batch meets a
 //! matrix 16 rows at a time in 8-bit panels ([`panel`]; AVX-512 VNNI in [`vnni`] or AVX-VNNI in
 //! [`avx_vnni`], chosen at run time).
 
@@ -333,14 +335,66 @@ impl QMatrix {
     }
 }
 
-/// `out[i] = row i · x` for consecutive rows of one format: on AVX-512 VNNI where the CPU has it,
-/// else on the build's kernels.
-fn dot_rows(format: Format, bytes: &[u8], row_bytes: usize, x: &Activation, out: &mut [f32]) {
+/// A decoding kernel for a run of consecutive rows of one format: `out[i] = row i · x`, or `false`
+/// (nothing written) where it does not take the format.
+pub type RowRun = fn(Format, &[u8], usize, &Activation, &mut [f32]) -> bool;
+
+/// Every run kernel this CPU has, fastest first, by name: `avx512-vnni`, `avx-vnni`, `avx2`, and
+/// last the build's one-row kernels (AVX2, NEON or scalar), which take every format.
+pub fn row_runs() -> Vec<(&'static str, RowRun)> {
+    runs_here()
+        .into_iter()
+        .map(|(_, name, run)| (name, run))
+        .collect()
+}
+
+/// [`row_runs`], each with the VNNI it needs.
+fn runs_here() -> Vec<(VnniLimit, &'static str, RowRun)> {
+    #[allow(unused_mut)]
+    let mut runs: Vec<(VnniLimit, &'static str, RowRun)> = Vec::new();
     #[cfg(target_arch = "x86_64")]
-    if avx512::dot_rows(format, bytes, row_bytes, x, out) {
-        return;
+    if vnni::available() {
+        runs.push((VnniLimit::Avx512, "avx512-vnni", avx512::dot_rows));
     }
-    kernels::dot_rows(format, bytes, row_bytes, x, out)
+    #[cfg(all(
+        target_arch = "x86_64",
+        target_feature = "avx2",
+        target_feature = "fma",
+        target_feature = "f16c"
+    ))]
+    {
+        if avx_vnni::available() {
+            runs.push((VnniLimit::Avx, "avx-vnni", |f, b, n, x, o| {
+                avx2::run_rows(true, f, b, n, x, o)
+            }));
+        }
+        runs.push((VnniLimit::None, "avx2", |f, b, n, x, o| {
+            avx2::run_rows(false, f, b, n, x, o)
+        }));
+    }
+    runs.push((VnniLimit::None, "one row at a time", |f, b, n, x, o| {
+        kernels::dot_rows(f, b, n, x, o);
+        true
+    }));
+    runs
+}
+
+/// `out[i] = row i · x` for consecutive rows of one format: on the fastest run kernel that
+/// `CAIRN_VNNI` allows and that takes the format.
+fn dot_rows(format: Format, bytes: &[u8], row_bytes: usize, x: &Activation, out: &mut [f32]) {
+    static ALLOWED: std::sync::OnceLock<Vec<RowRun>> = std::sync::OnceLock::new();
+    let allowed = ALLOWED.get_or_init(|| {
+        let limit = crate::vnni_limit::vnni_limit();
+        runs_here()
+            .into_iter()
+            .filter(|(needs, _, _)| *needs <= limit)
+            .map(|(_, _, run)| run)
+            .collect()
+    });
+    let taken = allowed
+        .iter()
+        .any(|run| run(format, bytes, row_bytes, x, out));
+    debug_assert!(taken, "the one-row kernels take every format");
 }
 
 /// `Σ w · x` of one row held as `bytes` in `format`.

@@ -43,6 +43,15 @@ pub(super) fn random_row(format: Format, blocks: usize, seed: &mut u64) -> Vec<u
     out
 }
 
+/// The scalar definition of `row · act` for a row in `format`.
+fn scalar_dot(format: Format, row: &[u8], act: &Activation) -> f32 {
+    match format.activation() {
+        ActivationKind::Q8 => scalar::dot_q8(format, row, &act.q8),
+        ActivationKind::Q8K => scalar::dot_q8k(format, row, &act.q8k),
+        ActivationKind::Float => scalar::dot_float(format, row, &act.float),
+    }
+}
+
 #[test]
 fn every_format_computes_what_its_dequantized_row_does() {
     let mut seed = 11;
@@ -58,11 +67,7 @@ fn every_format_computes_what_its_dequantized_row_does() {
             m.row_f32(0, &mut w);
             let exact: f32 = w.iter().zip(&xs).map(|(a, b)| a * b).sum();
             let norm: f32 = w.iter().zip(&xs).map(|(a, b)| (a * b).abs()).sum();
-            let reference = match format.activation() {
-                ActivationKind::Q8 => scalar::dot_q8(format, &row, &act.q8),
-                ActivationKind::Q8K => scalar::dot_q8k(format, &row, &act.q8k),
-                ActivationKind::Float => scalar::dot_float(format, &row, &act.float),
-            };
+            let reference = scalar_dot(format, &row, &act);
             let fast = m.dot_row(0, &act);
             let name = format.name();
             assert!(
@@ -99,11 +104,7 @@ fn a_run_of_rows_computes_what_each_row_does_alone() {
             let row_bytes = data.len() / rows;
             for (i, fast) in out.iter().enumerate() {
                 let row = &data[(i + 1) * row_bytes..(i + 2) * row_bytes];
-                let reference = match format.activation() {
-                    ActivationKind::Q8 => scalar::dot_q8(format, row, &act.q8),
-                    ActivationKind::Q8K => scalar::dot_q8k(format, row, &act.q8k),
-                    ActivationKind::Float => scalar::dot_float(format, row, &act.float),
-                };
+                let reference = scalar_dot(format, row, &act);
                 let mut w = vec![0f32; cols];
                 m.row_f32(i + 1, &mut w);
                 let norm: f32 = w.iter().zip(&xs).map(|(a, b)| (a * b).abs()).sum();
@@ -115,6 +116,58 @@ fn a_run_of_rows_computes_what_each_row_does_alone() {
                     avx512_here()
                 );
             }
+        }
+    }
+}
+
+#[test]
+fn every_run_kernel_this_cpu_has_computes_each_rows_scalar_product() {
+    let runs = row_runs();
+    #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
+    assert!(
+        runs.iter().any(|(name, _)| *name == "avx2"),
+        "no AVX2 run kernel"
+    );
+    let mut seed = 41;
+    for (name, run) in runs {
+        let mut taken = Vec::new();
+        for format in Format::ALL {
+            // 7 rows: the paired kernels run three pairs and one row alone.
+            for cols in [QK_K, 6 * QK_K] {
+                let rows = 7;
+                let blocks = cols / format.block_values();
+                let data: Vec<u8> = (0..rows)
+                    .flat_map(|_| random_row(format, blocks, &mut seed))
+                    .collect();
+                let m = QMatrix::new(format, rows, cols, data.clone()).unwrap();
+                let xs: Vec<f32> = (0..cols).map(|_| uniform(&mut seed) * 3.0).collect();
+                let act = Activation::for_matrix(&xs, &m);
+                let row_bytes = data.len() / rows;
+                let mut out = vec![f32::NAN; rows];
+                if !run(format, &data, row_bytes, &act, &mut out) {
+                    assert!(
+                        out.iter().all(|o| o.is_nan()),
+                        "{name} wrote a refused format"
+                    );
+                    continue;
+                }
+                taken.push(format.name());
+                for (i, fast) in out.iter().enumerate() {
+                    let row = &data[i * row_bytes..(i + 1) * row_bytes];
+                    let reference = scalar_dot(format, row, &act);
+                    let mut w = vec![0f32; cols];
+                    m.row_f32(i, &mut w);
+                    let norm: f32 = w.iter().zip(&xs).map(|(a, b)| (a * b).abs()).sum();
+                    assert!(
+                        (fast - reference).abs() <= 1e-5 * norm.max(1e-3),
+                        "{name}, {} × {cols}, row {i}: kernel {fast} vs scalar {reference}",
+                        format.name()
+                    );
+                }
+            }
+        }
+        for k in ["Q4_K", "Q5_K", "Q6_K", "Q8_0", "Q4_0"] {
+            assert!(taken.contains(&k), "{name} took {taken:?}, not {k}");
         }
     }
 }

@@ -51,11 +51,11 @@ pub fn rows(
 }
 
 /// The formats, as the kernel's const parameter.
-const Q4_0: u8 = 0;
-const Q4_1: u8 = 1;
-const Q5_0: u8 = 2;
-const Q5_1: u8 = 3;
-const Q8_0: u8 = 4;
+pub(in crate::llm::quant) const Q4_0: u8 = 0;
+pub(in crate::llm::quant) const Q4_1: u8 = 1;
+pub(in crate::llm::quant) const Q5_0: u8 = 2;
+pub(in crate::llm::quant) const Q5_1: u8 = 3;
+pub(in crate::llm::quant) const Q8_0: u8 = 4;
 
 /// The activation, a pair of blocks (`A`, then `B`) at a time.
 struct Pairs {
@@ -119,7 +119,7 @@ const B_LANE: [usize; 2] = [8, 4];
 const B_LANES: [__mmask16; 2] = [0xff00, 0xf0f0];
 
 /// Bytes of a block, and where its 16 or 32 value bytes begin.
-const fn layout(format: u8) -> (usize, usize) {
+pub(in crate::llm::quant) const fn layout(format: u8) -> (usize, usize) {
     match format {
         Q4_0 => (18, 2),
         Q4_1 => (20, 4),

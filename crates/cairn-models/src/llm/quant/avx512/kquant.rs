@@ -14,9 +14,9 @@ use crate::llm::quant::act::Q8KBlock;
 use crate::llm::quant::format::{QK_K, f16_le};
 
 /// Bytes of a Q4_K, a Q5_K and a Q6_K block.
-const Q4K_BLOCK: usize = 144;
-const Q5K_BLOCK: usize = 176;
-const Q6K_BLOCK: usize = 210;
+pub(in crate::llm::quant) const Q4K_BLOCK: usize = 144;
+pub(in crate::llm::quant) const Q5K_BLOCK: usize = 176;
+pub(in crate::llm::quant) const Q6K_BLOCK: usize = 210;
 
 /// `out[i] = row i · x` for the consecutive Q4_K rows of `bytes`, each `row_bytes` long. Panics
 /// where the CPU lacks the instructions ([`available`]).
@@ -205,7 +205,7 @@ unsafe fn q45k_rows_in<const FIVE: bool>(
 /// A Q4_K block's eight 6-bit scales and eight 6-bit mins (its 12 scale bytes), each as eight
 /// 16-bit lanes; unpacked as llama.cpp does.
 #[inline(always)]
-fn q4k_scales_and_mins(packed: &[u8]) -> (__m128i, __m128i) {
+pub(in crate::llm::quant) fn q4k_scales_and_mins(packed: &[u8]) -> (__m128i, __m128i) {
     let word = |k: usize| {
         u32::from_le_bytes([
             packed[4 * k],

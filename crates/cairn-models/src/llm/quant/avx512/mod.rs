@@ -58,7 +58,7 @@ const PREFETCH_AHEAD: usize = 2048;
 /// Asks for the cache lines of the `len` bytes `PREFETCH_AHEAD` on from `block`. A prefetch never
 /// faults, so the address may lie past the matrix.
 #[inline(always)]
-fn prefetch_ahead(block: *const u8, len: usize) {
+pub(in crate::llm::quant) fn prefetch_ahead(block: *const u8, len: usize) {
     let at = block.wrapping_add(PREFETCH_AHEAD);
     let mut line = 0;
     while line < len {
