@@ -210,6 +210,9 @@ fn background_threads() -> std::io::Result<tokio::runtime::Runtime> {
     if let Err(e) = built {
         tracing::warn!("rayon's pool was started elsewhere first: {e}");
     }
+    // What indexing and answering used goes back to the system once they stop (after the pool
+    // above exists: the purging thread visits it, and would otherwise start rayon's default one).
+    cairn_engine::allocator::give_freed_memory_back_when_idle();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("cairn-worker")

@@ -25,7 +25,5 @@ fn main() {
     cairn_engine::parse_worker::use_worker_beside_this_program();
     // Otherwise this executable is the worker; started as one, it parses one file and exits here.
     cairn_engine::parse_worker::serve_if_asked();
-    // A long-lived app gives back at once what indexing and answering used.
-    cairn_engine::allocator::give_freed_memory_back_at_once();
     cairn_desktop::run();
 }

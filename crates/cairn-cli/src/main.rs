@@ -47,12 +47,7 @@ fn main() -> ExitCode {
     cairn_engine::parse_worker::serve_if_asked();
     cairn_engine::logging::init();
     let cli = Cli::parse();
-    if matches!(
-        cli.command,
-        Command::Serve { .. } | Command::Mcp { .. } | Command::Watch { .. }
-    ) {
-        cairn_engine::allocator::give_freed_memory_back_at_once();
-    }
+    cairn_engine::allocator::give_freed_memory_back_when_idle();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {

@@ -31,10 +31,9 @@ impl Embedding {
             .start_handler(|_| lower_this_threads_priority())
             .build()
             .map_err(|e| Error::Internal(format!("could not start the embedding threads: {e}")))?;
-        Ok(Embedding {
-            model,
-            pool: Arc::new(pool),
-        })
+        let pool = Arc::new(pool);
+        crate::allocator::purge_on(&pool);
+        Ok(Embedding { model, pool })
     }
 
     /// One unit-length vector per text, in order, computed on the pool off the async runtime.
