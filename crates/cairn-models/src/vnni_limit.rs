@@ -29,11 +29,18 @@ pub(crate) fn vnni_limit() -> VnniLimit {
     })
 }
 
-/// The first of `kernels` (fastest first, each with the VNNI it needs) that the limit allows.
-pub(crate) fn fastest_allowed<T>(kernels: impl IntoIterator<Item = (VnniLimit, T)>) -> Option<T> {
+/// Those of `kernels` (each with the VNNI it needs) that the limit allows, in their order.
+pub(crate) fn allowed<T>(
+    kernels: impl IntoIterator<Item = (VnniLimit, T)>,
+) -> impl Iterator<Item = T> {
     let limit = vnni_limit();
     kernels
         .into_iter()
-        .find(|(needs, _)| *needs <= limit)
+        .filter(move |(needs, _)| *needs <= limit)
         .map(|(_, kernel)| kernel)
+}
+
+/// The first of `kernels` (fastest first, each with the VNNI it needs) that the limit allows.
+pub(crate) fn fastest_allowed<T>(kernels: impl IntoIterator<Item = (VnniLimit, T)>) -> Option<T> {
+    allowed(kernels).next()
 }

@@ -13,9 +13,15 @@ use std::arch::x86_64::*;
 pub mod block32;
 pub mod kquant;
 
-/// `out[i] = row i · x` for a run of consecutive rows (each `row_bytes` long), two at a time, for
-/// every quantized format decode meets: on AVX-VNNI where `vnni` (which needs
-/// [`kquant::vnni_available`]), else on plain AVX2; `false` (nothing written) for float rows.
+/// Whether this CPU has AVX-VNNI and `CAIRN_VNNI` ([`crate::vnni_limit`]) lets decoding use it.
+pub fn vnni_available() -> bool {
+    use crate::vnni_limit::{VnniLimit, vnni_limit};
+    super::avx_vnni::available() && vnni_limit() >= VnniLimit::Avx
+}
+
+/// `out[i] = row i · x` for a run of consecutive rows (each `row_bytes` long), for every quantized
+/// format decode meets: on AVX-VNNI where `vnni` (which needs
+/// [`vnni_available`]), else on plain AVX2; `false` (nothing written) for float rows.
 pub fn run_rows(
     vnni: bool,
     format: Format,

@@ -8,7 +8,7 @@
 //! meets it in integer arithmetic ([`avx2`] on CPUs with AVX2, `neon` on ARM, [`scalar`]
 //! elsewhere). Decoding meets a matrix as runs of rows on the fastest run kernel the CPU has
 //! ([`row_runs`]: [`avx512`] where it has AVX-512 VNNI, else `avx2::kquant` and `avx2::block32`,
-//! two rows at a time, with AVX-VNNI where it has that). A prompt batch meets a
+//! with AVX-VNNI where it has that). A prompt batch meets a
 //! matrix 16 rows at a time in 8-bit panels ([`panel`]; AVX-512 VNNI in [`vnni`] or AVX-VNNI in
 //! [`avx_vnni`], chosen at run time).
 
@@ -152,7 +152,7 @@ use neon as kernels;
 use scalar as kernels;
 pub use storage::WeightBytes;
 
-use crate::vnni_limit::{VnniLimit, fastest_allowed};
+use crate::vnni_limit::{VnniLimit, allowed, fastest_allowed};
 
 /// Every kernel this CPU runs for prompt batches ([`panel::matmul`]), fastest first, by name:
 /// `avx512-vnni`, `avx-vnni`. None where the CPU has no VNNI: there the integer path would be
@@ -383,17 +383,10 @@ fn runs_here() -> Vec<(VnniLimit, &'static str, RowRun)> {
 /// `CAIRN_VNNI` allows and that takes the format.
 fn dot_rows(format: Format, bytes: &[u8], row_bytes: usize, x: &Activation, out: &mut [f32]) {
     static ALLOWED: std::sync::OnceLock<Vec<RowRun>> = std::sync::OnceLock::new();
-    let allowed = ALLOWED.get_or_init(|| {
-        let limit = crate::vnni_limit::vnni_limit();
-        runs_here()
-            .into_iter()
-            .filter(|(needs, _, _)| *needs <= limit)
-            .map(|(_, _, run)| run)
-            .collect()
+    let runs = ALLOWED.get_or_init(|| {
+        allowed(runs_here().into_iter().map(|(needs, _, run)| (needs, run))).collect()
     });
-    let taken = allowed
-        .iter()
-        .any(|run| run(format, bytes, row_bytes, x, out));
+    let taken = runs.iter().any(|run| run(format, bytes, row_bytes, x, out));
     debug_assert!(taken, "the one-row kernels take every format");
 }
 

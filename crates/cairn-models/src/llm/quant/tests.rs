@@ -82,40 +82,69 @@ fn every_format_computes_what_its_dequantized_row_does() {
     }
 }
 
+/// `rows` random rows of `cols` values in `format`, and an activation they meet.
+struct RowsCase {
+    format: Format,
+    data: Vec<u8>,
+    m: QMatrix,
+    xs: Vec<f32>,
+    act: Activation,
+    row_bytes: usize,
+}
+
+impl RowsCase {
+    fn new(format: Format, rows: usize, cols: usize, seed: &mut u64) -> RowsCase {
+        let blocks = cols / format.block_values();
+        let data: Vec<u8> = (0..rows)
+            .flat_map(|_| random_row(format, blocks, seed))
+            .collect();
+        let m = QMatrix::new(format, rows, cols, data.clone()).unwrap();
+        let xs: Vec<f32> = (0..cols).map(|_| uniform(seed) * 3.0).collect();
+        let act = Activation::for_matrix(&xs, &m);
+        let row_bytes = data.len() / rows;
+        RowsCase {
+            format,
+            data,
+            m,
+            xs,
+            act,
+            row_bytes,
+        }
+    }
+
+    /// Panics unless each `out[i]` is row `first + i`'s scalar product; `what` names the kernel.
+    fn check(&self, first: usize, out: &[f32], what: &str) {
+        let cols = self.m.cols();
+        for (i, fast) in out.iter().enumerate() {
+            let r = first + i;
+            let row = &self.data[r * self.row_bytes..(r + 1) * self.row_bytes];
+            let reference = scalar_dot(self.format, row, &self.act);
+            let mut w = vec![0f32; cols];
+            self.m.row_f32(r, &mut w);
+            let norm: f32 = w.iter().zip(&self.xs).map(|(a, b)| (a * b).abs()).sum();
+            assert!(
+                (fast - reference).abs() <= 1e-5 * norm.max(1e-3),
+                "{what}, {} × {cols}, row {r}: kernel {fast} vs scalar {reference}",
+                self.format.name()
+            );
+        }
+    }
+}
+
 #[test]
 fn a_run_of_rows_computes_what_each_row_does_alone() {
-    // `dot_rows` takes the decode kernels (on AVX-512 VNNI for the K-quants where the CPU has it,
-    // which `available` below names in a failure); each row must equal its scalar product.
+    // `dot_rows` takes the fastest decode kernel that takes the format; each row must equal its
+    // scalar product.
     let mut seed = 23;
     for format in Format::ALL {
-        // An odd number of 32-value blocks too, which the paired kernels leave to others.
+        // An odd number of 32-value blocks too, which the AVX-512 kernel leaves to others.
         let odd = (format.block_values() == 32).then_some(3 * 32);
         for cols in [QK_K, 6 * QK_K].into_iter().chain(odd) {
-            let rows = 7;
-            let blocks = cols / format.block_values();
-            let data: Vec<u8> = (0..rows)
-                .flat_map(|_| random_row(format, blocks, &mut seed))
-                .collect();
-            let m = QMatrix::new(format, rows, cols, data.clone()).unwrap();
-            let xs: Vec<f32> = (0..cols).map(|_| uniform(&mut seed) * 3.0).collect();
-            let act = Activation::for_matrix(&xs, &m);
-            let mut out = vec![0f32; rows - 1];
-            m.dot_rows(1, &act, &mut out);
-            let row_bytes = data.len() / rows;
-            for (i, fast) in out.iter().enumerate() {
-                let row = &data[(i + 1) * row_bytes..(i + 2) * row_bytes];
-                let reference = scalar_dot(format, row, &act);
-                let mut w = vec![0f32; cols];
-                m.row_f32(i + 1, &mut w);
-                let norm: f32 = w.iter().zip(&xs).map(|(a, b)| (a * b).abs()).sum();
-                assert!(
-                    (fast - reference).abs() <= 1e-5 * norm.max(1e-3),
-                    "{} × {cols}, row {}: kernel {fast} vs scalar {reference} (AVX-512 VNNI: {})",
-                    format.name(),
-                    i + 1,
-                    avx512_here()
-                );
-            }
+            let case = RowsCase::new(format, 7, cols, &mut seed);
+            let mut out = vec![0f32; 6];
+            case.m.dot_rows(1, &case.act, &mut out);
+            let what = format!("dot_rows (AVX-512 VNNI: {})", avx512_here());
+            case.check(1, &out, &what);
         }
     }
 }
@@ -134,17 +163,9 @@ fn every_run_kernel_this_cpu_has_computes_each_rows_scalar_product() {
         for format in Format::ALL {
             // 7 rows: the paired kernels run three pairs and one row alone.
             for cols in [QK_K, 6 * QK_K] {
-                let rows = 7;
-                let blocks = cols / format.block_values();
-                let data: Vec<u8> = (0..rows)
-                    .flat_map(|_| random_row(format, blocks, &mut seed))
-                    .collect();
-                let m = QMatrix::new(format, rows, cols, data.clone()).unwrap();
-                let xs: Vec<f32> = (0..cols).map(|_| uniform(&mut seed) * 3.0).collect();
-                let act = Activation::for_matrix(&xs, &m);
-                let row_bytes = data.len() / rows;
-                let mut out = vec![f32::NAN; rows];
-                if !run(format, &data, row_bytes, &act, &mut out) {
+                let case = RowsCase::new(format, 7, cols, &mut seed);
+                let mut out = vec![f32::NAN; 7];
+                if !run(format, &case.data, case.row_bytes, &case.act, &mut out) {
                     assert!(
                         out.iter().all(|o| o.is_nan()),
                         "{name} wrote a refused format"
@@ -152,18 +173,7 @@ fn every_run_kernel_this_cpu_has_computes_each_rows_scalar_product() {
                     continue;
                 }
                 taken.push(format.name());
-                for (i, fast) in out.iter().enumerate() {
-                    let row = &data[i * row_bytes..(i + 1) * row_bytes];
-                    let reference = scalar_dot(format, row, &act);
-                    let mut w = vec![0f32; cols];
-                    m.row_f32(i, &mut w);
-                    let norm: f32 = w.iter().zip(&xs).map(|(a, b)| (a * b).abs()).sum();
-                    assert!(
-                        (fast - reference).abs() <= 1e-5 * norm.max(1e-3),
-                        "{name}, {} × {cols}, row {i}: kernel {fast} vs scalar {reference}",
-                        format.name()
-                    );
-                }
+                case.check(0, &out, name);
             }
         }
         for k in ["Q4_K", "Q5_K", "Q6_K", "Q8_0", "Q4_0"] {

@@ -9,7 +9,7 @@
 //!
 //! SAFETY (whole module): as [`super::kquant`]'s: the build has AVX2, FMA and F16C; the AVX-VNNI
 //! variant runs only inside a function compiled for it, called only after
-//! [`super::kquant::vnni_available`]; every load reads inside one block of a row (whole numbers of
+//! [`super::vnni_available`]; every load reads inside one block of a row (whole numbers of
 //! blocks, asserted) or one activation block, of which there is one per block of the row
 //! (asserted).
 #![allow(unsafe_code)]
@@ -24,7 +24,7 @@ use super::super::format::{Format, f16_le};
 use super::{bits_to_bytes, hsum, nibbles};
 
 /// `out[i] = row i · x` for the consecutive rows of `bytes` (each `row_bytes` long) in a 32-value
-/// format, on AVX-VNNI where `vnni` (which needs [`super::kquant::vnni_available`]), else on
+/// format, on AVX-VNNI where `vnni` (which needs [`super::vnni_available`]), else on
 /// plain AVX2; `false` (nothing written) for the other formats.
 pub fn rows(
     vnni: bool,
@@ -47,7 +47,7 @@ pub fn rows(
     assert!(row_bytes == blocks * block && x.q8.len() >= blocks);
     assert_eq!(bytes.len(), out.len() * row_bytes);
     assert!(
-        !vnni || super::kquant::vnni_available(),
+        !vnni || super::vnni_available(),
         "AVX-VNNI is not available"
     );
     let x = &x.q8[..blocks];

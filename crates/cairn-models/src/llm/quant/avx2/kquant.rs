@@ -13,7 +13,7 @@
 //!
 //! SAFETY (whole module): the build has AVX2, FMA and F16C (this module's parent is compiled only
 //! then); the AVX-VNNI variants run only inside functions compiled for it, called only after
-//! [`vnni_available`] said the CPU has it. Every weight load reads inside one block of a row
+//! [`super::vnni_available`] said the CPU has it. Every weight load reads inside one block of a row
 //! (row slices are whole numbers of blocks, asserted) and every activation load inside one
 //! super-block, of which there is one per block of the row (asserted).
 #![allow(unsafe_code)]
@@ -27,14 +27,8 @@ use super::super::avx512::prefetch_ahead;
 use super::super::format::{Format, f16_le};
 use super::{Q6_SCALE_SHUFFLE, SCALE_SHUFFLE, hsum};
 
-/// Whether this CPU has AVX-VNNI and `CAIRN_VNNI` ([`crate::vnni_limit`]) lets decoding use it.
-pub fn vnni_available() -> bool {
-    use crate::vnni_limit::{VnniLimit, vnni_limit};
-    super::super::avx_vnni::available() && vnni_limit() >= VnniLimit::Avx
-}
-
 /// `out[i] = row i · x` for the consecutive K-quant rows of `bytes` (each `row_bytes` long), on
-/// AVX-VNNI where `vnni` (which needs [`vnni_available`]), else on plain AVX2; `false` (nothing
+/// AVX-VNNI where `vnni` (which needs [`super::vnni_available`]), else on plain AVX2; `false` (nothing
 /// written) for the other formats.
 pub fn rows(
     vnni: bool,
@@ -55,14 +49,19 @@ pub fn rows(
     assert!(row_bytes == blocks * block && x.len() >= blocks);
     assert_eq!(bytes.len(), out.len() * row_bytes);
     let x = &x[..blocks];
-    assert!(!vnni || vnni_available(), "AVX-VNNI is not available");
+    assert!(
+        !vnni || super::vnni_available(),
+        "AVX-VNNI is not available"
+    );
     // SAFETY: the lengths are asserted above; AVX-VNNI where `vnni`, asserted.
     unsafe {
         match (format, vnni) {
             (Format::Q6K, false) => q6k_rows::<Madd>(bytes, row_bytes, x, out),
             (Format::Q6K, true) => q6k_rows_vnni(bytes, row_bytes, x, out),
-            (five, false) => q45k_rows::<Madd>(five == Format::Q5K, bytes, row_bytes, x, out),
-            (five, true) => q45k_rows_vnni(five == Format::Q5K, bytes, row_bytes, x, out),
+            (Format::Q5K, false) => q45k_rows::<true, Madd>(bytes, row_bytes, x, out),
+            (Format::Q5K, true) => q45k_rows_vnni::<true>(bytes, row_bytes, x, out),
+            (_, false) => q45k_rows::<false, Madd>(bytes, row_bytes, x, out),
+            (_, true) => q45k_rows_vnni::<false>(bytes, row_bytes, x, out),
         }
     }
     true
@@ -107,23 +106,21 @@ fn sums_of_32(x: &[Q8KBlock]) -> Vec<[i16; 8]> {
 /// # Safety
 /// The CPU has AVX-VNNI; as [`q45k_rows`].
 #[target_feature(enable = "avx2,fma,avxvnni")]
-unsafe fn q45k_rows_vnni(
-    five: bool,
+unsafe fn q45k_rows_vnni<const FIVE: bool>(
     bytes: &[u8],
     row_bytes: usize,
     x: &[Q8KBlock],
     out: &mut [f32],
 ) {
     // SAFETY: as this function's contract.
-    unsafe { q45k_rows::<Dpwssd>(five, bytes, row_bytes, x, out) }
+    unsafe { q45k_rows::<FIVE, Dpwssd>(bytes, row_bytes, x, out) }
 }
 
 /// # Safety
 /// `S`'s instructions are available; `bytes` is `out.len()` rows of `row_bytes` = `x.len()` blocks
-/// (Q5_K where `five`, else Q4_K).
+/// (Q5_K where `FIVE`, else Q4_K).
 #[inline(always)]
-unsafe fn q45k_rows<S: ScaledSum>(
-    five: bool,
+unsafe fn q45k_rows<const FIVE: bool, S: ScaledSum>(
     bytes: &[u8],
     row_bytes: usize,
     x: &[Q8KBlock],
@@ -132,13 +129,7 @@ unsafe fn q45k_rows<S: ScaledSum>(
     let sums = sums_of_32(x);
     for (row, o) in bytes.chunks_exact(row_bytes).zip(out.iter_mut()) {
         // SAFETY: a row of `x.len()` blocks; `S` as the contract.
-        *o = unsafe {
-            if five {
-                q45k_row::<true, S>(row.as_ptr(), x, &sums)
-            } else {
-                q45k_row::<false, S>(row.as_ptr(), x, &sums)
-            }
-        };
+        *o = unsafe { q45k_row::<FIVE, S>(row.as_ptr(), x, &sums) };
     }
 }
 
