@@ -110,6 +110,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             library::check(&open(data_dir).await?, &collection, json).await
         }
         Command::Collections { json } => library::collections(&open(data_dir).await?, json),
+        Command::ShareCollection {
+            name,
+            at,
+            endpoint,
+            region,
+            access_key_id,
+            json,
+        } => {
+            let share = library::ShareArgs {
+                at,
+                endpoint,
+                region,
+                access_key_id,
+            };
+            library::share_collection(&open(data_dir).await?, &name, share, json).await
+        }
         Command::DeleteCollection { name } => {
             library::delete_collection(&open(data_dir).await?, &name).await
         }

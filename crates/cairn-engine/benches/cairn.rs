@@ -2,6 +2,7 @@
 //!
 //! ```sh
 //! cargo bench -p cairn-engine --bench cairn -- ingest   # or rescan, latency, quality, precision, cache, all
+//! cargo bench -p cairn-engine --bench cairn -- shared   # latency in an S3 store on loopback (not in all)
 //!
 //! Embedding throughput against ONNX Runtime is `cairn-models`' `embed` bench.
 //! ```
@@ -58,6 +59,9 @@ fn main() -> Result<()> {
     }
     if matches!(which.as_str(), "latency" | "all") {
         runtime.block_on(latency())?;
+    }
+    if which == "shared" {
+        runtime.block_on(shared())?;
     }
     if matches!(which.as_str(), "precision" | "all") {
         runtime.block_on(precision())?;
@@ -434,90 +438,116 @@ fn questions() -> Result<Vec<Question>> {
         .collect::<std::result::Result<_, _>>()?)
 }
 
-async fn latency() -> Result<()> {
-    let embedder = embedder()?;
-    let words = vocabulary();
-    let info = embedder.info().clone();
-    let stamp = EmbedderStamp {
-        id: info.id.clone(),
-        fingerprint: info.fingerprint.clone(),
-        dimension: info.dimension,
-    };
-    let queries: Vec<String> = questions()?.into_iter().map(|q| q.question).collect();
-    // Vectors: 2,000 real embeddings of generated passages, each reused with Gaussian noise, so the
-    // collection has the clustered structure of real data without embedding 100,000 passages.
-    let mut rng = Lcg(99);
-    let base_texts: Vec<String> = (0..2000)
-        .map(|_| {
-            let len = 20 + rng.below(30);
-            sentence(&mut rng, &words, len)
-        })
-        .collect();
-    let base_refs: Vec<&str> = base_texts.iter().map(String::as_str).collect();
-    let base = embedder.embed(&base_refs)?;
-    let query_vectors = embedder.embed(&queries.iter().map(String::as_str).collect::<Vec<_>>())?;
+/// What the latency benchmarks search: generated passages over real embeddings, and the
+/// evaluation's questions.
+struct LatencyCorpus {
+    embedder: BertEmbedder,
+    stamp: EmbedderStamp,
+    words: Vec<String>,
+    base: Vec<Vec<f32>>,
+    base_texts: Vec<String>,
+    queries: Vec<String>,
+    query_vectors: Vec<Vec<f32>>,
+}
 
-    println!(
-        "## Query latency (hybrid = dense + BM25 + fusion; {} queries after 10 warm-up)\n",
-        queries.len()
-    );
-    println!(
-        "| chunks | vector index | build s | dense p50 | BM25 p50 | hybrid p50 | hybrid p95 | query embedding p50 | end to end p50 | end to end p95 |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
-    for n in [10_000usize, 100_000] {
-        let dir = tempfile::tempdir()?;
-        let index = Index::open(dir.path()).await?;
-        let table = index.collection("bench", &stamp).await?;
+impl LatencyCorpus {
+    fn new() -> Result<LatencyCorpus> {
+        let embedder = embedder()?;
+        let words = vocabulary();
+        let info = embedder.info().clone();
+        let stamp = EmbedderStamp {
+            id: info.id.clone(),
+            fingerprint: info.fingerprint.clone(),
+            dimension: info.dimension,
+        };
+        let queries: Vec<String> = questions()?.into_iter().map(|q| q.question).collect();
+        // Vectors: 2,000 real embeddings of generated passages, each reused with Gaussian noise, so
+        // the collection has the clustered structure of real data without embedding every passage.
+        let mut rng = Lcg(99);
+        let base_texts: Vec<String> = (0..2000)
+            .map(|_| {
+                let len = 20 + rng.below(30);
+                sentence(&mut rng, &words, len)
+            })
+            .collect();
+        let base_refs: Vec<&str> = base_texts.iter().map(String::as_str).collect();
+        let base = embedder.embed(&base_refs)?;
+        let query_vectors =
+            embedder.embed(&queries.iter().map(String::as_str).collect::<Vec<_>>())?;
+        Ok(LatencyCorpus {
+            embedder,
+            stamp,
+            words,
+            base,
+            base_texts,
+            queries,
+            query_vectors,
+        })
+    }
+
+    /// Rows `first..end`, 10,000 a write at most.
+    fn rows(&self, rng: &mut Lcg, first: usize, end: usize) -> Vec<ChunkRow> {
+        let base = &self.base;
+        (first..end)
+            .map(|i| {
+                let b = &base[i % base.len()];
+                let mut v: Vec<f32> = b.iter().map(|x| x + 0.03 * rng.gaussian()).collect();
+                let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+                v.iter_mut().for_each(|x| *x /= norm);
+                let len = 10 + rng.below(20);
+                let text = format!(
+                    "{} {}",
+                    self.base_texts[i % base.len()],
+                    sentence(rng, &self.words, len)
+                );
+                let passage = Passage {
+                    chunk_id: format!("{i}:0"),
+                    doc_id: i as i64,
+                    doc_path: format!("/bench/{i}.md"),
+                    ordinal: 0,
+                    page: None,
+                    heading: String::new(),
+                    char_start: 0,
+                    char_end: text.chars().count() as u32,
+                    text,
+                };
+                ChunkRow { passage, vector: v }
+            })
+            .collect()
+    }
+
+    /// Fills a new collection of `index` with `n` passages, builds its indices, then times the
+    /// queries; prints one table row, `label` first.
+    async fn measure(&self, label: &str, index: &Index, n: usize) -> Result<()> {
+        let mut rng = Lcg(7);
+        let table = index.collection("bench", &self.stamp).await?;
         let start = Instant::now();
-        for start_row in (0..n).step_by(10_000) {
-            let rows: Vec<ChunkRow> = (start_row..(start_row + 10_000).min(n))
-                .map(|i| {
-                    let b = &base[i % base.len()];
-                    let mut v: Vec<f32> = b.iter().map(|x| x + 0.03 * rng.gaussian()).collect();
-                    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-                    v.iter_mut().for_each(|x| *x /= norm);
-                    let len = 10 + rng.below(20);
-                    let text = format!(
-                        "{} {}",
-                        base_texts[i % base.len()],
-                        sentence(&mut rng, &words, len)
-                    );
-                    let passage = Passage {
-                        chunk_id: format!("{i}:0"),
-                        doc_id: i as i64,
-                        doc_path: format!("/bench/{i}.md"),
-                        ordinal: 0,
-                        page: None,
-                        heading: String::new(),
-                        char_start: 0,
-                        char_end: text.chars().count() as u32,
-                        text,
-                    };
-                    ChunkRow { passage, vector: v }
-                })
-                .collect();
+        let mut generating = Duration::ZERO;
+        for first in (0..n).step_by(10_000) {
+            let t = Instant::now();
+            let rows = self.rows(&mut rng, first, (first + 10_000).min(n));
+            generating += t.elapsed();
             table.add(&rows).await?;
         }
+        let added = start.elapsed() - generating;
         table.optimize(&IndexSettings::default()).await?;
-        let build = start.elapsed();
+        let build = start.elapsed() - generating;
         let params = SearchParams {
             k: 10,
             ..SearchParams::default()
         };
-        let mut dense = Vec::new();
-        let mut bm25 = Vec::new();
-        let mut hybrid = Vec::new();
-        let mut embed_times = Vec::new();
+        let (mut dense, mut bm25, mut hybrid, mut embed_times) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let queries = &self.queries;
         for (round, (q, v)) in queries
             .iter()
-            .zip(&query_vectors)
+            .zip(&self.query_vectors)
             .cycle()
             .take(queries.len() + 10)
             .enumerate()
         {
             let t = Instant::now();
-            let _ = embedder.embed(&[q.as_str()])?;
+            let _ = self.embedder.embed(&[q.as_str()])?;
             let e = t.elapsed();
             let t = Instant::now();
             table.dense(v, params.k, &params).await?;
@@ -550,7 +580,8 @@ async fn latency() -> Result<()> {
             v.sort();
         }
         println!(
-            "| {n} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {label} | {n} | {:.0} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} |",
+            n as f64 / added.as_secs_f64(),
             if table.has_vector_index().await? {
                 "IVF-HNSW-SQ"
             } else {
@@ -565,6 +596,105 @@ async fn latency() -> Result<()> {
             ms(percentile(&total, 0.5)),
             ms(percentile(&total, 0.95)),
         );
+        Ok(())
+    }
+
+    fn header(&self) {
+        println!(
+            "## Query latency (hybrid = dense + BM25 + fusion; {} queries after 10 warm-up)\n",
+            self.queries.len()
+        );
+        println!(
+            "| where | chunks | add chunks/s | vector index | build s | dense p50 | BM25 p50 | hybrid p50 | hybrid p95 | query embedding p50 | end to end p50 | end to end p95 |"
+        );
+        println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    }
+}
+
+async fn latency() -> Result<()> {
+    let corpus = LatencyCorpus::new()?;
+    corpus.header();
+    for n in [10_000usize, 100_000] {
+        let dir = tempfile::tempdir()?;
+        corpus
+            .measure("local disk", &Index::open(dir.path()).await?, n)
+            .await?;
+    }
+    println!();
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// A shared collection in an S3-compatible store on loopback (moto's server, as in the tests),
+// beside the same collection on local disk. `CAIRN_BENCH_SHARED_CHUNKS` sets the sizes
+// (comma-separated; default 100000).
+
+/// moto's S3 server on loopback (`crates/cairn-index/tests/s3_server.py`), with one bucket.
+struct S3Server {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl S3Server {
+    fn start(bucket: &str) -> Result<S3Server> {
+        use std::io::{BufRead, Write};
+        let python = std::env::var("CAIRN_PYTHON").unwrap_or_else(|_| "python3".into());
+        let mut child = std::process::Command::new(python)
+            .arg(root().join("crates/cairn-index/tests/s3_server.py"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()?;
+        let mut answers = std::io::BufReader::new(child.stdout.take().ok_or("no stdout")?);
+        let mut line = String::new();
+        answers.read_line(&mut line)?;
+        let port = line
+            .strip_prefix("ready ")
+            .and_then(|p| p.trim().parse().ok())
+            .ok_or_else(|| format!("the S3 server did not start: {line:?}"))?;
+        writeln!(child.stdin.as_mut().ok_or("no stdin")?, "bucket {bucket}")?;
+        line.clear();
+        answers.read_line(&mut line)?;
+        if line.trim() != "ok" {
+            return Err(format!("no bucket: {line}").into());
+        }
+        Ok(S3Server { child, port })
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn shared() -> Result<()> {
+    let sizes: Vec<usize> = std::env::var("CAIRN_BENCH_SHARED_CHUNKS")
+        .unwrap_or_else(|_| "100000".into())
+        .split(',')
+        .map(|n| n.trim().parse())
+        .collect::<std::result::Result<_, _>>()?;
+    let corpus = LatencyCorpus::new()?;
+    corpus.header();
+    for n in sizes {
+        let dir = tempfile::tempdir()?;
+        corpus
+            .measure("local disk", &Index::open(dir.path()).await?, n)
+            .await?;
+        drop(dir);
+        let server = S3Server::start("bench")?;
+        let store = cairn_index::ObjectStore::new(
+            "s3://bench/library",
+            Some(&format!("http://127.0.0.1:{}", server.port)),
+            None,
+        )?;
+        let credentials = cairn_index::StoreCredentials {
+            access_key_id: "bench".into(),
+            secret_access_key: "bench-secret".into(),
+            session_token: None,
+        };
+        let index = Index::open_shared(&store, &credentials).await?;
+        corpus.measure("S3 (moto, loopback)", &index, n).await?;
     }
     println!();
     Ok(())

@@ -65,6 +65,9 @@ pub enum Error {
     /// A cloud provider could not be set up or asked (keys, keychain).
     #[error("{0}")]
     Provider(#[from] cairn_providers::ProviderError),
+    /// A shared collection's store or key could not be used.
+    #[error("{0}")]
+    SharedCollection(String),
     /// A background task failed.
     #[error("internal error: {0}")]
     Internal(String),
@@ -94,6 +97,7 @@ impl Error {
             Error::Watch { .. } => "watch",
             Error::InvalidInput(_) => "invalid_input",
             Error::Provider(e) => e.code(),
+            Error::SharedCollection(_) => "shared_collection",
             Error::Internal(_) => "internal",
             Error::Document(e) => e.code(),
         }

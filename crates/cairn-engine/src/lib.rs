@@ -50,6 +50,8 @@ mod resident;
 mod review;
 pub mod router;
 mod search;
+mod shared;
+pub use shared::{SHARED_AUDIT_PREFIX, ShareSpec, SharedJoin};
 mod stats;
 mod tools;
 pub use tools::TOOL_PROVIDER;

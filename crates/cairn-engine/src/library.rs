@@ -63,6 +63,7 @@ pub struct Library {
     pub(crate) searches: AtomicU64,
     pub(crate) retrieval_cache: RetrievalCache,
     pub(crate) answer_cache: AnswerCache,
+    pub(crate) shared_indexes: crate::shared::SharedIndexes,
 }
 
 impl std::fmt::Debug for Library {
@@ -124,6 +125,7 @@ impl Library {
             searches: AtomicU64::new(0),
             retrieval_cache,
             answer_cache: AnswerCache::default(),
+            shared_indexes: Default::default(),
         };
         if let Some(lock) = WriteLock::try_acquire(data_dir, "repairing the library")? {
             library.recover(&lock).await?;
@@ -548,6 +550,14 @@ impl Library {
             self.store.create_collection(&record)?;
             return Ok(index);
         };
+        if record.shared.is_some() {
+            // Never dropped from here: other libraries' passages are in it.
+            return Ok(self
+                .index_of(collection)
+                .await?
+                .collection(collection, &stamp)
+                .await?);
+        }
         // A re-index stopped between recording the new model and dropping the old table: the
         // records already say every document must be read again, so the old table goes.
         if record.embedder_fingerprint == stamp.fingerprint
@@ -585,14 +595,20 @@ impl Library {
     /// Records first, in one transaction, then the table: a kill in between leaves a table no
     /// record names, which is dropped before a collection of that name is made again
     /// ([`Library::collection_index`]), never documents marked indexed over a missing table.
+    ///
+    /// A shared collection is only left: its records and key here are forgotten, its index stays
+    /// in the store for the other libraries (the passages this library added stay with it).
     pub async fn delete_collection(&self, collection: &str) -> Result<()> {
-        if self.store.collection(collection)?.is_none() {
+        let Some(record) = self.store.collection(collection)? else {
             return Err(Error::NoSuchCollection(collection.to_string()));
-        }
+        };
         let _lock = self
             .write_lock(&format!("deleting collection '{collection}'"))
             .await?;
         self.store.delete_collection(collection)?;
+        if record.shared.is_some() {
+            return self.forget_shared_key(collection);
+        }
         crate::fault::point("delete_collection.records_deleted");
         self.index.drop_collection(collection).await?;
         Ok(())
@@ -632,9 +648,10 @@ impl Library {
         if docs.is_empty() {
             return Ok(RemoveReport::default());
         }
-        match self.index.stamp(collection).await? {
+        let index = self.index_of(collection).await?;
+        match index.stamp(collection).await? {
             Some(stamp) => {
-                let index = self.index.collection(collection, &stamp).await?;
+                let index = index.collection(collection, &stamp).await?;
                 self.remove_documents_from(&index, docs).await
             }
             None => self.forget_documents(docs, 0),

@@ -80,8 +80,15 @@ impl Library {
         progress: &(dyn Fn(Progress) + Sync),
         cancel: &CancelToken,
     ) -> Result<AddReport> {
-        if self.store.collection(collection)?.is_none() {
-            return Err(Error::NoSuchCollection(collection.to_string()));
+        match self.store.collection(collection)? {
+            None => return Err(Error::NoSuchCollection(collection.to_string())),
+            Some(record) if record.shared.is_some() => {
+                return Err(Error::SharedCollection(format!(
+                    "'{collection}' is shared: re-indexing it would drop the passages other \
+                     libraries added. Make a new shared collection with the new model instead"
+                )));
+            }
+            Some(_) => {}
         }
         let stamp = self.stamp()?;
         let _lock = self
@@ -120,6 +127,8 @@ pub struct CheckReport {
     pub mismatched: Vec<(String, u64, u64)>,
     /// Rows whose document the store does not hold as indexed.
     pub orphan_rows: u64,
+    /// In a shared collection: rows of the documents other libraries added (never orphans here).
+    pub rows_of_other_libraries: u64,
 }
 
 impl CheckReport {
@@ -135,9 +144,10 @@ impl Library {
         if self.store.collection(collection)?.is_none() {
             return Err(Error::NoSuchCollection(collection.to_string()));
         }
-        let mut rows = match self.index.stamp(collection).await? {
+        let index = self.index_of(collection).await?;
+        let mut rows = match index.stamp(collection).await? {
             Some(stamp) => {
-                self.index
+                index
                     .collection(collection, &stamp)
                     .await?
                     .rows_per_document()
@@ -164,7 +174,12 @@ impl Library {
                 report.mismatched.push((doc.path, in_store, in_index));
             }
         }
-        report.orphan_rows = rows.values().map(|&n| n as u64).sum();
+        let left: u64 = rows.values().map(|&n| n as u64).sum();
+        if self.is_shared(collection)? {
+            report.rows_of_other_libraries = left;
+        } else {
+            report.orphan_rows = left;
+        }
         Ok(report)
     }
 }
@@ -215,22 +230,40 @@ impl Library {
             if writing.is_empty() && removing.is_empty() {
                 continue;
             }
-            if let Some(stamp) = self.index.stamp(&record.name).await? {
-                let index = self.index.collection(&record.name, &stamp).await?;
-                let ids: Vec<i64> = writing.iter().chain(&removing).map(|d| d.id).collect();
-                let rows = index.delete_documents(&ids).await?;
-                tracing::info!(
+            let ids: Vec<i64> = writing.iter().chain(&removing).map(|d| d.id).collect();
+            match self.delete_rows_of(&record.name, &ids).await {
+                Ok(rows) => tracing::info!(
                     collection = record.name,
                     half_written = writing.len(),
                     leaving = removing.len(),
                     rows,
                     "deleted the passages a stopped writer left"
-                );
+                ),
+                // A shared collection's store out of reach (offline) must not keep the library
+                // closed: its documents stay journalled and are repaired on a later start.
+                Err(e) if record.shared.is_some() => {
+                    tracing::warn!(collection = record.name, error = %e, "cannot reach a shared collection to repair it now");
+                    continue;
+                }
+                Err(e) => return Err(e),
             }
             for doc in removing {
                 self.store.remove_document(doc.id)?;
             }
         }
         Ok(())
+    }
+
+    /// Deletes the rows of these documents from a collection's table, if it has one.
+    async fn delete_rows_of(&self, collection: &str, ids: &[i64]) -> Result<u64> {
+        let index = self.index_of(collection).await?;
+        match index.stamp(collection).await? {
+            Some(stamp) => Ok(index
+                .collection(collection, &stamp)
+                .await?
+                .delete_documents(ids)
+                .await?),
+            None => Ok(0),
+        }
     }
 }

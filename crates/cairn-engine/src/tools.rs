@@ -65,10 +65,11 @@ impl Library {
                 )));
             }
         };
-        let Some(stamp) = self.index.stamp(collection).await? else {
+        let index = self.index_of(collection).await?;
+        let Some(stamp) = index.stamp(collection).await? else {
             return Ok(Vec::new());
         };
-        let index = self.index.collection(collection, &stamp).await?;
+        let index = index.collection(collection, &stamp).await?;
         let mut passages: Vec<Passage> = index
             .document_rows(document.id)
             .await?

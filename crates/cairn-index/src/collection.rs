@@ -22,6 +22,7 @@ use crate::fusion::fuse;
 use crate::schema::{
     self, ChunkRow, DISTANCE, Hit, META_COLUMNS, Passage, RawHit, SCORE, SearchParams, TEXT, VECTOR,
 };
+use crate::shared::{ObjectStore, StoreCredentials};
 
 /// The embedding model a collection's vectors come from, recorded in the table's schema metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +125,25 @@ impl Index {
         Ok(Index {
             db: lancedb::connect(uri).execute().await?,
         })
+    }
+
+    /// Opens (creating if needed) the database in an object store: the tables of a shared
+    /// collection. Every commit there is a conditional put, so writers on many machines add to it
+    /// at once without losing or doubling a row; a reader looks for a newer version at most
+    /// [`ObjectStore::fresh_within`] after the one it has.
+    pub async fn open_shared(store: &ObjectStore, credentials: &StoreCredentials) -> Result<Index> {
+        Ok(Index {
+            db: lancedb::connect(store.uri())
+                .storage_options(store.storage_options(credentials))
+                .read_consistency_interval(store.read_consistency())
+                .execute()
+                .await?,
+        })
+    }
+
+    /// Where the database is: a directory, or an object-store URI.
+    pub fn uri(&self) -> &str {
+        self.db.uri()
     }
 
     /// Opens the collection's table, creating it for `stamp` if it does not exist. A table built with

@@ -27,6 +27,9 @@ pub enum Error {
         /// What was given.
         got: usize,
     },
+    /// A shared collection's location or endpoint that cannot be used.
+    #[error("{0}")]
+    Location(String),
     /// LanceDB reported an error.
     #[error("index error: {0}")]
     Lance(#[from] lancedb::Error),

@@ -7,6 +7,8 @@
 //! * [`CollectionIndex`] adds and deletes [`ChunkRow`]s in batches, keeps the indices current
 //!   ([`CollectionIndex::optimize`]) and answers [`CollectionIndex::dense`], [`CollectionIndex::bm25`]
 //!   and [`CollectionIndex::hybrid`] queries with [`Hit`]s.
+//! * [`Index::open_shared`] keeps the tables in an S3-compatible object store instead
+//!   ([`ObjectStore`]): a collection many people add to and search at once.
 //! * [`fuse`] combines dense and BM25 rankings by reciprocal rank or by a weighted blend of
 //!   normalised scores ([`Fusion`]).
 //!
@@ -26,8 +28,10 @@ mod collection;
 mod error;
 mod fusion;
 mod schema;
+mod shared;
 
 pub use collection::{CollectionIndex, EmbedderStamp, Index, IndexSettings, check_collection_name};
 pub use error::{Error, Result};
 pub use fusion::{FusedScore, Fusion, fuse};
 pub use schema::{ChunkRow, Hit, Passage, SearchParams};
+pub use shared::{DEFAULT_FRESH_WITHIN, ObjectStore, StoreCredentials};

@@ -45,7 +45,9 @@ pub use feedback::FeedbackRecord;
 pub use forget::Forgotten;
 pub use models::{LOCAL_SOURCE, ModelRecord};
 pub use provenance::{Provenance, Tier};
-pub use records::{CollectionRecord, DocState, DocumentRecord, FileStamp, IndexedDocument};
+pub use records::{
+    CollectionRecord, DocState, DocumentRecord, FileStamp, IndexedDocument, SharedLocation,
+};
 pub use review::{Decision, NewReview, ReviewRecord};
 pub use spend::{
     Latency, Limit, Limits, ModelSpend, Refused, Reservation, Settlement, Spent, day_and_month,

@@ -19,4 +19,5 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0014_parsing.sql"),
     include_str!("../migrations/0015_tool_sharing.sql"),
     include_str!("../migrations/0016_file_stamp.sql"),
+    include_str!("../migrations/0017_shared_collections.sql"),
 ];

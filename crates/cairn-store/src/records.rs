@@ -15,6 +15,19 @@ pub struct CollectionRecord {
     pub dimension: u32,
     /// Creation time, seconds since the Unix epoch.
     pub created_at: i64,
+    /// Where the collection's index lives when it is shared; `None` for a local one.
+    pub shared: Option<SharedLocation>,
+}
+
+/// Where a shared collection's index lives: an object store many libraries write to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedLocation {
+    /// `s3://bucket/prefix`.
+    pub uri: String,
+    /// The store's endpoint, where it is not Amazon S3.
+    pub endpoint: Option<String>,
+    /// The store's region, where one was given.
+    pub region: Option<String>,
 }
 
 impl CollectionRecord {
@@ -26,6 +39,7 @@ impl CollectionRecord {
             embedder_fingerprint: embedder_fingerprint.to_string(),
             dimension,
             created_at: crate::clock::now(),
+            shared: None,
         }
     }
 }

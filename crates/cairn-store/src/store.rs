@@ -9,7 +9,9 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use crate::clock::now;
 use crate::error::{Error, Result};
 use crate::migrations::MIGRATIONS;
-use crate::records::{CollectionRecord, DocState, DocumentRecord, FileStamp, IndexedDocument};
+use crate::records::{
+    CollectionRecord, DocState, DocumentRecord, FileStamp, IndexedDocument, SharedLocation,
+};
 
 /// The SQLite store. One connection behind a mutex: every query here takes microseconds, and WAL mode
 /// lets other processes read while this one writes.
@@ -55,8 +57,19 @@ fn collection_from_row(row: &Row) -> rusqlite::Result<CollectionRecord> {
         embedder_fingerprint: row.get(2)?,
         dimension: row.get(3)?,
         created_at: row.get(4)?,
+        shared: match row.get::<_, Option<String>>(5)? {
+            None => None,
+            Some(uri) => Some(SharedLocation {
+                uri,
+                endpoint: row.get(6)?,
+                region: row.get(7)?,
+            }),
+        },
     })
 }
+
+/// The columns [`collection_from_row`] reads, in its order.
+const COLLECTION_COLUMNS: &str = "name, embedder_id, embedder_fingerprint, dimension, created_at, shared_uri, shared_endpoint, shared_region";
 
 impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
@@ -83,9 +96,9 @@ impl Store {
     /// The collection named `name`, if it exists.
     pub fn collection(&self, name: &str) -> Result<Option<CollectionRecord>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT name, embedder_id, embedder_fingerprint, dimension, created_at FROM collections WHERE name = ?1",
-        )?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {COLLECTION_COLUMNS} FROM collections WHERE name = ?1"
+        ))?;
         Ok(stmt.query_row([name], collection_from_row).optional()?)
     }
 
@@ -103,9 +116,9 @@ impl Store {
     /// All collections, by name.
     pub fn collections(&self) -> Result<Vec<CollectionRecord>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT name, embedder_id, embedder_fingerprint, dimension, created_at FROM collections ORDER BY name",
-        )?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {COLLECTION_COLUMNS} FROM collections ORDER BY name"
+        ))?;
         let rows = stmt.query_map([], collection_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -113,9 +126,19 @@ impl Store {
     /// Records a new collection.
     pub fn create_collection(&self, record: &CollectionRecord) -> Result<()> {
         self.conn().execute(
-            "INSERT INTO collections (name, embedder_id, embedder_fingerprint, dimension, created_at, shared_with_tools) \
-             VALUES (?1, ?2, ?3, ?4, ?5, EXISTS (SELECT 1 FROM tool_server WHERE default_collection = ?1))",
-            params![record.name, record.embedder_id, record.embedder_fingerprint, record.dimension, record.created_at],
+            "INSERT INTO collections (name, embedder_id, embedder_fingerprint, dimension, created_at, shared_with_tools, \
+             shared_uri, shared_endpoint, shared_region) \
+             VALUES (?1, ?2, ?3, ?4, ?5, EXISTS (SELECT 1 FROM tool_server WHERE default_collection = ?1), ?6, ?7, ?8)",
+            params![
+                record.name,
+                record.embedder_id,
+                record.embedder_fingerprint,
+                record.dimension,
+                record.created_at,
+                record.shared.as_ref().map(|s| &s.uri),
+                record.shared.as_ref().and_then(|s| s.endpoint.as_ref()),
+                record.shared.as_ref().and_then(|s| s.region.as_ref()),
+            ],
         )?;
         Ok(())
     }
@@ -204,10 +227,17 @@ impl Store {
     }
 
     /// The id of the document at `path` in `collection`, creating its record if needed.
+    ///
+    /// In a shared collection, other libraries write passages under their own documents' ids to
+    /// the same table: there an id is drawn at random from 63 bits, not counted up from 1, so two
+    /// libraries do not give two documents one id (a delete of one would take the other's rows).
     pub fn ensure_document(&self, collection: &str, path: &str) -> Result<i64> {
         let conn = self.conn();
         conn.execute(
-            "INSERT INTO documents (collection, path) VALUES (?1, ?2) ON CONFLICT (collection, path) DO NOTHING",
+            "INSERT INTO documents (id, collection, path) VALUES ( \
+               CASE WHEN (SELECT shared_uri FROM collections WHERE name = ?1) IS NULL THEN NULL \
+               ELSE (random() & 0x3fffffffffffffff) + 1 END, ?1, ?2) \
+             ON CONFLICT (collection, path) DO NOTHING",
             params![collection, path],
         )?;
         Ok(conn.query_row(

@@ -1,6 +1,8 @@
 //! Collections and documents: the ingest journal, failures, schema versions and re-embedding.
 
-use cairn_store::{CollectionRecord, DocState, Error, FileStamp, IndexedDocument, Store};
+use cairn_store::{
+    CollectionRecord, DocState, Error, FileStamp, IndexedDocument, SharedLocation, Store,
+};
 
 fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -218,4 +220,38 @@ fn a_file_stamp_is_kept_with_its_content_and_refreshed_only_for_the_same_size() 
         store.document_by_id(id).unwrap().unwrap().stamp,
         Some(touched)
     );
+}
+
+#[test]
+fn a_shared_collection_keeps_its_location_and_draws_document_ids_no_other_library_would() {
+    let (dir, store) = store();
+    let mut shared = CollectionRecord::new("team", "m", "f", 4);
+    shared.shared = Some(SharedLocation {
+        uri: "s3://library/team".into(),
+        endpoint: Some("https://minio.example.org".into()),
+        region: None,
+    });
+    store.create_collection(&shared).unwrap();
+    drop(store);
+    let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+    assert_eq!(
+        store.collection("team").unwrap().unwrap().shared,
+        shared.shared
+    );
+    assert_eq!(store.collection("c").unwrap().unwrap().shared, None);
+
+    // Local ids count up from 1; shared ones are drawn from 62 bits.
+    assert_eq!(store.ensure_document("c", "/a.txt").unwrap(), 1);
+    let ids: Vec<i64> = (0..50)
+        .map(|i| store.ensure_document("team", &format!("/{i}.txt")).unwrap())
+        .collect();
+    assert!(ids.iter().all(|&id| id > 0), "{ids:?}");
+    assert!(
+        ids.iter().filter(|&&id| id > 1 << 40).count() >= 49,
+        "{ids:?}"
+    );
+    let distinct: std::collections::HashSet<_> = ids.iter().collect();
+    assert_eq!(distinct.len(), 50);
+    // The same path keeps its id.
+    assert_eq!(store.ensure_document("team", "/0.txt").unwrap(), ids[0]);
 }

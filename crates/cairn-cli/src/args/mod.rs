@@ -294,8 +294,32 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Make a collection whose index lives in an S3-compatible object store that other libraries
+    /// add to and search too, or join one another library made there. The secret access key is
+    /// read from stdin (one line) and kept in the OS keychain with the key id.
+    ShareCollection {
+        /// The collection's name (the same in every library that shares it).
+        name: String,
+        /// Where the index lives: `s3://bucket/prefix`.
+        #[arg(long)]
+        at: String,
+        /// The S3 endpoint of a store that is not Amazon's (MinIO, Ceph, R2, a NAS): https://,
+        /// or http:// on this machine only.
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// The store's region.
+        #[arg(long)]
+        region: Option<String>,
+        /// The access key id.
+        #[arg(long, env = "CAIRN_S3_ACCESS_KEY_ID")]
+        access_key_id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Delete a collection: its passages, its document records and every record of what was asked
     /// of it (traces, reviews, feedback, cached answers). The files themselves are not touched.
+    /// A shared collection is only left: its passages stay in the store for the others.
     DeleteCollection {
         /// The collection.
         name: String,

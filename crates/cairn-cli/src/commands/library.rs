@@ -141,6 +141,12 @@ pub async fn check(library: &Library, collection: &str, json: bool) -> anyhow::R
             report.rows_in_index,
             report.orphan_rows
         );
+        if report.rows_of_other_libraries > 0 {
+            println!(
+                "{} rows of documents other libraries added to this shared collection",
+                report.rows_of_other_libraries
+            );
+        }
         for (path, store, index) in &report.mismatched {
             println!("mismatch: {path}: {store} recorded, {index} in the index");
         }
@@ -159,11 +165,61 @@ pub fn collections(library: &Library, json: bool) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&collections)?);
     } else {
         for c in &collections {
+            let shared = c
+                .shared
+                .as_ref()
+                .map(|s| format!(", shared at {}", s.uri))
+                .unwrap_or_default();
             println!(
-                "{:<20} {} ({}, {} dimensions)",
+                "{:<20} {} ({}, {} dimensions){shared}",
                 c.name, c.embedder_id, c.embedder_fingerprint, c.dimension
             );
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where `cairn share-collection` puts a collection, and the key id to reach it.
+pub struct ShareArgs {
+    pub at: String,
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub access_key_id: String,
+}
+
+/// `cairn share-collection NAME --at s3://bucket/prefix`, the secret access key on stdin.
+pub async fn share_collection(
+    library: &Library,
+    name: &str,
+    share: ShareArgs,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let mut secret = String::new();
+    std::io::stdin().read_line(&mut secret)?;
+    if secret.trim().is_empty() {
+        anyhow::bail!(
+            "no secret access key on stdin: pipe it in, e.g. `cairn share-collection {name} --at {} < secret.txt`",
+            share.at
+        );
+    }
+    let spec = cairn_engine::ShareSpec {
+        uri: share.at,
+        endpoint: share.endpoint,
+        region: share.region,
+        access_key_id: share.access_key_id,
+        secret_access_key: secret.trim().to_string(),
+    };
+    secret.clear();
+    let joined = library.create_shared_collection(name, &spec).await?;
+    if json {
+        println!("{}", serde_json::to_string(&joined)?);
+    } else if joined.joined {
+        eprintln!(
+            "joined shared collection '{name}' at {} ({} passages)",
+            spec.uri, joined.passages
+        );
+    } else {
+        eprintln!("made shared collection '{name}' at {}", spec.uri);
     }
     Ok(ExitCode::SUCCESS)
 }

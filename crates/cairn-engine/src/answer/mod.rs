@@ -136,6 +136,10 @@ impl Library {
             Some("a model policy was chosen for this question")
         } else if request.document.is_some() {
             Some("the question is about one document")
+        } else if self.is_shared(&request.collection)? {
+            // Other libraries change it without this one's records knowing: a kept answer
+            // could not tell that its sources changed.
+            Some("the collection is shared")
         } else {
             None
         };

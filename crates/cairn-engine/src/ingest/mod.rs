@@ -715,6 +715,7 @@ impl Library {
             .embed(slice.iter().map(embedding_text).collect())
             .await?;
         let rows = rows_for(p, &slice, vectors)?;
+        self.audit_shared_write(index.name(), &rows)?;
         index.add(&rows).await?;
         crate::fault::point("ingest.slice_appended");
         streaming.written += slice.len();
@@ -772,6 +773,7 @@ impl Library {
             index.delete_documents(&replaced).await?;
             crate::fault::point("ingest.old_rows_deleted");
         }
+        self.audit_shared_write(index.name(), &rows)?;
         index.add(&rows).await?;
         crate::fault::point("ingest.rows_appended");
         let done: Vec<IndexedDocument> = batch

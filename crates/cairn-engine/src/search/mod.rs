@@ -17,13 +17,17 @@ impl Library {
     /// Runs a search. Passages with identical text (the same file in two places) appear once.
     /// Results are cached by normalised query, collection and the collection's version, which
     /// every change to its documents bumps (in any process): a cached result is never served after
-    /// the index changed.
+    /// the index changed. A shared collection's results are not cached: other libraries change it
+    /// without bumping this one's version.
     pub async fn search(&self, request: &SearchRequest) -> Result<Vec<Hit>> {
         self.searches
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let Some((version, created)) = self.store.collection_version(&request.collection)? else {
             return Err(Error::NoSuchCollection(request.collection.clone()));
         };
+        if self.is_shared(&request.collection)? {
+            return self.retrieve(request).await;
+        }
         let key = CacheKey {
             query: normalise(&request.query),
             collection: request.collection.clone(),

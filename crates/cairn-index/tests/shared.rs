@@ -1,0 +1,321 @@
+//! Shared collections on a real S3-protocol server on loopback (moto's server mode behind a proxy
+//! that throttles and drops connections when told: `tests/s3_server.py`), with small synthetic
+//! vectors. Needs `moto[server]` in `$CAIRN_PYTHON`'s environment (`scripts/setup` installs it).
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::Duration;
+
+use cairn_index::{
+    ChunkRow, CollectionIndex, EmbedderStamp, Index, IndexSettings, ObjectStore, Passage,
+    SearchParams, StoreCredentials,
+};
+
+const DIM: usize = 8;
+
+/// The server, its proxy's port, and the pipe its commands go through.
+struct S3Server {
+    child: Child,
+    commands: ChildStdin,
+    answers: BufReader<ChildStdout>,
+    port: u16,
+}
+
+/// What the proxy counted.
+#[derive(Debug, Default, serde::Deserialize)]
+struct Stats {
+    slowdowns: u64,
+    drops: u64,
+    conflicts: u64,
+}
+
+impl S3Server {
+    fn start() -> S3Server {
+        let python = std::env::var("CAIRN_PYTHON").unwrap_or_else(|_| "python3".into());
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/s3_server.py");
+        let mut child = Command::new(&python)
+            .arg(script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
+        let commands = child.stdin.take().unwrap();
+        let mut answers = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        answers.read_line(&mut line).unwrap();
+        let port = line
+            .strip_prefix("ready ")
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| {
+                panic!(
+                    "the S3 server did not start (is moto[server] installed? scripts/setup puts \
+                     it in ~/.cache/cairn/venv and sets CAIRN_PYTHON); it said: {line:?}"
+                )
+            });
+        S3Server {
+            child,
+            commands,
+            answers,
+            port,
+        }
+    }
+
+    fn command(&mut self, command: &str) -> String {
+        writeln!(self.commands, "{command}").unwrap();
+        let mut line = String::new();
+        self.answers.read_line(&mut line).unwrap();
+        line.trim().to_string()
+    }
+
+    fn bucket(&mut self, name: &str) {
+        assert_eq!(self.command(&format!("bucket {name}")), "ok");
+    }
+
+    fn stats(&mut self) -> Stats {
+        serde_json::from_str(&self.command("stats")).unwrap()
+    }
+
+    fn store(&self, uri: &str) -> ObjectStore {
+        ObjectStore::new(uri, Some(&format!("http://127.0.0.1:{}", self.port)), None).unwrap()
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn credentials() -> StoreCredentials {
+    StoreCredentials {
+        access_key_id: "cairn-test".into(),
+        secret_access_key: "cairn-test-secret".into(),
+        session_token: None,
+    }
+}
+
+fn stamp() -> EmbedderStamp {
+    EmbedderStamp {
+        id: "toy".into(),
+        fingerprint: "sha256:0001".into(),
+        dimension: DIM,
+    }
+}
+
+fn vector(axis: usize) -> Vec<f32> {
+    let mut v = vec![0.0; DIM];
+    v[axis % DIM] = 1.0;
+    v
+}
+
+fn row(doc_id: i64, ordinal: u32, text: &str, axis: usize) -> ChunkRow {
+    ChunkRow {
+        passage: Passage {
+            chunk_id: format!("{doc_id}:{ordinal}"),
+            doc_id,
+            doc_path: format!("/team/{doc_id}.md"),
+            ordinal,
+            page: None,
+            heading: String::new(),
+            char_start: 0,
+            char_end: text.len() as u32,
+            text: text.into(),
+        },
+        vector: vector(axis),
+    }
+}
+
+/// Ten rows of one document.
+fn document(doc_id: i64) -> Vec<ChunkRow> {
+    (0..10)
+        .map(|i| {
+            row(
+                doc_id,
+                i,
+                &format!("passage {i} of document {doc_id}"),
+                i as usize,
+            )
+        })
+        .collect()
+}
+
+async fn open(store: &ObjectStore) -> CollectionIndex {
+    Index::open_shared(store, &credentials())
+        .await
+        .unwrap()
+        .collection("team", &stamp())
+        .await
+        .unwrap()
+}
+
+async fn chunk_ids(collection: &CollectionIndex) -> Vec<String> {
+    let mut ids = Vec::new();
+    for doc in collection.rows_per_document().await.unwrap().keys() {
+        for row in collection.document_rows(*doc).await.unwrap() {
+            ids.push(row.passage.chunk_id);
+        }
+    }
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_collection_is_filled_and_searched_from_two_machines_like_a_local_one() {
+    let mut server = S3Server::start();
+    server.bucket("library");
+    let store = server.store("s3://library/team-a");
+    let alice = open(&store).await;
+    alice
+        .add(&[
+            row(1, 0, "Lighthouses guide ships along rocky coasts.", 0),
+            row(2, 0, "Tides follow the moon and the sun.", 3),
+            row(3, 0, "Sourdough bread needs a lively starter.", 5),
+        ])
+        .await
+        .unwrap();
+    alice.optimize(&IndexSettings::default()).await.unwrap();
+
+    // Another machine, another connection: it sees the same collection and searches it.
+    let index = Index::open_shared(&store, &credentials()).await.unwrap();
+    assert_eq!(index.collections().await.unwrap(), vec!["team".to_string()]);
+    assert_eq!(index.stamp("team").await.unwrap(), Some(stamp()));
+    let bob = index.collection("team", &stamp()).await.unwrap();
+    assert_eq!(bob.count(None).await.unwrap(), 3);
+    let hits = bob
+        .hybrid("tides and the moon", &vector(3), &SearchParams::default())
+        .await
+        .unwrap();
+    assert_eq!(hits[0].passage.doc_id, 2, "{hits:?}");
+    let words = bob.bm25("sourdough", 5).await.unwrap();
+    assert_eq!(words.len(), 1);
+    assert_eq!(words[0].passage.doc_id, 3);
+
+    // Bob's additions reach Alice within her freshness interval.
+    bob.add(&document(4)).await.unwrap();
+    tokio::time::sleep(store_fresh_within() + Duration::from_millis(200)).await;
+    assert_eq!(alice.count(None).await.unwrap(), 13);
+}
+
+fn store_fresh_within() -> Duration {
+    cairn_index::DEFAULT_FRESH_WITHIN
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_writers_adding_at_once_lose_and_double_nothing_when_their_commits_conflict() {
+    let mut server = S3Server::start();
+    server.bucket("library");
+    let store = server.store("s3://library/team");
+    let alice = open(&store).await;
+    let bob = open(&store).await;
+    let write = |writer: CollectionIndex, first: i64| async move {
+        for doc in first..first + 6 {
+            writer.add(&document(doc)).await.unwrap();
+        }
+    };
+    // Two writers racing commit the same version now and then: the store refuses the second
+    // (412 to its conditional put) and that writer commits again on top of the first. Race until
+    // that has happened at least once.
+    let mut rounds = 0;
+    while server.stats().conflicts == 0 {
+        assert!(
+            rounds < 10,
+            "ten rounds of racing writers and not one conflict"
+        );
+        let base = 1000 * rounds;
+        tokio::join!(
+            write(alice.clone(), base + 100),
+            write(bob.clone(), base + 200)
+        );
+        rounds += 1;
+    }
+
+    let reader = open(&store).await;
+    let ids = chunk_ids(&reader).await;
+    let expected = 120 * rounds as usize;
+    assert_eq!(ids.len(), expected, "every row of both writers, once");
+    assert_eq!(
+        ids.iter().collect::<HashSet<_>>().len(),
+        expected,
+        "no row twice"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_and_a_dropped_upload_are_retried_and_lose_nothing() {
+    let mut server = S3Server::start();
+    server.bucket("library");
+    let store = server.store("s3://library/team");
+    let team = open(&store).await;
+    team.add(&document(1)).await.unwrap();
+
+    assert_eq!(server.command("slowdown 3"), "ok");
+    team.add(&document(2)).await.unwrap();
+    assert_eq!(server.stats().slowdowns, 3);
+
+    assert_eq!(server.command("drop 1"), "ok");
+    team.add(&document(3)).await.unwrap();
+    assert_eq!(server.stats().drops, 1);
+
+    let reader = open(&store).await;
+    let ids = chunk_ids(&reader).await;
+    assert_eq!(ids.len(), 30);
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 30);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_sees_whole_commits_while_a_writer_adds() {
+    let mut server = S3Server::start();
+    server.bucket("library");
+    let store = server.store("s3://library/team");
+    let writer = open(&store).await;
+    let reader = open(&store.clone().fresh_within(Duration::ZERO)).await;
+    let writing = tokio::spawn(async move {
+        for doc in 0..8 {
+            writer.add(&document(doc)).await.unwrap();
+        }
+    });
+    let mut seen = Vec::new();
+    while !writing.is_finished() {
+        seen.push(reader.count(None).await.unwrap());
+    }
+    writing.await.unwrap();
+    seen.push(reader.count(None).await.unwrap());
+    assert!(
+        seen.iter().all(|n| n % 10 == 0),
+        "a count inside a commit: {seen:?}"
+    );
+    assert_eq!(*seen.last().unwrap(), 80);
+    assert!(
+        seen.windows(2).all(|w| w[0] <= w[1]),
+        "versions go forward: {seen:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_store_that_cannot_be_reached_fails_with_an_error_not_a_hang() {
+    // A port nothing listens on: the first request fails; no retry loop runs for minutes.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let store = ObjectStore::new(
+        "s3://library/team",
+        Some(&format!("http://127.0.0.1:{port}")),
+        None,
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let result = async {
+        Index::open_shared(&store, &credentials())
+            .await?
+            .collections()
+            .await
+    }
+    .await;
+    assert!(result.is_err(), "{result:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+}
