@@ -507,6 +507,9 @@ pub struct AnswerView {
     pub cached: Option<CachedView>,
     /// Failed the output checks or a policy: queued for review.
     pub review: Option<ReviewNoteView>,
+    /// A shared collection's store could not be used and this computer's offline copy answered:
+    /// a sentence that says so and how old the copy is.
+    pub offline_copy: Option<String>,
 }
 
 /// An answer's place in the review queue.

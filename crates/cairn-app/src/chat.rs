@@ -190,7 +190,24 @@ fn answer_view(a: Answer) -> AnswerView {
             mode: r.mode.label().to_string(),
             reason: r.reason,
         }),
+        offline_copy: a.offline_copy.map(|c| offline_copy_sentence(&c)),
     }
+}
+
+/// What the answer view says when a shared collection's offline copy answered.
+fn offline_copy_sentence(copy: &cairn_engine::FromOfflineCopy) -> String {
+    let minutes = copy.age_secs / 60;
+    let age = match minutes {
+        0 => "less than a minute".to_string(),
+        1 => "1 minute".to_string(),
+        2..120 => format!("{minutes} minutes"),
+        _ => format!("{} hours", minutes / 60),
+    };
+    format!(
+        "From this computer's offline copy of \"{}\", as the shared store had it {age} ago: the \
+         store could not be reached.",
+        copy.collection
+    )
 }
 
 fn thread_view(t: ThreadRecord) -> ThreadView {

@@ -104,7 +104,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             library::failed(&open(data_dir).await?, &collection, json)
         }
         Command::Docs { collection, json } => {
-            library::docs(&open(data_dir).await?, collection.as_deref(), json)
+            library::docs(&open(data_dir).await?, collection.as_deref(), json).await
         }
         Command::Check { collection, json } => {
             library::check(&open(data_dir).await?, &collection, json).await
@@ -116,6 +116,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             endpoint,
             region,
             access_key_id,
+            offline_copy,
             json,
         } => {
             let share = library::ShareArgs {
@@ -123,8 +124,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 endpoint,
                 region,
                 access_key_id,
+                offline_copy,
             };
             library::share_collection(&open(data_dir).await?, &name, share, json).await
+        }
+        Command::OfflineCopy { name, drop, json } => {
+            library::offline_copy(&open(data_dir).await?, &name, drop, json).await
         }
         Command::DeleteCollection { name } => {
             library::delete_collection(&open(data_dir).await?, &name).await

@@ -3,60 +3,18 @@
 //! add their own documents, find each other's, and remove or leave without touching the other's.
 //! The access key goes to the real OS keychain (run under `scripts/with-keychain`).
 
-use std::io::{BufRead, BufReader, Write};
+#[path = "../../cairn-index/tests/support/s3.rs"]
+mod s3;
+
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
+
+use s3::S3Server;
 
 use serde_json::Value;
 
 const SECRET: &str = "shared-secret-7f3a9c";
-
-/// moto behind its fault proxy; killed on drop.
-struct S3Server {
-    child: Child,
-    port: u16,
-}
-
-impl S3Server {
-    fn start(bucket: &str) -> S3Server {
-        let python = std::env::var("CAIRN_PYTHON").unwrap_or_else(|_| "python3".into());
-        let script = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../cairn-index/tests/s3_server.py"
-        );
-        let mut child = Command::new(&python)
-            .arg(script)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
-        let mut answers = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        answers.read_line(&mut line).unwrap();
-        let port = line
-            .strip_prefix("ready ")
-            .and_then(|p| p.trim().parse().ok())
-            .unwrap_or_else(|| {
-                panic!("the S3 server did not start (moto[server] in $CAIRN_PYTHON?): {line:?}")
-            });
-        writeln!(child.stdin.as_mut().unwrap(), "bucket {bucket}").unwrap();
-        line.clear();
-        answers.read_line(&mut line).unwrap();
-        assert_eq!(line.trim(), "ok");
-        S3Server { child, port }
-    }
-
-    fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for S3Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn cairn(data: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cairn"));
@@ -79,6 +37,11 @@ fn run(cmd: &mut Command) -> Output {
 
 /// `cairn share-collection` with the secret on stdin.
 fn share(data: &Path, endpoint: &str) -> Output {
+    share_with(data, endpoint, &[])
+}
+
+/// `cairn share-collection` with the secret on stdin and more options.
+fn share_with(data: &Path, endpoint: &str, options: &[&str]) -> Output {
     let mut child = cairn(data)
         .args([
             "share-collection",
@@ -88,6 +51,7 @@ fn share(data: &Path, endpoint: &str) -> Output {
             "--json",
         ])
         .args(["--endpoint", endpoint, "--access-key-id", "cairn-test"])
+        .args(options)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -184,6 +148,21 @@ fn two_libraries_share_one_collection_and_each_removes_only_its_own() {
     assert!(texts(&hits).contains("Maren Tolsvik"), "{}", texts(&hits));
     let hits = search(alice.path(), "who prunes the quince orchard");
     assert!(texts(&hits).contains("Okonkwo"), "{}", texts(&hits));
+
+    // Each lists every document of the collection, the other's marked as the other's.
+    let out = run(cairn(bob.path()).args(["docs", "--json", "--collection", "team"]));
+    let listed: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    let by_path = |end: &str| {
+        listed
+            .iter()
+            .find(|d| d["path"].as_str().unwrap().ends_with(end))
+            .unwrap_or_else(|| panic!("{end} not listed: {listed:?}"))
+            .clone()
+    };
+    assert_eq!(by_path("harbour.md")["added_by_another_library"], true);
+    assert_eq!(by_path("harbour.md")["chunk_count"], 1);
+    assert_eq!(by_path("orchard.md")["state"], "indexed");
 
     // Bob's answer cites Alice's document; asked again it is answered again, not from a cache
     // that could not know when the others change the collection.
@@ -288,4 +267,119 @@ fn a_store_that_refuses_the_key_or_is_not_there_fails_before_anything_is_recorde
             .len(),
         0
     );
+}
+
+#[test]
+fn an_offline_copy_answers_with_the_store_gone_says_how_old_it_is_and_catches_up() {
+    let mut server = S3Server::start("library");
+    let alice = tempfile::tempdir().unwrap();
+    let bob = tempfile::tempdir().unwrap();
+    let docs = tempfile::tempdir().unwrap();
+    let ferry = write(
+        docs.path(),
+        "ferry.md",
+        "# Ferry\n\nThe island ferry leaves the north pier at 07:40 and is skippered by Ilse \
+         Brandvold on weekdays.\n",
+    );
+    let bakery = write(
+        docs.path(),
+        "bakery.md",
+        "# Bakery\n\nThe rye bakery on Tanner Lane fires its wood oven at four in the morning; \
+         Tomasz Wierzba runs it.\n",
+    );
+
+    // Bob keeps the collection and adds to it; Alice joins with an offline copy.
+    let made = share(bob.path(), &server.endpoint());
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    run(cairn(bob.path())
+        .args(["add", "--collection", "team"])
+        .arg(&ferry));
+    let joined = share_with(alice.path(), &server.endpoint(), &["--offline-copy"]);
+    assert!(
+        joined.status.success(),
+        "{}",
+        String::from_utf8_lossy(&joined.stderr)
+    );
+    let copy = alice.path().join("offline-copies").join("team");
+    assert!(copy.join("copy.json").is_file());
+    let out = run(cairn(alice.path()).args(["collections"]));
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(listed.contains("offline copy as of"), "{listed}");
+
+    // The network goes: Alice's search and answer come from the copy, and say so.
+    server.go_offline();
+    let out = run(cairn(alice.path()).args([
+        "search",
+        "who skippers the island ferry",
+        "--collection",
+        "team",
+    ]));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("offline copy of 'team'"), "{said}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ferry.md"));
+    let out = run(cairn(alice.path()).args([
+        "ask",
+        "--json",
+        "--collection",
+        "team",
+        "Who skippers the island ferry?",
+    ]));
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["offline_copy"]["collection"], "team", "{answer}");
+    assert!(
+        answer["offline_copy"]["age_secs"].as_u64().unwrap() < 600,
+        "{answer}"
+    );
+    assert!(
+        answer["answer"].as_str().unwrap().contains("Ilse"),
+        "{answer}"
+    );
+    // Nothing can be added while the store is gone; the document is not recorded as indexed.
+    let out = cairn(alice.path())
+        .args(["add", "--collection", "team"])
+        .arg(&bakery)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    // A library without a copy has nothing to answer from: a clear error, not a hang.
+    let out = cairn(bob.path())
+        .args(["search", "ferry", "--collection", "team"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+
+    // The network is back: Bob adds the bakery, Alice's copy catches up and then knows it
+    // offline too.
+    server.go_online();
+    run(cairn(bob.path())
+        .args(["add", "--collection", "team"])
+        .arg(&bakery));
+    let out = run(cairn(alice.path()).args(["offline-copy", "team", "--json"]));
+    let caught: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(caught["fetched"].as_u64().unwrap() > 0, "{caught}");
+    server.go_offline();
+    let out = run(cairn(alice.path()).args([
+        "search",
+        "who fires the wood oven",
+        "--json",
+        "--collection",
+        "team",
+    ]));
+    let found: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(found["offline_copy"]["collection"], "team", "{found}");
+    let hits = found["hits"].as_array().unwrap();
+    assert!(texts(hits).contains("Tomasz"), "{}", texts(hits));
+
+    // Dropped, the copy is gone and a search fails again with the store.
+    run(cairn(alice.path()).args(["offline-copy", "team", "--drop"]));
+    assert!(!copy.exists());
+    let out = cairn(alice.path())
+        .args(["search", "ferry", "--collection", "team"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
 }

@@ -629,44 +629,8 @@ async fn latency() -> Result<()> {
 // beside the same collection on local disk. `CAIRN_BENCH_SHARED_CHUNKS` sets the sizes
 // (comma-separated; default 100000).
 
-/// moto's S3 server on loopback (`crates/cairn-index/tests/s3_server.py`), with one bucket.
-struct S3Server {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl S3Server {
-    fn start(bucket: &str) -> Result<S3Server> {
-        use std::io::{BufRead, Write};
-        let python = std::env::var("CAIRN_PYTHON").unwrap_or_else(|_| "python3".into());
-        let mut child = std::process::Command::new(python)
-            .arg(root().join("crates/cairn-index/tests/s3_server.py"))
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()?;
-        let mut answers = std::io::BufReader::new(child.stdout.take().ok_or("no stdout")?);
-        let mut line = String::new();
-        answers.read_line(&mut line)?;
-        let port = line
-            .strip_prefix("ready ")
-            .and_then(|p| p.trim().parse().ok())
-            .ok_or_else(|| format!("the S3 server did not start: {line:?}"))?;
-        writeln!(child.stdin.as_mut().ok_or("no stdin")?, "bucket {bucket}")?;
-        line.clear();
-        answers.read_line(&mut line)?;
-        if line.trim() != "ok" {
-            return Err(format!("no bucket: {line}").into());
-        }
-        Ok(S3Server { child, port })
-    }
-}
-
-impl Drop for S3Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+#[path = "../../cairn-index/tests/support/s3.rs"]
+mod s3;
 
 async fn shared() -> Result<()> {
     let sizes: Vec<usize> = std::env::var("CAIRN_BENCH_SHARED_CHUNKS")
@@ -682,12 +646,9 @@ async fn shared() -> Result<()> {
             .measure("local disk", &Index::open(dir.path()).await?, n)
             .await?;
         drop(dir);
-        let server = S3Server::start("bench")?;
-        let store = cairn_index::ObjectStore::new(
-            "s3://bench/library",
-            Some(&format!("http://127.0.0.1:{}", server.port)),
-            None,
-        )?;
+        let server = s3::S3Server::start("bench");
+        let store =
+            cairn_index::ObjectStore::new("s3://bench/library", Some(&server.endpoint()), None)?;
         let credentials = cairn_index::StoreCredentials {
             access_key_id: "bench".into(),
             secret_access_key: "bench-secret".into(),

@@ -40,6 +40,8 @@ mod library;
 pub mod logging;
 mod maintenance;
 mod ocr;
+mod offline_copy;
+pub use offline_copy::{FromOfflineCopy, REFRESH_AFTER, STORE_WAIT};
 mod page;
 mod paths;
 pub mod policy;
@@ -51,7 +53,7 @@ mod review;
 pub mod router;
 mod search;
 mod shared;
-pub use shared::{SHARED_AUDIT_PREFIX, ShareSpec, SharedJoin};
+pub use shared::{SHARED_AUDIT_PREFIX, ShareSpec, SharedDocument, SharedJoin};
 mod stats;
 mod tools;
 pub use tools::TOOL_PROVIDER;
@@ -66,7 +68,7 @@ pub use answer::value::{
 };
 pub use cairn_catalog::{CatalogError, DownloadProgress, Entry as CatalogEntry, GgufInfo};
 pub use cairn_guard::{InjectionReport, OutputReport, PiiConfig};
-pub use cairn_index::{Fusion, Hit, IndexSettings, Passage, SearchParams};
+pub use cairn_index::{CatchUp, CopyState, Fusion, Hit, IndexSettings, Passage, SearchParams};
 pub use cairn_ingest::{ChunkerConfig, ParseLimits, PdfReader, RenderedPage};
 
 /// Parsing in worker processes: each binary that indexes calls [`parse_worker::serve_if_asked`]
@@ -104,6 +106,7 @@ pub use prompts::PromptInfo;
 pub use redaction::{FoundEntity, RedactedText, redact_text};
 pub use review::{ReviewAction, ReviewItem};
 pub use router::{Route, RouteDecision};
+pub use search::SearchResults;
 pub use search::request::{SearchMode, SearchRequest};
 pub use stats::{DayFigures, FeedbackExample, Percentiles, Stats};
 pub use watch::{ChangeBatch, FolderWatcher, WatchedFolder};

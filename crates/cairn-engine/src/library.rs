@@ -64,6 +64,7 @@ pub struct Library {
     pub(crate) retrieval_cache: RetrievalCache,
     pub(crate) answer_cache: AnswerCache,
     pub(crate) shared_indexes: crate::shared::SharedIndexes,
+    pub(crate) catching_up: crate::offline_copy::CatchingUp,
 }
 
 impl std::fmt::Debug for Library {
@@ -126,6 +127,7 @@ impl Library {
             retrieval_cache,
             answer_cache: AnswerCache::default(),
             shared_indexes: Default::default(),
+            catching_up: Default::default(),
         };
         if let Some(lock) = WriteLock::try_acquire(data_dir, "repairing the library")? {
             library.recover(&lock).await?;

@@ -11,7 +11,7 @@
 //! deletes rows under ids of its own records, and never drops a shared table: deleting a shared
 //! collection forgets it here and leaves it to the others.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use cairn_index::{ChunkRow, Index, ObjectStore, StoreCredentials};
@@ -59,6 +59,19 @@ pub struct SharedJoin {
     pub joined: bool,
     /// Passages it holds now.
     pub passages: usize,
+}
+
+/// A document of a shared collection, whoever added it, as its table in the store knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SharedDocument {
+    /// Its id.
+    pub doc_id: i64,
+    /// The path it was added from, on the computer that added it.
+    pub path: String,
+    /// Its passages.
+    pub passages: usize,
+    /// Added by this library: only these can be removed from here.
+    pub mine: bool,
 }
 
 /// The credentials as the keychain keeps them: one JSON entry per collection.
@@ -109,9 +122,8 @@ impl Library {
     pub(crate) async fn index_of(&self, collection: &str) -> Result<Index> {
         match self.store.collection(collection)? {
             Some(CollectionRecord {
-                shared: Some(location),
-                ..
-            }) => self.shared_index(collection, &location).await,
+                shared: Some(_), ..
+            }) => self.shared_index(collection).await,
             _ => Ok(self.index.clone()),
         }
     }
@@ -124,10 +136,31 @@ impl Library {
             .is_some_and(|c| c.shared.is_some()))
     }
 
-    async fn shared_index(&self, collection: &str, location: &SharedLocation) -> Result<Index> {
+    async fn shared_index(&self, collection: &str) -> Result<Index> {
         if let Some(index) = self.shared_indexes.get(collection) {
             return Ok(index);
         }
+        let (store, credentials) = self.shared_access(collection)?;
+        let index = Index::open_shared(&store, &credentials).await?;
+        self.shared_indexes.insert(collection, index.clone());
+        Ok(index)
+    }
+
+    /// Where a shared collection lives and the key to reach it, from this library's records and
+    /// the OS keychain.
+    pub(crate) fn shared_access(
+        &self,
+        collection: &str,
+    ) -> Result<(ObjectStore, StoreCredentials)> {
+        let Some(CollectionRecord {
+            shared: Some(location),
+            ..
+        }) = self.store.collection(collection)?
+        else {
+            return Err(Error::SharedCollection(format!(
+                "collection '{collection}' is not a shared collection"
+            )));
+        };
         let key = self
             .keychain()
             .get(&keychain_account(&self.data_dir, collection))
@@ -146,17 +179,12 @@ impl Library {
             location.endpoint.as_deref(),
             location.region.as_deref(),
         )?;
-        let index = Index::open_shared(
-            &store,
-            &StoreCredentials {
-                access_key_id: stored.access_key_id,
-                secret_access_key: stored.secret_access_key,
-                session_token: None,
-            },
-        )
-        .await?;
-        self.shared_indexes.insert(collection, index.clone());
-        Ok(index)
+        let credentials = StoreCredentials {
+            access_key_id: stored.access_key_id,
+            secret_access_key: stored.secret_access_key,
+            session_token: None,
+        };
+        Ok((store, credentials))
     }
 
     fn keychain(&self) -> Keychain {
@@ -227,6 +255,34 @@ impl Library {
         })
     }
 
+    /// Every document in a shared collection, whoever added it, from its store; this library's
+    /// own are marked `mine`.
+    pub async fn shared_documents(&self, collection: &str) -> Result<Vec<SharedDocument>> {
+        if !self.is_shared(collection)? {
+            return Err(Error::InvalidInput(format!(
+                "collection '{collection}' is not a shared collection"
+            )));
+        }
+        let index = self.collection_index(collection, false).await?;
+        let mine: HashSet<i64> = self
+            .store
+            .documents(Some(collection))?
+            .iter()
+            .map(|d| d.id)
+            .collect();
+        Ok(index
+            .documents()
+            .await?
+            .into_iter()
+            .map(|d| SharedDocument {
+                mine: mine.contains(&d.doc_id),
+                doc_id: d.doc_id,
+                path: d.path,
+                passages: d.passages,
+            })
+            .collect())
+    }
+
     /// Writes to the egress audit log what is about to leave for a shared collection's store: the
     /// store, the collection and the characters of the passages (never their text). Passages go
     /// as they are, unredacted: a shared collection exists to share its documents. Nothing is
@@ -248,9 +304,11 @@ impl Library {
         Ok(())
     }
 
-    /// Forgets a shared collection's key (on delete); a key that is not there is no error.
+    /// Forgets a shared collection's key and deletes its offline copy (on delete); a key or copy
+    /// that is not there is no error.
     pub(crate) fn forget_shared_key(&self, collection: &str) -> Result<()> {
         self.shared_indexes.forget(collection);
+        self.drop_offline_copy(collection)?;
         self.keychain()
             .remove(&keychain_account(&self.data_dir, collection))
             .map_err(|e| keychain_error(collection, e))?;

@@ -64,6 +64,17 @@ const META_MODEL: &str = "cairn.embedder.id";
 const META_FINGERPRINT: &str = "cairn.embedder.fingerprint";
 const META_DIMENSION: &str = "cairn.embedder.dimension";
 
+/// A document as its collection's table knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TableDocument {
+    /// Its id (drawn by the library that added it).
+    pub doc_id: i64,
+    /// The path it was added from, on the computer that added it.
+    pub path: String,
+    /// Its passages in the table.
+    pub passages: usize,
+}
+
 /// When the index builds its secondary structures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -103,7 +114,7 @@ pub fn check_collection_name(collection: &str) -> Result<()> {
     table_name(collection).map(drop)
 }
 
-fn table_name(collection: &str) -> Result<String> {
+pub(crate) fn table_name(collection: &str) -> Result<String> {
     let valid = !collection.is_empty()
         && collection.len() <= 64
         && collection
@@ -183,6 +194,7 @@ impl Index {
             schema,
             dimension: stamp.dimension,
             has_fts: Arc::new(AtomicBool::new(false)),
+            read_only: false,
         })
     }
 
@@ -227,6 +239,8 @@ pub struct CollectionIndex {
     dimension: usize,
     /// Set once the full-text index is known to exist, to skip the check on every query.
     has_fts: Arc<AtomicBool>,
+    /// Refuses every write (an offline copy's table: see `offline_copy`).
+    read_only: bool,
 }
 
 impl std::fmt::Debug for CollectionIndex {
@@ -243,8 +257,27 @@ impl CollectionIndex {
         &self.collection
     }
 
+    /// The same table, refusing writes from here on.
+    pub(crate) fn read_only(mut self) -> CollectionIndex {
+        self.read_only = true;
+        self
+    }
+
+    /// Whether writes are refused (an offline copy's table).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    fn refuse_if_read_only(&self) -> Result<()> {
+        if self.read_only {
+            return Err(Error::ReadOnly(self.collection.clone()));
+        }
+        Ok(())
+    }
+
     /// Appends rows in one write (one LanceDB version). Callers batch: a write per row is slow.
     pub async fn add(&self, rows: &[ChunkRow]) -> Result<()> {
+        self.refuse_if_read_only()?;
         if rows.is_empty() {
             return Ok(());
         }
@@ -255,6 +288,7 @@ impl CollectionIndex {
 
     /// Deletes every row of these documents; returns how many rows went.
     pub async fn delete_documents(&self, doc_ids: &[i64]) -> Result<u64> {
+        self.refuse_if_read_only()?;
         let mut deleted = 0;
         for ids in doc_ids.chunks(1000) {
             let list: Vec<String> = ids.iter().map(i64::to_string).collect();
@@ -296,6 +330,44 @@ impl CollectionIndex {
         Ok(counts)
     }
 
+    /// The documents the table holds, whoever added them: each one's id, the path it was added
+    /// from and its passages, by path. A shared collection's per-document facts live here, beside
+    /// its data, for every library that adds to it.
+    pub async fn documents(&self) -> Result<Vec<TableDocument>> {
+        let batches: Vec<RecordBatch> = self
+            .table
+            .query()
+            .select(Select::columns(&["doc_id", "doc_path"]))
+            .execute()
+            .await?
+            .try_collect()
+            .await?;
+        let mut documents: HashMap<i64, TableDocument> = HashMap::new();
+        for batch in &batches {
+            let ids = batch
+                .column_by_name("doc_id")
+                .and_then(|c| c.as_any().downcast_ref::<arrow_array::Int64Array>())
+                .ok_or_else(|| Error::Schema("doc_id is not Int64".into()))?;
+            let paths = batch
+                .column_by_name("doc_path")
+                .and_then(|c| c.as_any().downcast_ref::<arrow_array::StringArray>())
+                .ok_or_else(|| Error::Schema("doc_path is not Utf8".into()))?;
+            for (id, path) in ids.values().iter().zip(paths.iter()) {
+                documents
+                    .entry(*id)
+                    .or_insert_with(|| TableDocument {
+                        doc_id: *id,
+                        path: path.unwrap_or_default().to_string(),
+                        passages: 0,
+                    })
+                    .passages += 1;
+            }
+        }
+        let mut documents: Vec<TableDocument> = documents.into_values().collect();
+        documents.sort_by(|a, b| a.path.cmp(&b.path).then(a.doc_id.cmp(&b.doc_id)));
+        Ok(documents)
+    }
+
     /// Every passage of one document with its vector, in document order: what a question about
     /// the whole document reads.
     pub async fn document_rows(&self, doc_id: i64) -> Result<Vec<ChunkRow>> {
@@ -325,6 +397,7 @@ impl CollectionIndex {
     /// once the table reaches `settings.vector_index_min_rows`, folds new rows into existing indices,
     /// and compacts the small fragments that batched appends leave.
     pub async fn optimize(&self, settings: &IndexSettings) -> Result<()> {
+        self.refuse_if_read_only()?;
         let rows = self.table.count_rows(None).await?;
         if rows == 0 {
             return Ok(());
@@ -384,7 +457,7 @@ impl CollectionIndex {
             self.has_fts.store(true, Ordering::Relaxed);
             return Ok(true);
         }
-        if self.table.count_rows(None).await? == 0 {
+        if self.read_only || self.table.count_rows(None).await? == 0 {
             return Ok(false);
         }
         // Rows were written but the run that wrote them stopped before indexing: index now.

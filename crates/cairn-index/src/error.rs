@@ -30,6 +30,12 @@ pub enum Error {
     /// A shared collection's location or endpoint that cannot be used.
     #[error("{0}")]
     Location(String),
+    /// An offline copy could not be made, brought up to date or read.
+    #[error("offline copy: {0}")]
+    OfflineCopy(String),
+    /// A write to a table opened only for reading (an offline copy).
+    #[error("collection '{0}' is open read-only here (an offline copy): it cannot be changed")]
+    ReadOnly(String),
     /// LanceDB reported an error.
     #[error("index error: {0}")]
     Lance(#[from] lancedb::Error),

@@ -8,7 +8,8 @@
 //!   ([`CollectionIndex::optimize`]) and answers [`CollectionIndex::dense`], [`CollectionIndex::bm25`]
 //!   and [`CollectionIndex::hybrid`] queries with [`Hit`]s.
 //! * [`Index::open_shared`] keeps the tables in an S3-compatible object store instead
-//!   ([`ObjectStore`]): a collection many people add to and search at once.
+//!   ([`ObjectStore`]): a collection many people add to and search at once. An [`OfflineCopy`]
+//!   keeps its table on this computer too, to answer from when the store cannot be reached.
 //! * [`fuse`] combines dense and BM25 rankings by reciprocal rank or by a weighted blend of
 //!   normalised scores ([`Fusion`]).
 //!
@@ -27,11 +28,15 @@
 mod collection;
 mod error;
 mod fusion;
+mod offline_copy;
 mod schema;
 mod shared;
 
-pub use collection::{CollectionIndex, EmbedderStamp, Index, IndexSettings, check_collection_name};
+pub use collection::{
+    CollectionIndex, EmbedderStamp, Index, IndexSettings, TableDocument, check_collection_name,
+};
 pub use error::{Error, Result};
 pub use fusion::{FusedScore, Fusion, fuse};
+pub use offline_copy::{CatchUp, CopyState, OfflineCopy};
 pub use schema::{ChunkRow, Hit, Passage, SearchParams};
 pub use shared::{DEFAULT_FRESH_WITHIN, ObjectStore, StoreCredentials};

@@ -5,7 +5,11 @@
 //! and an endpoint that is `https://`, or `http://` on this machine's loopback. Nothing else gets
 //! past [`ObjectStore::new`], so a secret key is never sent in the clear over a network.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use object_store::aws::AmazonS3Builder;
+use object_store::{BackoffConfig, ClientOptions, RetryConfig};
 
 use crate::error::{Error, Result};
 
@@ -123,6 +127,44 @@ impl ObjectStore {
             }
         }
         options
+    }
+}
+
+impl ObjectStore {
+    /// A client of the store for reading files directly (what an offline copy fetches), and the
+    /// prefix inside the bucket that the URI names (empty for a whole bucket). It gives up on an
+    /// unreachable store within seconds, not minutes.
+    pub(crate) fn client(
+        &self,
+        credentials: &StoreCredentials,
+    ) -> Result<(Arc<dyn object_store::ObjectStore>, String)> {
+        let rest = self.uri.strip_prefix("s3://").unwrap_or(&self.uri);
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        let mut builder = AmazonS3Builder::new()
+            .with_bucket_name(bucket)
+            .with_access_key_id(&credentials.access_key_id)
+            .with_secret_access_key(&credentials.secret_access_key)
+            .with_region(self.region.as_deref().unwrap_or("us-east-1"))
+            .with_retry(RetryConfig {
+                backoff: BackoffConfig::default(),
+                max_retries: 3,
+                retry_timeout: Duration::from_secs(30),
+            })
+            .with_client_options(ClientOptions::new().with_connect_timeout(Duration::from_secs(5)));
+        if let Some(token) = &credentials.session_token {
+            builder = builder.with_token(token);
+        }
+        if let Some(endpoint) = &self.endpoint {
+            builder = builder
+                .with_endpoint(endpoint)
+                .with_virtual_hosted_style_request(false)
+                // Only reachable for a loopback endpoint: `check_endpoint` refused other http://.
+                .with_allow_http(endpoint.starts_with("http://"));
+        }
+        let client = builder
+            .build()
+            .map_err(|e| Error::Location(format!("{}: {e}", self.uri)))?;
+        Ok((Arc::new(client), prefix.trim_matches('/').to_string()))
     }
 }
 

@@ -14,6 +14,9 @@ then reads commands from stdin and answers each with one line:
   stats        counters as JSON: requests, slowdowns, drops,       -> {...}
                conflicts (412 answers from the store), puts
   bucket NAME  creates a bucket                                    -> ok
+  offline      the network is gone: the port refuses connections,  -> ok
+               and open connections close without an answer
+  online       the network is back, on the same port               -> ok
 
 The process exits when stdin closes.
 """
@@ -41,6 +44,7 @@ class Faults:
         self.lock = threading.Lock()
         self.slowdowns_left = 0
         self.drops_left = 0
+        self.offline = False
         self.counts = {"requests": 0, "slowdowns": 0, "drops": 0, "conflicts": 0, "puts": 0}
 
     def take(self, has_body):
@@ -70,6 +74,11 @@ def proxy_handler(upstream_port, faults):
             pass
 
         def relay(self):
+            if faults.offline:
+                # A kept-alive connection from before the network went: it ends, unanswered.
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
             length = int(self.headers.get("Content-Length") or 0)
             action = faults.take(length > 0)
             if action == "drop":
@@ -122,10 +131,16 @@ def main():
     store.start()
     _, upstream_port = store.get_host_and_port()
     faults = Faults()
-    proxy = ThreadingHTTPServer(("127.0.0.1", 0), proxy_handler(upstream_port, faults))
-    proxy.daemon_threads = True
-    threading.Thread(target=proxy.serve_forever, daemon=True).start()
-    print(f"ready {proxy.server_address[1]}", flush=True)
+
+    def serve(port):
+        server = ThreadingHTTPServer(("127.0.0.1", port), proxy_handler(upstream_port, faults))
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server
+
+    proxy = serve(0)
+    port = proxy.server_address[1]
+    print(f"ready {port}", flush=True)
     for line in sys.stdin:
         words = line.split()
         if not words:
@@ -141,6 +156,18 @@ def main():
         elif words[0] == "stats":
             with faults.lock:
                 print(json.dumps(faults.counts), flush=True)
+        elif words[0] == "offline":
+            faults.offline = True
+            if proxy is not None:
+                proxy.shutdown()
+                proxy.server_close()
+                proxy = None
+            print("ok", flush=True)
+        elif words[0] == "online":
+            faults.offline = False
+            if proxy is None:
+                proxy = serve(port)
+            print("ok", flush=True)
         elif words[0] == "bucket":
             conn = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=30)
             conn.request("PUT", f"/{words[1]}")
@@ -149,7 +176,8 @@ def main():
             print("ok" if response.status == 200 else f"error {response.status}", flush=True)
         else:
             print(f"error unknown command {words[0]}", flush=True)
-    proxy.shutdown()
+    if proxy is not None:
+        proxy.shutdown()
     store.stop()
 
 

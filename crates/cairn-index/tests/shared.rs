@@ -2,90 +2,24 @@
 //! that throttles and drops connections when told: `tests/s3_server.py`), with small synthetic
 //! vectors. Needs `moto[server]` in `$CAIRN_PYTHON`'s environment (`scripts/setup` installs it).
 
+#[path = "support/s3.rs"]
+mod s3;
+
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
+use s3::S3Server;
+
 use cairn_index::{
-    ChunkRow, CollectionIndex, EmbedderStamp, Index, IndexSettings, ObjectStore, Passage,
-    SearchParams, StoreCredentials,
+    ChunkRow, CollectionIndex, EmbedderStamp, Error, Index, IndexSettings, ObjectStore,
+    OfflineCopy, Passage, SearchParams, StoreCredentials,
 };
 
 const DIM: usize = 8;
 
-/// The server, its proxy's port, and the pipe its commands go through.
-struct S3Server {
-    child: Child,
-    commands: ChildStdin,
-    answers: BufReader<ChildStdout>,
-    port: u16,
-}
-
-/// What the proxy counted.
-#[derive(Debug, Default, serde::Deserialize)]
-struct Stats {
-    slowdowns: u64,
-    drops: u64,
-    conflicts: u64,
-}
-
-impl S3Server {
-    fn start() -> S3Server {
-        let python = std::env::var("CAIRN_PYTHON").unwrap_or_else(|_| "python3".into());
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/s3_server.py");
-        let mut child = Command::new(&python)
-            .arg(script)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
-        let commands = child.stdin.take().unwrap();
-        let mut answers = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        answers.read_line(&mut line).unwrap();
-        let port = line
-            .strip_prefix("ready ")
-            .and_then(|p| p.trim().parse().ok())
-            .unwrap_or_else(|| {
-                panic!(
-                    "the S3 server did not start (is moto[server] installed? scripts/setup puts \
-                     it in ~/.cache/cairn/venv and sets CAIRN_PYTHON); it said: {line:?}"
-                )
-            });
-        S3Server {
-            child,
-            commands,
-            answers,
-            port,
-        }
-    }
-
-    fn command(&mut self, command: &str) -> String {
-        writeln!(self.commands, "{command}").unwrap();
-        let mut line = String::new();
-        self.answers.read_line(&mut line).unwrap();
-        line.trim().to_string()
-    }
-
-    fn bucket(&mut self, name: &str) {
-        assert_eq!(self.command(&format!("bucket {name}")), "ok");
-    }
-
-    fn stats(&mut self) -> Stats {
-        serde_json::from_str(&self.command("stats")).unwrap()
-    }
-
-    fn store(&self, uri: &str) -> ObjectStore {
-        ObjectStore::new(uri, Some(&format!("http://127.0.0.1:{}", self.port)), None).unwrap()
-    }
-}
-
-impl Drop for S3Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A store at `uri` on the server.
+fn store_at(server: &S3Server, uri: &str) -> ObjectStore {
+    ObjectStore::new(uri, Some(&server.endpoint()), None).unwrap()
 }
 
 fn credentials() -> StoreCredentials {
@@ -162,9 +96,8 @@ async fn chunk_ids(collection: &CollectionIndex) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shared_collection_is_filled_and_searched_from_two_machines_like_a_local_one() {
-    let mut server = S3Server::start();
-    server.bucket("library");
-    let store = server.store("s3://library/team-a");
+    let server = S3Server::start("library");
+    let store = store_at(&server, "s3://library/team-a");
     let alice = open(&store).await;
     alice
         .add(&[
@@ -203,9 +136,8 @@ fn store_fresh_within() -> Duration {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_writers_adding_at_once_lose_and_double_nothing_when_their_commits_conflict() {
-    let mut server = S3Server::start();
-    server.bucket("library");
-    let store = server.store("s3://library/team");
+    let mut server = S3Server::start("library");
+    let store = store_at(&server, "s3://library/team");
     let alice = open(&store).await;
     let bob = open(&store).await;
     let write = |writer: CollectionIndex, first: i64| async move {
@@ -243,9 +175,8 @@ async fn two_writers_adding_at_once_lose_and_double_nothing_when_their_commits_c
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttling_and_a_dropped_upload_are_retried_and_lose_nothing() {
-    let mut server = S3Server::start();
-    server.bucket("library");
-    let store = server.store("s3://library/team");
+    let mut server = S3Server::start("library");
+    let store = store_at(&server, "s3://library/team");
     let team = open(&store).await;
     team.add(&document(1)).await.unwrap();
 
@@ -265,9 +196,8 @@ async fn throttling_and_a_dropped_upload_are_retried_and_lose_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reader_sees_whole_commits_while_a_writer_adds() {
-    let mut server = S3Server::start();
-    server.bucket("library");
-    let store = server.store("s3://library/team");
+    let server = S3Server::start("library");
+    let store = store_at(&server, "s3://library/team");
     let writer = open(&store).await;
     let reader = open(&store.clone().fresh_within(Duration::ZERO)).await;
     let writing = tokio::spawn(async move {
@@ -318,4 +248,69 @@ async fn a_store_that_cannot_be_reached_fails_with_an_error_not_a_hang() {
         "{:?}",
         started.elapsed()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offline_copy_reads_without_the_store_and_catches_up_when_it_is_back() {
+    let mut server = S3Server::start("library");
+    let store = store_at(&server, "s3://library/team-offline");
+    let writer = open(&store).await;
+    writer.add(&document(1)).await.unwrap();
+    writer.optimize(&IndexSettings::default()).await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let copy = OfflineCopy::at(dir.path().join("team"));
+    assert!(copy.state().unwrap().is_none());
+    assert!(copy.collection("team", &stamp()).await.unwrap().is_none());
+    let first = copy.catch_up(&store, &credentials(), "team").await.unwrap();
+    assert!(first.fetched > 0 && first.fetched_bytes > 0, "{first:?}");
+    assert_eq!(first.state.files, first.fetched, "{first:?}");
+    assert_eq!(first.state.uri, "s3://library/team-offline");
+    // Nothing new in the store: nothing is fetched again (files are written once).
+    let again = copy.catch_up(&store, &credentials(), "team").await.unwrap();
+    assert_eq!(again.fetched, 0, "{again:?}");
+
+    // A second document arrives after the copy caught up; then the network goes.
+    writer.add(&document(2)).await.unwrap();
+    server.go_offline();
+    let stale = copy.state().unwrap().unwrap();
+    let local = copy.collection("team", &stamp()).await.unwrap().unwrap();
+    assert!(local.is_read_only());
+    let mut ids = chunk_ids(&local).await;
+    ids.sort();
+    assert_eq!(ids.len(), 10, "the copy is as the store was: {ids:?}");
+    assert!(ids.iter().all(|id| id.starts_with("1:")), "{ids:?}");
+    let hits = local
+        .hybrid("passage 3", &vector(3), &SearchParams::default())
+        .await
+        .unwrap();
+    assert_eq!(hits[0].passage.chunk_id, "1:3", "{hits:?}");
+    assert!(matches!(
+        local.add(&document(3)).await,
+        Err(Error::ReadOnly(_))
+    ));
+
+    // A catch-up without the network fails within seconds and leaves the copy as it was.
+    let started = std::time::Instant::now();
+    let failed = copy.catch_up(&store, &credentials(), "team").await;
+    assert!(failed.is_err(), "{failed:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(copy.state().unwrap().unwrap(), stale);
+    assert_eq!(chunk_ids(&local).await.len(), 10);
+
+    // The network is back: the copy catches up to the second document.
+    server.go_online();
+    let caught = copy.catch_up(&store, &credentials(), "team").await.unwrap();
+    assert!(caught.fetched > 0, "{caught:?}");
+    assert!(caught.state.synced_at_ms >= stale.synced_at_ms);
+    let local = copy.collection("team", &stamp()).await.unwrap().unwrap();
+    let ids: HashSet<String> = chunk_ids(&local).await.into_iter().collect();
+    assert_eq!(ids.len(), 20, "{ids:?}");
+
+    copy.remove().unwrap();
+    assert!(!dir.path().join("team").exists());
 }

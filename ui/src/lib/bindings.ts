@@ -679,7 +679,12 @@ cached: CachedView | null,
 /**
  * Failed the output checks or a policy: queued for review.
  */
-review: ReviewNoteView | null, };
+review: ReviewNoteView | null, 
+/**
+ * A shared collection's store could not be used and this computer's offline copy answered:
+ * a sentence that says so and how old the copy is.
+ */
+offline_copy: string | null, };
 
 /**
  * Where an answer's time went, in milliseconds.

@@ -52,6 +52,7 @@ function answer(over: Partial<AnswerView> = {}): AnswerView {
     timings_ms: { route: 5, retrieve: 20, first_token: 300, total: 900 },
     cached: null,
     review: null,
+    offline_copy: null,
     ...over,
   };
 }
@@ -293,6 +294,13 @@ describe("feedbackRequest", () => {
 });
 
 describe("an answer that failed the checks", () => {
+  it("says when a shared collection's offline copy answered, and nothing otherwise", () => {
+    const note = 'From this computer\'s offline copy of "team", as the shared store had it 12 minutes ago: the store could not be reached.';
+    expect(finishAnswer(pendingAnswer("a"), answer({ offline_copy: note })).offlineCopy).toBe(note);
+    expect(finishAnswer(pendingAnswer("b"), answer()).offlineCopy).toBeNull();
+    expect(pendingAnswer("c").offlineCopy).toBeNull();
+  });
+
   it("keeps an answer's place in the review queue, and none for any other", () => {
     const review = { id: 3, mode: "warn", reason: "banned term: secret" };
     expect(finishAnswer(pendingAnswer("a"), answer({ review })).review).toEqual(review);

@@ -64,6 +64,8 @@ export type Turn = {
   cached: CachedView | null;
   /** Failed the output checks or a policy: its place in the review queue. */
   review: ReviewNoteView | null;
+  /** A shared collection's offline copy answered (its store could not be reached): what to say. */
+  offlineCopy: string | null;
 };
 
 function blank(key: string, role: Turn["role"], content: string): Turn {
@@ -91,6 +93,7 @@ function blank(key: string, role: Turn["role"], content: string): Turn {
     traceId: null,
     cached: null,
     review: null,
+    offlineCopy: null,
   };
 }
 
@@ -158,6 +161,7 @@ export function finishAnswer(turn: Turn, answer: AnswerView): Turn {
     traceId: answer.trace_id ?? null,
     cached: answer.cached ?? null,
     review: answer.review ?? null,
+    offlineCopy: answer.offline_copy ?? null,
   };
 }
 

@@ -53,6 +53,7 @@ function answerView(traceId: number | null, over: Partial<AnswerView> = {}): Ans
     timings_ms: { route: 1, retrieve: 20, first_token: 300, total: 900 },
     cached: null,
     review: null,
+    offline_copy: null,
     ...over,
   };
 }
@@ -258,6 +259,22 @@ describe("an answer that failed the checks", () => {
     api.ask.mockResolvedValue(answerView(6));
     await chat.ask("And then?", "default");
     expect(api.reviews).not.toHaveBeenCalled();
+  });
+});
+
+describe("an answer from a shared collection's offline copy", () => {
+  it("says so, and how old the copy is", () => {
+    const note = 'From this computer\'s offline copy of "team", as the shared store had it 12 minutes ago: the store could not be reached.';
+    chat.turns = [answered(5, { offline_copy: note })];
+    const { getByTestId } = render(Chat);
+    const shown = getByTestId("answer-offline-copy");
+    expect(shown.getAttribute("role")).toBe("status");
+    expect(shown.textContent).toBe(note);
+  });
+
+  it("says nothing under an answer the store gave", () => {
+    const { queryByTestId } = render(Chat);
+    expect(queryByTestId("answer-offline-copy")).toBeNull();
   });
 });
 

@@ -313,6 +313,23 @@ pub enum Command {
         /// The access key id.
         #[arg(long, env = "CAIRN_S3_ACCESS_KEY_ID")]
         access_key_id: String,
+        /// Keep a copy on this computer too, to search when the store cannot be reached (see
+        /// `cairn offline-copy`).
+        #[arg(long)]
+        offline_copy: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Keep a copy of a shared collection on this computer, searched when its store cannot be
+    /// reached, and bring it up to date now (the app also does so in the background). Answers
+    /// from the copy say how old it is.
+    OfflineCopy {
+        /// The shared collection.
+        name: String,
+        /// Stop keeping the copy and delete it.
+        #[arg(long)]
+        drop: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,

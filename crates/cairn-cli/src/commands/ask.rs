@@ -10,6 +10,7 @@ use cairn_engine::{
 };
 
 use crate::interrupt::cancel_on_ctrl_c;
+use crate::text::offline_copy_note;
 
 /// `cairn ask`: answers one question, streamed with its sources, or printed as one JSON object
 /// with `--json`.
@@ -145,6 +146,9 @@ fn print_sources(answer: &Answer) {
             review.reason
         );
     }
+    if let Some(copy) = &answer.offline_copy {
+        let _ = writeln!(err, "  {}", offline_copy_note(copy));
+    }
     for step in &answer.fallbacks {
         let _ = writeln!(
             err,
@@ -224,5 +228,6 @@ fn answer_json(a: &Answer) -> serde_json::Value {
         "trace_id": a.trace_id,
         "cache": a.cache,
         "review": a.review,
+        "offline_copy": a.offline_copy,
     })
 }

@@ -79,10 +79,39 @@ pub fn failed(library: &Library, collection: &str, json: bool) -> anyhow::Result
 }
 
 /// `cairn docs`: the indexed documents with their state, of one collection or all.
-pub fn docs(library: &Library, collection: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
+pub async fn docs(
+    library: &Library,
+    collection: Option<&str>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let docs = library.documents(collection)?;
+    // A shared collection also lists what the other libraries added, from its store.
+    let others: Vec<cairn_engine::SharedDocument> = match collection {
+        Some(c) if library.is_shared(c)? => match library.shared_documents(c).await {
+            Ok(all) => all.into_iter().filter(|d| !d.mine).collect(),
+            Err(e) => {
+                eprintln!("(the documents other libraries added to '{c}' are not listed: {e})");
+                Vec::new()
+            }
+        },
+        _ => Vec::new(),
+    };
     if json {
-        println!("{}", serde_json::to_string_pretty(&docs)?);
+        let mut listed = Vec::new();
+        for d in &docs {
+            listed.push(serde_json::to_value(d)?);
+        }
+        for d in &others {
+            listed.push(serde_json::json!({
+                "id": d.doc_id,
+                "collection": collection,
+                "path": d.path,
+                "state": "shared",
+                "chunk_count": d.passages,
+                "added_by_another_library": true,
+            }));
+        }
+        println!("{}", serde_json::to_string_pretty(&listed)?);
     } else {
         for d in &docs {
             let state = serde_json::to_value(d.state)?
@@ -99,7 +128,16 @@ pub fn docs(library: &Library, collection: Option<&str>, json: bool) -> anyhow::
                 state, d.chunk_count, d.collection, d.path
             );
         }
-        println!("{} document(s)", docs.len());
+        for d in &others {
+            println!(
+                "{:<8} {:>5} chunks  {:<10} {}  (added by another library)",
+                "shared",
+                d.passages,
+                collection.unwrap_or_default(),
+                d.path
+            );
+        }
+        println!("{} document(s)", docs.len() + others.len());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -162,7 +200,17 @@ pub async fn check(library: &Library, collection: &str, json: bool) -> anyhow::R
 pub fn collections(library: &Library, json: bool) -> anyhow::Result<ExitCode> {
     let collections = library.collections()?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&collections)?);
+        // Each record; a shared collection kept offline also has `offline_copy` (null until its
+        // first catch-up finished).
+        let mut listed = Vec::new();
+        for c in &collections {
+            let mut value = serde_json::to_value(c)?;
+            if let Some(copy) = library.offline_copy(&c.name)? {
+                value["offline_copy"] = serde_json::to_value(copy)?;
+            }
+            listed.push(value);
+        }
+        println!("{}", serde_json::to_string_pretty(&listed)?);
     } else {
         for c in &collections {
             let shared = c
@@ -170,8 +218,16 @@ pub fn collections(library: &Library, json: bool) -> anyhow::Result<ExitCode> {
                 .as_ref()
                 .map(|s| format!(", shared at {}", s.uri))
                 .unwrap_or_default();
+            let copy = match library.offline_copy(&c.name)? {
+                None => String::new(),
+                Some(None) => ", offline copy not made yet".to_string(),
+                Some(Some(state)) => format!(
+                    ", offline copy as of {} ago",
+                    crate::text::age(state.age().as_secs())
+                ),
+            };
             println!(
-                "{:<20} {} ({}, {} dimensions){shared}",
+                "{:<20} {} ({}, {} dimensions){shared}{copy}",
                 c.name, c.embedder_id, c.embedder_fingerprint, c.dimension
             );
         }
@@ -185,6 +241,7 @@ pub struct ShareArgs {
     pub endpoint: Option<String>,
     pub region: Option<String>,
     pub access_key_id: String,
+    pub offline_copy: bool,
 }
 
 /// `cairn share-collection NAME --at s3://bucket/prefix`, the secret access key on stdin.
@@ -221,7 +278,52 @@ pub async fn share_collection(
     } else {
         eprintln!("made shared collection '{name}' at {}", spec.uri);
     }
+    if share.offline_copy {
+        let done = library.keep_offline_copy(name).await?;
+        if !json {
+            eprintln!("{}", caught_up(name, &done));
+        }
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `cairn offline-copy NAME [--drop]`: keeps (and brings up to date) or deletes the copy.
+pub async fn offline_copy(
+    library: &Library,
+    name: &str,
+    drop: bool,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    if drop {
+        let dropped = library.drop_offline_copy(name)?;
+        if json {
+            println!("{}", serde_json::json!({ "dropped": dropped }));
+        } else if dropped {
+            eprintln!("deleted the offline copy of '{name}'");
+        } else {
+            eprintln!("there was no offline copy of '{name}'");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let done = library.keep_offline_copy(name).await?;
+    if json {
+        println!("{}", serde_json::to_string(&done)?);
+    } else {
+        eprintln!("{}", caught_up(name, &done));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn caught_up(name: &str, done: &cairn_engine::CatchUp) -> String {
+    format!(
+        "offline copy of '{name}' up to date: {} files fetched ({:.1} MB), {} removed; {} files, \
+         {:.1} MB on this computer",
+        done.fetched,
+        done.fetched_bytes as f64 / 1e6,
+        done.removed,
+        done.state.files,
+        done.state.bytes as f64 / 1e6
+    )
 }
 
 /// `cairn delete-collection NAME`.

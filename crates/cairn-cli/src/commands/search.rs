@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use cairn_engine::{Library, SearchMode, SearchRequest};
 
 use crate::args::Mode;
-use crate::text::one_line;
+use crate::text::{offline_copy_note, one_line};
 
 /// `cairn search`: the `k` best passages of a collection, as a numbered list or a JSON array.
 pub async fn search(
@@ -29,10 +29,21 @@ pub async fn search(
         mode,
         rerank: no_rerank.then_some(false),
     };
-    let hits = library.search(&request).await?;
+    let found = library.search_with_source(&request).await?;
+    let hits = &found.hits;
     if json {
-        println!("{}", serde_json::to_string_pretty(&hits)?);
-    } else if hits.is_empty() {
+        // The passages as an array, as always; where the offline copy answered, an object that
+        // says so around them.
+        match &found.offline_copy {
+            None => println!("{}", serde_json::to_string_pretty(hits)?),
+            Some(_) => println!("{}", serde_json::to_string_pretty(&found)?),
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(copy) = &found.offline_copy {
+        eprintln!("{}", offline_copy_note(copy));
+    }
+    if hits.is_empty() {
         println!("No passages found.");
     } else {
         for (i, hit) in hits.iter().enumerate() {

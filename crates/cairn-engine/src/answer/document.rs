@@ -24,6 +24,7 @@ use crate::library::Library;
 use crate::policy::ModelRoute;
 use crate::prompts::{self, Template};
 use crate::router::Route;
+use crate::search::SearchResults;
 use crate::search::request::{SearchMode, SearchRequest};
 
 /// Below this router confidence, a request on the document route that names no document is
@@ -120,7 +121,10 @@ impl Library {
             Named::Found(mut found) if found.len() == 1 => found.remove(0),
             named => {
                 // Several fit the name, or none is named: the one retrieval ranks first.
-                let hits = self.search_for(turn.question, request.collection).await?;
+                let hits = self
+                    .search_for(turn.question, request.collection)
+                    .await?
+                    .hits;
                 let among = match &named {
                     Named::Found(found) => found.iter().map(|d| d.id).collect(),
                     _ => Vec::new(),
@@ -465,7 +469,11 @@ impl Library {
 
     /// Hybrid search of the collection for `question` with the answer's passage count; an
     /// unknown collection has nothing.
-    pub(crate) async fn search_for(&self, question: &str, collection: &str) -> Result<Vec<Hit>> {
+    pub(crate) async fn search_for(
+        &self,
+        question: &str,
+        collection: &str,
+    ) -> Result<SearchResults> {
         let search = SearchRequest {
             query: question.to_string(),
             collection: collection.to_string(),
@@ -473,9 +481,12 @@ impl Library {
             mode: SearchMode::Hybrid,
             rerank: None,
         };
-        match self.search(&search).await {
-            Ok(hits) => Ok(hits),
-            Err(Error::NoSuchCollection(_)) => Ok(Vec::new()),
+        match self.search_with_source(&search).await {
+            Ok(found) => Ok(found),
+            Err(Error::NoSuchCollection(_)) => Ok(SearchResults {
+                hits: Vec::new(),
+                offline_copy: None,
+            }),
             Err(e) => Err(e),
         }
     }

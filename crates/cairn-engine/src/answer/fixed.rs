@@ -50,6 +50,7 @@ pub(crate) fn fixed(
         trace_id: None,
         cache: None,
         review: None,
+        offline_copy: None,
     }
 }
 

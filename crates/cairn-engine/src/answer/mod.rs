@@ -162,6 +162,7 @@ impl Library {
         } else {
             None
         };
+        let mut offline_copy = None;
         let mut answer = 'answer: {
             if let Some(hit) = exact {
                 break 'answer hit;
@@ -241,7 +242,9 @@ impl Library {
                     answer
                 }
                 Route::Factual | Route::Analytical | Route::Document => {
-                    let hits = self.search_for(&question, &request.collection).await?;
+                    let found = self.search_for(&question, &request.collection).await?;
+                    offline_copy = found.offline_copy;
+                    let hits = found.hits;
                     draft.candidates = hits.iter().map(CandidateTrace::from).collect();
                     timings.retrieve = ms(started) - timings.route;
                     let min_score = self.config.answer.min_score;
@@ -274,6 +277,7 @@ impl Library {
         };
         timings.total = ms(started);
         answer.timings_ms = timings;
+        answer.offline_copy = offline_copy;
         self.save_exchange(&request.collection, &question, &mut answer)?;
         Ok(answer)
     }

@@ -140,6 +140,9 @@ pub struct Answer {
     pub cache: Option<CacheHit>,
     /// Failed the output checks or a policy: queued for review, and how it is shown meanwhile.
     pub review: Option<ReviewNote>,
+    /// The shared collection's store could not be used: its offline copy (this old) answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offline_copy: Option<crate::offline_copy::FromOfflineCopy>,
 }
 
 impl Answer {

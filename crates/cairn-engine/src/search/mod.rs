@@ -7,19 +7,39 @@ use std::collections::HashSet;
 
 use cairn_index::{Hit, SearchParams};
 use cairn_models::Embedder;
+use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::library::Library;
+use crate::offline_copy::{FromOfflineCopy, IndexQuery};
 use crate::search::cache::{CacheKey, normalise};
 use crate::search::request::{SearchMode, SearchRequest};
 
+/// A search's passages, and where they came from when not from the collection's own index.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResults {
+    /// The passages, best first.
+    pub hits: Vec<Hit>,
+    /// Set when a shared collection's store could not be used and its offline copy answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offline_copy: Option<FromOfflineCopy>,
+}
+
 impl Library {
+    /// Runs a search: [`Library::search_with_source`]'s passages.
+    pub async fn search(&self, request: &SearchRequest) -> Result<Vec<Hit>> {
+        Ok(self.search_with_source(request).await?.hits)
+    }
+
     /// Runs a search. Passages with identical text (the same file in two places) appear once.
     /// Results are cached by normalised query, collection and the collection's version, which
     /// every change to its documents bumps (in any process): a cached result is never served after
     /// the index changed. A shared collection's results are not cached: other libraries change it
     /// without bumping this one's version.
-    pub async fn search(&self, request: &SearchRequest) -> Result<Vec<Hit>> {
+    ///
+    /// A shared collection with an offline copy is searched in its copy when its store cannot be
+    /// used; the results say so, and how old the copy is.
+    pub async fn search_with_source(&self, request: &SearchRequest) -> Result<SearchResults> {
         self.searches
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let Some((version, created)) = self.store.collection_version(&request.collection)? else {
@@ -37,15 +57,17 @@ impl Library {
             rerank: request.rerank,
         };
         if let Some(hits) = self.retrieval_cache.get(&key) {
-            return Ok(hits);
+            return Ok(SearchResults {
+                hits,
+                offline_copy: None,
+            });
         }
-        let hits = self.retrieve(request).await?;
-        self.retrieval_cache.put(key, hits.clone());
-        Ok(hits)
+        let results = self.retrieve(request).await?;
+        self.retrieval_cache.put(key, results.hits.clone());
+        Ok(results)
     }
 
-    async fn retrieve(&self, request: &SearchRequest) -> Result<Vec<Hit>> {
-        let index = self.collection_index(&request.collection, false).await?;
+    async fn retrieve(&self, request: &SearchRequest) -> Result<SearchResults> {
         let k = request.k.unwrap_or(self.config.search.k).max(1);
         let reranker = match (request.mode, request.rerank) {
             (SearchMode::Hybrid, None | Some(true)) if self.config.search.rerank_depth > 0 => {
@@ -63,21 +85,26 @@ impl Library {
             k: depth + depth / 2 + 2,
             ..self.config.search.params()
         };
-        let hits = match request.mode {
-            SearchMode::Bm25 => index.bm25(&request.query, params.k).await?,
-            mode => {
+        let vector = match request.mode {
+            SearchMode::Bm25 => None,
+            _ => {
                 let embedder = self.embedder()?;
                 let query = request.query.clone();
                 let vector = tokio::task::spawn_blocking(move || embedder.embed(&[query.as_str()]))
                     .await
                     .map_err(|e| Error::Internal(e.to_string()))??
                     .remove(0);
-                match mode {
-                    SearchMode::Dense => index.dense(&vector, params.k, &params).await?,
-                    _ => index.hybrid(&request.query, &vector, &params).await?,
-                }
+                Some(vector)
             }
         };
+        let query = match (request.mode, vector.as_deref()) {
+            (SearchMode::Dense, Some(vector)) => IndexQuery::Dense(vector),
+            (SearchMode::Hybrid, Some(vector)) => IndexQuery::Hybrid(&request.query, vector),
+            _ => IndexQuery::Bm25(&request.query),
+        };
+        let (hits, offline_copy) = self
+            .query_collection(&request.collection, &query, &params)
+            .await?;
         let mut hits = dedup(hits);
         hits.truncate(depth);
         if let Some(reranker) = reranker {
@@ -97,7 +124,7 @@ impl Library {
             hits.sort_by(|a, b| b.score.total_cmp(&a.score));
         }
         hits.truncate(k);
-        Ok(hits)
+        Ok(SearchResults { hits, offline_copy })
     }
 }
 
