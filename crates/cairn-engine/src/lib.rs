@@ -68,7 +68,9 @@ pub use answer::value::{
 };
 pub use cairn_catalog::{CatalogError, DownloadProgress, Entry as CatalogEntry, GgufInfo};
 pub use cairn_guard::{InjectionReport, OutputReport, PiiConfig};
-pub use cairn_index::{CatchUp, CopyState, Fusion, Hit, IndexSettings, Passage, SearchParams};
+pub use cairn_index::{
+    CatchUp, CopyProgress, CopyState, Fusion, Hit, IndexSettings, Passage, SearchParams,
+};
 pub use cairn_ingest::{ChunkerConfig, ParseLimits, PdfReader, RenderedPage};
 
 /// Parsing in worker processes: each binary that indexes calls [`parse_worker::serve_if_asked`]

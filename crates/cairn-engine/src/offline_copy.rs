@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cairn_index::{CatchUp, CollectionIndex, CopyState, Hit, OfflineCopy};
+use cairn_index::{CatchUp, CollectionIndex, CopyProgress, CopyState, Hit, OfflineCopy};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -113,8 +113,12 @@ impl Library {
     }
 
     /// Keeps an offline copy of a shared collection from now on, and brings it up to date with
-    /// the store now (making it, the first time).
-    pub async fn keep_offline_copy(&self, collection: &str) -> Result<CatchUp> {
+    /// the store now (making it, the first time), telling `progress` how far it is.
+    pub async fn keep_offline_copy(
+        &self,
+        collection: &str,
+        progress: Arc<dyn Fn(CopyProgress) + Send + Sync>,
+    ) -> Result<CatchUp> {
         if !self.is_shared(collection)? {
             return Err(match self.store.collection(collection)? {
                 None => Error::NoSuchCollection(collection.to_string()),
@@ -126,7 +130,9 @@ impl Library {
         crate::private::make_private_dir(&self.copies_dir())?;
         let copy = self.offline_copy_at(collection)?;
         let (store, credentials) = self.shared_access(collection)?;
-        Ok(copy.catch_up(&store, &credentials, collection).await?)
+        Ok(copy
+            .catch_up_showing(&store, &credentials, collection, progress)
+            .await?)
     }
 
     /// Stops keeping the offline copy of `collection` and deletes it; false if none was kept.

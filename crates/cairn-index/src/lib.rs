@@ -37,6 +37,6 @@ pub use collection::{
 };
 pub use error::{Error, Result};
 pub use fusion::{FusedScore, Fusion, fuse};
-pub use offline_copy::{CatchUp, CopyState, OfflineCopy};
+pub use offline_copy::{CatchUp, CopyProgress, CopyState, OfflineCopy};
 pub use schema::{ChunkRow, Hit, Passage, SearchParams};
 pub use shared::{DEFAULT_FRESH_WITHIN, ObjectStore, StoreCredentials};

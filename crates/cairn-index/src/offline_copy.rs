@@ -19,6 +19,8 @@
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::{StreamExt, TryStreamExt};
@@ -66,6 +68,19 @@ impl CopyState {
         let now = now_ms();
         Duration::from_millis(now.saturating_sub(self.synced_at_ms).max(0) as u64)
     }
+}
+
+/// How far a catch-up is: files and bytes fetched of those it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CopyProgress {
+    /// Files fetched so far.
+    pub files_done: usize,
+    /// Files this catch-up fetches.
+    pub files: usize,
+    /// Bytes fetched so far.
+    pub bytes_done: u64,
+    /// Bytes this catch-up fetches.
+    pub bytes: u64,
 }
 
 /// What one catch-up did.
@@ -122,6 +137,20 @@ impl OfflineCopy {
         credentials: &StoreCredentials,
         collection: &str,
     ) -> Result<CatchUp> {
+        self.catch_up_showing(store, credentials, collection, Arc::new(|_| {}))
+            .await
+    }
+
+    /// [`OfflineCopy::catch_up`], telling `progress` once the files to fetch are known and after
+    /// each one. Stopped at any point (the process killed, the network gone), the copy still opens
+    /// at a whole version; the next catch-up fetches only what is still missing.
+    pub async fn catch_up_showing(
+        &self,
+        store: &ObjectStore,
+        credentials: &StoreCredentials,
+        collection: &str,
+        progress: Arc<dyn Fn(CopyProgress) + Send + Sync>,
+    ) -> Result<CatchUp> {
         let dir = &self.dir;
         std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
         let lock_path = dir.join("copy.lock");
@@ -147,22 +176,42 @@ impl OfflineCopy {
         let manifests: Vec<&Listed> = first.values().filter(|f| is_manifest(f)).collect();
         let others: Vec<&Listed> = second.values().filter(|f| !is_manifest(f)).collect();
 
-        let mut fetched = 0;
-        let mut fetched_bytes = 0;
-        for batch in [others, manifests] {
-            let wanted: Vec<&Listed> = batch
+        let wanted = |batch: Vec<&Listed>| -> Vec<Listed> {
+            batch
                 .into_iter()
                 .filter(|f| !is_whole(&local.join(&f.relative), f.size) || is_mutable(f))
-                .collect();
-            fetched += wanted.len();
-            fetched_bytes += wanted.iter().map(|f| f.size).sum::<u64>();
+                .cloned()
+                .collect()
+        };
+        let batches = [wanted(others), wanted(manifests)];
+        let fetched = batches.iter().map(Vec::len).sum();
+        let fetched_bytes = batches.iter().flatten().map(|f| f.size).sum();
+        let done = Arc::new((AtomicUsize::new(0), AtomicU64::new(0)));
+        progress(CopyProgress {
+            files_done: 0,
+            files: fetched,
+            bytes_done: 0,
+            bytes: fetched_bytes,
+        });
+        for batch in batches {
             // Owned in each future: the stream is sent between threads (a catch-up runs in a
             // spawned task), which borrowed items would not allow.
-            futures::stream::iter(wanted.into_iter().cloned())
+            futures::stream::iter(batch)
                 .map(|file| {
                     let client = client.clone();
                     let local = local.clone();
-                    async move { fetch(client.as_ref(), &file, &local).await }
+                    let done = done.clone();
+                    let progress = progress.clone();
+                    async move {
+                        fetch(client.as_ref(), &file, &local).await?;
+                        progress(CopyProgress {
+                            files_done: done.0.fetch_add(1, Ordering::Relaxed) + 1,
+                            files: fetched,
+                            bytes_done: done.1.fetch_add(file.size, Ordering::Relaxed) + file.size,
+                            bytes: fetched_bytes,
+                        });
+                        Ok::<(), Error>(())
+                    }
                 })
                 .buffer_unordered(PARALLEL_FETCHES)
                 .try_collect::<Vec<()>>()

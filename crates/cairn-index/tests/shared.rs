@@ -262,8 +262,28 @@ async fn an_offline_copy_reads_without_the_store_and_catches_up_when_it_is_back(
     let copy = OfflineCopy::at(dir.path().join("team"));
     assert!(copy.state().unwrap().is_none());
     assert!(copy.collection("team", &stamp()).await.unwrap().is_none());
-    let first = copy.catch_up(&store, &credentials(), "team").await.unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let told = seen.clone();
+    let first = copy
+        .catch_up_showing(
+            &store,
+            &credentials(),
+            "team",
+            std::sync::Arc::new(move |p| told.lock().unwrap().push(p)),
+        )
+        .await
+        .unwrap();
     assert!(first.fetched > 0 && first.fetched_bytes > 0, "{first:?}");
+    // Progress: the whole first, then once a file, up to all of it.
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), first.fetched + 1, "{seen:?}");
+    assert_eq!((seen[0].files_done, seen[0].bytes_done), (0, 0));
+    let last = seen.iter().max_by_key(|p| p.files_done).unwrap();
+    assert_eq!(
+        (last.files_done, last.bytes_done),
+        (first.fetched, first.fetched_bytes)
+    );
+    assert!(seen.iter().all(|p| p.files == first.fetched));
     assert_eq!(first.state.files, first.fetched, "{first:?}");
     assert_eq!(first.state.uri, "s3://library/team-offline");
     // Nothing new in the store: nothing is fetched again (files are written once).

@@ -1,6 +1,7 @@
 //! What the library holds: `add`, `retry`, `reindex`, `rm`, `failed`, `docs`, `check` and
 //! `collections`.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -279,7 +280,7 @@ pub async fn share_collection(
         eprintln!("made shared collection '{name}' at {}", spec.uri);
     }
     if share.offline_copy {
-        let done = library.keep_offline_copy(name).await?;
+        let done = keep_offline_copy(library, name, json).await?;
         if !json {
             eprintln!("{}", caught_up(name, &done));
         }
@@ -305,13 +306,45 @@ pub async fn offline_copy(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let done = library.keep_offline_copy(name).await?;
+    let done = keep_offline_copy(library, name, json).await?;
     if json {
         println!("{}", serde_json::to_string(&done)?);
     } else {
         eprintln!("{}", caught_up(name, &done));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Keeps and catches up the copy, with a bar of the bytes fetched on a terminal.
+async fn keep_offline_copy(
+    library: &Library,
+    name: &str,
+    json: bool,
+) -> anyhow::Result<cairn_engine::CatchUp> {
+    let bar = (!json && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{bar:30}] {bytes}/{total_bytes}  {msg}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        bar
+    });
+    let shown = bar.clone();
+    let progress = std::sync::Arc::new(move |p: cairn_engine::CopyProgress| {
+        if let Some(bar) = &shown {
+            bar.set_length(p.bytes);
+            bar.set_position(p.bytes_done);
+            bar.set_message(format!("{} of {} files", p.files_done, p.files));
+        }
+    });
+    let done = library.keep_offline_copy(name, progress).await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(done?)
 }
 
 fn caught_up(name: &str, done: &cairn_engine::CatchUp) -> String {
