@@ -53,6 +53,7 @@ mod review;
 pub mod router;
 mod search;
 mod shared;
+mod shared_handles;
 pub use shared::{SHARED_AUDIT_PREFIX, ShareSpec, SharedDocument, SharedJoin};
 mod stats;
 mod tools;

@@ -63,8 +63,8 @@ pub struct Library {
     pub(crate) searches: AtomicU64,
     pub(crate) retrieval_cache: RetrievalCache,
     pub(crate) answer_cache: AnswerCache,
-    pub(crate) shared_indexes: crate::shared::SharedIndexes,
-    pub(crate) catching_up: crate::offline_copy::CatchingUp,
+    pub(crate) shared_indexes: crate::shared_handles::SharedIndexes,
+    pub(crate) catching_up: crate::shared_handles::CatchingUp,
 }
 
 impl std::fmt::Debug for Library {

@@ -13,9 +13,8 @@
 //! Only searches fall back: adding to, removing from or checking a shared collection needs the
 //! store, and fails with its error while it cannot be reached.
 
-use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use cairn_index::{CatchUp, CollectionIndex, CopyProgress, CopyState, Hit, OfflineCopy};
@@ -44,27 +43,6 @@ pub struct FromOfflineCopy {
     pub age_secs: u64,
     /// Why the store was not used.
     pub reason: String,
-}
-
-/// Collections whose copy is catching up in the background now.
-#[derive(Default, Clone)]
-pub(crate) struct CatchingUp(Arc<Mutex<HashSet<String>>>);
-
-impl CatchingUp {
-    /// Marks `collection` as catching up; false if it already is.
-    fn start(&self, collection: &str) -> bool {
-        self.lock().insert(collection.to_string())
-    }
-
-    fn finish(&self, collection: &str) {
-        self.lock().remove(collection);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
 }
 
 /// One index query, run against the store's table or against the copy's.

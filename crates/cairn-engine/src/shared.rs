@@ -11,8 +11,7 @@
 //! deletes rows under ids of its own records, and never drops a shared table: deleting a shared
 //! collection forgets it here and leaves it to the others.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::collections::HashSet;
 
 use cairn_index::{ChunkRow, Index, ObjectStore, StoreCredentials};
 use cairn_providers::{ApiKey, Keychain};
@@ -85,30 +84,6 @@ struct StoredKey {
 /// collection in one library keeps the key of another on the same computer.
 fn keychain_account(library: &std::path::Path, collection: &str) -> String {
     format!("shared-collection:{collection}:{}", library.display())
-}
-
-/// The open connections to shared collections' stores, by collection name.
-#[derive(Default)]
-pub(crate) struct SharedIndexes(Mutex<HashMap<String, Index>>);
-
-impl SharedIndexes {
-    fn get(&self, collection: &str) -> Option<Index> {
-        self.lock().get(collection).cloned()
-    }
-
-    fn insert(&self, collection: &str, index: Index) {
-        self.lock().insert(collection.to_string(), index);
-    }
-
-    pub(crate) fn forget(&self, collection: &str) {
-        self.lock().remove(collection);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Index>> {
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
 }
 
 fn keychain_error(collection: &str, e: impl std::fmt::Display) -> Error {
