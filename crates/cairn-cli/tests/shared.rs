@@ -66,6 +66,12 @@ fn search(data: &Path, query: &str) -> Vec<Value> {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// `cairn collections --json`.
+fn collections(data: &Path) -> Vec<Value> {
+    let out = run(cairn(data).args(["collections", "--json"]));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn texts(hits: &[Value]) -> String {
     hits.iter()
         .map(|h| h["text"].as_str().unwrap_or_default())
@@ -211,13 +217,7 @@ fn two_libraries_share_one_collection_and_each_removes_only_its_own() {
     run(cairn(bob.path()).args(["delete-collection", "team"]));
     let hits = search(alice.path(), "who prunes the quince orchard");
     assert!(texts(&hits).contains("Okonkwo"), "{}", texts(&hits));
-    let out = run(cairn(bob.path()).args(["collections", "--json"]));
-    assert_eq!(
-        serde_json::from_slice::<Vec<Value>>(&out.stdout)
-            .unwrap()
-            .len(),
-        0
-    );
+    assert_eq!(collections(bob.path()).len(), 0);
 
     // The secret is in the keychain, in no file of either library.
     for file in files_under(alice.path())
@@ -240,13 +240,7 @@ fn a_plain_http_endpoint_off_this_machine_is_refused_and_nothing_is_recorded() {
     assert_eq!(out.status.code(), Some(1));
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("plain http"), "{said}");
-    let out = run(cairn(data.path()).args(["collections", "--json"]));
-    assert_eq!(
-        serde_json::from_slice::<Vec<Value>>(&out.stdout)
-            .unwrap()
-            .len(),
-        0
-    );
+    assert_eq!(collections(data.path()).len(), 0);
 }
 
 #[test]
@@ -260,13 +254,7 @@ fn a_store_that_refuses_the_key_or_is_not_there_fails_before_anything_is_recorde
         .port();
     let out = share(data.path(), &format!("http://127.0.0.1:{port}"));
     assert_ne!(out.status.code(), Some(0));
-    let out = run(cairn(data.path()).args(["collections", "--json"]));
-    assert_eq!(
-        serde_json::from_slice::<Vec<Value>>(&out.stdout)
-            .unwrap()
-            .len(),
-        0
-    );
+    assert_eq!(collections(data.path()).len(), 0);
 }
 
 #[test]
